@@ -1,0 +1,174 @@
+// The engine: compiled journeys + options → per-key credits for any model and conversion kind.
+// One Engine serves several models (the models comparison) so journeys are compiled, keys
+// interned and paths cut once.
+
+import { clError } from '../errors.js'
+import { findConversions, type ConversionSet } from './conversions.js'
+import { Interner, keyColumn, PeriodKeys } from './keys.js'
+import { MODEL_FUNCTIONS } from './models/index.js'
+import { conversionPaths, DAY_MS, nonConvertingPaths, type PathSet } from './paths.js'
+import { compileJourneys, type TouchTable } from './table.js'
+import {
+  CONVERSIONS,
+  DEFAULTS,
+  DIMENSIONS,
+  MODELS,
+  UNATTRIBUTED_KEY,
+  type ConversionKind,
+  type Dimension,
+  type Journey,
+  type ModelName,
+} from './types.js'
+
+export interface EngineOptions {
+  by: Dimension
+  from?: number | null
+  to?: number | null
+  lookbackDays?: number
+  halfLifeDays?: number
+}
+
+export interface KeyCredits {
+  /** Indexed by key id of `engine.keys`; may be shorter than the key space (missing = 0). */
+  conversions: Float64Array
+  revenue: Float64Array
+}
+
+function positive(name: string, v: number): number {
+  if (!Number.isFinite(v) || v <= 0) throw clError('VALIDATION', `${name} must be a positive number`)
+  return v
+}
+
+function bound(name: string, v: number | null | undefined, fallback: number): number {
+  if (v === null || v === undefined) return fallback
+  if (!Number.isFinite(v)) throw clError('VALIDATION', `${name} must be a finite timestamp`)
+  return v
+}
+
+export function checkModel(model: string): ModelName {
+  if (!(MODELS as readonly string[]).includes(model)) throw clError('VALIDATION', `unknown model "${model}"`)
+  return model as ModelName
+}
+
+export function checkConversion(kind: string): ConversionKind {
+  if (!(CONVERSIONS as readonly string[]).includes(kind)) throw clError('VALIDATION', `unknown conversion "${kind}"`)
+  return kind as ConversionKind
+}
+
+export class Engine {
+  readonly table: TouchTable
+  readonly by: Dimension
+  readonly from: number
+  readonly to: number
+  readonly lookbackDays: number
+  readonly halfLifeDays: number
+  /** Row keys: for touch dimensions the dimension's values, then any extra keys (unattributed, spend). */
+  readonly keys: Interner
+  /** Key id of every touch (touch dimension: its value; week/month: the period of its own time). */
+  readonly touchKeys: Int32Array
+  private readonly periods: PeriodKeys | null
+  private readonly conversionsByKind = new Map<ConversionKind, ConversionSet>()
+  private readonly pathsByKind = new Map<ConversionKind, PathSet>()
+  private readonly nullPathsByKind = new Map<ConversionKind, PathSet>()
+
+  constructor(journeys: readonly Journey[] | TouchTable, opts: EngineOptions) {
+    if (!(DIMENSIONS as readonly string[]).includes(opts.by)) throw clError('VALIDATION', `unknown dimension "${String(opts.by)}"`)
+    this.table = Array.isArray(journeys) ? compileJourneys(journeys) : (journeys as TouchTable)
+    this.by = opts.by
+    this.from = bound('from', opts.from, -Infinity)
+    this.to = bound('to', opts.to, Infinity)
+    if (this.from > this.to) throw clError('VALIDATION', 'from must not be after to')
+    this.lookbackDays = positive('lookbackDays', opts.lookbackDays ?? DEFAULTS.lookbackDays)
+    this.halfLifeDays = positive('halfLifeDays', opts.halfLifeDays ?? DEFAULTS.halfLifeDays)
+    if (this.by === 'week' || this.by === 'month') {
+      this.periods = new PeriodKeys(this.by)
+      this.keys = this.periods.interner
+      const ts = this.table.ts
+      this.touchKeys = new Int32Array(ts.length)
+      for (let i = 0; i < ts.length; i++) this.touchKeys[i] = this.periods.id(ts[i])
+    } else {
+      this.periods = null
+      const col = keyColumn(this.table, this.by)
+      this.keys = new Interner()
+      for (const k of col.keys) this.keys.id(k)
+      this.touchKeys = col.ids
+    }
+  }
+
+  get lookbackMs(): number {
+    return this.lookbackDays * DAY_MS
+  }
+
+  conversions(kind: ConversionKind): ConversionSet {
+    let c = this.conversionsByKind.get(kind)
+    if (!c) this.conversionsByKind.set(kind, (c = findConversions(this.table, kind, this.from, this.to)))
+    return c
+  }
+
+  paths(kind: ConversionKind): PathSet {
+    let p = this.pathsByKind.get(kind)
+    if (!p) this.pathsByKind.set(kind, (p = conversionPaths(this.table, this.conversions(kind), this.lookbackMs)))
+    return p
+  }
+
+  nullPaths(kind: ConversionKind): PathSet {
+    let p = this.nullPathsByKind.get(kind)
+    if (!p) {
+      p = nonConvertingPaths(this.table, this.conversions(kind), this.from, this.to, this.lookbackMs)
+      this.nullPathsByKind.set(kind, p)
+    }
+    return p
+  }
+
+  /** Credits of one model for one conversion kind. Conversions with an empty path go to `(unattributed)`. */
+  credit(model: ModelName, kind: ConversionKind): KeyCredits {
+    const paths = this.paths(kind)
+    if (this.periods) return this.creditPeriods(paths)
+    let unattributed = -1
+    for (let c = 0; c < paths.count; c++) if (paths.length[c] === 0) { unattributed = this.keys.id(UNATTRIBUTED_KEY); break }
+    const size = this.keys.size
+    const out = { conversions: new Float64Array(size), revenue: new Float64Array(size) }
+    MODEL_FUNCTIONS[model](
+      {
+        paths,
+        keys: this.touchKeys,
+        nKeys: size,
+        direct: this.table.direct,
+        ts: this.table.ts,
+        halfLifeMs: this.halfLifeDays * DAY_MS,
+        nonConverting: () => this.nullPaths(kind),
+      },
+      out,
+    )
+    if (unattributed >= 0) {
+      for (let c = 0; c < paths.count; c++) {
+        if (paths.length[c] > 0) continue
+        out.conversions[unattributed] += 1
+        out.revenue[unattributed] += paths.revenue[c]
+      }
+    }
+    return out
+  }
+
+  /** week/month describe the conversion, not its touches: every model credits the conversion's own period. */
+  private creditPeriods(paths: PathSet): KeyCredits {
+    const ids = new Int32Array(paths.count)
+    for (let c = 0; c < paths.count; c++) ids[c] = (this.periods as PeriodKeys).id(paths.ts[c])
+    const size = this.keys.size
+    const out = { conversions: new Float64Array(size), revenue: new Float64Array(size) }
+    for (let c = 0; c < paths.count; c++) {
+      out.conversions[ids[c]] += 1
+      out.revenue[ids[c]] += paths.revenue[c]
+    }
+    return out
+  }
+
+  /** Period key id of a timestamp (week/month reports only). */
+  periodId(ts: number): number {
+    return (this.periods as PeriodKeys).id(ts)
+  }
+
+  get isPeriod(): boolean {
+    return this.periods !== null
+  }
+}

@@ -1,0 +1,10 @@
+// Public surface of the attribution engine: pure functions, journeys in, credits and reports out.
+export * from './types.js'
+export { buildReport, buildModelsComparison, ratio, isPaidChannel } from './report.js'
+export { Engine, type EngineOptions, type KeyCredits } from './engine.js'
+export { compileJourneys, isDirect, type TouchTable } from './table.js'
+export { findConversions, type ConversionSet } from './conversions.js'
+export { conversionPaths, nonConvertingPaths, type PathSet } from './paths.js'
+export { allocateSpend, dayStart } from './spend.js'
+export { isoWeekOfDay, monthOfDay } from './keys.js'
+export { removalEffects, type AbsorbingChain, type RemovalEffects } from './models/absorbing.js'

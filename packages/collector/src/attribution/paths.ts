@@ -1,0 +1,127 @@
+// Conversions → paths. A path is the journey's touches at or before the conversion time and no
+// older than lookbackDays before it (both ends inclusive). Direct touches are dropped unless the
+// path has nothing else. Paths are touch ranges of the table plus a flag, never copied arrays:
+// models walk [start, end) and skip direct touches when keepDirect is 0.
+
+import type { ConversionSet } from './conversions.js'
+import type { TouchTable } from './table.js'
+
+export interface PathSet {
+  count: number
+  start: Int32Array
+  end: Int32Array
+  /** 1 when every touch in range is direct, so the direct touches are the path. */
+  keepDirect: Uint8Array
+  /** Touches on the path after the direct rule; 0 = empty path (unattributed). */
+  length: Int32Array
+  /** Conversion time (non-converting paths: the window's end). */
+  ts: Float64Array
+  revenue: Float64Array
+  /** Touch indexes of the key positions, -1 when absent. */
+  first: Int32Array
+  last: Int32Array
+  /** Last path touch at or before identify. */
+  leadPos: Int32Array
+  /** Last path touch at or before the deal first reached sql/opportunity. */
+  oppPos: Int32Array
+  /** Last path touch before won (won conversions only). */
+  wonPos: Int32Array
+}
+
+export const DAY_MS = 86_400_000
+
+function lowerBound(ts: Float64Array, lo: number, hi: number, t: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (ts[mid] < t) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+function upperBound(ts: Float64Array, lo: number, hi: number, t: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (ts[mid] <= t) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+function allocate(count: number): PathSet {
+  return {
+    count,
+    start: new Int32Array(count),
+    end: new Int32Array(count),
+    keepDirect: new Uint8Array(count),
+    length: new Int32Array(count),
+    ts: new Float64Array(count),
+    revenue: new Float64Array(count),
+    first: new Int32Array(count).fill(-1),
+    last: new Int32Array(count).fill(-1),
+    leadPos: new Int32Array(count).fill(-1),
+    oppPos: new Int32Array(count).fill(-1),
+    wonPos: new Int32Array(count).fill(-1),
+  }
+}
+
+/** Fills range, direct rule and key positions of path c over touches [lo, hi). */
+function fill(p: PathSet, c: number, table: TouchTable, lo: number, hi: number, leadTs: number, oppTs: number, closes: boolean): void {
+  const { ts, direct } = table
+  let nonDirect = 0
+  for (let i = lo; i < hi; i++) if (direct[i] === 0) nonDirect++
+  const keep = nonDirect === 0 ? 1 : 0
+  p.start[c] = lo
+  p.end[c] = hi
+  p.keepDirect[c] = keep
+  p.length[c] = keep ? hi - lo : nonDirect
+  for (let i = lo; i < hi; i++) {
+    if (keep === 0 && direct[i] === 1) continue
+    if (p.first[c] < 0) p.first[c] = i
+    p.last[c] = i
+    // NaN comparisons are false, so absent milestones leave the position at -1.
+    if (ts[i] <= leadTs) p.leadPos[c] = i
+    if (ts[i] <= oppTs) p.oppPos[c] = i
+  }
+  if (closes) p.wonPos[c] = p.last[c]
+}
+
+export function conversionPaths(table: TouchTable, conv: ConversionSet, lookbackMs: number): PathSet {
+  const p = allocate(conv.count)
+  for (let c = 0; c < conv.count; c++) {
+    const j = conv.journey[c]
+    const t = conv.ts[c]
+    const a = table.offsets[j]
+    const b = table.offsets[j + 1]
+    const lo = lowerBound(table.ts, a, b, t - lookbackMs)
+    const hi = upperBound(table.ts, lo, b, t)
+    p.ts[c] = t
+    p.revenue[c] = conv.revenue[c]
+    fill(p, c, table, lo, hi, conv.leadTs[c], conv.oppTs[c], conv.closes[c] === 1)
+  }
+  return p
+}
+
+/**
+ * Paths of journeys with no conversion in the window (markov's null paths): their touches in
+ * [from − lookback, to], the span any converting path of the window could have used.
+ * Journeys with no touch there are left out.
+ */
+export function nonConvertingPaths(table: TouchTable, conv: ConversionSet, from: number, to: number, lookbackMs: number): PathSet {
+  const ranges: number[] = []
+  const low = from - lookbackMs
+  for (let j = 0; j < table.journeys.length; j++) {
+    if (conv.converted[j] === 1) continue
+    const a = table.offsets[j]
+    const b = table.offsets[j + 1]
+    const lo = lowerBound(table.ts, a, b, low)
+    const hi = upperBound(table.ts, lo, b, to)
+    if (hi > lo) ranges.push(lo, hi)
+  }
+  const p = allocate(ranges.length / 2)
+  for (let c = 0; c < p.count; c++) {
+    p.ts[c] = Number.isFinite(to) ? to : NaN
+    fill(p, c, table, ranges[2 * c], ranges[2 * c + 1], NaN, NaN, false)
+  }
+  return p
+}

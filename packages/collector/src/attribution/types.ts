@@ -1,0 +1,203 @@
+// Public shapes of the attribution engine (SPEC §6). Everything here is plain data: the engine is
+// pure (journeys and spend in, credits and reports out) so it can be checked against published
+// worked examples, and the storage layer only has to produce these shapes.
+
+import type { Stage } from '../store/types.js'
+
+export type { Stage }
+
+export const MODELS = [
+  'first_touch',
+  'last_touch',
+  'linear',
+  'time_decay',
+  'position_based',
+  'w_shaped',
+  'full_path',
+  'markov',
+  'shapley',
+] as const
+export type ModelName = (typeof MODELS)[number]
+
+/** Dimensions read from a touch. */
+export const TOUCH_DIMENSIONS = ['channel', 'source', 'medium', 'campaign', 'source_medium', 'content', 'term', 'landing'] as const
+export type TouchDimension = (typeof TOUCH_DIMENSIONS)[number]
+/** Dimensions read from the conversion time (ISO week / calendar month, UTC). */
+export const TIME_DIMENSIONS = ['week', 'month'] as const
+export type TimeDimension = (typeof TIME_DIMENSIONS)[number]
+export type Dimension = TouchDimension | TimeDimension
+export const DIMENSIONS: readonly Dimension[] = [...TOUCH_DIMENSIONS, ...TIME_DIMENSIONS]
+
+export const CONVERSIONS = ['lead', 'sql', 'opportunity', 'won'] as const
+export type ConversionKind = (typeof CONVERSIONS)[number]
+
+/** One arrival from a source, as the engine needs it (a subset of the stored touch). */
+export interface AttributionTouch {
+  /** Epoch milliseconds. */
+  ts: number
+  channel: string
+  source: string
+  medium: string
+  campaign?: string | null
+  content?: string | null
+  term?: string | null
+  landing?: string | null
+  /**
+   * Direct visit. When omitted: source `(direct)` with medium `(none)`, `(not set)` or empty
+   * (GA4's Direct rule).
+   */
+  direct?: boolean
+}
+
+export interface DealStageChange {
+  stage: Stage
+  /** When the stage was reached, epoch ms. */
+  ts: number
+}
+
+export interface JourneyDeal {
+  dealId: string
+  /** In the report currency; null counts as 0. */
+  amount: number | null
+  /** Every stage change, any order. */
+  stages: readonly DealStageChange[]
+}
+
+/** One lead's touches (all its visitors), or one anonymous visitor's. */
+export interface Journey {
+  id: string
+  /** Identify time (the `lead` conversion); null/undefined for an anonymous visitor. */
+  identifiedAt?: number | null
+  /** Any order; the engine sorts by ts. */
+  touches: readonly AttributionTouch[]
+  deals?: readonly JourneyDeal[]
+}
+
+export interface SpendRow {
+  /** UTC day, YYYY-MM-DD. */
+  date: string
+  source: string
+  medium?: string | null
+  campaign?: string | null
+  /** In the report currency. */
+  amount: number
+}
+
+export interface AttributionOptions {
+  model: ModelName
+  by: Dimension
+  /** Default `won`. */
+  conversion?: ConversionKind
+  /** Epoch ms, inclusive; null = unbounded. Selects conversions by conversion time. */
+  from?: number | null
+  /** Epoch ms, inclusive; null = unbounded. */
+  to?: number | null
+  /** Default 90. */
+  lookbackDays?: number
+  /** time_decay half-life, default 7. */
+  halfLifeDays?: number
+}
+
+export const DEFAULTS = {
+  conversion: 'won' as ConversionKind,
+  lookbackDays: 90,
+  halfLifeDays: 7,
+  currency: 'USD',
+} as const
+
+/** Key of the row that receives conversions whose path is empty, so totals still add up. */
+export const UNATTRIBUTED_KEY = '(unattributed)'
+/** Key of a missing dimension value. */
+export const NOT_SET_KEY = '(not set)'
+/** Key of spend that matches no touch when the dimension cannot be derived from the spend row. */
+export const UNMATCHED_SPEND_KEY = '(unmatched spend)'
+
+export interface ReportInput extends AttributionOptions {
+  journeys: readonly Journey[]
+  spend?: readonly SpendRow[]
+  /** ISO 4217, echoed in the report. Default USD. */
+  currency?: string
+  /**
+   * Names the `channel` row of spend that matches no touch (e.g. the GA4 classifier applied to
+   * the spend row's source/medium/campaign). Without it such spend goes to `(unmatched spend)`.
+   */
+  spendChannel?: (row: SpendRow) => string
+}
+
+export interface ReportMetrics {
+  /** Touches in [from, to] (any journey, direct included) with this key. */
+  touches: number
+  /** `lead` conversions credited to the key by the same model. */
+  leads: number
+  /** Fractional credit of the selected conversions. */
+  conversions: number
+  /** Credited revenue (won: deal amount; sql/opportunity: deal amount as pipeline; lead: 0). */
+  revenue: number
+  spend: number
+  /** revenue / spend */
+  roas: number | null
+  /** spend / conversions */
+  cac: number | null
+  /** spend / leads */
+  costPerLead: number | null
+  /** revenue / conversions */
+  avgDealSize: number | null
+  /** conversions / leads */
+  conversionRate: number | null
+}
+
+export interface ReportRow extends ReportMetrics {
+  key: string
+}
+
+export interface Coverage {
+  /** Share of conversions whose path has at least one non-direct touch; null when none. */
+  conversions: number | null
+  /** Share of those conversions' revenue in all revenue; null when there is no revenue. */
+  revenue: number | null
+}
+
+export interface AttributionReport {
+  model: ModelName
+  by: Dimension
+  conversion: ConversionKind
+  /** ISO 8601 or null (unbounded). */
+  from: string | null
+  to: string | null
+  lookbackDays: number
+  currency: string
+  coverage: Coverage
+  /** Share of paid-channel touches in the window carrying source, medium and campaign; null without paid touches. */
+  utmCompleteness: number | null
+  totals: ReportMetrics
+  rows: ReportRow[]
+}
+
+export interface ModelColumn {
+  conversions: number
+  revenue: number
+  roas: number | null
+  cac: number | null
+}
+
+export interface ComparisonRow {
+  key: string
+  touches: number
+  spend: number
+  models: Record<ModelName, ModelColumn>
+}
+
+export interface ModelsComparison {
+  by: Dimension
+  conversion: ConversionKind
+  from: string | null
+  to: string | null
+  lookbackDays: number
+  currency: string
+  models: readonly ModelName[]
+  coverage: Coverage
+  utmCompleteness: number | null
+  totals: { touches: number; conversions: number; revenue: number; spend: number }
+  /** Sorted by linear revenue, then linear conversions. */
+  rows: ComparisonRow[]
+}

@@ -1,0 +1,15 @@
+// Opening the configured store for one-shot commands (sites, later report/deals/spend).
+
+import { loadConfig, type Config, type ConfigFlags } from '../config.js'
+import { openStore } from '../store/index.js'
+import type { Store } from '../store/types.js'
+
+export async function withStore<T>(flags: ConfigFlags, fn: (store: Store, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig(flags)
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl ?? undefined })
+  try {
+    return await fn(store, config)
+  } finally {
+    await store.close()
+  }
+}

@@ -1,0 +1,102 @@
+// One typed configuration object with one DEFAULTS constant. Sources, strongest first:
+// CLI flags, CLOSELOOP_* environment variables, DEFAULTS.
+
+import { clError } from './errors.js'
+
+export interface RateLimitConfig {
+  /** Sustained requests per second per client IP; 0 disables the limit. */
+  ipPerSecond: number
+  /** Burst size per client IP. */
+  ipBurst: number
+  /** Sustained requests per second per site key; 0 disables the limit. */
+  keyPerSecond: number
+  keyBurst: number
+}
+
+export interface Config {
+  /** --port / CLOSELOOP_PORT, default 8787. */
+  port: number
+  /** --host / CLOSELOOP_HOST, default 127.0.0.1 (loopback only; use 0.0.0.0 to expose). */
+  host: string
+  /** --data / CLOSELOOP_DATA: directory of the SQLite file, default ./closeloop-data. */
+  dataDir: string
+  /** --database-url / CLOSELOOP_DATABASE_URL: PostgreSQL instead of SQLite. */
+  databaseUrl: string | null
+  /** --base-path / CLOSELOOP_BASE_PATH: prefix of every route, e.g. /_cl behind a reverse proxy. */
+  basePath: string
+  /** CLOSELOOP_TRUST_PROXY: trust X-Forwarded-* (client IP, https) from a reverse proxy. Default false. */
+  trustProxy: boolean
+  /**
+   * CLOSELOOP_BOT_FILTER (default true): drop collect requests whose User-Agent `isbot` flags
+   * (counted in /metrics). Headless Chromium says "HeadlessChrome" and counts as a bot; browser
+   * tests set a normal user agent or CLOSELOOP_BOT_FILTER=false.
+   */
+  botFilter: boolean
+  /** CLOSELOOP_LOG_LEVEL, default info. */
+  logLevel: string
+  /** Max body of /v1/import in bytes (CLOSELOOP_IMPORT_BODY_LIMIT), default 32 MiB. */
+  importBodyLimit: number
+  /** Max events per /v1/import request (CLOSELOOP_IMPORT_MAX_EVENTS), default 50,000. */
+  importMaxEvents: number
+  /** CLOSELOOP_RATE_IP_PER_SECOND, _RATE_IP_BURST, _RATE_KEY_PER_SECOND, _RATE_KEY_BURST. */
+  rateLimit: RateLimitConfig
+}
+
+export const DEFAULTS: Config = {
+  port: 8787,
+  host: '127.0.0.1',
+  dataDir: './closeloop-data',
+  databaseUrl: null,
+  basePath: '',
+  trustProxy: false,
+  botFilter: true,
+  logLevel: 'info',
+  importBodyLimit: 32 * 1024 * 1024,
+  importMaxEvents: 50_000,
+  // Generous on purpose: a single busy site behind one NAT must not be throttled by default.
+  rateLimit: { ipPerSecond: 2_000, ipBurst: 10_000, keyPerSecond: 10_000, keyBurst: 50_000 },
+}
+
+export type ConfigFlags = Partial<Record<'port' | 'host' | 'data' | 'database-url' | 'base-path', string>>
+
+function int(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 0) throw clError('BAD_CONFIG', `${name} must be a non-negative integer`)
+  return n
+}
+
+/** `/_cl/` → `/_cl`; `` → ``. Rejects anything that is not a plain path. */
+export function normalizeBasePath(raw: string): string {
+  const trimmed = raw.trim().replace(/\/+$/, '')
+  if (trimmed === '') return ''
+  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(trimmed) || trimmed.includes('//')) {
+    throw clError('BAD_CONFIG', 'base path must look like /_cl')
+  }
+  return trimmed
+}
+
+export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const pick = (flag: keyof ConfigFlags, envName: string): string | undefined => flags[flag] ?? env[envName]
+  const port = int('port', pick('port', 'CLOSELOOP_PORT'), DEFAULTS.port)
+  if (port > 65535) throw clError('BAD_CONFIG', 'port must be at most 65535')
+  const d = DEFAULTS.rateLimit
+  return {
+    port,
+    host: pick('host', 'CLOSELOOP_HOST') || DEFAULTS.host,
+    dataDir: pick('data', 'CLOSELOOP_DATA') || DEFAULTS.dataDir,
+    databaseUrl: pick('database-url', 'CLOSELOOP_DATABASE_URL') || null,
+    basePath: normalizeBasePath(pick('base-path', 'CLOSELOOP_BASE_PATH') ?? DEFAULTS.basePath),
+    trustProxy: /^(1|true|yes)$/i.test(env.CLOSELOOP_TRUST_PROXY ?? ''),
+    botFilter: !/^(0|false|no|off)$/i.test(env.CLOSELOOP_BOT_FILTER ?? ''),
+    logLevel: env.CLOSELOOP_LOG_LEVEL || DEFAULTS.logLevel,
+    importBodyLimit: int('CLOSELOOP_IMPORT_BODY_LIMIT', env.CLOSELOOP_IMPORT_BODY_LIMIT, DEFAULTS.importBodyLimit),
+    importMaxEvents: int('CLOSELOOP_IMPORT_MAX_EVENTS', env.CLOSELOOP_IMPORT_MAX_EVENTS, DEFAULTS.importMaxEvents),
+    rateLimit: {
+      ipPerSecond: int('CLOSELOOP_RATE_IP_PER_SECOND', env.CLOSELOOP_RATE_IP_PER_SECOND, d.ipPerSecond),
+      ipBurst: int('CLOSELOOP_RATE_IP_BURST', env.CLOSELOOP_RATE_IP_BURST, d.ipBurst),
+      keyPerSecond: int('CLOSELOOP_RATE_KEY_PER_SECOND', env.CLOSELOOP_RATE_KEY_PER_SECOND, d.keyPerSecond),
+      keyBurst: int('CLOSELOOP_RATE_KEY_BURST', env.CLOSELOOP_RATE_KEY_BURST, d.keyBurst),
+    },
+  }
+}

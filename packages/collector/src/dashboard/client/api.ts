@@ -1,0 +1,44 @@
+// Same-origin JSON calls. The page lives at `<base>/dashboard/`, so API paths are resolved
+// relative to it and the collector's base path needs no configuration here. The session cookie
+// rides along automatically (same origin); the secret key is never kept in the page.
+
+import type { AttributionReport, LeadView, ModelsReport, QualityReport, ReportQuery, SeriesReport, SessionInfo } from './types.js'
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message)
+  }
+}
+
+const root = new URL('../', location.href)
+const dashboard = new URL('./', location.href)
+
+async function call<T>(url: URL, init?: RequestInit): Promise<T> {
+  const res = await fetch(url, { credentials: 'same-origin', ...init, headers: { accept: 'application/json', ...init?.headers } })
+  const body: unknown = res.status === 204 ? null : await res.json().catch(() => null)
+  if (!res.ok) {
+    const err = (body as { error?: { code?: string; message?: string } } | null)?.error
+    throw new ApiError(res.status, err?.code ?? 'CL_ERR_HTTP', err?.message ?? `HTTP ${res.status}`)
+  }
+  return body as T
+}
+
+function query(path: string, params: Record<string, string | number | undefined>): URL {
+  const url = new URL(path, root)
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v))
+  return url
+}
+
+export const api = {
+  session: () => call<SessionInfo>(new URL('session', dashboard)),
+  signIn: (key: string) => call<SessionInfo>(new URL('session', dashboard), {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }),
+  }),
+  signOut: () => call<null>(new URL('session', dashboard), { method: 'DELETE' }),
+  report: (q: ReportQuery, by: string, extra: Record<string, string> = {}) =>
+    call<AttributionReport>(query('v1/reports/attribution', { ...q, by, ...extra })),
+  models: (q: ReportQuery, by: string) => call<ModelsReport>(query('v1/reports/models', { ...q, by })),
+  lead: (id: string) => call<LeadView>(new URL(`v1/leads/${encodeURIComponent(id)}`, root)),
+  series: (q: ReportQuery, period: 'week' | 'month') => call<SeriesReport>(query('v1/reports/series', { ...q, period })),
+  quality: (q: ReportQuery) => call<QualityReport>(query('v1/reports/quality', { from: q.from, to: q.to })),
+}

@@ -1,0 +1,32 @@
+// Number formatting for figures; null means "not defined" (e.g. ROAS without spend).
+
+const cache = new Map<string, Intl.NumberFormat>()
+function fmt(key: string, make: () => Intl.NumberFormat): Intl.NumberFormat {
+  let f = cache.get(key)
+  if (!f) cache.set(key, (f = make()))
+  return f
+}
+
+export function money(value: number | null, currency: string): string {
+  if (value === null || !Number.isFinite(value)) return '—'
+  const code = /^[A-Z]{3}$/.test(currency) ? currency : 'USD'
+  return fmt(`m${code}`, () => new Intl.NumberFormat('en-US', { style: 'currency', currency: code, maximumFractionDigits: 0 })).format(value)
+}
+
+export function num(value: number | null, digits = 0): string {
+  if (value === null || !Number.isFinite(value)) return '—'
+  return fmt(`n${digits}`, () => new Intl.NumberFormat('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })).format(value)
+}
+
+export function ratio(value: number | null): string {
+  return value === null || !Number.isFinite(value) ? '—' : `${num(value, 2)}×`
+}
+
+export function pct(value: number | null): string {
+  return value === null || !Number.isFinite(value) ? '—' : `${num(value * 100, 1)}%`
+}
+
+export function date(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—'
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 16)
+}

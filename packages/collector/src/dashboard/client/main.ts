@@ -1,0 +1,86 @@
+// Dashboard entry: checks the session, then shows sign-in or the app. Views are chosen by the
+// URL hash so the server serves one page and the back button works.
+
+import { ApiError, api } from './api.js'
+import { h, replace } from './dom.js'
+import type { ReportQuery, SessionInfo } from './types.js'
+import { chartView } from './views/chart.js'
+import { defaultQuery, filtersView } from './views/filters.js'
+import { journeyView } from './views/journey.js'
+import { modelsView } from './views/models.js'
+import { overviewView } from './views/overview.js'
+import { qualityView } from './views/quality.js'
+import { signInView } from './views/signin.js'
+
+const VIEWS = [
+  ['overview', 'Overview'],
+  ['trend', 'Revenue over time'],
+  ['models', 'Models side by side'],
+  ['journey', 'Lead journey'],
+  ['quality', 'Data quality'],
+] as const
+type ViewName = (typeof VIEWS)[number][0]
+
+const app = document.getElementById('app') as HTMLElement
+let query: ReportQuery = defaultQuery()
+let period: 'week' | 'month' = 'week'
+let renderSeq = 0
+
+function currentView(): ViewName {
+  const name = location.hash.slice(1).split('/')[0]
+  return VIEWS.some(([v]) => v === name) ? name as ViewName : 'overview'
+}
+
+function showSignIn(): void {
+  document.title = 'Sign in · Closeloop'
+  replace(app, signInView(showApp))
+}
+
+function showApp(session: SessionInfo): void {
+  const nav = h('nav', { 'aria-label': 'Views' }, h('ul', null, VIEWS.map(([id, label]) => h('li', null, h('a', { href: `#${id}`, 'data-view': id }, label)))))
+  const signOut = h('button', { type: 'button', id: 'sign-out' }, 'Sign out')
+  signOut.addEventListener('click', async () => {
+    try { await api.signOut() } finally { showSignIn() }
+  })
+  const filterSlot = h('div', { class: 'filter-slot' })
+  const view = h('section', { id: 'view', 'aria-live': 'polite', 'aria-busy': 'false' })
+  replace(app,
+    h('header', null, h('h1', null, 'Closeloop'), h('p', { class: 'site', 'data-field': 'site' }, session.site.name), signOut),
+    nav,
+    h('main', { id: 'main' }, filterSlot, view))
+
+  const render = async () => {
+    const seq = ++renderSeq
+    const name = currentView()
+    document.title = `${VIEWS.find(([v]) => v === name)?.[1] ?? ''} · Closeloop`
+    nav.querySelectorAll('a').forEach((a) => {
+      if (a.dataset.view === name) a.setAttribute('aria-current', 'page')
+      else a.removeAttribute('aria-current')
+    })
+    replace(filterSlot, name === 'journey' ? null : filtersView(query, (q) => { query = q; void render() }))
+    view.setAttribute('aria-busy', 'true')
+    const target = h('div')
+    try {
+      if (name === 'overview') await overviewView(target, query)
+      else if (name === 'trend') await chartView(target, query, period, (p) => { period = p; void render() })
+      else if (name === 'models') await modelsView(target, query)
+      else if (name === 'quality') await qualityView(target, query)
+      else journeyView(target, session.site.currency, decodeURIComponent(location.hash.split('/')[1] ?? ''))
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return showSignIn()
+      replace(target, h('p', { class: 'error', role: 'alert' }, `Could not load this view: ${(err as Error).message}`))
+    }
+    // A newer render (the user changed a filter meanwhile) wins.
+    if (seq !== renderSeq) return
+    replace(view, target)
+    view.setAttribute('aria-busy', 'false')
+    view.dataset.rendered = `${name}:${query.model}:${query.from}:${query.to}`
+  }
+  window.onhashchange = () => void render()
+  void render()
+}
+
+api.session().then(showApp, (err: unknown) => {
+  if (err instanceof ApiError && err.status === 401) showSignIn()
+  else replace(app, h('p', { class: 'error', role: 'alert' }, `The collector is not reachable: ${(err as Error).message}`))
+})

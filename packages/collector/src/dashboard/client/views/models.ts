@@ -1,0 +1,28 @@
+// Every model side by side for the same query: won revenue and won deals credited to each
+// channel under each model (`GET /v1/reports/models?by=channel`).
+
+import { api } from '../api.js'
+import { h, replace } from '../dom.js'
+import { money, num } from '../format.js'
+import { dataTable, type Column } from '../table.js'
+import type { ModelsReport, ReportQuery } from '../types.js'
+import { MODEL_LABELS } from './filters.js'
+
+type Row = ModelsReport['rows'][number]
+
+export async function modelsView(el: HTMLElement, q: ReportQuery): Promise<void> {
+  const report = await api.models(q, 'channel')
+  const label = (m: string) => MODEL_LABELS[m as keyof typeof MODEL_LABELS] ?? m
+  const cols = (what: 'revenue' | 'conversions'): Column<Row>[] => [
+    { label: 'Channel', value: (r) => r.key },
+    ...report.models.map((m): Column<Row> => ({
+      label: label(m), numeric: true,
+      value: (r) => r.models[m]?.[what] ?? 0,
+      format: (r) => what === 'revenue' ? money(r.models[m]?.revenue ?? 0, report.currency) : num(r.models[m]?.conversions ?? 0, 2),
+    })),
+  ]
+  replace(el,
+    h('h2', null, 'All models side by side'),
+    dataTable({ caption: 'Won revenue by channel under each model', name: 'models-revenue', columns: cols('revenue'), rows: report.rows }),
+    dataTable({ caption: 'Won deals (fractional credit) by channel under each model', name: 'models-conversions', columns: cols('conversions'), rows: report.rows }))
+}

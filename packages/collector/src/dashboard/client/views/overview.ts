@@ -1,0 +1,100 @@
+// Headline figures and the channel table. Won revenue, ROAS, CAC and deal size come from the
+// `won` report; pipeline from the `opportunity` report of the same query, so both are the API's
+// own numbers. Drill-down: channel → source / medium → campaign.
+
+import { api } from '../api.js'
+import { h, replace } from '../dom.js'
+import { money, num, pct, ratio } from '../format.js'
+import { dataTable, type Column } from '../table.js'
+import type { AttributionReport, ReportQuery, ReportRow } from '../types.js'
+
+export interface MergedRow {
+  key: string
+  /** Filters that select this row's children. */
+  filter: Record<string, string>
+  won: ReportRow | null
+  opp: ReportRow | null
+}
+
+export function mergeRows(won: ReportRow[], opp: ReportRow[], filter: Record<string, string>, by: string): MergedRow[] {
+  const byKey = new Map<string, MergedRow>()
+  const get = (key: string) => {
+    let r = byKey.get(key)
+    if (!r) byKey.set(key, (r = { key, filter: { ...filter, [by]: key }, won: null, opp: null }))
+    return r
+  }
+  for (const r of won) get(r.key).won = r
+  for (const r of opp) get(r.key).opp = r
+  // Won report order first (revenue, then conversions), then pipeline-only keys by pipeline.
+  return [...byKey.values()].sort((a, b) =>
+    (b.won?.revenue ?? 0) - (a.won?.revenue ?? 0) || (b.won?.conversions ?? 0) - (a.won?.conversions ?? 0) ||
+    (b.opp?.revenue ?? 0) - (a.opp?.revenue ?? 0) || (a.key < b.key ? -1 : 1))
+}
+
+export async function loadLevel(q: ReportQuery, by: string, filter: Record<string, string>) {
+  const [won, opp] = await Promise.all([
+    api.report({ ...q, conversion: 'won' }, by, filter),
+    api.report({ ...q, conversion: 'opportunity' }, by, filter),
+  ])
+  return { won, opp, rows: mergeRows(won.rows, opp.rows, filter, by) }
+}
+
+function headline(won: AttributionReport, opp: AttributionReport): HTMLElement {
+  const c = won.currency
+  const figure = (id: string, label: string, value: number | null, text: string, note?: string) =>
+    h('div', { class: 'figure' },
+      h('dt', null, label),
+      h('dd', { 'data-figure': id, 'data-value': value === null ? '' : String(value) }, text),
+      note ? h('dd', { class: 'note' }, note) : null)
+  const t = won.totals
+  return h('dl', { class: 'headline', 'aria-label': 'Headline figures' },
+    figure('spend', 'Spend', t.spend, money(t.spend, c)),
+    figure('pipeline', 'Pipeline', opp.totals.revenue, money(opp.totals.revenue, c), `${num(opp.totals.conversions, 1)} opportunities`),
+    figure('revenue', 'Won revenue', t.revenue, money(t.revenue, c), `${num(t.conversions, 1)} won deals`),
+    figure('roas', 'ROAS', t.roas, ratio(t.roas)),
+    figure('cac', 'CAC', t.cac, money(t.cac, c)),
+    figure('avgDealSize', 'Average deal size', t.avgDealSize, money(t.avgDealSize, c)),
+    figure('coverage', 'Coverage', won.coverage.conversions, pct(won.coverage.conversions), `${pct(won.coverage.revenue)} of revenue`))
+}
+
+export function channelColumns(currency: string, keyLabel: string): Column<MergedRow>[] {
+  const v = (f: (r: MergedRow) => number | null) => f
+  const figure = (r: MergedRow) => r.won ?? r.opp
+  const cols: Array<[string, (r: MergedRow) => number | null, (n: number | null) => string]> = [
+    ['Touches', v((r) => figure(r)?.touches ?? 0), (n) => num(n)],
+    ['Leads', v((r) => figure(r)?.leads ?? 0), (n) => num(n, 1)],
+    ['Opportunities', v((r) => r.opp?.conversions ?? 0), (n) => num(n, 2)],
+    ['Pipeline', v((r) => r.opp?.revenue ?? 0), (n) => money(n, currency)],
+    ['Won deals', v((r) => r.won?.conversions ?? 0), (n) => num(n, 2)],
+    ['Revenue', v((r) => r.won?.revenue ?? 0), (n) => money(n, currency)],
+    ['Spend', v((r) => figure(r)?.spend ?? 0), (n) => money(n, currency)],
+    ['ROAS', v((r) => r.won?.roas ?? null), ratio],
+    ['CAC', v((r) => r.won?.cac ?? null), (n) => money(n, currency)],
+    ['Avg deal size', v((r) => r.won?.avgDealSize ?? null), (n) => money(n, currency)],
+  ]
+  return [
+    { label: keyLabel, value: (r) => r.key },
+    ...cols.map(([label, value, f]): Column<MergedRow> => ({ label, value, format: (r) => f(value(r)), numeric: true })),
+  ]
+}
+
+const DRILL = ['source_medium', 'campaign'] as const
+
+export async function overviewView(el: HTMLElement, q: ReportQuery): Promise<void> {
+  const top = await loadLevel(q, 'channel', {})
+  const table = dataTable<MergedRow>({
+    caption: 'Revenue by channel',
+    name: 'channels',
+    columns: channelColumns(top.won.currency, 'Channel / source / medium / campaign'),
+    rows: top.rows,
+    expand: (row, depth) => {
+      const by = DRILL[depth]
+      if (!by) return null
+      return async () => (await loadLevel(q, by, row.filter)).rows
+    },
+  })
+  replace(el,
+    h('h2', { class: 'visually-hidden' }, 'Overview'),
+    headline(top.won, top.opp),
+    table)
+}

@@ -1,0 +1,11 @@
+// Public API of @closeloop/collector for embedding the collector in another Node process.
+export { buildApp, type AppOptions } from './app.js'
+export { loadConfig, DEFAULTS, type Config } from './config.js'
+export type { AppContext, RouteModule } from './context.js'
+export { ERRORS, ClError, clError, type ErrorName } from './errors.js'
+export { startServer, closeOnSignals, type RunningServer } from './server.js'
+export { serveExampleSite, substitute } from './demo.js'
+export { createSite, type CreatedSite, type SiteInput } from './site-admin.js'
+export type * from './store/types.js'
+export { openStore, type OpenStoreOptions } from './store/index.js'
+export { loadInstallKeys, type InstallKeys } from './crypto.js'

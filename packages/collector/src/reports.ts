@@ -1,0 +1,215 @@
+// Reports end to end: a parsed query → one bounded load from the store → the pure engine
+// (SPEC §6). Shared by the HTTP routes and `closeloop report`.
+
+import { buildModelsComparison, buildReport, type AttributionReport, type Dimension, type ModelsComparison } from './attribution/index.js'
+import { DEFAULTS, type ConversionKind, type ModelName, type SpendRow } from './attribution/types.js'
+import { classifyChannel } from './channel.js'
+import { clError } from './errors.js'
+import type { Site, Store } from './store/types.js'
+import { FILTER_KEYS, type FilterKey } from './loop-schemas.js'
+import type { ReportData, ReportLoadOptions } from './outcome-types.js'
+import { compileJourneys, Engine, ratio } from './attribution/index.js'
+import { NOT_SET_KEY, type AttributionTouch, type Journey, type ReportMetrics } from './attribution/types.js'
+
+const DAY = 86_400_000
+
+export type ReportFilter = Partial<Record<FilterKey, string>>
+
+export interface ReportQuery extends ReportFilter {
+  by: Dimension
+  conversion: ConversionKind
+  from?: { t: number; day: boolean }
+  to?: { t: number; day: boolean }
+  lookbackDays?: number
+  halfLifeDays?: number
+}
+
+interface Window {
+  from: number | null
+  to: number | null
+}
+
+function window(q: ReportQuery): Window {
+  const from = q.from ? q.from.t : null
+  // A bare day as `to` includes that whole day.
+  const to = q.to ? (q.to.day ? q.to.t + DAY - 1 : q.to.t) : null
+  if (from !== null && to !== null && from > to) throw clError('VALIDATION', 'from must not be after to')
+  return { from, to }
+}
+
+function spendChannel(row: SpendRow): string {
+  return classifyChannel({ source: row.source, medium: row.medium ?? '', campaign: row.campaign ?? '' })
+}
+
+// A key no stored value can equal (stored text never holds NUL): touches outside a drill-down filter.
+const OUTSIDE = '\u0000outside'
+
+function filterOf(q: ReportQuery): Array<[FilterKey, string]> {
+  return FILTER_KEYS.flatMap((k) => (q[k] === undefined ? [] : [[k, q[k] as string] as [FilterKey, string]]))
+}
+
+function value(t: AttributionTouch, k: FilterKey): string {
+  const v = k === 'source_medium' ? `${t.source || NOT_SET_KEY} / ${t.medium || NOT_SET_KEY}` : t[k]
+  return v === null || v === undefined || v === '' ? NOT_SET_KEY : v
+}
+
+/**
+ * Drill-down: touches outside the filter keep their place in every path (credit shares do not
+ * change) but their `by` value becomes OUTSIDE, whose row is dropped. by=source_medium renames
+ * source and medium, so spend of a source/medium goes to its touches inside the filter.
+ */
+function applyFilter(journeys: Journey[], by: Dimension, filter: Array<[FilterKey, string]>): Journey[] {
+  if (by === 'week' || by === 'month') throw clError('VALIDATION', 'drill-down filters need a touch dimension, not week/month')
+  const fields: Array<keyof AttributionTouch> = by === 'source_medium' ? ['source', 'medium'] : [by]
+  return journeys.map((j) => ({
+    ...j,
+    touches: j.touches.map((t) => {
+      if (filter.every(([k, v]) => value(t, k) === v)) return t
+      const copy: AttributionTouch = { ...t, direct: t.direct ?? (t.source === '(direct)' && (t.medium === '(none)' || t.medium === '(not set)' || t.medium === '')) }
+      for (const f of fields) (copy as unknown as Record<string, unknown>)[f] = OUTSIDE
+      return copy
+    }),
+  }))
+}
+
+function outside(key: string): boolean {
+  return key.includes(OUTSIDE)
+}
+
+function totalsOf(rows: ReadonlyArray<ReportMetrics>): ReportMetrics {
+  const sum = (f: 'touches' | 'leads' | 'conversions' | 'revenue' | 'spend'): number => rows.reduce((s, r) => s + r[f], 0)
+  const t = { touches: sum('touches'), leads: sum('leads'), conversions: sum('conversions'), revenue: sum('revenue'), spend: sum('spend') }
+  return {
+    ...t,
+    roas: ratio(t.revenue, t.spend),
+    cac: ratio(t.spend, t.conversions),
+    costPerLead: ratio(t.spend, t.leads),
+    avgDealSize: ratio(t.revenue, t.conversions),
+    conversionRate: ratio(t.conversions, t.leads),
+  }
+}
+
+// The dashboard asks for several reports of one range at once (won, pipeline, models): requests
+// that arrive while the same load is running share it. Nothing is kept after it settles, so a
+// report never shows data older than its own request.
+const inFlight = new WeakMap<Store, Map<string, Promise<ReportData>>>()
+
+function shared(store: Store, siteId: string, opts: ReportLoadOptions): Promise<ReportData> {
+  let byKey = inFlight.get(store)
+  if (!byKey) inFlight.set(store, (byKey = new Map()))
+  const key = `${siteId}\u0000${opts.touchesFrom}\u0000${opts.touchesTo}\u0000${opts.extra}`
+  let p = byKey.get(key)
+  if (!p) {
+    const map = byKey
+    p = store.loadReportData(siteId, opts).finally(() => map.delete(key))
+    map.set(key, p)
+  }
+  return p
+}
+
+async function load(store: Store, site: Site, q: ReportQuery, w: Window) {
+  const lookbackMs = (q.lookbackDays ?? DEFAULTS.lookbackDays) * DAY
+  const filter = filterOf(q)
+  const extras = new Set([q.by, ...filter.map(([k]) => k)].filter((k) => k === 'content' || k === 'term' || k === 'landing'))
+  if (extras.size > 1) throw clError('VALIDATION', 'at most one of content, term and landing may be used at once')
+  const data = await shared(store, site.id, {
+    // A path reaches back lookbackDays before its conversion; nothing older can earn credit.
+    touchesFrom: w.from === null ? null : w.from - lookbackMs,
+    touchesTo: w.to,
+    extra: ([...extras][0] as 'content' | 'term' | 'landing' | undefined) ?? null,
+  })
+  return filter.length === 0 ? { ...data, filtered: false } : { ...data, journeys: applyFilter(data.journeys, q.by, filter), filtered: true }
+}
+
+export async function attributionReport(store: Store, site: Site, q: ReportQuery & { model: ModelName }): Promise<AttributionReport> {
+  const w = window(q)
+  const data = await load(store, site, q, w)
+  const report = buildReport({
+    model: q.model,
+    by: q.by,
+    conversion: q.conversion,
+    from: w.from,
+    to: w.to,
+    lookbackDays: q.lookbackDays,
+    halfLifeDays: q.halfLifeDays,
+    journeys: data.journeys,
+    spend: data.spend,
+    currency: site.currency,
+    spendChannel,
+  })
+  if (!data.filtered) return report
+  // Spend that matched no touch cannot be placed inside a drill-down: only attributed rows stay.
+  const rows = report.rows.filter((r) => !outside(r.key) && (r.touches > 0 || r.leads > 0 || r.conversions > 0))
+  return { ...report, rows, totals: totalsOf(rows) }
+}
+
+export async function modelsReport(store: Store, site: Site, q: ReportQuery): Promise<ModelsComparison> {
+  const w = window(q)
+  const data = await load(store, site, q, w)
+  const report = buildModelsComparison({
+    by: q.by,
+    conversion: q.conversion,
+    from: w.from,
+    to: w.to,
+    lookbackDays: q.lookbackDays,
+    halfLifeDays: q.halfLifeDays,
+    journeys: data.journeys,
+    spend: data.spend,
+    currency: site.currency,
+    spendChannel,
+  })
+  return data.filtered ? { ...report, rows: report.rows.filter((r) => !outside(r.key) && (r.touches > 0 || Object.values(r.models).some((m) => m.conversions > 0))) } : report
+}
+
+export interface SeriesReport {
+  model: ModelName
+  period: 'week' | 'month'
+  conversion: ConversionKind
+  currency: string
+  /** Period starts (UTC), YYYY-MM-DD, ascending. */
+  periods: string[]
+  /** Credited revenue per channel and period, channels by total revenue. */
+  channels: Array<{ channel: string; revenue: number[] }>
+}
+
+function periodStart(ts: number, period: 'week' | 'month'): number {
+  const d = new Date(ts)
+  if (period === 'month') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1)
+  const day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())
+  return day - (((d.getUTCDay() + 6) % 7) * DAY)
+}
+
+function nextPeriod(start: number, period: 'week' | 'month'): number {
+  if (period === 'week') return start + 7 * DAY
+  const d = new Date(start)
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)
+}
+
+/**
+ * Revenue over time by channel (dashboard chart): journeys are compiled once and each period is a
+ * window of the same engine, so a period's figures equal `attribution?by=channel&from=…&to=…`.
+ * Without from/to: the last 90 days up to now.
+ */
+export async function seriesReport(store: Store, site: Site, q: ReportQuery & { model: ModelName; period: 'week' | 'month' }, now = Date.now()): Promise<SeriesReport> {
+  const w = window(q)
+  const to = w.to ?? now
+  const from = w.from ?? to - 90 * DAY
+  if (Math.ceil((to - from) / (7 * DAY)) > 520) throw clError('VALIDATION', 'a series covers at most 10 years')
+  const data = await load(store, site, { ...q, by: 'channel' }, { from, to })
+  const table = compileJourneys(data.journeys)
+  const periods: string[] = []
+  const credits: Array<Map<string, number>> = []
+  for (let start = periodStart(from, q.period); start <= to; start = nextPeriod(start, q.period)) {
+    const engine = new Engine(table, { by: 'channel', from: Math.max(start, from), to: Math.min(nextPeriod(start, q.period) - 1, to), lookbackDays: q.lookbackDays, halfLifeDays: q.halfLifeDays })
+    const c = engine.credit(q.model, q.conversion)
+    const byKey = new Map<string, number>()
+    for (let k = 0; k < c.revenue.length; k++) if (c.revenue[k] !== 0) byKey.set(engine.keys.keys[k], c.revenue[k])
+    periods.push(new Date(start).toISOString().slice(0, 10))
+    credits.push(byKey)
+  }
+  const totals = new Map<string, number>()
+  for (const m of credits) for (const [k, v] of m) totals.set(k, (totals.get(k) ?? 0) + v)
+  const channels = [...totals.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([channel]) => ({ channel, revenue: credits.map((m) => m.get(channel) ?? 0) }))
+  return { model: q.model, period: q.period, conversion: q.conversion, currency: site.currency, periods, channels }
+}

@@ -1,0 +1,5 @@
+export { simulateVisitors, simulateSpend, resolveSimOptions, SIM_RATES } from './generate.js'
+export type { SimOptions, SimVisitor, SimEvent, SimIdentify, SimDealUpdate, SimSpendRow, SimTouch } from './generate.js'
+export { driveSimulation } from './drive.js'
+export type { DriveOptions, DriveSummary } from './drive.js'
+export { ARRIVALS, BUSINESS, CRM_STAGES } from './business.js'

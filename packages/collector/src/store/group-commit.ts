@@ -1,0 +1,100 @@
+// Group commit (SPEC §8): writes from many concurrent requests share one transaction, and each
+// request's promise settles only after that transaction committed, so an acknowledged event is
+// durable while the cost of the fsync is shared by everyone who was waiting.
+//
+// The queue knows nothing about databases: an implementation supplies `runBatch`, which opens a
+// transaction, runs each job inside its own savepoint (a failing job is rolled back alone and
+// its error kept), and commits. Jobs run in submission order.
+
+export interface Job<C> {
+  run: (ctx: C) => unknown
+  /** Set by runBatch when the job failed and was rolled back to its savepoint alone. */
+  failed?: boolean
+  error?: unknown
+  result?: unknown
+  /** Weight toward the early-flush threshold (e.g. number of events). */
+  weight: number
+  resolve: (value: unknown) => void
+  reject: (reason: unknown) => void
+}
+
+export interface GroupCommitStats {
+  /** Committed transactions. */
+  flushes: number
+  /** Jobs (requests) committed. */
+  jobs: number
+  /** Largest number of jobs one transaction carried. */
+  maxBatch: number
+  /** Jobs in the most recent transaction. */
+  lastBatch: number
+}
+
+export interface GroupCommitOptions {
+  /** Flush at once, without waiting for the next turn of the event loop, above this weight. */
+  maxPendingWeight: number
+}
+
+export class GroupCommit<C> {
+  private pending: Array<Job<C>> = []
+  private pendingWeight = 0
+  private scheduled = false
+  private inFlight: Promise<void> | null = null
+  readonly stats: GroupCommitStats = { flushes: 0, jobs: 0, maxBatch: 0, lastBatch: 0 }
+
+  constructor(
+    /** Runs every job in one transaction; resolves after COMMIT, rejects when the commit failed. */
+    private readonly runBatch: (jobs: Array<Job<C>>) => Promise<void>,
+    private readonly options: GroupCommitOptions,
+  ) {}
+
+  submit<T>(run: (ctx: C) => T | Promise<T>, weight = 1): Promise<Awaited<T>> {
+    return new Promise<Awaited<T>>((resolve, reject) => {
+      this.pending.push({ run, weight, resolve: resolve as (v: unknown) => void, reject })
+      this.pendingWeight += weight
+      if (this.pendingWeight >= this.options.maxPendingWeight) this.kick()
+      else if (!this.scheduled) {
+        this.scheduled = true
+        // setImmediate, not a microtask: requests whose I/O completed in the same event-loop
+        // turn get to join this transaction.
+        setImmediate(() => this.kick())
+      }
+    })
+  }
+
+  /** Resolves when everything submitted so far has been committed (or failed). */
+  async drain(): Promise<void> {
+    while (this.pending.length > 0 || this.inFlight) {
+      if (this.inFlight) await this.inFlight
+      else this.kick()
+    }
+  }
+
+  private kick(): void {
+    this.scheduled = false
+    if (this.inFlight || this.pending.length === 0) return
+    const jobs = this.pending
+    this.pending = []
+    this.pendingWeight = 0
+    this.inFlight = this.flush(jobs).finally(() => {
+      this.inFlight = null
+      if (this.pending.length > 0) this.kick()
+    })
+  }
+
+  private async flush(jobs: Array<Job<C>>): Promise<void> {
+    try {
+      await this.runBatch(jobs)
+    } catch (err) {
+      for (const job of jobs) job.reject(err)
+      return
+    }
+    this.stats.flushes++
+    this.stats.jobs += jobs.length
+    this.stats.lastBatch = jobs.length
+    if (jobs.length > this.stats.maxBatch) this.stats.maxBatch = jobs.length
+    for (const job of jobs) {
+      if (job.failed) job.reject(job.error)
+      else job.resolve(job.result)
+    }
+  }
+}

@@ -1,0 +1,37 @@
+// Picks the store from configuration: PostgreSQL when a database URL is given (scale-out), else
+// the SQLite file under the data directory. The returned store is migrated and ready.
+
+import { join } from 'node:path'
+import { SqliteStore } from './sqlite.js'
+import type { Store } from './types.js'
+
+export type { Store } from './types.js'
+export { SqliteStore } from './sqlite.js'
+
+export const SQLITE_FILE = 'closeloop.sqlite'
+export const DEFAULT_DATA_DIR = './closeloop-data'
+
+export interface OpenStoreOptions {
+  /** Directory of the SQLite file (default ./closeloop-data). */
+  dataDir?: string
+  /** postgres://… — when set, PostgreSQL is used instead of SQLite. */
+  databaseUrl?: string
+}
+
+export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
+  let store: Store
+  if (options.databaseUrl) {
+    // Loaded only when asked for, so a SQLite-only install never touches the pg driver.
+    const { PostgresStore } = await import('./postgres.js')
+    store = new PostgresStore({ connectionString: options.databaseUrl })
+  } else {
+    store = new SqliteStore({ file: join(options.dataDir ?? DEFAULT_DATA_DIR, SQLITE_FILE) })
+  }
+  try {
+    await store.migrate()
+  } catch (err) {
+    await store.close().catch(() => undefined)
+    throw err
+  }
+  return store
+}

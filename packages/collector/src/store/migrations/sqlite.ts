@@ -1,0 +1,233 @@
+// SQLite schema, as ordered versioned migrations. Each runs once, in its own transaction, and is
+// recorded in schema_migrations. To change the schema, APPEND a migration with the next version
+// (e.g. 2: deals, 3: spend); never edit one that may already have run somewhere.
+
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
+
+const core: Migration = {
+  version: 1,
+  name: 'core',
+  sql: `
+CREATE TABLE sites (
+  id            TEXT PRIMARY KEY,
+  name          TEXT NOT NULL UNIQUE,
+  public_key    TEXT NOT NULL UNIQUE,
+  origins       TEXT NOT NULL,            -- JSON array of origins
+  cookie_domain TEXT,
+  currency      TEXT NOT NULL,
+  settings      TEXT NOT NULL,            -- JSON SiteSettings
+  created_at    INTEGER NOT NULL
+);
+
+-- Secret keys: looked up by their public key id, the whole key only as SHA-256.
+CREATE TABLE site_keys (
+  key_id      TEXT PRIMARY KEY,
+  site_id     TEXT NOT NULL REFERENCES sites(id),
+  secret_hash TEXT NOT NULL,
+  created_at  INTEGER NOT NULL
+);
+CREATE INDEX site_keys_site ON site_keys(site_id);
+
+CREATE TABLE visitors (
+  site_id    TEXT NOT NULL,
+  id         TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen  INTEGER NOT NULL,
+  PRIMARY KEY (site_id, id)
+) WITHOUT ROWID;
+
+CREATE TABLE sessions (
+  site_id    TEXT NOT NULL,
+  id         TEXT NOT NULL,
+  visitor_id TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  last_seen  INTEGER NOT NULL,
+  PRIMARY KEY (site_id, id)
+) WITHOUT ROWID;
+CREATE INDEX sessions_visitor ON sessions(site_id, visitor_id);
+
+-- id is the client-generated event ID: the dedupe key that makes retries idempotent. The key
+-- is (site, visitor, id) rather than (site, id) so that one b-tree both dedupes and holds a
+-- visitor's events together (erase/export); a retry always carries the visitor ID of its
+-- original, and a second index would cost ~40% of bulk-import speed.
+CREATE TABLE events (
+  site_id     TEXT NOT NULL,
+  id          TEXT NOT NULL,
+  type        TEXT NOT NULL,
+  ts          INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  visitor_id  TEXT NOT NULL,
+  session_id  TEXT NOT NULL,
+  url         TEXT,
+  ref         TEXT,
+  title       TEXT,
+  name        TEXT,
+  props       TEXT,                      -- JSON
+  traits      TEXT,                      -- JSON
+  PRIMARY KEY (site_id, visitor_id, id)
+) WITHOUT ROWID;
+
+-- One row per arrival, keyed by the event that opened it. Clustered by visitor and time: a
+-- journey is one contiguous range, and a full scan yields journeys already grouped and ordered.
+-- (site_id, id) needs no index of its own: the opening event's primary key already dedupes it.
+CREATE TABLE touches (
+  site_id          TEXT NOT NULL,
+  id               TEXT NOT NULL,
+  visitor_id       TEXT NOT NULL,
+  session_id       TEXT NOT NULL,
+  ts               INTEGER NOT NULL,
+  source           TEXT NOT NULL,
+  medium           TEXT NOT NULL,
+  campaign         TEXT,
+  term             TEXT,
+  content          TEXT,
+  utm_id           TEXT,
+  source_platform  TEXT,
+  creative_format  TEXT,
+  marketing_tactic TEXT,
+  click_id         TEXT,
+  click_id_type    TEXT,
+  referrer         TEXT,
+  landing          TEXT,
+  channel          TEXT NOT NULL,
+  PRIMARY KEY (site_id, visitor_id, ts, id)
+) WITHOUT ROWID;
+-- No (site_id, ts) index on purpose: reports read whole journeys, which a primary-key range scan
+-- of the site already yields grouped and ordered; the extra index cost ~35% of import speed.
+
+CREATE TABLE leads (
+  id             TEXT PRIMARY KEY,
+  site_id        TEXT NOT NULL,
+  created_at     INTEGER NOT NULL,
+  identified_at  INTEGER NOT NULL,
+  email_enc      TEXT,
+  phone_enc      TEXT,
+  external_id    TEXT,
+  traits         TEXT NOT NULL,          -- JSON
+  first_touch_id TEXT,
+  first_touch_ts INTEGER
+);
+CREATE INDEX leads_site_identified ON leads(site_id, identified_at);
+
+-- Match keys: SHA-256 of the normalised email/phone or of the external ID. Unique per site, so
+-- one key can only ever point at one lead.
+CREATE TABLE lead_identities (
+  site_id    TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  hash       TEXT NOT NULL,
+  lead_id    TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (site_id, kind, hash)
+) WITHOUT ROWID;
+CREATE INDEX lead_identities_lead ON lead_identities(lead_id);
+
+-- A lead has many visitors (devices); a shared device may belong to more than one lead.
+CREATE TABLE lead_visitors (
+  site_id    TEXT NOT NULL,
+  lead_id    TEXT NOT NULL,
+  visitor_id TEXT NOT NULL,
+  linked_at  INTEGER NOT NULL,
+  PRIMARY KEY (site_id, lead_id, visitor_id)
+) WITHOUT ROWID;
+CREATE INDEX lead_visitors_visitor ON lead_visitors(site_id, visitor_id);
+
+-- Keys of one identify call that pointed at different leads: kept apart, recorded for review.
+CREATE TABLE lead_conflicts (
+  id            INTEGER PRIMARY KEY,
+  site_id       TEXT NOT NULL,
+  kept_lead_id  TEXT NOT NULL,
+  other_lead_id TEXT NOT NULL,
+  kind          TEXT NOT NULL,
+  visitor_id    TEXT NOT NULL,
+  created_at    INTEGER NOT NULL
+);
+CREATE INDEX lead_conflicts_site ON lead_conflicts(site_id, created_at);
+
+CREATE TABLE rejected_events (
+  id          INTEGER PRIMARY KEY,
+  site_id     TEXT,
+  received_at INTEGER NOT NULL,
+  code        TEXT NOT NULL,
+  payload     TEXT NOT NULL
+);
+CREATE INDEX rejected_events_site ON rejected_events(site_id, received_at);
+
+-- Salted hashes of erased people; data matching one is dropped at ingestion.
+CREATE TABLE suppressions (
+  site_id    TEXT NOT NULL,
+  hash       TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (site_id, hash)
+) WITHOUT ROWID;
+`,
+}
+
+const loop: Migration = {
+  version: 2,
+  name: 'deals, spend, fx rates',
+  sql: `
+-- Deals from the CRM, upserted by their own ID. lead_id stays NULL while the person is unknown;
+-- the key hashes link it when that person is identified.
+CREATE TABLE deals (
+  site_id           TEXT NOT NULL,
+  id                TEXT NOT NULL,
+  lead_id           TEXT,
+  email_hash        TEXT,
+  external_hash     TEXT,
+  stage             TEXT NOT NULL,           -- stage of the latest change by time
+  stage_ts          INTEGER NOT NULL,
+  amount            REAL,                    -- site currency
+  original_amount   REAL,
+  original_currency TEXT,                    -- NULL = the site currency
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL,
+  PRIMARY KEY (site_id, id)
+) WITHOUT ROWID;
+CREATE INDEX deals_lead ON deals(site_id, lead_id);
+CREATE INDEX deals_pending_email ON deals(site_id, email_hash) WHERE lead_id IS NULL;
+CREATE INDEX deals_pending_external ON deals(site_id, external_hash) WHERE lead_id IS NULL;
+
+-- Every stage change: what the CRM called it, when it was reached, the amount then.
+CREATE TABLE deal_stages (
+  id          INTEGER PRIMARY KEY,
+  site_id     TEXT NOT NULL,
+  deal_id     TEXT NOT NULL,
+  stage       TEXT NOT NULL,
+  crm_stage   TEXT NOT NULL,
+  ts          INTEGER NOT NULL,
+  amount      REAL,
+  recorded_at INTEGER NOT NULL
+);
+CREATE INDEX deal_stages_deal ON deal_stages(site_id, deal_id, ts);
+
+-- Ad spend per day; medium and campaign are '' when absent so the upsert key is total.
+CREATE TABLE spend (
+  site_id           TEXT NOT NULL,
+  date              TEXT NOT NULL,
+  source            TEXT NOT NULL,
+  medium            TEXT NOT NULL,
+  campaign          TEXT NOT NULL,
+  amount            REAL NOT NULL,
+  original_amount   REAL NOT NULL,
+  original_currency TEXT,
+  updated_at        INTEGER NOT NULL,
+  PRIMARY KEY (site_id, date, source, medium, campaign)
+) WITHOUT ROWID;
+
+-- 1 currency = rate × site currency; date '' is a standing rate.
+CREATE TABLE fx_rates (
+  site_id    TEXT NOT NULL,
+  currency   TEXT NOT NULL,
+  date       TEXT NOT NULL,
+  rate       REAL NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (site_id, currency, date)
+) WITHOUT ROWID;
+`,
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [core, loop]

@@ -1,0 +1,116 @@
+// Row ↔ domain mapping shared by the SQLite and PostgreSQL stores. Both schemas use the same
+// column names; the drivers differ only in returning JSON as text or as parsed values and
+// 64-bit integers as numbers or strings, which these helpers absorb.
+
+import type { Lead, RejectedEvent, Site, SiteSettings, StoredTouch } from './types.js'
+
+type Scalar = string | number | bigint | null
+export type Row = Record<string, unknown>
+
+/** Bound on stored rejected-event excerpts: enough to debug, too little to become a data store. */
+export const REJECTED_PAYLOAD_MAX = 2048
+
+function json<T>(value: unknown, fallback: T): T {
+  if (value == null) return fallback
+  if (typeof value === 'string') return JSON.parse(value) as T
+  return value as T
+}
+
+function int(value: unknown): number {
+  return typeof value === 'number' ? value : Number(value as Scalar)
+}
+
+function intOrNull(value: unknown): number | null {
+  return value == null ? null : int(value)
+}
+
+function str(value: unknown): string | null {
+  return value == null ? null : String(value)
+}
+
+export function siteFromRow(row: Row): Site {
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    publicKey: String(row.public_key),
+    origins: json<string[]>(row.origins, []),
+    cookieDomain: str(row.cookie_domain),
+    currency: String(row.currency),
+    settings: json<SiteSettings>(row.settings, {}),
+    createdAt: int(row.created_at),
+  }
+}
+
+export function leadFromRow(row: Row): Lead {
+  return {
+    id: String(row.id),
+    siteId: String(row.site_id),
+    createdAt: int(row.created_at),
+    identifiedAt: int(row.identified_at),
+    emailEnc: str(row.email_enc),
+    phoneEnc: str(row.phone_enc),
+    externalId: str(row.external_id),
+    traits: json<Record<string, unknown>>(row.traits, {}),
+    firstTouchId: str(row.first_touch_id),
+  }
+}
+
+export function firstTouchTs(row: Row): number | null {
+  return intOrNull(row.first_touch_ts)
+}
+
+export function touchFromRow(row: Row): StoredTouch {
+  return {
+    touchId: String(row.id),
+    visitorId: String(row.visitor_id),
+    sessionId: String(row.session_id),
+    ts: int(row.ts),
+    source: String(row.source),
+    medium: String(row.medium),
+    campaign: str(row.campaign),
+    term: str(row.term),
+    content: str(row.content),
+    id: str(row.utm_id),
+    source_platform: str(row.source_platform),
+    creative_format: str(row.creative_format),
+    marketing_tactic: str(row.marketing_tactic),
+    click_id: str(row.click_id),
+    click_id_type: str(row.click_id_type),
+    referrer: str(row.referrer),
+    landing: str(row.landing),
+    channel: String(row.channel),
+  }
+}
+
+export const TOUCH_COLUMNS =
+  'site_id, id, visitor_id, session_id, ts, source, medium, campaign, term, content, utm_id, source_platform, ' +
+  'creative_format, marketing_tactic, click_id, click_id_type, referrer, landing, channel'
+
+export function eventFromRow(row: Row): Record<string, unknown> {
+  return {
+    id: String(row.id),
+    type: String(row.type),
+    ts: int(row.ts),
+    receivedAt: int(row.received_at),
+    visitorId: String(row.visitor_id),
+    sessionId: String(row.session_id),
+    url: str(row.url),
+    ref: str(row.ref),
+    title: str(row.title),
+    name: str(row.name),
+    props: json<Record<string, unknown> | null>(row.props, null),
+    traits: json<Record<string, unknown> | null>(row.traits, null),
+  }
+}
+
+export function jsonOrNull(value: Record<string, unknown> | null | undefined): string | null {
+  return value == null ? null : JSON.stringify(value)
+}
+
+export function boundPayload(payload: string): string {
+  return payload.length > REJECTED_PAYLOAD_MAX ? payload.slice(0, REJECTED_PAYLOAD_MAX) : payload
+}
+
+export function rejectedFromRow(row: Row): RejectedEvent {
+  return { siteId: str(row.site_id), receivedAt: int(row.received_at), code: String(row.code), payload: String(row.payload) }
+}

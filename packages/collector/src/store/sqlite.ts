@@ -1,0 +1,268 @@
+// The default store: one SQLite file (better-sqlite3) in WAL mode. One connection, statements
+// prepared once, every write through group commit (one transaction per event-loop turn).
+//
+// Durability: synchronous=FULL fsyncs the WAL at every COMMIT, so an acknowledged event survives
+// power loss; NORMAL only survives a process crash (the last commits may be lost on power
+// failure). Group commit is what makes FULL affordable: one fsync per flush, shared by every
+// request in it. Measured on the 2-core dev VM (64 clients each sending single-event ingests in a
+// loop; batches averaged 63.6 requests): quiet machine FULL 20.4–21.4k requests/s, p99 8–14 ms,
+// NORMAL 23.1–27.6k/s, p99 11–13 ms; with other jobs loading it (load ~8) FULL 6.9–9.0k/s,
+// NORMAL 13.8–15.5k/s. FULL costs 10–25% when the disk is calm, and a durable acknowledgement is
+// the product's promise (SPEC §8); NORMAL stays available (`synchronous` option) for those who
+// accept losing the last moments of data on power loss.
+
+import Database from 'better-sqlite3'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { nanoid } from 'nanoid'
+import { clError } from '../errors.js'
+import { GroupCommit, type Job } from './group-commit.js'
+import { SQLITE_MIGRATIONS, type Migration } from './migrations/sqlite.js'
+import { boundPayload, rejectedFromRow, siteFromRow, type Row } from './rows.js'
+import { identifySync } from './sqlite-identify.js'
+import {
+  getDealsSync, linkPendingDealsSync, listRatesSync, loadReportDataSync, prepareLoopStatements, upsertDealsSync, upsertRatesSync,
+  upsertSpendSync, type LoopStatements,
+} from './sqlite-loop.js'
+import type { FxRate } from '../currency.js'
+import type { Deal, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, SpendWrite } from '../outcome-types.js'
+import { ingestBatch } from './sqlite-ingest.js'
+import { eraseSync, exportSync, journeySync } from './sqlite-privacy.js'
+import { prepareStatements, type Db, type Statements } from './sqlite-statements.js'
+import type {
+  IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadJourney, NewSite, PersonSelector, RejectedEvent,
+  Site, Store, StoreStats,
+} from './types.js'
+
+export interface SqliteStoreOptions {
+  /** Database file path (`:memory:` only for throwaway use; tests use real files). */
+  file: string
+  /** `FULL` (default) for durable acknowledgements; `NORMAL` trades power-loss safety for speed. */
+  synchronous?: 'FULL' | 'NORMAL'
+  /** Flush without waiting for the next event-loop turn once this many events are pending. */
+  maxPendingEvents?: number
+  /** Schema to apply; defaults to every known migration. */
+  migrations?: readonly Migration[]
+}
+
+export const SQLITE_DEFAULTS = { synchronous: 'FULL', maxPendingEvents: 5_000 } as const
+
+export class SqliteStore implements Store {
+  readonly db: Db
+  private stmts: Statements | null = null
+  private loopStmts: LoopStatements | null = null
+  private readonly writer: GroupCommit<Statements>
+  private readonly migrations: readonly Migration[]
+  private closed = false
+
+  constructor(options: SqliteStoreOptions) {
+    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true })
+    this.db = new Database(options.file)
+    this.db.pragma('journal_mode = WAL')
+    this.db.pragma(`synchronous = ${options.synchronous ?? SQLITE_DEFAULTS.synchronous}`)
+    // A CLI command (e.g. `closeloop sites add`) may write while `serve` holds the file.
+    this.db.pragma('busy_timeout = 5000')
+    this.db.pragma('foreign_keys = ON')
+    this.db.pragma('cache_size = -32000')
+    // A big import commits ~100 MB of WAL at once; without a limit the file keeps that size
+    // after the checkpoint.
+    this.db.pragma('journal_size_limit = 67108864')
+    this.migrations = options.migrations ?? SQLITE_MIGRATIONS
+    this.writer = new GroupCommit<Statements>((jobs) => this.runBatch(jobs), {
+      maxPendingWeight: options.maxPendingEvents ?? SQLITE_DEFAULTS.maxPendingEvents,
+    })
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
+    const applied = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)))
+    const record = this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+    for (const m of [...this.migrations].sort((a, b) => a.version - b.version)) {
+      if (applied.has(m.version)) continue
+      this.db.transaction(() => {
+        this.db.exec(m.sql)
+        record.run(m.version, m.name, Date.now())
+      }).immediate()
+    }
+    this.stmts ??= prepareStatements(this.db)
+    this.loopStmts ??= prepareLoopStatements(this.db)
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.writer.drain()
+    // SQLite's advice for long-lived connections: refresh planner statistics on the way out.
+    this.db.pragma('optimize')
+    this.db.close()
+  }
+
+  stats(): StoreStats {
+    const { flushes, jobs, maxBatch } = this.writer.stats
+    return { flushes, jobs, maxBatch }
+  }
+
+  private get s(): Statements {
+    if (!this.stmts) throw clError('INTERNAL', 'SqliteStore used before migrate()')
+    return this.stmts
+  }
+
+  /** One transaction for the whole group; each job in a savepoint so one failure stays its own. */
+  private async runBatch(jobs: Array<Job<Statements>>): Promise<void> {
+    const s = this.s
+    s.tx.begin.run()
+    try {
+      for (const job of jobs) {
+        s.tx.savepoint.run()
+        try {
+          job.result = job.run(s)
+          s.tx.release.run()
+        } catch (err) {
+          job.failed = true
+          job.error = err
+          s.tx.rollbackTo.run()
+          s.tx.release.run()
+        }
+      }
+      s.tx.commit.run()
+    } catch (err) {
+      if (this.db.inTransaction) s.tx.rollback.run()
+      throw err
+    }
+  }
+
+  /**
+   * Run `run` inside the next group-commit transaction (its own savepoint); resolves after COMMIT.
+   * For store extensions living in their own module (e.g. deals): prepare their statements once
+   * after migrate(), then write through here so they share the durability rules.
+   */
+  write<T>(run: (s: Statements) => T, weight = 1): Promise<T> {
+    if (this.closed) return Promise.reject(clError('INTERNAL', 'Store is closed'))
+    return this.writer.submit(run, weight) as Promise<T>
+  }
+
+  async createSite(input: NewSite): Promise<Site> {
+    const id = nanoid()
+    const now = Date.now()
+    return this.write((s) => {
+      if (s.sites.byName.get(input.name)) throw clError('VALIDATION', `A site named "${input.name}" already exists`)
+      s.sites.insert.run(
+        id, input.name, input.publicKey, JSON.stringify(input.origins), input.cookieDomain ?? null,
+        input.currency ?? 'USD', JSON.stringify(input.settings ?? {}), now,
+      )
+      s.sites.insertKey.run(input.secretKeyId, id, input.secretKeyHash, now)
+      return siteFromRow(s.sites.byId.get(id) as Row)
+    })
+  }
+
+  async getSite(id: string): Promise<Site | null> {
+    const row = this.s.sites.byId.get(id) as Row | undefined
+    return row ? siteFromRow(row) : null
+  }
+
+  async getSiteByName(name: string): Promise<Site | null> {
+    const row = this.s.sites.byName.get(name) as Row | undefined
+    return row ? siteFromRow(row) : null
+  }
+
+  async getSiteByPublicKey(publicKey: string): Promise<Site | null> {
+    const row = this.s.sites.byPublicKey.get(publicKey) as Row | undefined
+    return row ? siteFromRow(row) : null
+  }
+
+  async getSiteBySecretKeyId(keyId: string): Promise<{ site: Site; secretKeyHash: string } | null> {
+    const row = this.s.sites.byKeyId.get(keyId) as Row | undefined
+    return row ? { site: siteFromRow(row), secretKeyHash: String(row.secret_hash) } : null
+  }
+
+  async listSites(): Promise<Site[]> {
+    return (this.s.sites.list.all() as Row[]).map(siteFromRow)
+  }
+
+  async updateSite(id: string, patch: Partial<Pick<Site, 'origins' | 'cookieDomain' | 'currency' | 'settings' | 'name'>>): Promise<Site> {
+    return this.write((s) => {
+      const row = s.sites.byId.get(id) as Row | undefined
+      if (!row) throw clError('NOT_FOUND', 'Unknown site')
+      const next = { ...siteFromRow(row), ...patch }
+      s.sites.update.run(next.name, JSON.stringify(next.origins), next.cookieDomain, next.currency, JSON.stringify(next.settings), id)
+      return siteFromRow(s.sites.byId.get(id) as Row)
+    })
+  }
+
+  ingest(events: IngestEvent[]): Promise<IngestResult> {
+    if (events.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0, outcome: [] })
+    return this.write((s) => ingestBatch(s, events), events.length)
+  }
+
+  recordRejected(rows: RejectedEvent[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve()
+    return this.write((s) => {
+      for (const r of rows) s.ingest.insertRejected.run(r.siteId, r.receivedAt, r.code, boundPayload(r.payload))
+    }, rows.length)
+  }
+
+  async listRejected(siteId: string, limit = 100): Promise<RejectedEvent[]> {
+    return (this.s.ingest.listRejected.all(siteId, limit) as Row[]).map(rejectedFromRow)
+  }
+
+  identify(input: IdentifyInput): Promise<IdentifyOutcome> {
+    return this.write((s) => {
+      const now = Date.now()
+      const outcome = identifySync(s, input, now)
+      // Deals that arrived before their person are linked in the same transaction.
+      linkPendingDealsSync(this.loop, input.siteId, outcome.leadId, input.keys, now)
+      return outcome
+    })
+  }
+
+  async getLead(siteId: string, leadId: string): Promise<LeadJourney | null> {
+    return journeySync(this.s, siteId, leadId)
+  }
+
+  async isSuppressed(siteId: string, hashes: string[]): Promise<boolean> {
+    const s = this.s
+    return hashes.some((h) => s.privacy.isSuppressed.get(siteId, h) !== undefined)
+  }
+
+  erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<{ leads: number; visitors: number; events: number }> {
+    return this.write((s) => eraseSync(s, siteId, who, suppressionHashes, Date.now()))
+  }
+
+  async exportPerson(siteId: string, who: PersonSelector): Promise<{ leads: LeadJourney[]; events: Array<Record<string, unknown>> }> {
+    return exportSync(this.s, siteId, who)
+  }
+
+  private get loop(): LoopStatements {
+    if (!this.loopStmts) throw clError('INTERNAL', 'SqliteStore used before migrate()')
+    return this.loopStmts
+  }
+
+  upsertDeals(siteId: string, deals: DealWrite[]): Promise<DealWriteResult[]> {
+    if (deals.length === 0) return Promise.resolve([])
+    return this.write(() => upsertDealsSync(this.loop, siteId, deals, Date.now()), deals.length)
+  }
+
+  linkPendingDeals(siteId: string, leadId: string, keys: IdentityKey[]): Promise<number> {
+    return this.write(() => linkPendingDealsSync(this.loop, siteId, leadId, keys, Date.now()))
+  }
+
+  async getDeals(siteId: string, leadId: string): Promise<Deal[]> {
+    return getDealsSync(this.loop, siteId, leadId)
+  }
+
+  upsertSpend(siteId: string, rows: SpendWrite[]): Promise<{ inserted: number; updated: number }> {
+    return this.write(() => upsertSpendSync(this.loop, siteId, rows, Date.now()), rows.length)
+  }
+
+  upsertRates(siteId: string, rates: FxRate[]): Promise<number> {
+    return this.write(() => upsertRatesSync(this.loop, siteId, rates, Date.now()), rates.length)
+  }
+
+  async listRates(siteId: string): Promise<FxRate[]> {
+    return listRatesSync(this.loop, siteId)
+  }
+
+  async loadReportData(siteId: string, opts: ReportLoadOptions): Promise<ReportData> {
+    return loadReportDataSync(this.loop, siteId, opts)
+  }
+}

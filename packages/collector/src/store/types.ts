@@ -1,0 +1,218 @@
+// The storage contract. Routes and the attribution engine talk only to `Store`;
+// every implementation (SQLite now, PostgreSQL later) passes test/store/contract.ts.
+// Field names of Touch follow the wire format of SPEC §2–3 (snake_case) on purpose:
+// one shape from the browser to the database.
+
+import type { LoopStore } from '../outcome-types.js'
+
+export type Stage = 'lead' | 'mql' | 'sql' | 'opportunity' | 'won' | 'lost'
+export const STAGES: readonly Stage[] = ['lead', 'mql', 'sql', 'opportunity', 'won', 'lost']
+
+export interface SiteSettings {
+  /** CRM stage name (lower-cased) → Closeloop stage. */
+  stageMapping?: Record<string, Stage>
+  /** Other own domains whose referrals are not new touches (mirrors the tracker option). */
+  internalDomains?: string[]
+  /** ISO 3166 alpha-2 region for phone numbers given without a country code (default `US`). */
+  phoneRegion?: string
+}
+
+export interface Site {
+  id: string
+  name: string
+  publicKey: string
+  /** Allowed browser origins, e.g. https://example.com. */
+  origins: string[]
+  cookieDomain: string | null
+  /** ISO 4217 reporting currency. */
+  currency: string
+  settings: SiteSettings
+  createdAt: number
+}
+
+export interface NewSite {
+  name: string
+  origins: string[]
+  cookieDomain?: string | null
+  currency?: string
+  settings?: SiteSettings
+  publicKey: string
+  /** Public lookup part of the secret key; the rest is only stored hashed. */
+  secretKeyId: string
+  /** SHA-256 (hex) of the whole secret key. */
+  secretKeyHash: string
+}
+
+export interface Touch {
+  ts: number
+  source: string
+  medium: string
+  campaign?: string | null
+  term?: string | null
+  content?: string | null
+  /** utm_id */
+  id?: string | null
+  source_platform?: string | null
+  creative_format?: string | null
+  marketing_tactic?: string | null
+  click_id?: string | null
+  click_id_type?: string | null
+  referrer?: string | null
+  landing?: string | null
+  channel: string
+}
+
+export interface StoredTouch extends Touch {
+  /** ID of the event that opened the touch. `ts` is that event's (skew-corrected) time. */
+  touchId: string
+  visitorId: string
+  sessionId: string
+}
+
+export type EventType = 'page' | 'track' | 'identify'
+
+export interface IngestEvent {
+  siteId: string
+  /**
+   * Client-generated event ID; unique per (siteId, visitorId, id), which makes retries (always
+   * sent with their original visitor ID) idempotent.
+   */
+  id: string
+  type: EventType
+  /** Event time after clock-skew correction (collect) or as given (import). */
+  ts: number
+  receivedAt: number
+  visitorId: string
+  sessionId: string
+  url?: string | null
+  ref?: string | null
+  title?: string | null
+  name?: string | null
+  props?: Record<string, unknown> | null
+  /** Stored as given: the caller removes raw email/phone first (SPEC §5 keeps them only encrypted). */
+  traits?: Record<string, unknown> | null
+  /** Present on the event that opened a touch; stored with the event's `ts` (one clock per journey). */
+  touch?: Touch | null
+  /**
+   * Set by /v1/import (secret key). Only an imported touch may move a lead's original source
+   * earlier (SPEC §5); a collected one from a device with a slow clock never does.
+   */
+  imported?: boolean
+}
+
+export interface IngestResult {
+  accepted: number
+  duplicates: number
+  /** Per input event, in input order. */
+  outcome: Array<'accepted' | 'duplicate'>
+}
+
+export interface RejectedEvent {
+  siteId: string | null
+  receivedAt: number
+  code: string
+  /** Bounded excerpt of the offending input, for debugging; never re-parsed. */
+  payload: string
+}
+
+export type IdentityKind = 'email' | 'phone' | 'external'
+
+export interface IdentityKey {
+  kind: IdentityKind
+  /** SHA-256 hex of the normalised value (externalId: of the value as given). */
+  hash: string
+}
+
+export interface IdentifyInput {
+  siteId: string
+  visitorId: string
+  keys: IdentityKey[]
+  /** AES-256-GCM ciphertexts (see crypto.ts), never raw values. */
+  emailEnc?: string | null
+  phoneEnc?: string | null
+  externalId?: string | null
+  traits?: Record<string, unknown> | null
+  ts: number
+}
+
+export interface IdentifyOutcome {
+  leadId: string
+  created: boolean
+  visitorIds: string[]
+  /** Set when the keys pointed at two different leads; the email match won. */
+  conflict?: { keptLeadId: string; otherLeadId: string; kind: IdentityKind } | null
+}
+
+export interface Lead {
+  id: string
+  siteId: string
+  createdAt: number
+  /** Time of the first identify: the `lead` conversion time. */
+  identifiedAt: number
+  emailEnc: string | null
+  phoneEnc: string | null
+  externalId: string | null
+  traits: Record<string, unknown>
+  /** Original source: fixed once set (SPEC §5). */
+  firstTouchId: string | null
+}
+
+export interface LeadJourney {
+  lead: Lead
+  visitorIds: string[]
+  /** All touches of all the lead's visitors, oldest first. */
+  touches: StoredTouch[]
+}
+
+export interface PersonSelector {
+  emailHash?: string
+  phoneHash?: string
+  externalIdHash?: string
+  visitorId?: string
+}
+
+export interface StoreStats {
+  /** Group-commit transactions committed since open. */
+  flushes: number
+  /** Write requests (ingest, identify, …) committed since open. */
+  jobs: number
+  /** Most write requests one transaction carried. */
+  maxBatch: number
+}
+
+export interface Store extends LoopStore {
+  /** Create or upgrade the schema (versioned migrations). Idempotent. */
+  migrate(): Promise<void>
+  /** Flush pending group commits and release the database. */
+  close(): Promise<void>
+
+  createSite(site: NewSite): Promise<Site>
+  getSite(id: string): Promise<Site | null>
+  getSiteByName(name: string): Promise<Site | null>
+  getSiteByPublicKey(publicKey: string): Promise<Site | null>
+  /** Returns the site and its stored secret hash, for a constant-time comparison by the caller. */
+  getSiteBySecretKeyId(keyId: string): Promise<{ site: Site; secretKeyHash: string } | null>
+  listSites(): Promise<Site[]>
+  updateSite(id: string, patch: Partial<Pick<Site, 'origins' | 'cookieDomain' | 'currency' | 'settings' | 'name'>>): Promise<Site>
+
+  /**
+   * Durably store a batch (events, touches, visitors, sessions); resolves only after commit.
+   * Concurrent calls share one transaction (group commit). Duplicate IDs are not stored twice.
+   */
+  ingest(events: IngestEvent[]): Promise<IngestResult>
+  recordRejected(rows: RejectedEvent[]): Promise<void>
+  /** Most recent rejected events of a site, newest first (data-quality view). */
+  listRejected(siteId: string, limit?: number): Promise<RejectedEvent[]>
+
+  identify(input: IdentifyInput): Promise<IdentifyOutcome>
+  getLead(siteId: string, leadId: string): Promise<LeadJourney | null>
+
+  /** True when any of the hashes is suppressed (an erased person). */
+  isSuppressed(siteId: string, hashes: string[]): Promise<boolean>
+  /** Delete the person's lead, visitors, touches, events, identities; keep salted suppression hashes. */
+  erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<{ leads: number; visitors: number; events: number }>
+  exportPerson(siteId: string, who: PersonSelector): Promise<{ leads: LeadJourney[]; events: Array<Record<string, unknown>> }>
+
+  /** Counters for /metrics. */
+  stats(): StoreStats
+}

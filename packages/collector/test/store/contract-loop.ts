@@ -1,0 +1,103 @@
+// Contract cases of the closing-the-loop storage (deals, spend, rates, report load), called from
+// storeContract so every implementation runs them.
+
+import { describe, expect, it } from 'vitest'
+import type { DealWrite } from '../../src/outcome-types.js'
+import type { Store } from '../../src/store/types.js'
+import { emailKey, event, externalKey, makeSite, rid, touch } from './fixtures.js'
+
+const DAY = 86_400_000
+const T = Date.UTC(2026, 0, 1)
+
+function deal(dealId: string, stage: DealWrite['stage'], ts: number, extra: Partial<DealWrite> = {}): DealWrite {
+  return { dealId, match: { leadId: null, keys: [emailKey(`${dealId}@x.example`)] }, stage, crmStage: stage.toUpperCase(), amount: 100, originalAmount: 100, originalCurrency: null, ts, ...extra }
+}
+
+export function loopContract(getStore: () => Store): void {
+  describe('deals', () => {
+    it('upserts by dealId, keeps each change as history, ignores repeats, orders by time', async () => {
+      const store = getStore()
+      const { site } = await makeSite(store)
+      const vid = rid()
+      const lead = await store.identify({ siteId: site.id, visitorId: vid, keys: [emailKey('d1@x.example')], ts: T })
+      const r1 = await store.upsertDeals(site.id, [deal('d1', 'sql', T + DAY), deal('d1', 'won', T + 5 * DAY, { amount: 250, originalAmount: 200, originalCurrency: 'EUR' })])
+      expect(r1.map((r) => [r.leadId, r.stage, r.changed])).toEqual([[lead.leadId, 'sql', true], [lead.leadId, 'won', true]])
+      const r2 = await store.upsertDeals(site.id, [deal('d1', 'won', T + 6 * DAY, { amount: 250, originalAmount: 200, originalCurrency: 'EUR' }), deal('d1', 'mql', T)])
+      expect(r2.map((r) => [r.stage, r.changed])).toEqual([['won', false], ['won', true]])
+      const [d] = await store.getDeals(site.id, lead.leadId)
+      expect(d).toMatchObject({ dealId: 'd1', stage: 'won', amount: 250, originalAmount: 200, originalCurrency: 'EUR' })
+      expect(d.history.map((h) => [h.stage, h.crmStage, h.ts, h.amount])).toEqual([
+        ['mql', 'MQL', T, 100], ['sql', 'SQL', T + DAY, 100], ['won', 'WON', T + 5 * DAY, 250],
+      ])
+    })
+
+    it('keeps deals of unknown people and links them by email or external key', async () => {
+      const store = getStore()
+      const { site } = await makeSite(store)
+      const byExternal = deal('p2', 'won', T, { match: { leadId: null, keys: [externalKey('crm-9')] } })
+      const r = await store.upsertDeals(site.id, [deal('p1', 'opportunity', T), byExternal])
+      expect(r.map((x) => x.leadId)).toEqual([null, null])
+      // identify links pending deals itself (same transaction).
+      const a = await store.identify({ siteId: site.id, visitorId: rid(), keys: [emailKey('p1@x.example')], ts: T + DAY })
+      expect((await store.getDeals(site.id, a.leadId)).map((x) => x.dealId)).toEqual(['p1'])
+      const b = await store.identify({ siteId: site.id, visitorId: rid(), keys: [externalKey('crm-9')], ts: T + DAY })
+      expect((await store.getDeals(site.id, b.leadId)).map((x) => x.dealId)).toEqual(['p2'])
+      expect(await store.linkPendingDeals(site.id, b.leadId, [externalKey('crm-9')])).toBe(0)
+    })
+
+    it('reports an unknown leadId without storing anything', async () => {
+      const store = getStore()
+      const { site } = await makeSite(store)
+      const [r] = await store.upsertDeals(site.id, [deal('u1', 'won', T, { match: { leadId: 'no-such-lead', keys: [] } })])
+      expect(r.unknownLead).toBe(true)
+      expect((await store.loadReportData(site.id, { touchesFrom: null, touchesTo: null })).journeys).toEqual([])
+    })
+  })
+
+  describe('spend and rates', () => {
+    it('upserts spend by (date, source, medium, campaign) and rates by (currency, date)', async () => {
+      const store = getStore()
+      const { site } = await makeSite(store)
+      const row = { date: '2026-01-02', source: 'google', medium: 'cpc', campaign: 'a', amount: 10, originalAmount: 10, originalCurrency: null }
+      expect(await store.upsertSpend(site.id, [row, { ...row, campaign: '' }])).toEqual({ inserted: 2, updated: 0 })
+      expect(await store.upsertSpend(site.id, [{ ...row, amount: 12 }])).toEqual({ inserted: 0, updated: 1 })
+      await store.upsertRates(site.id, [{ currency: 'EUR', date: null, rate: 1.1 }, { currency: 'EUR', date: '2026-01-01', rate: 1.2 }])
+      await store.upsertRates(site.id, [{ currency: 'EUR', date: null, rate: 1.15 }])
+      expect(await store.listRates(site.id)).toEqual([{ currency: 'EUR', date: null, rate: 1.15 }, { currency: 'EUR', date: '2026-01-01', rate: 1.2 }])
+      const { spend } = await store.loadReportData(site.id, { touchesFrom: null, touchesTo: null })
+      expect(spend.map((s) => [s.campaign, s.amount]).sort((x, y) => Number(x[1]) - Number(y[1]))).toEqual([[null, 10], ['a', 12]])
+    })
+  })
+
+  describe('report load', () => {
+    it('builds every journey in a few scans: leads across devices, anonymous visitors, deals, windows', async () => {
+      const store = getStore()
+      const { site } = await makeSite(store)
+      const [v1, v2, anon] = [rid(), rid(), rid()]
+      await store.ingest([
+        event(site.id, v1, T, { touch: touch(T, 'google', 'cpc', { landing: 'https://x.example/p?gclid=1' }) }),
+        event(site.id, v2, T + 2 * DAY, { touch: touch(T + 2 * DAY, 'bing', 'cpc') }),
+        event(site.id, anon, T + DAY, { touch: touch(T + DAY, 'ref.example', 'referral') }),
+        event(site.id, anon, T + 40 * DAY, { touch: touch(T + 40 * DAY, 'ref.example', 'referral') }),
+      ])
+      const lead = await store.identify({ siteId: site.id, visitorId: v1, keys: [emailKey('j@x.example')], ts: T + 3 * DAY })
+      await store.identify({ siteId: site.id, visitorId: v2, keys: [emailKey('j@x.example')], ts: T + 4 * DAY })
+      await store.upsertDeals(site.id, [deal('j', 'won', T + 9 * DAY, { match: { leadId: lead.leadId, keys: [] }, amount: 500 })])
+
+      const all = await store.loadReportData(site.id, { touchesFrom: null, touchesTo: null, extra: 'landing' })
+      const byId = Object.fromEntries(all.journeys.map((j) => [j.id, j]))
+      const j = byId[lead.leadId]
+      expect(j.identifiedAt).toBe(T + 3 * DAY)
+      expect([...j.touches].sort((a, b) => a.ts - b.ts).map((t) => [t.source, t.landing ?? null])).toEqual([['google', 'https://x.example/p'], ['bing', null]])
+      expect(j.deals).toEqual([{ dealId: 'j', amount: 500, stages: [{ stage: 'won', ts: T + 9 * DAY }] }])
+      const anonymous = all.journeys.filter((x) => x.id !== lead.leadId)
+      expect(anonymous).toHaveLength(1)
+      expect(anonymous[0].identifiedAt ?? null).toBeNull()
+      expect(anonymous[0].touches).toHaveLength(2)
+
+      const window = await store.loadReportData(site.id, { touchesFrom: T + DAY, touchesTo: T + 10 * DAY })
+      const touches = window.journeys.flatMap((x) => x.touches.map((t) => t.ts)).sort((a, b) => a - b)
+      expect(touches).toEqual([T + DAY, T + 2 * DAY])
+    })
+  })
+}

@@ -1,0 +1,316 @@
+// The storage contract (SPEC §8): one suite, written only against the `Store` interface, run
+// against every implementation. Each test works in its own site, so tests share one store.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Store } from '../../src/store/types.js'
+import { emailKey, event, externalKey, makeSite, phoneKey, touch } from './fixtures.js'
+import { loopContract } from './contract-loop.js'
+
+export { emailKey, event, externalKey, makeSite, phoneKey, touch } from './fixtures.js'
+
+export interface StoreHarness {
+  /** Open (or reopen) a migrated store on the same underlying database. */
+  open(): Promise<Store>
+  /** Remove the database after the suite; stores are closed first. */
+  destroy(): Promise<void>
+}
+
+export function storeContract(name: string, makeHarness: () => Promise<StoreHarness>): void {
+  describe(`Store contract: ${name}`, () => {
+    let harness: StoreHarness
+    let store: Store
+
+    beforeAll(async () => {
+      harness = await makeHarness()
+      store = await harness.open()
+    })
+    afterAll(async () => {
+      await store?.close()
+      await harness?.destroy()
+    })
+
+    describe('deals, spend, rates and report load', () => loopContract(() => store))
+
+    describe('sites and keys', () => {
+      it('creates a site and finds it by id, name, public key and secret key id', async () => {
+        const { site, keyId, keyHash } = await makeSite(store)
+        expect(site.origins).toEqual(['https://example.com'])
+        expect(site.currency).toBe('USD')
+        expect(await store.getSite(site.id)).toEqual(site)
+        expect(await store.getSiteByName(site.name)).toEqual(site)
+        expect(await store.getSiteByPublicKey(site.publicKey)).toEqual(site)
+        expect(await store.getSiteBySecretKeyId(keyId)).toEqual({ site, secretKeyHash: keyHash })
+        expect((await store.listSites()).map((s) => s.id)).toContain(site.id)
+      })
+
+      it('returns null for unknown keys and refuses a duplicate name', async () => {
+        const { site } = await makeSite(store)
+        expect(await store.getSite('nope')).toBeNull()
+        expect(await store.getSiteByPublicKey('pk_unknown')).toBeNull()
+        expect(await store.getSiteBySecretKeyId('unknown1')).toBeNull()
+        await expect(makeSite(store, site.name)).rejects.toThrow()
+      })
+
+      it('updates origins, currency and settings', async () => {
+        const { site } = await makeSite(store)
+        const updated = await store.updateSite(site.id, {
+          origins: ['https://a.example', 'https://b.example'], currency: 'EUR', settings: { stageMapping: { 'closed won': 'won' } },
+        })
+        expect(updated.origins).toEqual(['https://a.example', 'https://b.example'])
+        expect(await store.getSite(site.id)).toEqual(updated)
+        expect(updated.settings.stageMapping).toEqual({ 'closed won': 'won' })
+        expect(updated.name).toBe(site.name)
+      })
+    })
+
+    describe('ingest', () => {
+      it('reports accepted and duplicate outcomes in input order, deduped per site', async () => {
+        const { site } = await makeSite(store)
+        const { site: other } = await makeSite(store)
+        const a = event(site.id, 'v1', 1000)
+        const b = event(site.id, 'v1', 2000)
+        const r1 = await store.ingest([a, b, { ...a }])
+        expect(r1).toEqual({ accepted: 2, duplicates: 1, outcome: ['accepted', 'accepted', 'duplicate'] })
+        const c = event(site.id, 'v1', 3000)
+        const r2 = await store.ingest([b, c, a])
+        expect(r2.outcome).toEqual(['duplicate', 'accepted', 'duplicate'])
+        // The same client ID on another site is another event.
+        const r3 = await store.ingest([{ ...a, siteId: other.id }])
+        expect(r3.outcome).toEqual(['accepted'])
+        expect(await store.ingest([])).toEqual({ accepted: 0, duplicates: 0, outcome: [] })
+      })
+
+      it('group-commits 200 concurrent ingests: all resolve, each event stored once', async () => {
+        const { site } = await makeSite(store)
+        const before = store.stats()
+        const events = Array.from({ length: 200 }, (_, i) =>
+          event(site.id, 'gc-visitor', 10_000 + i, { touch: touch(10_000 + i, `src${i}`, 'referral') }))
+        // Every event sent twice at once (a retry racing its original).
+        const results = await Promise.all([...events, ...events].map((e) => store.ingest([e])))
+        expect(results.filter((r) => r.accepted === 1)).toHaveLength(200)
+        expect(results.filter((r) => r.duplicates === 1)).toHaveLength(200)
+        const after = store.stats()
+        console.log(`[${name} group commit] 400 concurrent ingests in ${after.flushes - before.flushes} transactions, largest ${after.maxBatch}`)
+        expect(after.jobs - before.jobs).toBe(400)
+        // Far fewer transactions than requests: they were shared.
+        expect(after.flushes - before.flushes).toBeLessThan(100)
+        expect(after.maxBatch).toBeGreaterThan(1)
+        const again = await store.ingest(events)
+        expect(again.duplicates).toBe(200)
+        const id = await store.identify({ siteId: site.id, visitorId: 'gc-visitor', keys: [emailKey(`gc-${site.id}@x.io`)], ts: 20_000 })
+        const journey = await store.getLead(site.id, id.leadId)
+        expect(journey?.touches).toHaveLength(200)
+        expect(journey?.touches.map((t) => t.ts)).toEqual(events.map((e) => e.ts))
+      })
+
+      it('a failing batch fails alone and leaves no partial rows; its neighbours commit', async () => {
+        const { site } = await makeSite(store)
+        const good = event(site.id, 'v-ok', 1000)
+        const partial = event(site.id, 'v-ok', 1001)
+        const broken = event(site.id, 'v-bad', 1002, { visitorId: null as unknown as string })
+        const other = event(site.id, 'v-ok', 1003)
+        const results = await Promise.allSettled([
+          store.ingest([good]), store.ingest([partial, broken]), store.ingest([other]),
+        ])
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+        // The failed batch's first event was rolled back with it, so it is new now.
+        expect((await store.ingest([partial, good, other])).outcome).toEqual(['accepted', 'duplicate', 'duplicate'])
+      })
+
+      it('keeps rejected events with their code and a bounded payload', async () => {
+        const { site } = await makeSite(store)
+        await store.recordRejected([
+          { siteId: site.id, receivedAt: 1, code: 'CL_ERR_VALIDATION', payload: '{"type":"nope"}' },
+          { siteId: site.id, receivedAt: 2, code: 'CL_ERR_VALIDATION', payload: 'x'.repeat(100_000) },
+          { siteId: null, receivedAt: 3, code: 'CL_ERR_UNKNOWN_SITE', payload: '{}' },
+        ])
+        const rows = await store.listRejected(site.id)
+        expect(rows.map((r) => r.receivedAt)).toEqual([2, 1])
+        expect(rows[1]).toEqual({ siteId: site.id, receivedAt: 1, code: 'CL_ERR_VALIDATION', payload: '{"type":"nope"}' })
+        expect(rows[0].payload.length).toBeGreaterThan(0)
+        expect(rows[0].payload.length).toBeLessThanOrEqual(4096)
+      })
+    })
+
+    describe('identify', () => {
+      it('creates a lead, then links another device by the same email', async () => {
+        const { site } = await makeSite(store)
+        const email = emailKey('ann@example.com')
+        const first = await store.identify({ siteId: site.id, visitorId: 'ann-laptop', keys: [email], emailEnc: 'v1.enc-a', traits: { plan: 'pro' }, ts: 5000 })
+        expect(first.created).toBe(true)
+        expect(first.visitorIds).toEqual(['ann-laptop'])
+        expect(first.conflict ?? null).toBeNull()
+        const second = await store.identify({ siteId: site.id, visitorId: 'ann-phone', keys: [email, phoneKey('+14155550132')], traits: { role: 'cto' }, ts: 9000 })
+        expect(second.created).toBe(false)
+        expect(second.leadId).toBe(first.leadId)
+        expect([...second.visitorIds].sort()).toEqual(['ann-laptop', 'ann-phone'])
+        // The phone key now finds the same lead.
+        const third = await store.identify({ siteId: site.id, visitorId: 'ann-tablet', keys: [phoneKey('+14155550132')], ts: 9500 })
+        expect(third.leadId).toBe(first.leadId)
+        const journey = await store.getLead(site.id, first.leadId)
+        expect(journey?.lead.identifiedAt).toBe(5000)
+        expect(journey?.lead.emailEnc).toBe('v1.enc-a')
+        expect(journey?.lead.traits).toEqual({ plan: 'pro', role: 'cto' })
+        expect(journey?.visitorIds).toHaveLength(3)
+        // Leads are per site.
+        const { site: other } = await makeSite(store)
+        const elsewhere = await store.identify({ siteId: other.id, visitorId: 'ann-laptop', keys: [email], ts: 5000 })
+        expect(elsewhere.created).toBe(true)
+        expect(await store.getLead(other.id, first.leadId)).toBeNull()
+      })
+
+      it('keys pointing at different leads: email wins, the conflict is recorded, nothing merged', async () => {
+        const { site } = await makeSite(store)
+        const a = await store.identify({ siteId: site.id, visitorId: 'va', keys: [emailKey('a@x.io')], ts: 1 })
+        const b = await store.identify({ siteId: site.id, visitorId: 'vb', keys: [phoneKey('+15550001111')], ts: 2 })
+        const c = await store.identify({ siteId: site.id, visitorId: 'vc', keys: [externalKey('crm-9')], ts: 3 })
+        // Phone listed first on purpose: priority is by kind, not by order given.
+        const r = await store.identify({ siteId: site.id, visitorId: 'vx', keys: [phoneKey('+15550001111'), emailKey('a@x.io')], ts: 4 })
+        expect(r.leadId).toBe(a.leadId)
+        expect(r.created).toBe(false)
+        expect(r.conflict).toEqual({ keptLeadId: a.leadId, otherLeadId: b.leadId, kind: 'phone' })
+        const leadB = await store.getLead(site.id, b.leadId)
+        expect(leadB?.visitorIds).toEqual(['vb'])
+        // The phone still points at B: not silently moved to A.
+        const again = await store.identify({ siteId: site.id, visitorId: 'vb2', keys: [phoneKey('+15550001111')], ts: 5 })
+        expect(again.leadId).toBe(b.leadId)
+        // Without an email, phone outranks external ID.
+        const r2 = await store.identify({ siteId: site.id, visitorId: 'vy', keys: [externalKey('crm-9'), phoneKey('+15550001111')], ts: 6 })
+        expect(r2.leadId).toBe(b.leadId)
+        expect(r2.conflict).toEqual({ keptLeadId: b.leadId, otherLeadId: c.leadId, kind: 'external' })
+      })
+
+      it('concurrent identifies of one email make exactly one lead', async () => {
+        const { site } = await makeSite(store)
+        const key = emailKey('race@example.com')
+        const outcomes = await Promise.all(Array.from({ length: 25 }, (_, i) =>
+          store.identify({ siteId: site.id, visitorId: `race-${i}`, keys: [key], ts: 1000 + i })))
+        expect(new Set(outcomes.map((o) => o.leadId)).size).toBe(1)
+        expect(outcomes.filter((o) => o.created)).toHaveLength(1)
+        const journey = await store.getLead(site.id, outcomes[0].leadId)
+        expect(journey?.visitorIds).toHaveLength(25)
+      })
+    })
+
+    describe('original source and journey', () => {
+      it('is fixed at first identify; other devices with earlier clocks do not move it; an imported earlier touch does', async () => {
+        const { site } = await makeSite(store)
+        const key = emailKey('bo@example.com')
+        const t1 = event(site.id, 'bo-1', 100_000, { touch: touch(100_000, 'google', 'cpc') })
+        const t2 = event(site.id, 'bo-1', 200_000, { touch: touch(200_000, 'newsletter', 'email') })
+        await store.ingest([t2, t1])
+        const id = await store.identify({ siteId: site.id, visitorId: 'bo-1', keys: [key], ts: 250_000 })
+        expect((await store.getLead(site.id, id.leadId))?.lead.firstTouchId).toBe(t1.id)
+
+        // Another device whose clock runs early, linked later.
+        const early = event(site.id, 'bo-2', 50_000, { touch: touch(50_000, 'bing', 'cpc') })
+        await store.ingest([early])
+        await store.identify({ siteId: site.id, visitorId: 'bo-2', keys: [key], ts: 300_000 })
+        // A collected touch with an earlier clock, after the link.
+        const skewed = event(site.id, 'bo-1', 10_000, { touch: touch(10_000, 'facebook', 'paid_social') })
+        await store.ingest([skewed])
+        let journey = await store.getLead(site.id, id.leadId)
+        expect(journey?.lead.firstTouchId).toBe(t1.id)
+        expect(journey?.lead.identifiedAt).toBe(250_000)
+        // All visitors' touches, oldest first, including those after the link.
+        expect(journey?.touches.map((t) => t.touchId)).toEqual([skewed.id, early.id, t1.id, t2.id])
+        expect(journey?.touches[2]).toMatchObject({ visitorId: 'bo-1', sessionId: 's-bo-1', source: 'google', medium: 'cpc', channel: 'Paid Search', campaign: 'spring' })
+
+        // An imported touch later than the original source changes nothing…
+        const lateImport = event(site.id, 'bo-1', 150_000, { imported: true, touch: touch(150_000, 'linkedin', 'cpc') })
+        await store.ingest([lateImport])
+        expect((await store.getLead(site.id, id.leadId))?.lead.firstTouchId).toBe(t1.id)
+        // …an explicitly imported earlier one moves it.
+        const imported = event(site.id, 'bo-2', 5_000, { imported: true, touch: touch(5_000, 'tradeshow', 'offline') })
+        await store.ingest([imported])
+        journey = await store.getLead(site.id, id.leadId)
+        expect(journey?.lead.firstTouchId).toBe(imported.id)
+        expect(journey?.touches[0].touchId).toBe(imported.id)
+      })
+
+      it('a lead identified before any touch takes the first touch that arrives later, then keeps it', async () => {
+        const { site } = await makeSite(store)
+        const id = await store.identify({ siteId: site.id, visitorId: 'cy', keys: [externalKey('cy-1')], ts: 1000 })
+        expect((await store.getLead(site.id, id.leadId))?.lead.firstTouchId).toBeNull()
+        const first = event(site.id, 'cy', 2000, { touch: touch(2000, 'duckduckgo', 'organic') })
+        await store.ingest([first])
+        const earlierClock = event(site.id, 'cy', 1500, { touch: touch(1500, 'google', 'cpc') })
+        await store.ingest([earlierClock])
+        const journey = await store.getLead(site.id, id.leadId)
+        expect(journey?.lead.firstTouchId).toBe(first.id)
+        expect(journey?.touches.map((t) => t.touchId)).toEqual([earlierClock.id, first.id])
+        expect(await store.getLead(site.id, 'no-such-lead')).toBeNull()
+      })
+    })
+
+    describe('privacy', () => {
+      it('exports everything about a person, then erases it and suppresses them', async () => {
+        const { site } = await makeSite(store)
+        const email = emailKey('dee@example.com')
+        const phone = phoneKey('+442079460958')
+        await store.ingest([
+          event(site.id, 'dee-1', 1000, { touch: touch(1000), title: 'Pricing' }),
+          event(site.id, 'dee-2', 2000, { type: 'track', name: 'signup', props: { plan: 'pro' } }),
+          event(site.id, 'bystander', 1500, { touch: touch(1500) }),
+        ])
+        const a = await store.identify({ siteId: site.id, visitorId: 'dee-1', keys: [email], emailEnc: 'v1.x', ts: 3000 })
+        await store.identify({ siteId: site.id, visitorId: 'dee-2', keys: [phone, email], ts: 4000 })
+        const bystander = await store.identify({ siteId: site.id, visitorId: 'bystander', keys: [emailKey('eve@example.com')], ts: 3000 })
+
+        const exported = await store.exportPerson(site.id, { phoneHash: phone.hash })
+        expect(exported.leads.map((l) => l.lead.id)).toEqual([a.leadId])
+        expect(exported.leads[0].lead.emailEnc).toBe('v1.x')
+        expect(exported.leads[0].touches).toHaveLength(1)
+        expect(exported.events.map((e) => e.visitorId).sort()).toEqual(['dee-1', 'dee-2'])
+        expect(exported.events.find((e) => e.name === 'signup')?.props).toEqual({ plan: 'pro' })
+
+        const hashes = ['supp-email-dee', 'supp-phone-dee']
+        expect(await store.isSuppressed(site.id, hashes)).toBe(false)
+        const erased = await store.erase(site.id, { emailHash: email.hash }, hashes)
+        expect(erased).toEqual({ leads: 1, visitors: 2, events: 2 })
+        expect(await store.getLead(site.id, a.leadId)).toBeNull()
+        expect(await store.isSuppressed(site.id, ['other', 'supp-phone-dee'])).toBe(true)
+        expect(await store.isSuppressed(site.id, ['other'])).toBe(false)
+        const { site: otherSite } = await makeSite(store)
+        expect(await store.isSuppressed(otherSite.id, hashes)).toBe(false)
+        expect(await store.exportPerson(site.id, { emailHash: email.hash })).toEqual({ leads: [], events: [] })
+        expect(await store.exportPerson(site.id, { visitorId: 'dee-2' })).toEqual({ leads: [], events: [] })
+        // The identity is gone: the same email now makes a new lead.
+        const again = await store.identify({ siteId: site.id, visitorId: 'dee-3', keys: [phone], ts: 9000 })
+        expect(again.created).toBe(true)
+        // Nobody else was touched.
+        expect((await store.getLead(site.id, bystander.leadId))?.touches).toHaveLength(1)
+      })
+
+      it('erases an anonymous visitor by visitor ID', async () => {
+        const { site } = await makeSite(store)
+        const e1 = event(site.id, 'anon', 1000, { touch: touch(1000) })
+        await store.ingest([e1, event(site.id, 'anon', 1100)])
+        expect((await store.exportPerson(site.id, { visitorId: 'anon' })).events).toHaveLength(2)
+        expect(await store.erase(site.id, { visitorId: 'anon' }, ['supp-anon'])).toEqual({ leads: 0, visitors: 1, events: 2 })
+        expect((await store.exportPerson(site.id, { visitorId: 'anon' })).events).toHaveLength(0)
+        // Erased means gone: the same event ID is no longer a duplicate.
+        expect((await store.ingest([e1])).outcome).toEqual(['accepted'])
+      })
+    })
+
+    describe('persistence', () => {
+      it('keeps everything across close and reopen', async () => {
+        const { site, keyId } = await makeSite(store)
+        const e = event(site.id, 'pv', 1000, { touch: touch(1000) })
+        await store.ingest([e])
+        const id = await store.identify({ siteId: site.id, visitorId: 'pv', keys: [emailKey('persist@example.com')], ts: 2000 })
+        await store.close()
+        store = await harness.open()
+        expect((await store.getSiteBySecretKeyId(keyId))?.site).toEqual(site)
+        expect((await store.ingest([e])).outcome).toEqual(['duplicate'])
+        const journey = await store.getLead(site.id, id.leadId)
+        expect(journey?.lead.firstTouchId).toBe(e.id)
+        expect(journey?.touches.map((t) => t.touchId)).toEqual([e.id])
+        // Migrating an up-to-date database again is a no-op.
+        await store.migrate()
+        expect(await store.getSite(site.id)).toEqual(site)
+      })
+    })
+  })
+}

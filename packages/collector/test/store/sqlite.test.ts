@@ -1,0 +1,124 @@
+// The store contract on a real SQLite file, plus what only SQLite has: pragmas, migrations on
+// disk, the bytes of the file, and the bulk path's speed.
+
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { encrypt, loadInstallKeys } from '../../src/crypto.js'
+import { normalizePerson } from '../../src/identity.js'
+import { openStore, SQLITE_FILE } from '../../src/store/index.js'
+import { SQLITE_MIGRATIONS } from '../../src/store/migrations/sqlite.js'
+import { SqliteStore } from '../../src/store/sqlite.js'
+import type { IngestEvent } from '../../src/store/types.js'
+import { event, makeSite, storeContract, touch } from './contract.js'
+
+const dirs: string[] = []
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'closeloop-sqlite-'))
+  dirs.push(dir)
+  return dir
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
+
+storeContract('SQLite', async () => {
+  const dir = tempDir()
+  return {
+    open: () => openStore({ dataDir: dir }),
+    destroy: async () => rmSync(dir, { recursive: true, force: true }),
+  }
+})
+
+describe('SqliteStore specifics', () => {
+  it('runs WAL with synchronous=FULL and records applied migrations', async () => {
+    const dir = tempDir()
+    const store = (await openStore({ dataDir: dir })) as SqliteStore
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal')
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2) // FULL
+    const versions = store.db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()
+    expect(versions).toEqual(SQLITE_MIGRATIONS.map((m) => m.version))
+    await store.close()
+    expect(existsSync(join(dir, SQLITE_FILE))).toBe(true)
+  })
+
+  it('applies a later migration once, on an existing database, in order', async () => {
+    const file = join(tempDir(), 'db.sqlite')
+    const first = new SqliteStore({ file })
+    await first.migrate()
+    const { site } = await makeSite(first)
+    await first.close()
+    const next = [...SQLITE_MIGRATIONS, { version: 99, name: 'deals', sql: 'CREATE TABLE deals_probe (id TEXT PRIMARY KEY)' }]
+    const second = new SqliteStore({ file, migrations: next })
+    await second.migrate()
+    await second.migrate()
+    expect(second.db.prepare('SELECT count(*) FROM schema_migrations WHERE version = 99').pluck().get()).toBe(1)
+    expect(second.db.prepare("SELECT name FROM sqlite_master WHERE name = 'deals_probe'").pluck().get()).toBe('deals_probe')
+    expect(await second.getSite(site.id)).toEqual(site)
+    await second.close()
+  })
+
+  it('a failing migration leaves no trace and is retried next time', async () => {
+    const file = join(tempDir(), 'db.sqlite')
+    const broken = [...SQLITE_MIGRATIONS, { version: SQLITE_MIGRATIONS.length + 1, name: 'broken', sql: 'CREATE TABLE half (id TEXT); SELECT * FROM no_such_table' }]
+    const store = new SqliteStore({ file, migrations: broken })
+    await expect(store.migrate()).rejects.toThrow(/no_such_table/)
+    expect(store.db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'half'").pluck().get()).toBe(0)
+    expect(store.db.prepare('SELECT max(version) FROM schema_migrations').pluck().get()).toBe(SQLITE_MIGRATIONS.length)
+    await store.close()
+  })
+
+  it('never writes a raw email or phone to the database file or its WAL', async () => {
+    const dir = tempDir()
+    const keys = loadInstallKeys({ dataDir: dir, env: {} })
+    const store = await openStore({ dataDir: dir })
+    const { site } = await makeSite(store)
+    const rawEmail = '  Grace.Hopper+Leads@Example.COM '
+    const rawPhone = '(415) 555-0132'
+    const norm = normalizePerson({ email: rawEmail, phone: rawPhone })
+    if (!norm.ok) throw new Error('fixture must normalise')
+    const { person } = norm
+    await store.ingest([event(site.id, 'gh', 1000, { touch: touch(1000) })])
+    await store.identify({
+      siteId: site.id, visitorId: 'gh', keys: person.keys, ts: 2000,
+      emailEnc: encrypt(person.email ?? '', keys.encryptionKey), phoneEnc: encrypt(person.phone ?? '', keys.encryptionKey),
+    })
+    const bytes = Buffer.concat([join(dir, SQLITE_FILE), join(dir, `${SQLITE_FILE}-wal`)]
+      .filter((f) => existsSync(f)).map((f) => readFileSync(f)))
+    // Sanity: the data really is in these bytes (the hash of the email is).
+    expect(bytes.includes(Buffer.from(person.keys[0].hash))).toBe(true)
+    for (const needle of ['grace.hopper+leads@example.com', 'Grace.Hopper', '+14155550132', '4155550132', '555-0132']) {
+      expect(bytes.includes(Buffer.from(needle)), needle).toBe(false)
+    }
+    await store.close()
+  })
+
+  it('imports 100,000 events in one call through the bulk path', async () => {
+    const store = await openStore({ dataDir: tempDir() })
+    const { site } = await makeSite(store)
+    const n = 100_000
+    const events: IngestEvent[] = new Array(n)
+    for (let i = 0; i < n; i++) {
+      const visitor = `v${i % 5000}`
+      events[i] = event(site.id, visitor, 1_700_000_000_000 + i, {
+        imported: true,
+        sessionId: `s${i % 20_000}`,
+        touch: i % 4 === 0 ? touch(1_700_000_000_000 + i, 'google', 'cpc', { landing: 'https://example.com/pricing' }) : null,
+      })
+    }
+    const cpu0 = process.cpuUsage()
+    const started = performance.now()
+    const result = await store.ingest(events)
+    const seconds = (performance.now() - started) / 1000
+    const cpu = process.cpuUsage(cpu0)
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6
+    console.log(`[sqlite bulk] ${n} events: wall ${seconds.toFixed(3)} s = ${Math.round(n / seconds)}/s; cpu ${cpuSeconds.toFixed(3)} s = ${Math.round(n / cpuSeconds)}/s`)
+    // The ≥ 100,000 events/s budget is measured end to end in bench/ on a quiet machine. Here,
+    // on a shared CI box, CPU time (not wall time) guards against the regressions that matter:
+    // a transaction or a prepare per event costs 10–100×, far below this floor.
+    expect(n / cpuSeconds).toBeGreaterThan(50_000)
+    expect(result.accepted).toBe(n)
+    await store.close()
+  })
+})

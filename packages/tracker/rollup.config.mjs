@@ -1,0 +1,43 @@
+// Three outputs from one source tree; variants differ only by compile-time constants, which
+// terser folds away (dead-code elimination), never by templates.
+import replace from '@rollup/plugin-replace'
+import terser from '@rollup/plugin-terser'
+import typescript from '@rollup/plugin-typescript'
+
+const ts = () => typescript({ tsconfig: './tsconfig.build.json', declaration: false, declarationDir: undefined, outDir: undefined })
+const constants = (script) => replace({ preventAssignment: true, values: { __SCRIPT__: String(script) } })
+
+export default [
+  {
+    // Script tag: dist/closeloop.js. Size is design goal number one (budget: 3,072 B gzip).
+    input: 'src/script.ts',
+    output: { file: 'dist/closeloop.js', format: 'iife', strict: false },
+    plugins: [
+      constants(true),
+      ts(),
+      terser({
+        ecma: 2020,
+        toplevel: true,
+        compress: { passes: 5, unsafe: true, unsafe_arrows: true, unsafe_methods: true, unsafe_comps: true, pure_getters: true },
+        mangle: { toplevel: true },
+        format: { comments: false, wrap_func_args: false },
+      }),
+    ],
+  },
+  {
+    input: 'src/index.ts',
+    output: [
+      { file: 'dist/index.mjs', format: 'es' },
+      { file: 'dist/index.cjs', format: 'cjs' },
+    ],
+    plugins: [constants(false), ts()],
+  },
+  {
+    input: 'src/channel-full.ts',
+    output: [
+      { file: 'dist/channel.mjs', format: 'es' },
+      { file: 'dist/channel.cjs', format: 'cjs' },
+    ],
+    plugins: [ts()],
+  },
+]

@@ -1,0 +1,24 @@
+// Script-tag entry (IIFE, dist/closeloop.js): options from the tag's data-* attributes, the
+// collector defaulting to the script's own origin, and `window.closeloop(method, ...args)`.
+import { fromDataset } from './config.js'
+import { COMPACT_SOURCES } from './sources-compact.js'
+import { type Tracker, startTracker } from './tracker.js'
+
+type Api = ((method: keyof Tracker, ...args: unknown[]) => unknown) & { q?: ArrayLike<unknown>[] }
+const w = window as unknown as { closeloop?: Api }
+const stub = w.closeloop
+const tag = document.currentScript as HTMLScriptElement | null
+let tracker: Tracker | undefined
+try {
+  const options = fromDataset(tag ? tag.dataset : {})
+  // An inline copy of the script has no src: then the page's origin is the default.
+  if (!options.collector && tag && tag.src) options.collector = new URL(tag.src).origin
+  tracker = startTracker(options, COMPACT_SOURCES)
+} catch {
+  // Nothing reaches the page; the API below then answers undefined.
+}
+const api: Api = (method, ...args) =>
+  tracker && typeof tracker[method] == 'function' ? (tracker[method] as (...a: unknown[]) => unknown)(...args) : undefined
+w.closeloop = api
+// Calls made through the stub before the script loaded, in their order.
+if (stub && stub.q) for (const args of stub.q) api(...([...(args as unknown[])] as [keyof Tracker, ...unknown[]]))

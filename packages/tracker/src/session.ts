@@ -1,0 +1,24 @@
+// Rules 3–4 of SPEC §2 and the session/first-touch/last-touch bookkeeping around a detected touch.
+import { id } from './id.js'
+import type { State } from './storage.js'
+import { type Touch, TOUCH_FIELDS } from './touch.js'
+
+/**
+ * Applies a page view to the state and returns the touch it opened, if any. `found` is the touch
+ * of rules 1–2; reloading a tagged URL (or a page whose referrer is still the search engine) in
+ * the same session repeats the last touch, so it is not counted again.
+ */
+export function advance(st: State, found: Touch | null, direct: () => Touch, now: number, timeoutMs: number): Touch | null {
+  const expired = !st.sid || now - st.last > timeoutMs
+  const lt = st.lt
+  let t = found && !expired && lt && TOUCH_FIELDS.slice(0, 11).every((k) => found[k] == lt[k]) ? null : found
+  if (!t && expired) t = direct()
+  if (t) {
+    st.sid = id()
+    st.ft = st.ft || t
+    // A direct visit never overwrites a real source (SPEC §2 `_cl_lt`).
+    if (t.source != '(direct)' || !lt) st.lt = t
+  }
+  st.last = now
+  return t
+}

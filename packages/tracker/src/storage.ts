@@ -1,0 +1,107 @@
+// First-party persistence (SPEC §2 "What persists"). Cookies carry the state across subdomains
+// (cookie-domain) and are what the server refreshes; localStorage mirrors the state in full and
+// restores a lost cookie. A touch cookie is the touch form-encoded (source=google&medium=cpc&…);
+// when that exceeds 900 characters every field is cut to the same, halving length, so the four
+// cookies stay under 2 KB. localStorage keeps the untruncated touch and wins when it
+// holds the same touch. Nothing here throws: blocked, full or corrupt storage reads as empty.
+import { isId } from './id.js'
+import type { Touch } from './touch.js'
+
+export interface State {
+  vid: string
+  sid: string
+  /** Last activity, epoch ms. */
+  last: number
+  ft: Touch | null
+  lt: Touch | null
+}
+
+const LS_STATE = '_cl'
+export const LS_QUEUE = '_cl_q'
+/** Longest cookie value for one touch. */
+export const TOUCH_COOKIE_MAX = 900
+
+export function lsGet(key: string): unknown {
+  try {
+    return JSON.parse(localStorage[key])
+  } catch {
+    // Missing, blocked or corrupt: empty.
+  }
+}
+
+/** Writes JSON, or removes the key for a falsy value. */
+export function lsSet(key: string, value?: unknown): void {
+  try {
+    value ? (localStorage[key] = JSON.stringify(value)) : localStorage.removeItem(key)
+  } catch {
+    // Blocked or full: the cookies (or memory) still hold the state.
+  }
+}
+
+/** Reads cookie `_cl_<name>`, or writes it (an empty value deletes it). */
+function cookie(name: string, value?: string, domain?: string): string | undefined {
+  try {
+    if (value == null) return (document.cookie.match('(^|; ?)_cl_' + name + '=([^;]*)') || [])[2]
+    document.cookie =
+      '_cl_' + name + '=' + value + ';path=/;max-age=' + (value ? 34560000 : 0) + ';SameSite=Lax' +
+      (location.protocol == 'https:' ? ';Secure' : '') + (domain ? ';domain=' + domain : '')
+  } catch {
+    // document.cookie throws in sandboxed frames: localStorage (or memory) carries on.
+  }
+}
+
+/**
+ * Compact, URL-safe cookie value of a touch (form encoding), at most TOUCH_COOKIE_MAX characters.
+ * URLSearchParams never throws: a half surrogate pair left by a cut becomes U+FFFD.
+ */
+export function packTouch(t: Touch): string {
+  let s: string
+  for (
+    let n = 500;
+    (s = '' + new URLSearchParams(Object.entries(t).map(([k, v]) => [k, String(v).slice(0, n)]))).length > TOUCH_COOKIE_MAX;
+    n >>= 1
+  );
+  return s
+}
+
+/** Touch from a cookie value or a stored object; null unless it has a time and a source. */
+export function toTouch(raw: unknown): Touch | null {
+  // Form decoding never throws on malformed `%` sequences.
+  const t = (typeof raw == 'string' ? Object.fromEntries(new URLSearchParams(raw)) : raw) as Record<string, unknown>
+  return t && (t.ts as number) > 0 && typeof t.source == 'string' && t.source ? ({ ...t, ts: +(t.ts as number) } as Touch) : null
+}
+
+/** Reads the persisted state; cookies win, localStorage fills what a lost or truncated cookie lacks. */
+export function loadState(): State {
+  const ls = (lsGet(LS_STATE) || {}) as State
+  const [sid, last] = (cookie('s') || '').split('.')
+  const touch = (n: 'ft' | 'lt') => {
+    const a = toTouch(cookie(n)),
+      b = toTouch(ls[n])
+    return a && b && a.ts == b.ts ? b : a || b
+  }
+  const fresh = isId(sid)
+  return {
+    vid: [cookie('vid'), ls.vid].find(isId) || '',
+    sid: fresh ? sid : isId(ls.sid) ? ls.sid : '',
+    last: (fresh ? parseInt(last, 36) : +ls.last) || 0,
+    ft: touch('ft'),
+    lt: touch('lt'),
+  }
+}
+
+const NAMES = ['vid', 'ft', 'lt', 's']
+
+export function saveState(st: State, domain: string): void {
+  ;[st.vid, st.ft && packTouch(st.ft), st.lt && packTouch(st.lt), st.sid && st.sid + '.' + st.last.toString(36)].forEach(
+    (v, i) => v && cookie(NAMES[i], v, domain),
+  )
+  lsSet(LS_STATE, st)
+}
+
+/** Removes every cookie and localStorage entry the tracker wrote. */
+export function clearState(domain: string): void {
+  for (const n of NAMES) cookie(n, '', domain)
+  lsSet(LS_STATE)
+  lsSet(LS_QUEUE)
+}

@@ -1,0 +1,169 @@
+// Wires the concerns together: touches → session state → storage, events → transport, state → forms.
+// Every public method and every callback the browser invokes goes through `guard`, so nothing the
+// tracker does throws into the host page; errors reach `onError` instead.
+import { clean } from './clean.js'
+import { type Options, type TrackerError, resolveOptions } from './config.js'
+import { type Consent, gpcDenies, initialConsent } from './consent.js'
+import { fillForms, watchForms } from './forms.js'
+import { id, isId } from './id.js'
+import { advance } from './session.js'
+import type { SourceTable } from './sources.js'
+import { clearState, loadState, saveState } from './storage.js'
+import { type Touch, detectTouch } from './touch.js'
+import { createTransport, type TrackerEvent } from './transport.js'
+
+export type { Options, TrackerError, Touch, TrackerEvent, Consent }
+
+export interface Attribution {
+  visitorId: string
+  sessionId: string
+  firstTouch: Touch | null
+  lastTouch: Touch | null
+}
+
+export interface IdentifyInput {
+  email?: string
+  phone?: string
+  userId?: string
+  traits?: Record<string, unknown>
+}
+
+export interface Tracker {
+  /** Records a page view (automatic on load and, with `spa`, on pushState/popstate). */
+  page(): void
+  track(name: string, props?: Record<string, unknown>): void
+  /** Sends an `identify` event; email, phone and userId travel in `traits`. */
+  identify(input: IdentifyInput): void
+  consent(state: 'granted' | 'denied'): void
+  attribution(): Attribution
+  fillForms(root?: ParentNode): void
+  /** `url` carrying the visitor ID (`_clv`) for links to other own domains; unchanged without consent. */
+  decorate(url: string): string
+  /** New visitor ID; clears stored touches, session and queue. */
+  reset(): void
+  flush(): Promise<void>
+}
+
+const CLV = '_clv'
+
+export function startTracker(options: Options, sources: SourceTable): Tracker {
+  const o = resolveOptions(options)
+  // The script tag cannot pass a function, so its build drops error reporting (and the codes).
+  const report = (code: string, cause?: unknown) => {
+    if (!__SCRIPT__)
+      try {
+        o.onError?.({ code, cause } as TrackerError)
+      } catch {
+        // A throwing onError must not reach the page either.
+      }
+  }
+  const guard =
+    <A extends unknown[], R>(f: (...a: A) => R) =>
+    (...a: A): R | undefined => {
+      try {
+        return f(...a)
+      } catch (e) {
+        report('CL_ERR_TRACKER_INTERNAL', e)
+      }
+    }
+  if (!__SCRIPT__ && !o.site) report('CL_ERR_TRACKER_CONFIG')
+
+  let consent = initialConsent(o.consent, o.respectGpc)
+  const granted = () => consent == 'granted'
+  const transport = createTransport((o.collector || location.origin) + '/v1/collect', o.site, granted, report)
+  const wipe = () => {
+    clearState(o.cookieDomain)
+    transport.clear()
+  }
+  if (consent == 'denied') wipe()
+  const st = loadState()
+  const ctx = { host: location.hostname, internal: o.internalDomains, sources }
+  const save = () => granted() && saveState(st, o.cookieDomain)
+  // Unknown `forms` values act as the default, `auto`.
+  const fill = (root: ParentNode) => granted() && o.forms != 'off' && fillForms(root, st, o.fieldPrefix, o.forms != 'fill')
+  // A visitor ID handed over by decorate() on another own domain. It leaves the address bar (and
+  // so every recorded URL) at once: a shared link must not merge other people into this visitor.
+  const handed = new URL(location.href).searchParams.get(CLV)
+  st.vid = isId(handed) ? handed : st.vid || id()
+  if (handed != null)
+    try {
+      history.replaceState(history.state, '', location.href.replace(/([?&])_clv=[^&#]*&?/, '$1').replace(/[?&](#|$)/, '$1'))
+    } catch {
+      // Sandboxed documents refuse replaceState; the ID is still adopted.
+    }
+
+  let ref = document.referrer
+  let current = ''
+  const pageUrl = () => location.href.split('#')[0]
+
+  const send = (e: Partial<TrackerEvent>) => {
+    if (consent != 'denied') {
+      transport.push({ id: id(), ts: (st.last = Date.now()), vid: st.vid, sid: st.sid, ...e } as TrackerEvent)
+      save()
+    }
+  }
+
+  const page = () => {
+    const now = Date.now()
+    const href = pageUrl()
+    const touch = advance(st, detectTouch(href, ref, ctx, now), () => detectTouch(href, ref, ctx, now, true) as Touch, now, o.sessionTimeout * 6e4)
+    send({ type: 'page', url: clean(href), ref: clean(ref) || undefined, title: clean(document.title) || undefined, touch: touch || undefined })
+    // In a single-page app the next page's referrer is this page.
+    ref = current = href
+    fill(document)
+  }
+
+  const api: Tracker = {
+    page,
+    track: (name, props) => send({ type: 'track', name: clean(name), props }),
+    identify(i) {
+      send({ type: 'identify', traits: { ...i.traits, email: i.email, phone: i.phone, userId: i.userId } })
+      // Identify usually precedes a navigation (form submit): send now rather than batch.
+      transport.flush()
+    },
+    consent(state) {
+      if (state == 'denied') wipe()
+      else if (state != 'granted' || gpcDenies(o.respectGpc)) return
+      consent = state
+      save()
+      transport.persist()
+      transport.flush()
+      fill(document)
+    },
+    attribution: () => ({ visitorId: st.vid, sessionId: st.sid, firstTouch: st.ft, lastTouch: st.lt }),
+    fillForms: (root) => fill(root || document),
+    decorate(url) {
+      try {
+        const u = new URL(url, location.href)
+        u.searchParams.set(CLV, st.vid)
+        // Without consent the visitor ID does not leave the page.
+        return granted() ? u.href : url
+      } catch {
+        return url
+      }
+    },
+    reset() {
+      wipe()
+      Object.assign(st, { vid: id(), sid: '', last: 0, ft: null, lt: null })
+      save()
+    },
+    flush: () => transport.flush(),
+  }
+  for (const k in api) (api as unknown as Record<string, unknown>)[k] = guard(api[k as keyof Tracker] as () => unknown)
+
+  const leave = guard(transport.leave)
+  document.addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && leave())
+  addEventListener('pagehide', leave)
+  if (o.spa) {
+    const nav = guard(() => pageUrl() != current && page())
+    const push = history.pushState
+    history.pushState = function (this: History, ...a: Parameters<History['pushState']>) {
+      push.apply(this, a)
+      nav()
+    }
+    addEventListener('popstate', nav)
+  }
+  api.page()
+  if (o.forms != 'off') watchForms(fill, guard)
+  return api
+}

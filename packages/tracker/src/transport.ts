@@ -1,0 +1,138 @@
+// Batched delivery to `{collector}/v1/collect` (SPEC §2 Transport, §3 wire format). Bodies are
+// text/plain JSON so the browser sends them without a CORS preflight. Every send is a `fetch` with
+// `keepalive`, which outlives the page like sendBeacon. When the page is left, the answer can no
+// longer be read: what is sent then stays queued, marked, and a later page sends it once more with
+// an answer (the event ids make that safe) — but never a third time: see `leave`. Unsent events live in a
+// bounded queue mirrored to localStorage; each carries a client `id`, so a retry after a lost
+// response is counted once by the collector.
+import { LS_QUEUE, lsGet, lsSet } from './storage.js'
+import type { Touch } from './touch.js'
+
+export interface TrackerEvent {
+  id: string
+  type: 'page' | 'track' | 'identify'
+  ts: number
+  vid: string
+  sid: string
+  url?: string
+  ref?: string
+  title?: string
+  name?: string
+  props?: Record<string, unknown>
+  traits?: Record<string, unknown>
+  touch?: Touch
+}
+
+/** A queued event; `h` counts sends whose answer the page did not live to read. */
+type Queued = TrackerEvent & { h?: number }
+
+/** Queue bound: the oldest events go first when a visitor stays offline for long. */
+export const MAX_QUEUE = 200
+/**
+ * Body limit in UTF-16 units: at most 3 UTF-8 bytes each, so a body stays under the 64 KB that
+ * keepalive fetches and sendBeacon allow, without measuring bytes. Larger single events go
+ * without keepalive (and the collector refuses events over 32 KB).
+ */
+const MAX_BODY = 21000
+
+export interface Transport {
+  push(e: TrackerEvent): void
+  /** Sends everything queued now; resolves when the attempt is over. */
+  flush(): Promise<void>
+  /** The page is being hidden or unloaded: sends what was never sent, without waiting. */
+  leave(): void
+  /** Writes (or, when not allowed, leaves out) the persisted queue. */
+  persist(): void
+  clear(): void
+}
+
+export function createTransport(url: string, site: string, allowed: () => boolean, onError: (code: string, cause?: unknown) => void): Transport {
+  const stored = lsGet(LS_QUEUE)
+  let q = (Array.isArray(stored) ? stored.filter((e) => e && e.id) : []) as Queued[]
+  let inflight: Queued[] = []
+  let timer: ReturnType<typeof setTimeout> | 0 = 0
+  let failures = 0
+  let busy: Promise<void> | 0 = 0
+
+  const persist = () => allowed() && lsSet(LS_QUEUE, q.length && q)
+  const later = (ms: number) => (timer = timer || setTimeout(run, ms))
+  const drop = (sent: Queued[]) => {
+    q = q.filter((e) => !sent.includes(e))
+    persist()
+  }
+  // Next batch: at most 100 events (the collector's limit) and MAX_BODY units, at least one event.
+  const next = (from: Queued[]): [Queued[], string] => {
+    let size = 0
+    const batch = from.filter((e, i) => i < 100 && (size += JSON.stringify(e).length) < MAX_BODY)
+    if (!batch.length) batch.push(from[0])
+    return [batch, JSON.stringify({ site, sentAt: Date.now(), events: batch.map(({ h, ...e }) => e) })]
+  }
+  const post = (body: string) =>
+    fetch(url, {
+      method: 'POST',
+      body,
+      headers: { 'Content-Type': 'text/plain' },
+      // The response refreshes the server-set _cl_vid cookie (SPEC §3).
+      credentials: 'include',
+      keepalive: body.length < MAX_BODY,
+    })
+
+  function run(): Promise<void> {
+    clearTimeout(timer as number)
+    timer = 0
+    if (busy || !q.length || !allowed()) return busy || Promise.resolve()
+    const [batch, body] = next(q)
+    inflight = batch
+    // Through a promise, so a missing or throwing fetch becomes an ordinary failed send.
+    return (busy = Promise.resolve()
+      .then(() => post(body))
+      .then((r) => {
+        // 429 and 5xx are worth retrying; any other refusal would be refused again.
+        if (r.status == 429 || r.status > 499) throw r.status
+        if (!r.ok) onError('CL_ERR_TRACKER_REJECTED', r.status)
+        failures = 0
+        drop(batch)
+        if (q.length) later(0)
+      })
+      .catch((cause) => {
+        onError('CL_ERR_TRACKER_SEND', cause)
+        // Exponential backoff with jitter, capped at five minutes.
+        clearTimeout(timer as number)
+        timer = 0
+        later(Math.min(1000 * 2 ** failures++, 3e5) * (0.5 + Math.random()))
+      })
+      .then(() => {
+        busy = 0
+        inflight = []
+      }))
+  }
+
+  return {
+    push(e) {
+      q.push(e)
+      q = q.slice(-MAX_QUEUE)
+      persist()
+      later(300)
+    },
+    flush: run,
+    leave() {
+      if (!allowed()) return
+      // The batch in flight and this send both go unanswered; an event that already went
+      // unanswered twice is taken as delivered rather than sent a third time.
+      for (const e of inflight) e.h = (e.h || 0) + 1
+      q = q.filter((e) => !(e.h! > 1))
+      const fresh = q.filter((e) => !e.h)
+      if (fresh.length) {
+        const [batch, body] = next(fresh)
+        post(body).catch(() => 0)
+        for (const e of batch) e.h = 1
+      }
+      persist()
+    },
+    persist,
+    clear() {
+      q = []
+      lsSet(LS_QUEUE)
+    },
+  }
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest'
+import { classify } from '../src/channel.js'
+import { classifyChannel, sourceCategory } from '../src/channel-full.js'
+import { COMPACT_SOURCES } from '../src/sources-compact.js'
+import { categoryIn } from '../src/sources.js'
+
+const compact = (t: Parameters<typeof classify>[0]) => classify(t, (s) => categoryIn(COMPACT_SOURCES, s))
+
+describe('classifyChannel (GA4 default channel grouping, rules in order)', () => {
+  it.each([
+    [{ source: '(direct)', medium: '(none)' }, 'Direct'],
+    [{ source: '(direct)', medium: '(not set)' }, 'Direct'],
+    [{ source: 'google', medium: 'cpc', campaign: 'PMax cross-network' }, 'Cross-network'],
+    [{ source: 'google', medium: 'cpc', campaign: 'shopping-spring' }, 'Paid Shopping'],
+    [{ source: 'amazon', medium: 'ppc' }, 'Paid Shopping'],
+    [{ source: 'google', medium: 'cpc' }, 'Paid Search'],
+    [{ source: 'bing', medium: 'paidsearch' }, 'Paid Search'],
+    [{ source: 'facebook', medium: 'paid_social' }, 'Paid Social'],
+    [{ source: 'linkedin', medium: 'retargeting' }, 'Paid Social'],
+    [{ source: 'youtube', medium: 'cpv' }, 'Paid Video'],
+    [{ source: 'dv360', medium: 'display' }, 'Display'],
+    [{ source: 'google', medium: 'cpm' }, 'Paid Search'],
+    [{ source: 'adnet', medium: 'cpm' }, 'Display'],
+    [{ source: 'adnet', medium: 'banner' }, 'Display'],
+    [{ source: 'adnet', medium: 'cpc' }, 'Paid Other'],
+    [{ source: 'etsy.com', medium: 'referral' }, 'Organic Shopping'],
+    [{ source: 'blog', medium: 'referral', campaign: 'summer shop' }, 'Organic Shopping'],
+    [{ source: 'blog', medium: 'referral', campaign: 'workshop' }, 'Referral'],
+    [{ source: 'blog', medium: 'referral', campaign: 'workshopping' }, 'Organic Shopping'],
+    [{ source: 'blog', medium: 'referral', campaign: 'eshop' }, 'Organic Shopping'],
+    [{ source: 'm.facebook.com', medium: 'referral' }, 'Organic Social'],
+    [{ source: 'newsletter-x', medium: 'social' }, 'Organic Social'],
+    [{ source: 'vimeo.com', medium: 'referral' }, 'Organic Video'],
+    [{ source: 'partner', medium: 'video' }, 'Organic Video'],
+    [{ source: 'google', medium: 'organic' }, 'Organic Search'],
+    [{ source: 'startpage', medium: 'organic' }, 'Organic Search'],
+    [{ source: 'partner.com', medium: 'referral' }, 'Referral'],
+    [{ source: 'partner.com', medium: 'link' }, 'Referral'],
+    [{ source: 'newsletter', medium: 'email' }, 'Email'],
+    [{ source: 'e-mail', medium: 'blast' }, 'Email'],
+    [{ source: 'partner', medium: 'affiliate' }, 'Affiliates'],
+    [{ source: 'spotify', medium: 'audio' }, 'Audio'],
+    [{ source: 'sms', medium: 'text' }, 'SMS'],
+    [{ source: 'app', medium: 'web-push' }, 'Mobile Push Notifications'],
+    [{ source: 'firebase', medium: 'x' }, 'Mobile Push Notifications'],
+    [{ source: 'something', medium: 'other' }, 'Unassigned'],
+    [{ source: '(not set)', medium: '(not set)' }, 'Unassigned'],
+  ])('%j → %s', (input, want) => {
+    expect(classifyChannel(input)).toBe(want)
+  })
+
+  it('is case-insensitive and treats a click ID without medium as paid', () => {
+    expect(classifyChannel({ source: 'Google', medium: 'CPC' })).toBe('Paid Search')
+    expect(classifyChannel({ source: 'google', medium: '', click_id_type: 'gclid' })).toBe('Paid Search')
+    expect(classifyChannel({ source: 'google', medium: '(not set)', click_id_type: 'gclid' })).toBe('Paid Search')
+  })
+
+  it('the compact script list agrees with the full list on common sources', () => {
+    for (const t of [
+      { source: 'google', medium: 'cpc' },
+      { source: 'www.google.co.uk', medium: 'referral' },
+      { source: 'l.facebook.com', medium: 'referral' },
+      { source: 'instagram', medium: 'paid' },
+      { source: 't.co', medium: 'referral' },
+      { source: 'youtube', medium: 'cpc' },
+      { source: 'amazon', medium: 'cpc' },
+    ])
+      expect(compact(t)).toBe(classifyChannel(t))
+  })
+})
+
+describe('sourceCategory', () => {
+  it('matches by full name, without www., by registrable domain and by its first label', () => {
+    expect(sourceCategory('google')).toBe('SEARCH')
+    expect(sourceCategory('www.google.co.uk')).toBe('SEARCH')
+    expect(sourceCategory('duckduckgo.com')).toBe('SEARCH')
+    expect(sourceCategory('lm.facebook.com')).toBe('SOCIAL')
+    expect(sourceCategory('pinterest.co.uk')).toBe('SOCIAL')
+    expect(sourceCategory('Google Shopping')).toBe('SHOPPING')
+    expect(sourceCategory('music.youtube.com')).toBe('VIDEO')
+    expect(sourceCategory('example.org')).toBeNull()
+  })
+  it('lets the most specific listed name win', () => {
+    expect(sourceCategory('shopping.yahoo.com')).toBe('SHOPPING')
+    expect(sourceCategory('search.yahoo.com')).toBe('SEARCH')
+  })
+})
