@@ -1,6 +1,6 @@
 // Decides whether a page load is a new touch (SPEC §2, rules 1–2) and what it says.
 // Rules 3–4 (direct touch on a new session, otherwise none) need the session: see session.ts.
-import { classify } from './channel.js'
+import { compactChannel } from './channel-compact.js'
 import { clean } from './clean.js'
 import { registrable } from './domain.js'
 import { categoryIn, sourceKeys, type SourceTable } from './sources.js'
@@ -89,7 +89,7 @@ export function detectTouch(href: string, referrer: string, ctx: TouchContext, n
   }
   t.landing = clean(href.split('#')[0])
   t.referrer = clean(referrer)
-  t.channel = classify(t as Touch, (s) => categoryIn(ctx.sources, s))
+  t.channel = compactChannel(t as Touch, (s) => categoryIn(ctx.sources, s))
   // Empty fields are left out of the wire format and the cookies.
   for (const k in t) if (t[k] === '') delete t[k]
   return t as Touch

@@ -56,42 +56,32 @@ export function createTransport(url: string, site: string, allowed: () => boolea
 
   const persist = () => allowed() && lsSet(LS_QUEUE, q.length && q)
   const later = (ms: number) => (timer = timer || setTimeout(run, ms))
-  const drop = (sent: Queued[]) => {
-    q = q.filter((e) => !sent.includes(e))
-    persist()
-  }
-  // Next batch: at most 100 events (the collector's limit) and MAX_BODY units, at least one event.
-  const next = (from: Queued[]): [Queued[], string] => {
+  // Posts the next batch of `from` (at most 100 events, the collector's limit, and MAX_BODY
+  // units; at least one event). A string body goes as text/plain: no CORS preflight.
+  // Credentials: the response refreshes the server-set _cl_vid cookie (SPEC §3).
+  const post = (from: Queued[]): [Queued[], Promise<Response>] => {
     let size = 0
     const batch = from.filter((e, i) => i < 100 && (size += JSON.stringify(e).length) < MAX_BODY)
-    if (!batch.length) batch.push(from[0])
-    return [batch, JSON.stringify({ site, sentAt: Date.now(), events: batch.map(({ h, ...e }) => e) })]
+    batch[0] || batch.push(from[0])
+    const body = JSON.stringify({ site, sentAt: Date.now(), events: batch.map(({ h, ...e }) => e) })
+    // Through a promise, so a missing or throwing fetch becomes an ordinary failed send.
+    return [batch, Promise.resolve().then(() => fetch(url, { method: 'POST', body, credentials: 'include', keepalive: body.length < MAX_BODY }))]
   }
-  const post = (body: string) =>
-    fetch(url, {
-      method: 'POST',
-      body,
-      headers: { 'Content-Type': 'text/plain' },
-      // The response refreshes the server-set _cl_vid cookie (SPEC §3).
-      credentials: 'include',
-      keepalive: body.length < MAX_BODY,
-    })
 
   function run(): Promise<void> {
     clearTimeout(timer as number)
     timer = 0
     if (busy || !q.length || !allowed()) return busy || Promise.resolve()
-    const [batch, body] = next(q)
+    const [batch, sent] = post(q)
     inflight = batch
-    // Through a promise, so a missing or throwing fetch becomes an ordinary failed send.
-    return (busy = Promise.resolve()
-      .then(() => post(body))
+    return (busy = sent
       .then((r) => {
         // 429 and 5xx are worth retrying; any other refusal would be refused again.
         if (r.status == 429 || r.status > 499) throw r.status
         if (!r.ok) onError('CL_ERR_TRACKER_REJECTED', r.status)
         failures = 0
-        drop(batch)
+        q = q.filter((e) => !batch.includes(e))
+        persist()
         if (q.length) later(0)
       })
       .catch((cause) => {
@@ -122,9 +112,9 @@ export function createTransport(url: string, site: string, allowed: () => boolea
       for (const e of inflight) e.h = (e.h || 0) + 1
       q = q.filter((e) => !(e.h! > 1))
       const fresh = q.filter((e) => !e.h)
-      if (fresh.length) {
-        const [batch, body] = next(fresh)
-        post(body).catch(() => 0)
+      if (fresh[0]) {
+        const [batch, sent] = post(fresh)
+        sent.catch(() => 0)
         for (const e of batch) e.h = 1
       }
       persist()

@@ -1,5 +1,5 @@
 // The storage contract. Routes and the attribution engine talk only to `Store`;
-// every implementation (SQLite now, PostgreSQL later) passes test/store/contract.ts.
+// every implementation (SQLite and PostgreSQL) passes test/store/contract.ts.
 // Field names of Touch follow the wire format of SPEC §2–3 (snake_case) on purpose:
 // one shape from the browser to the database.
 
