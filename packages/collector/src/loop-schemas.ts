@@ -121,6 +121,8 @@ const commonQuery = {
   halfLifeDays: positiveNumber(3650).optional(),
 }
 
+export const qualityQuerySchema = z.object({ from: commonQuery.from, to: commonQuery.to }).strict()
+
 export const attributionQuerySchema = z.object({
   model: z.enum(MODELS).default('linear'),
   ...commonQuery,

@@ -29,7 +29,8 @@ interface Window {
   to: number | null
 }
 
-function window(q: ReportQuery): Window {
+/** The conversion window of a query, in epoch ms (null = unbounded). */
+export function window(q: Pick<ReportQuery, 'from' | 'to'>): Window {
   const from = q.from ? q.from.t : null
   // A bare day as `to` includes that whole day.
   const to = q.to ? (q.to.day ? q.to.t + DAY - 1 : q.to.t) : null

@@ -77,7 +77,8 @@ export function isPaidChannel(channel: string): boolean {
   return channel === 'Cross-network' || channel === 'Display' || channel.startsWith('Paid ')
 }
 
-function tagged(v: string): boolean {
+/** A UTM value that says something: not empty, `(not set)` or `(none)`. */
+export function tagged(v: string): boolean {
   const t = v.trim()
   return t !== '' && t !== '(not set)' && t !== '(none)'
 }

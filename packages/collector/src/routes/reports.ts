@@ -1,10 +1,11 @@
-// GET /v1/reports/attribution and /v1/reports/models (SPEC §6), secret key (or a dashboard
+// GET /v1/reports/attribution, /models, /series and /quality (SPEC §6, §9), secret key (or a dashboard
 // session). Query strings are validated strictly: an unknown parameter is a coded 400, not ignored.
 
 import { authenticateSecret } from '../auth.js'
 import type { AppContext, RouteModule } from '../context.js'
 import type { Dimension } from '../attribution/types.js'
-import { attributionQuerySchema, modelsQuerySchema, seriesQuerySchema } from '../loop-schemas.js'
+import { attributionQuerySchema, modelsQuerySchema, qualityQuerySchema, seriesQuerySchema } from '../loop-schemas.js'
+import { qualityReport } from '../quality.js'
 import { attributionReport, modelsReport, seriesReport } from '../reports.js'
 import type { FastifyRequest } from 'fastify'
 import type { Site } from '../store/types.js'
@@ -35,5 +36,10 @@ export const reportsRoute: RouteModule = (app, ctx) => {
     const site = await siteOf(request, ctx)
     const q = parseOr(seriesQuerySchema, request.query)
     return seriesReport(ctx.store, site, { ...q, by: 'channel' })
+  })
+
+  app.get('/v1/reports/quality', async (request) => {
+    const site = await siteOf(request, ctx)
+    return qualityReport(ctx.store, site, parseOr(qualityQuerySchema, request.query))
   })
 }

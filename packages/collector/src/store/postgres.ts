@@ -13,9 +13,9 @@ import type { FxRate } from '../currency.js'
 import type { Deal, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, SpendWrite } from '../outcome-types.js'
 import { ingestPg } from './postgres-ingest.js'
 import { erasePg, exportPg, journeyPg } from './postgres-privacy.js'
-import { boundPayload, rejectedFromRow, siteFromRow, type Row } from './rows.js'
+import { boundPayload, conflictFromRow, rejectedFromRow, siteFromRow, type Row } from './rows.js'
 import type {
-  IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadJourney, NewSite, PersonSelector, RejectedEvent,
+  IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonSelector, RejectedEvent,
   Site, Store, StoreStats,
 } from './types.js'
 
@@ -253,6 +253,14 @@ export class PostgresStore implements Store {
         [rows.map((r) => r.siteId), rows.map((r) => r.receivedAt), rows.map((r) => r.code), rows.map((r) => boundPayload(r.payload))],
       )
     }, rows.length)
+  }
+
+  async listConflicts(siteId: string, limit = 100): Promise<LeadConflict[]> {
+    const r = await this.pool.query<Row>(
+      'SELECT kept_lead_id, other_lead_id, kind, created_at FROM lead_conflicts WHERE site_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2',
+      [siteId, limit],
+    )
+    return r.rows.map(conflictFromRow)
   }
 
   async listRejected(siteId: string, limit = 100): Promise<RejectedEvent[]> {

@@ -2,7 +2,7 @@
 // column names; the drivers differ only in returning JSON as text or as parsed values and
 // 64-bit integers as numbers or strings, which these helpers absorb.
 
-import type { Lead, RejectedEvent, Site, SiteSettings, StoredTouch } from './types.js'
+import type { IdentityKind, Lead, LeadConflict, RejectedEvent, Site, SiteSettings, StoredTouch } from './types.js'
 
 type Scalar = string | number | bigint | null
 export type Row = Record<string, unknown>
@@ -113,4 +113,8 @@ export function boundPayload(payload: string): string {
 
 export function rejectedFromRow(row: Row): RejectedEvent {
   return { siteId: str(row.site_id), receivedAt: int(row.received_at), code: String(row.code), payload: String(row.payload) }
+}
+
+export function conflictFromRow(row: Row): LeadConflict {
+  return { keptLeadId: String(row.kept_lead_id), otherLeadId: String(row.other_lead_id), kind: String(row.kind) as IdentityKind, createdAt: int(row.created_at) }
 }

@@ -59,6 +59,10 @@ export function prepareStatements(db: Db) {
       ),
       insertRejected: p('INSERT INTO rejected_events (site_id, received_at, code, payload) VALUES (?, ?, ?, ?)'),
       listRejected: p('SELECT * FROM rejected_events WHERE site_id = ? ORDER BY received_at DESC, id DESC LIMIT ?'),
+      listConflicts: p(
+        `SELECT kept_lead_id, other_lead_id, kind, created_at FROM lead_conflicts WHERE site_id = ?
+         ORDER BY created_at DESC, id DESC LIMIT ?`,
+      ),
     },
     leads: {
       identityLead: p('SELECT lead_id FROM lead_identities WHERE site_id = ? AND kind = ? AND hash = ?'),

@@ -18,7 +18,7 @@ import { nanoid } from 'nanoid'
 import { clError } from '../errors.js'
 import { GroupCommit, type Job } from './group-commit.js'
 import { SQLITE_MIGRATIONS, type Migration } from './migrations/sqlite.js'
-import { boundPayload, rejectedFromRow, siteFromRow, type Row } from './rows.js'
+import { boundPayload, conflictFromRow, rejectedFromRow, siteFromRow, type Row } from './rows.js'
 import { identifySync } from './sqlite-identify.js'
 import {
   getDealsSync, linkPendingDealsSync, listRatesSync, loadReportDataSync, prepareLoopStatements, upsertDealsSync, upsertRatesSync,
@@ -30,7 +30,7 @@ import { ingestBatch } from './sqlite-ingest.js'
 import { eraseSync, exportSync, journeySync } from './sqlite-privacy.js'
 import { prepareStatements, type Db, type Statements } from './sqlite-statements.js'
 import type {
-  IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadJourney, NewSite, PersonSelector, RejectedEvent,
+  IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonSelector, RejectedEvent,
   Site, Store, StoreStats,
 } from './types.js'
 
@@ -203,6 +203,10 @@ export class SqliteStore implements Store {
 
   async listRejected(siteId: string, limit = 100): Promise<RejectedEvent[]> {
     return (this.s.ingest.listRejected.all(siteId, limit) as Row[]).map(rejectedFromRow)
+  }
+
+  async listConflicts(siteId: string, limit = 100): Promise<LeadConflict[]> {
+    return (this.s.ingest.listConflicts.all(siteId, limit) as Row[]).map(conflictFromRow)
   }
 
   identify(input: IdentifyInput): Promise<IdentifyOutcome> {

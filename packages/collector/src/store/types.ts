@@ -117,6 +117,14 @@ export interface RejectedEvent {
 
 export type IdentityKind = 'email' | 'phone' | 'external'
 
+/** Two leads that one identify call found by different keys (SPEC §5: recorded, not merged). */
+export interface LeadConflict {
+  keptLeadId: string
+  otherLeadId: string
+  kind: IdentityKind
+  createdAt: number
+}
+
 export interface IdentityKey {
   kind: IdentityKind
   /** SHA-256 hex of the normalised value (externalId: of the value as given). */
@@ -203,6 +211,8 @@ export interface Store extends LoopStore {
   recordRejected(rows: RejectedEvent[]): Promise<void>
   /** Most recent rejected events of a site, newest first (data-quality view). */
   listRejected(siteId: string, limit?: number): Promise<RejectedEvent[]>
+  /** Most recent identity conflicts of a site, newest first (data-quality view: duplicate leads). */
+  listConflicts(siteId: string, limit?: number): Promise<LeadConflict[]>
 
   identify(input: IdentifyInput): Promise<IdentifyOutcome>
   getLead(siteId: string, leadId: string): Promise<LeadJourney | null>

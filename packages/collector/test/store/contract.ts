@@ -178,6 +178,15 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         const r2 = await store.identify({ siteId: site.id, visitorId: 'vy', keys: [externalKey('crm-9'), phoneKey('+15550001111')], ts: 6 })
         expect(r2.leadId).toBe(b.leadId)
         expect(r2.conflict).toEqual({ keptLeadId: b.leadId, otherLeadId: c.leadId, kind: 'external' })
+        // Both are listed for the data-quality view, newest first, and only for this site.
+        const listed = await store.listConflicts(site.id)
+        expect(listed.map(({ keptLeadId, otherLeadId, kind }) => ({ keptLeadId, otherLeadId, kind }))).toEqual([
+          { keptLeadId: b.leadId, otherLeadId: c.leadId, kind: 'external' },
+          { keptLeadId: a.leadId, otherLeadId: b.leadId, kind: 'phone' },
+        ])
+        expect(listed.every((x) => x.createdAt > 0)).toBe(true)
+        const other = await makeSite(store)
+        expect(await store.listConflicts(other.site.id)).toEqual([])
       })
 
       it('concurrent identifies of one email make exactly one lead', async () => {
