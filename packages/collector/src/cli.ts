@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   report: { summary: 'report --site N [--model linear|all] [--by channel] [--from D --to D] [--conversion won] [--format table|csv|json]', load: () => import('./commands/report.js') },
   spend: { summary: 'spend import FILE.csv --site N', load: () => import('./commands/spend-import.js') },
   deals: { summary: 'deals import FILE.csv --site N', load: () => import('./commands/deals-import.js') },
+  erase: { summary: 'erase --site N (--email E | --phone P | --external-id X | --visitor-id V)', load: () => import('./commands/erase.js') },
 }
 
 export function usage(): string {

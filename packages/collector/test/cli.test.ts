@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseKeys, runCli } from './cli-process.js'
-import { tempDir } from './helpers.js'
+import { collect, pageEvent, secret, startTestServer, tempDir, visitorId } from './helpers.js'
 
 const dir = tempDir('closeloop-cli-')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -41,5 +41,29 @@ describe('closeloop CLI', () => {
     expect(unknown.stderr).toContain('Usage: closeloop')
     const badFlag = await runCli(['sites', 'add', '--nme', 'x'])
     expect(badFlag.code).toBe(1)
+  })
+
+  it('erases a person from the store like POST /v1/privacy/erase, and suppresses their later data', async () => {
+    const server = await startTestServer()
+    try {
+      const vid = visitorId()
+      expect((await collect(server, [pageEvent(vid, { touch: { source: 'google', medium: 'organic' } })])).body.accepted).toBe(1)
+      expect((await secret(server, '/v1/identify', { visitorId: vid, email: 'cli.erase@example.com' })).status).toBe(200)
+      const missing = await runCli(['erase', '--data', server.dir, '--site', 'Test shop'])
+      expect(missing.code).toBe(1)
+      expect(missing.stderr).toContain('CL_ERR_PRIVACY_NO_SELECTOR')
+      const noSite = await runCli(['erase', '--data', server.dir, '--site', 'Nope', '--email', 'cli.erase@example.com'])
+      expect(noSite.stderr).toContain('CL_ERR_SITE_NOT_FOUND')
+      const r = await runCli(['erase', '--data', server.dir, '--site', 'Test shop', '--email', ' CLI.Erase@example.com '])
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stdout).toContain('Erased 1 lead(s), 1 visitor(s)')
+      const after = await secret(server, `/v1/privacy/export?visitorId=${vid}`)
+      expect(after.body).toEqual({ leads: [], events: [] })
+      // The running server sees the suppression written by the CLI process.
+      const later = await collect(server, [pageEvent(vid)])
+      expect(later.body.rejected).toEqual([{ index: 0, code: 'CL_ERR_SUPPRESSED' }])
+    } finally {
+      await server.close()
+    }
   })
 })
