@@ -13,6 +13,10 @@ import { CollectRecorder } from './collect-recorder.js'
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 export const SITE_ROOT = join(REPO, 'examples/static-site')
 export const TRACKER_BUNDLE = join(REPO, 'packages/tracker/dist/closeloop.js')
+export const SPA_ROOT = join(REPO, 'examples/spa')
+/** The npm build, served where an import map or a dev server would find it. */
+const NPM_PATH = '/node_modules/@closeloop/tracker/dist/'
+const NPM_DIST = join(REPO, 'packages/tracker/dist')
 /** A syntactically valid public key (`pk_` + 21 characters, SPEC conventions). */
 export const TEST_SITE_KEY = 'pk_test0000000000000000a'
 
@@ -26,6 +30,7 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.ico': 'image/x-icon',
   '.md': 'text/plain; charset=utf-8',
@@ -147,6 +152,12 @@ export async function startSiteServer(options: SiteServerOptions = {}): Promise<
       // Read on every request: the tracker may be rebuilt while a watch-mode test run is open.
       if (!existsSync(bundle)) return send(res, 404, 'text/plain', `tracker bundle missing: ${bundle} (build @closeloop/tracker first)`)
       return send(res, 200, TYPES['.js'], readFileSync(bundle))
+    }
+
+    if (url.pathname.startsWith(NPM_PATH)) {
+      const file = normalize(join(NPM_DIST, url.pathname.slice(NPM_PATH.length)))
+      if (!file.startsWith(NPM_DIST + sep) || !existsSync(file)) return send(res, 404, 'text/plain', 'not found')
+      return send(res, 200, TYPES[extname(file)] ?? 'text/javascript; charset=utf-8', readFileSync(file))
     }
 
     if (url.pathname == FORM_PATH && req.method == 'POST') {
