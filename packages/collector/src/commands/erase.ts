@@ -10,15 +10,14 @@ import { clError } from '../errors.js'
 import { Pii } from '../pii.js'
 import { personSchema } from '../schemas.js'
 import { parseOr } from '../validate.js'
-import { withStore } from './store.js'
+import { STORE_OPTIONS, withStore } from './store.js'
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
     options: {
-      data: { type: 'string' },
-      'database-url': { type: 'string' },
+      ...STORE_OPTIONS,
       site: { type: 'string' },
       email: { type: 'string' },
       phone: { type: 'string' },

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util'
 import type { ImportResult } from '../csv-import.js'
 import { clError } from '../errors.js'
 import type { Site, Store } from '../store/types.js'
-import { withStore } from './store.js'
+import { STORE_OPTIONS, withStore } from './store.js'
 
 export async function runCsvImport(
   what: 'spend' | 'deals',
@@ -18,7 +18,7 @@ export async function runCsvImport(
     args: rest,
     strict: true,
     allowPositionals: true,
-    options: { data: { type: 'string' }, 'database-url': { type: 'string' }, site: { type: 'string' } },
+    options: { ...STORE_OPTIONS, site: { type: 'string' } },
   })
   if (sub !== 'import' || positionals.length !== 1 || !values.site) {
     process.stderr.write(`Usage: closeloop ${what} import FILE.csv --site NAME [--data DIR] [--database-url URL]\n`)

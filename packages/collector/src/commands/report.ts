@@ -9,7 +9,7 @@ import { attributionQuerySchema, modelsQuerySchema } from '../loop-schemas.js'
 import { formatModels, formatReport, type ReportFormat } from '../report-format.js'
 import { attributionReport, modelsReport } from '../reports.js'
 import { parseOr } from '../validate.js'
-import { withStore } from './store.js'
+import { STORE_OPTIONS, withStore } from './store.js'
 
 const FORMATS: readonly ReportFormat[] = ['table', 'csv', 'json']
 
@@ -18,8 +18,7 @@ export async function run(argv: string[]): Promise<number> {
     args: argv,
     strict: true,
     options: {
-      data: { type: 'string' },
-      'database-url': { type: 'string' },
+      ...STORE_OPTIONS,
       site: { type: 'string' },
       model: { type: 'string', default: 'linear' },
       by: { type: 'string' },

@@ -2,9 +2,7 @@
 
 import { parseArgs } from 'node:util'
 import { createSite } from '../site-admin.js'
-import { withStore } from './store.js'
-
-const STORE_OPTIONS = { data: { type: 'string' }, 'database-url': { type: 'string' } } as const
+import { STORE_OPTIONS, withStore } from './store.js'
 
 async function add(argv: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -85,15 +85,8 @@ export interface LeadView {
   deals: Deal[]
 }
 
-export interface QualityReport {
-  from: string | null
-  to: string | null
-  utmCompleteness: number | null
-  paidTouches: number
-  untaggedPaid: Array<{ source: string; medium: string; clickIdType: string | null; touches: number }>
-  duplicateLeads: Array<{ leadIds: string[]; reason: string }>
-  rejected: Array<{ code: string; count: number }>
-}
+// The server's own type: the client is bundled separately, and a type-only export is erased.
+export type { QualityReport } from '../../quality.js'
 
 export interface SessionInfo {
   site: { name: string; currency: string }
