@@ -51,12 +51,50 @@ describe('simplified Shapley', () => {
     [['display'], 10],
     [['email'], 40],
   ]
-  it('worked example: each conversion split equally over its distinct channels', () => {
+  it('hand-made example (not from a publication): each conversion split equally over its distinct channels', () => {
     // R({search}) = 1, R({search, social}) = 2, R({email, search, display}) = 1, R({display}) = 1, R({email}) = 1
     const expected = { search: 1 + 2 / 2 + 1 / 3, social: 2 / 2, email: 1 / 3 + 1, display: 1 / 3 + 1 }
     expectShares(shares(converting(example), 'shapley'), expected)
     const players = ['search', 'social', 'email', 'display']
     expectShares(bruteForceShapley(players, gameOf(example, 'conversions')), expected)
+  })
+
+  // Published worked example: James Kinley, "Data-Driven Marketing Attribution", Towards Data Science,
+  // https://towardsdatascience.com/data-driven-marketing-attribution-1a28d2e613a0, numbers taken from the
+  // author's companion notebook https://github.com/jrkinley/game-theory-attribution (game_theory_attribution.ipynb).
+  // There, 100 converted opportunities were touched by Facebook, Google and LinkedIn; each coalition's
+  // "conversion ratio" is the share of those 100 conversions whose journey touched exactly that set of channels
+  // (F .18, G .04, L .08, F+G .10, F+L .26, G+L .07, F+G+L .27), and a coalition's worth is the sum of the ratios
+  // of all its sub-coalitions. That is our game (SPEC §6: conversions whose path's channel set ⊆ S) divided by 100,
+  // so the only transformation is: ratio r of an exact set → 100·r converting journeys touching exactly that set.
+  // Reproduced: the seven published worths v(S) (0.18, 0.04, 0.08, 0.32, 0.52, 0.19, 1.00) and the published
+  // Shapley values Facebook 0.450, Google 0.215, LinkedIn 0.335, i.e. 45, 21.5 and 33.5 of the 100 conversions.
+  it('reproduces the published Facebook/Google/LinkedIn example (Kinley, "Data-Driven Marketing Attribution")', () => {
+    const exact: Array<[string[], number]> = [
+      [['facebook'], 18],
+      [['google'], 4],
+      [['linkedin'], 8],
+      [['facebook', 'google'], 10],
+      [['facebook', 'linkedin'], 26],
+      [['google', 'linkedin'], 7],
+      [['facebook', 'google', 'linkedin'], 27],
+    ]
+    const paths: Array<[string[], number]> = exact.flatMap(([set, n]) => Array.from({ length: n }, (): [string[], number] => [set, 1]))
+    expect(paths).toHaveLength(100)
+    const v = gameOf(paths, 'conversions')
+    const publishedWorth: Array<[string[], number]> = [
+      [['facebook'], 0.18],
+      [['google'], 0.04],
+      [['linkedin'], 0.08],
+      [['facebook', 'google'], 0.32],
+      [['facebook', 'linkedin'], 0.52],
+      [['google', 'linkedin'], 0.19],
+      [['facebook', 'google', 'linkedin'], 1.0],
+    ]
+    for (const [s, worth] of publishedWorth) expect(v(new Set(s)) / 100).toBeCloseTo(worth, 12)
+    const published = { facebook: 45, google: 21.5, linkedin: 33.5 }
+    expectShares(bruteForceShapley(['facebook', 'google', 'linkedin'], v), published)
+    expectShares(shares(converting(paths), 'shapley'), published)
   })
 
   it('equals the brute-force Shapley value on random small games (conversions and revenue)', () => {
