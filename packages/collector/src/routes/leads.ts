@@ -1,4 +1,5 @@
-// GET /v1/leads/:id: the lead, its visitors and its touches in time order (secret key).
+// GET /v1/leads/:id: the lead, its visitors, its touches and its deals in time order (SPEC §4;
+// secret key). The dashboard's lead journey shows all of it.
 
 import { authenticateSecret } from '../auth.js'
 import type { RouteModule } from '../context.js'
@@ -35,6 +36,6 @@ export const leadsRoute: RouteModule = (app, ctx) => {
     const { id } = parseOr(leadParamsSchema, request.params)
     const journey = await ctx.store.getLead(site.id, id)
     if (!journey) throw clError('LEAD_NOT_FOUND')
-    return presentJourney(journey, ctx.pii)
+    return { ...presentJourney(journey, ctx.pii), deals: await ctx.store.getDeals(site.id, id) }
   })
 }
