@@ -9,7 +9,8 @@ import { type Touch, TOUCH_FIELDS } from './touch.js'
  * the same session repeats the last touch, so it is not counted again.
  */
 export function advance(st: State, found: Touch | null, direct: () => Touch, now: number, timeoutMs: number): Touch | null {
-  const expired = !st.sid || now - st.last > timeoutMs
+  // A visitor without a first touch (new, or just reset) starts a session with this page.
+  const expired = !st.sid || !st.ft || now - st.last > timeoutMs
   const lt = st.lt
   let t = found && !expired && lt && TOUCH_FIELDS.slice(0, 11).every((k) => found[k] == lt[k]) ? null : found
   if (!t && expired) t = direct()

@@ -144,7 +144,9 @@ export function startTracker(options: Options, sources: SourceTable): Tracker {
     },
     reset() {
       wipe()
-      Object.assign(st, { vid: id(), sid: '', last: 0, ft: null, lt: null })
+      // A session at once, so events before the next page carry a valid one; with no first touch,
+      // that next page opens a new session and touch (see advance).
+      Object.assign(st, { vid: id(), sid: id(), last: Date.now(), ft: null, lt: null })
       save()
     },
     flush: () => transport.flush(),

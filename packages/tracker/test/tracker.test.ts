@@ -325,6 +325,26 @@ describe('decorate, reset, attribution', () => {
     expect(b.cookies()._cl_ft).toBeUndefined()
     expect(b.cookies()._cl_vid).toBe(after.visitorId)
   })
+
+  it('after reset, events carry a valid session and the next page opens a new session and touch', async () => {
+    const b = browser('https://www.example.com/?utm_source=x')
+    const cl = start()
+    cl.reset()
+    cl.track('after_reset')
+    const { sessionId } = cl.attribution()
+    b.window.history.replaceState(null, '', '/next')
+    cl.page()
+    await settle()
+    // reset() also dropped the unsent first page view of the old visitor.
+    const [tracked, page] = b.events()
+    expect(b.events()).toHaveLength(2)
+    // The collector refuses an event without a session ID (CL_ERR_INVALID_EVENT).
+    expect(tracked).toMatchObject({ type: 'track', name: 'after_reset', sid: sessionId })
+    expect(sessionId).toMatch(/^[\w-]{21}$/)
+    expect(page.sid).not.toBe(sessionId)
+    expect(page.touch).toMatchObject({ source: '(direct)', medium: '(none)' })
+    expect(cl.attribution().firstTouch!.source).toBe('(direct)')
+  })
 })
 
 describe('never throws into the page', () => {
