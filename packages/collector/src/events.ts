@@ -129,6 +129,8 @@ export function prepareEvent(raw: unknown, ctx: EventContext, pii: Pii): Prepare
       props: e.props ?? null,
       traits,
       touch: e.touch ? cleanTouch(e.touch, ts, ctx) : null,
+      // Only a backfill with the secret key may move a lead's original source earlier (SPEC §5).
+      imported: ctx.trustTs,
     },
   }
 }

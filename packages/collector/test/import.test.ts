@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { pageEvent, secret, startTestServer, visitorId, type TestServer } from './helpers.js'
+import { collect, pageEvent, secret, startTestServer, visitorId, type TestServer } from './helpers.js'
 
 let server: TestServer
 beforeAll(async () => {
@@ -28,6 +28,27 @@ describe('POST /v1/import', () => {
     expect(Math.min(...held.events.map((e) => Number(e.ts)))).toBe(old)
     const lead = await secret(server, '/v1/identify', { visitorId: vid, externalId: 'imp-1' })
     expect(lead.body.firstTouch).toMatchObject({ ts: old, source: 'bing', channel: 'Paid Search' })
+  })
+
+  it('an imported touch earlier than the original source becomes it; a collected one never does', async () => {
+    const vid = visitorId()
+    const now = Date.now()
+    const live = pageEvent(vid, { ts: now - 60_000, touch: { ts: now - 60_000, source: 'google', medium: 'cpc' } })
+    expect((await collect(server, [live], { sentAt: now })).body.accepted).toBe(1)
+    const lead = await secret(server, '/v1/identify', { visitorId: vid, email: 'backfill@example.com' })
+    expect(lead.body.firstTouch).toMatchObject({ source: 'google' })
+    // A second device whose clock runs a day early, collected after the link: not the original source.
+    const device = visitorId()
+    expect((await secret(server, '/v1/identify', { visitorId: device, email: 'backfill@example.com' })).status).toBe(200)
+    const skewed = pageEvent(device, { ts: now - 86_400_000, touch: { ts: now - 86_400_000, source: 'bing', medium: 'cpc' } })
+    expect((await collect(server, [skewed], { sentAt: now - 86_400_000 + 1000 })).body.accepted).toBe(1)
+    // identify again (idempotent) answers with the lead's original source.
+    const source = async () => (await secret(server, '/v1/identify', { visitorId: vid, email: 'backfill@example.com' })).body.firstTouch
+    expect(await source()).toMatchObject({ source: 'google' })
+    // The CRM backfills the trade-show scan of last month: it is the original source now.
+    const tradeshow = pageEvent(vid, { ts: now - 30 * 86_400_000, touch: { ts: now - 30 * 86_400_000, source: 'tradeshow', medium: 'offline' } })
+    expect((await secret(server, '/v1/import', { events: [tradeshow] })).body.accepted).toBe(1)
+    expect(await source()).toMatchObject({ source: 'tradeshow', medium: 'offline' })
   })
 
   it('needs the secret key and honours the event cap', async () => {
