@@ -6,6 +6,8 @@ import { formatCsv } from './csv.js'
 export type ReportFormat = 'table' | 'csv' | 'json'
 
 const COLUMNS = ['touches', 'leads', 'conversions', 'revenue', 'spend', 'roas', 'cac', 'costPerLead', 'avgDealSize', 'conversionRate'] as const
+/** The per-model columns of `--model all` (touches and spend are the row's). */
+const MODEL_COLUMNS = ['leads', 'conversions', 'revenue', 'roas', 'cac', 'costPerLead', 'avgDealSize', 'conversionRate'] as const
 
 function fixed(v: number | null, digits: number): string {
   return v === null ? '-' : v.toFixed(digits)
@@ -45,8 +47,8 @@ export function formatReport(r: AttributionReport, format: ReportFormat): string
 export function formatModels(r: ModelsComparison, format: ReportFormat): string {
   if (format === 'json') return JSON.stringify(r, null, 2) + '\n'
   if (format === 'csv') {
-    const head = [r.by, 'touches', 'spend', ...r.models.flatMap((m) => [`${m}_conversions`, `${m}_revenue`])]
-    return formatCsv([head, ...r.rows.map((row) => [row.key, row.touches, row.spend, ...r.models.flatMap((m) => [row.models[m].conversions, row.models[m].revenue])])])
+    const head = [r.by, 'touches', 'spend', ...r.models.flatMap((m) => MODEL_COLUMNS.map((c) => `${m}_${c}`))]
+    return formatCsv([head, ...r.rows.map((row) => [row.key, row.touches, row.spend, ...r.models.flatMap((m) => MODEL_COLUMNS.map((c) => row.models[m][c]))])])
   }
   const head = [r.by, ...r.models.map((m) => `${m} ${r.currency}`)]
   return [

@@ -155,6 +155,30 @@ describe('GET /v1/reports/models', () => {
     const expected = buildModelsComparison({ by: 'campaign', conversion: 'won', journeys, spend, currency: 'USD', spendChannel })
     expect(rounded(r.body)).toEqual(rounded(expected))
   })
+
+  it("gives each model the full figures of that model's attribution report, row by row", async () => {
+    const q = 'by=channel&conversion=sql&from=2026-01-01&to=2026-01-31'
+    const cmp = (await secret(server, `/v1/reports/models?${q}`)).body
+    expect(cmp.totals.leads).toBe(5)
+    for (const model of MODELS) {
+      const single = (await secret(server, `/v1/reports/attribution?model=${model}&${q}`)).body
+      expect(cmp.totals).toEqual(single.totals)
+      expect(single.rows.length).toBeGreaterThan(0)
+      for (const { key, touches, spend, ...figures } of single.rows) {
+        const row = cmp.rows.find((x: { key: string }) => x.key === key)
+        expect([model, key, row?.touches, row?.spend]).toEqual([model, key, touches, spend])
+        expect([model, key, row?.models[model]]).toEqual([model, key, figures])
+      }
+    }
+    // Leads are credited per model: B's lead (newsletter day 2, organic day 4) is Email's under
+    // first_touch, not under last_touch; Paid Social's leads (A's META, C's LinkedIn, F) vary by model.
+    const email = cmp.rows.find((x: { key: string }) => x.key === 'Email')
+    expect([email.models.first_touch.leads, email.models.last_touch.leads]).toEqual([1, 0])
+    const social = cmp.rows.find((x: { key: string }) => x.key === 'Paid Social')
+    expect(social.spend).toBeGreaterThan(0)
+    expect(new Set(MODELS.map((m) => social.models[m].leads)).size).toBeGreaterThan(1)
+    for (const m of MODELS) expect(social.models[m].costPerLead).toBeCloseTo(social.spend / social.models[m].leads, 9)
+  })
 })
 
 describe('GET /v1/reports/series', () => {

@@ -32,19 +32,23 @@ function iso(t: number): string | null {
   return Number.isFinite(t) ? new Date(t).toISOString() : null
 }
 
-function metrics(touches: number, leads: number, conversions: number, revenue: number, spend: number): ReportMetrics {
+/** The credited figures of one key under one model and the ratios derived from them (spend is the key's). */
+function modelColumn(leads: number, conversions: number, revenue: number, spend: number): ModelColumn {
   return {
-    touches,
     leads,
     conversions,
     revenue,
-    spend,
     roas: ratio(revenue, spend),
     cac: ratio(spend, conversions),
     costPerLead: ratio(spend, leads),
     avgDealSize: ratio(revenue, conversions),
     conversionRate: ratio(conversions, leads),
   }
+}
+
+function metrics(touches: number, leads: number, conversions: number, revenue: number, spend: number): ReportMetrics {
+  const { roas, cac, costPerLead, avgDealSize, conversionRate } = modelColumn(leads, conversions, revenue, spend)
+  return { touches, leads, conversions, revenue, spend, roas, cac, costPerLead, avgDealSize, conversionRate }
 }
 
 /** Touches in [from, to] per key, and the paid-touch UTM completeness. */
@@ -158,7 +162,12 @@ export function buildReport(input: ReportInput): AttributionReport {
 export function buildModelsComparison(input: Omit<ReportInput, 'model'>): ModelsComparison {
   const { conversion, engine, currency } = setup(input)
   const credits = {} as Record<ModelName, KeyCredits>
-  for (const m of MODELS) credits[m] = engine.credit(m, conversion)
+  const leads = {} as Record<ModelName, KeyCredits>
+  // `leads` is credited by each model, as in buildReport (the lead paths are cut once for all).
+  for (const m of MODELS) {
+    credits[m] = engine.credit(m, conversion)
+    leads[m] = conversion === 'lead' ? credits[m] : engine.credit(m, 'lead')
+  }
   const touches = touchStats(engine)
   const spend = allocateSpend(engine, input.spend ?? [], input.spendChannel)
   const rows: ComparisonRow[] = []
@@ -167,10 +176,9 @@ export function buildModelsComparison(input: Omit<ReportInput, 'model'>): Models
     const models = {} as Record<ModelName, ModelColumn>
     let any = at(touches.perKey, k) > 0 || spendK !== 0
     for (const m of MODELS) {
-      const conversions = at(credits[m].conversions, k)
-      const revenue = at(credits[m].revenue, k)
-      if (conversions !== 0 || revenue !== 0) any = true
-      models[m] = { conversions, revenue, roas: ratio(revenue, spendK), cac: ratio(spendK, conversions) }
+      const col = modelColumn(at(leads[m].conversions, k), at(credits[m].conversions, k), at(credits[m].revenue, k), spendK)
+      if (col.leads !== 0 || col.conversions !== 0 || col.revenue !== 0) any = true
+      models[m] = col
     }
     if (any) rows.push({ key: engine.keys.keys[k], touches: at(touches.perKey, k), spend: spendK, models })
   }
@@ -186,8 +194,7 @@ export function buildModelsComparison(input: Omit<ReportInput, 'model'>): Models
     models: MODELS,
     coverage: coverage(engine, conversion),
     utmCompleteness: touches.utmCompleteness,
-    totals: { touches: touches.total, conversions: total.count, revenue: total.revenue, spend: spend.total },
+    totals: metrics(touches.total, conversionTotals(engine, 'lead').count, total.count, total.revenue, spend.total),
     rows,
   }
 }
-

@@ -173,12 +173,11 @@ export interface AttributionReport {
   rows: ReportRow[]
 }
 
-export interface ModelColumn {
-  conversions: number
-  revenue: number
-  roas: number | null
-  cac: number | null
-}
+/**
+ * One key under one model: the model-dependent figures of a report row (the row's `touches` and
+ * `spend` do not depend on the model). Equal to that model's `buildReport` row for the key.
+ */
+export type ModelColumn = Pick<ReportMetrics, 'leads' | 'conversions' | 'revenue' | 'roas' | 'cac' | 'costPerLead' | 'avgDealSize' | 'conversionRate'>
 
 export interface ComparisonRow {
   key: string
@@ -197,7 +196,8 @@ export interface ModelsComparison {
   models: readonly ModelName[]
   coverage: Coverage
   utmCompleteness: number | null
-  totals: { touches: number; conversions: number; revenue: number; spend: number }
+  /** Model-independent, equal to every model's `buildReport` totals. */
+  totals: ReportMetrics
   /** Sorted by linear revenue, then linear conversions. */
   rows: ComparisonRow[]
 }

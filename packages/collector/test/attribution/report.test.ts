@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { buildModelsComparison, buildReport, isoWeekOfDay, MODELS, UNATTRIBUTED_KEY, UNMATCHED_SPEND_KEY, type Journey, type SpendRow } from '../../src/attribution/index.js'
+import { buildModelsComparison, buildReport, CONVERSIONS, isoWeekOfDay, MODELS, UNATTRIBUTED_KEY, UNMATCHED_SPEND_KEY, type AttributionTouch, type Dimension, type Journey, type SpendRow } from '../../src/attribution/index.js'
 import { ClError } from '../../src/errors.js'
-import { day, direct, journey, touch } from './helpers.js'
+import { formatModels } from '../../src/report-format.js'
+import { day, direct, journey, rng, touch, wonDeal } from './helpers.js'
 
 const journeys: Journey[] = [
   journey('a', [touch('google/cpc/brand', 0), touch('facebook/paid_social/retarget', 2)], { lead: 3, opp: 5, won: 10, amount: 1000 }),
@@ -161,13 +162,97 @@ describe('buildModelsComparison', () => {
     expect(cmp.totals).toMatchObject({ conversions: 2, revenue: 1500, spend: 100, touches: 8 })
     const google = cmp.rows.find((r) => r.key === 'google')
     expect(google?.spend).toBe(100)
-    expect(google?.models.first_touch).toEqual({ conversions: 2, revenue: 1500, roas: 15, cac: 50 })
+    // first_touch: a, b and c all start on google → 3 leads, both won deals (1000 + 500), spend 100.
+    expect(google?.models.first_touch).toEqual({ leads: 3, conversions: 2, revenue: 1500, roas: 15, cac: 50, costPerLead: 100 / 3, avgDealSize: 750, conversionRate: 2 / 3 })
+    // last_touch: leads a→facebook, b→google, c→google; won c→google (generic, direct skipped), a→facebook.
+    expect(google?.models.last_touch).toEqual({ leads: 2, conversions: 1, revenue: 500, roas: 5, cac: 100, costPerLead: 50, avgDealSize: 500, conversionRate: 0.5 })
+    expect(cmp.rows.find((r) => r.key === 'facebook')?.models.first_touch).toEqual({ leads: 0, conversions: 0, revenue: 0, roas: null, cac: null, costPerLead: null, avgDealSize: null, conversionRate: null })
     expect(google?.models.linear.conversions).toBeCloseTo(1.5, 12)
-    expect(google?.models.last_touch.conversions).toBe(1)
+    expect(cmp.totals).toEqual({ touches: 8, leads: 3, conversions: 2, revenue: 1500, spend: 100, roas: 15, cac: 50, costPerLead: 100 / 3, avgDealSize: 750, conversionRate: 2 / 3 })
+    // `closeloop report --model all --format csv`: every model column, <model>_<field>.
+    const [head, ...lines] = formatModels(cmp, 'csv').trimEnd().split('\r\n').map((l) => l.split(','))
+    expect(head.slice(0, 11)).toEqual(['source', 'touches', 'spend', 'first_touch_leads', 'first_touch_conversions', 'first_touch_revenue', 'first_touch_roas', 'first_touch_cac', 'first_touch_costPerLead', 'first_touch_avgDealSize', 'first_touch_conversionRate'])
+    expect(head).toHaveLength(3 + 8 * MODELS.length)
+    const csvGoogle = Object.fromEntries(head.map((h, i) => [h, lines.find((l) => l[0] === 'google')?.[i]]))
+    expect(csvGoogle).toMatchObject({ spend: '100', last_touch_leads: '2', last_touch_costPerLead: '50', last_touch_conversionRate: '0.5', shapley_revenue: String(google?.models.shapley.revenue) })
     for (const m of MODELS) {
       expect(cmp.rows.reduce((s, r) => s + r.models[m].conversions, 0)).toBeCloseTo(2, 12)
       const single = buildReport({ journeys, by: 'source', model: m })
       for (const r of single.rows) expect(cmp.rows.find((x) => x.key === r.key)?.models[m].conversions).toBeCloseTo(r.conversions, 12)
     }
   })
+
+  // Random journeys (anonymous ones, direct touches, several deals, touches outside the window) and spend.
+  const SOURCES = ['google/cpc/brand', 'google/cpc/generic', 'facebook/paid_social/retarget', 'newsletter/email/weekly', 'google/organic', 'partner/referral']
+  function randomBusiness(seed: number, n: number): { journeys: Journey[]; spend: SpendRow[] } {
+    const r = rng(seed)
+    const js: Journey[] = []
+    for (let i = 0; i < n; i++) {
+      const touches: AttributionTouch[] = []
+      const len = Math.floor(r() * 6)
+      for (let k = 0; k < len; k++) touches.push(r() < 0.2 ? direct(r() * 120) : touch(SOURCES[Math.floor(r() * SOURCES.length)], r() * 120))
+      const identified = r() < 0.6 ? r() * 130 : null
+      const deals = []
+      if (identified !== null) {
+        for (let d = Math.floor(r() * 3); d > 0; d--) {
+          const opp = identified + r() * 20
+          deals.push(wonDeal(`${i}-${d}`, Math.round(r() * 10_000), r() < 0.6 ? [['sql', opp - 1], ['opportunity', opp], ['won', opp + r() * 30]] : [['opportunity', opp]]))
+        }
+      }
+      js.push({ id: `j${i}`, identifiedAt: identified === null ? null : day(identified), touches, deals })
+    }
+    const spend: SpendRow[] = []
+    for (let d = 0; d < 120; d += 3) {
+      const date = new Date(day(d)).toISOString().slice(0, 10)
+      spend.push({ date, source: 'google', medium: 'cpc', campaign: 'brand', amount: Math.round(r() * 300) })
+      spend.push({ date, source: 'facebook', medium: 'paid_social', amount: Math.round(r() * 200) })
+      spend.push({ date, source: 'tiktok', medium: 'paid_social', amount: 25 })
+    }
+    return { journeys: js, spend }
+  }
+
+  const business = randomBusiness(7, 300)
+  const cases: Array<{ by: Dimension; from?: number; to?: number }> = [
+    { by: 'source' },
+    { by: 'channel', from: day(30), to: day(100) },
+    { by: 'campaign', from: day(10), to: day(60) },
+    { by: 'week', from: day(20), to: day(90) },
+  ]
+  for (const conversion of CONVERSIONS) {
+    for (const c of cases) {
+      it(`every model's column equals that model's own report row (${conversion}, by=${c.by}${c.from ? ', windowed' : ''})`, () => {
+        const input = { ...business, ...c, conversion, lookbackDays: 45, spendChannel: () => 'Paid Other' }
+        const cmp = buildModelsComparison(input)
+        const byKey = new Map(cmp.rows.map((r) => [r.key, r]))
+        expect(byKey.size).toBe(cmp.rows.length)
+        for (const model of MODELS) {
+          const single = buildReport({ ...input, model })
+          expect(cmp.totals).toEqual(single.totals)
+          expect(cmp.coverage).toEqual(single.coverage)
+          const seen = new Set<string>()
+          for (const { key, touches, spend, ...figures } of single.rows) {
+            const row = byKey.get(key)
+            expect(row, `${model}: row ${key}`).toBeDefined()
+            expect({ touches: row?.touches, spend: row?.spend }).toEqual({ touches, spend })
+            expect(row?.models[model], `${model}: row ${key}`).toEqual(figures)
+            seen.add(key)
+          }
+          // Rows the single-model report leaves out have nothing under this model.
+          for (const row of cmp.rows) {
+            if (seen.has(row.key)) continue
+            expect(row.models[model], `${model}: extra row ${row.key}`).toEqual({ leads: 0, conversions: 0, revenue: 0, roas: null, cac: null, costPerLead: null, avgDealSize: null, conversionRate: null })
+            expect([row.touches, row.spend]).toEqual([0, 0])
+          }
+        }
+        // Not vacuous: leads, spend and conversions all present, and the models disagree somewhere.
+        expect(cmp.totals.leads).toBeGreaterThan(0)
+        expect(cmp.totals.conversions).toBeGreaterThan(0)
+        expect(cmp.totals.spend).toBeGreaterThan(0)
+        if (c.by !== 'week' && conversion !== 'lead') {
+          expect(cmp.rows.some((r) => r.models.first_touch.costPerLead !== r.models.last_touch.costPerLead)).toBe(true)
+        }
+      })
+    }
+  }
 })
+

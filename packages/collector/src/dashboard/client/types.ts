@@ -102,13 +102,14 @@ export interface SeriesReport {
   channels: Array<{ channel: string; revenue: number[] }>
 }
 
-export interface ModelColumn { conversions: number; revenue: number; roas: number | null; cac: number | null }
+/** One key under one model (touches and spend are the row's: they do not depend on the model). */
+export type ModelColumn = Omit<Figures, 'touches' | 'spend'>
 
 export interface ModelsReport {
   by: string
   conversion: string
   currency: string
   models: string[]
-  totals: { touches: number; conversions: number; revenue: number; spend: number }
+  totals: Figures
   rows: Array<{ key: string; touches: number; spend: number; models: Record<string, ModelColumn> }>
 }
