@@ -6,7 +6,7 @@
 import { clError } from './errors.js'
 import type { Pii } from './pii.js'
 import type { PersonInput } from './schemas.js'
-import type { PersonSelector, Store } from './store/types.js'
+import type { Erased, PersonSelector, Store } from './store/types.js'
 
 export function personSelector(pii: Pii, input: PersonInput): PersonSelector {
   if (!input.email && !input.phone && !input.externalId && !input.visitorId) throw clError('PRIVACY_NO_SELECTOR')
@@ -21,7 +21,7 @@ export function personSelector(pii: Pii, input: PersonInput): PersonSelector {
   return who
 }
 
-export async function erasePerson(store: Store, pii: Pii, siteId: string, input: PersonInput): Promise<{ leads: number; visitors: number; events: number }> {
+export async function erasePerson(store: Store, pii: Pii, siteId: string, input: PersonInput): Promise<Erased> {
   const who = personSelector(pii, input)
   const held = await store.exportPerson(siteId, who)
   const hashes = new Set(pii.suppression({ ...pii.normalize({ email: input.email || null, phone: input.phone || null, externalId: input.externalId || null }), visitorId: input.visitorId }))

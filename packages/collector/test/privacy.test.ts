@@ -17,17 +17,23 @@ describe('privacy', () => {
     const id = await secret(server, '/v1/identify', { visitorId: vid, email: 'erase.me@example.com', phone: '+14155550132' })
     expect(id.status).toBe(200)
 
+    expect((await secret(server, '/v1/deals', { dealId: 'erase-deal', email: 'erase.me@example.com', stage: 'won', amount: 900 })).status).toBe(200)
     const exported = await secret(server, `/v1/privacy/export?email=${encodeURIComponent('Erase.Me@example.com')}`)
     expect(exported.status).toBe(200)
     expect(exported.body.leads).toHaveLength(1)
     expect(exported.body.leads[0].lead.email).toBe('erase.me@example.com')
     expect(exported.body.leads[0].touches).toHaveLength(1)
     expect(exported.body.events.length).toBeGreaterThanOrEqual(1)
+    expect(exported.body.leads[0].deals).toMatchObject([{ dealId: 'erase-deal', stage: 'won', amount: 900 }])
+    expect((await secret(server, '/v1/reports/attribution?model=first_touch')).body.totals.revenue).toBe(900)
 
     // Erase by phone: the email and the visitor are suppressed too.
     const erased = await secret(server, '/v1/privacy/erase', { phone: '+1 (415) 555-0132' })
     expect(erased.status).toBe(200)
-    expect(erased.body.erased.leads).toBe(1)
+    expect(erased.body.erased).toMatchObject({ leads: 1, deals: 1 })
+    // Their won revenue is gone from the reports with them.
+    const report = await secret(server, '/v1/reports/attribution?model=first_touch')
+    expect(report.body.totals.revenue).toBe(0)
 
     const after = await secret(server, `/v1/privacy/export?visitorId=${vid}`)
     expect(after.body.leads).toHaveLength(0)

@@ -35,6 +35,6 @@ export async function run(argv: string[]): Promise<number> {
     if (!site) throw clError('SITE_NOT_FOUND', `No site named "${values.site}"`)
     return erasePerson(store, new Pii(loadInstallKeys({ dataDir: config.dataDir })), site.id, input)
   })
-  process.stdout.write(`Erased ${erased.leads} lead(s), ${erased.visitors} visitor(s), ${erased.events} event(s); their identifiers are suppressed.\n`)
+  process.stdout.write(`Erased ${erased.leads} lead(s), ${erased.visitors} visitor(s), ${erased.events} event(s), ${erased.deals} deal(s); their identifiers are suppressed.\n`)
   return 0
 }

@@ -19,6 +19,8 @@ export const privacyRoute: RouteModule = (app, ctx) => {
     const site = await authenticateSecret(request, ctx)
     const who = personSelector(ctx.pii, parseOr(personSchema, request.query))
     const held = await ctx.store.exportPerson(site.id, who)
-    return { leads: held.leads.map((j) => presentJourney(j, ctx.pii)), events: held.events }
+    // Everything held about the person, their deals included (SPEC §7).
+    const leads = await Promise.all(held.leads.map(async (j) => ({ ...presentJourney(j, ctx.pii), deals: await ctx.store.getDeals(site.id, j.lead.id) })))
+    return { leads, events: held.events }
   })
 }

@@ -2,7 +2,7 @@
 
 import type { Pool, PoolClient } from 'pg'
 import { eventFromRow, leadFromRow, touchFromRow, type Row } from './rows.js'
-import type { LeadJourney, PersonSelector } from './types.js'
+import type { Erased, LeadJourney, PersonSelector } from './types.js'
 
 type Queryable = Pool | PoolClient
 
@@ -56,8 +56,15 @@ export async function erasePg(
   who: PersonSelector,
   suppressionHashes: readonly string[],
   now: number,
-): Promise<{ leads: number; visitors: number; events: number }> {
+): Promise<Erased> {
   const { leadIds, visitorIds } = await findPersonPg(c, siteId, who)
+  // The person's deals, linked or still waiting for them by key hash, with their history.
+  const deals = await c.query<{ id: string }>(
+    `DELETE FROM deals WHERE site_id = $1 AND (lead_id = ANY($2::text[])
+       OR (lead_id IS NULL AND (email_hash = $3 OR external_hash = $4))) RETURNING id`,
+    [siteId, leadIds, who.emailHash ?? null, who.externalIdHash ?? null],
+  )
+  await c.query('DELETE FROM deal_stages WHERE site_id = $1 AND deal_id = ANY($2::text[])', [siteId, deals.rows.map((r) => r.id)])
   const v = [siteId, visitorIds]
   await c.query('DELETE FROM touches WHERE site_id = $1 AND visitor_id = ANY($2::text[])', v)
   const events = await c.query('DELETE FROM events WHERE site_id = $1 AND visitor_id = ANY($2::text[])', v)
@@ -71,7 +78,7 @@ export async function erasePg(
     `INSERT INTO suppressions (site_id, hash, created_at) SELECT $1, h, $3 FROM unnest($2::text[]) AS x(h) ON CONFLICT DO NOTHING`,
     [siteId, [...suppressionHashes], now],
   )
-  return { leads: leads.rowCount ?? 0, visitors: visitors.rowCount ?? 0, events: events.rowCount ?? 0 }
+  return { leads: leads.rowCount ?? 0, visitors: visitors.rowCount ?? 0, events: events.rowCount ?? 0, deals: deals.rowCount ?? 0 }
 }
 
 export async function exportPg(db: Queryable, siteId: string, who: PersonSelector): Promise<{ leads: LeadJourney[]; events: Array<Record<string, unknown>> }> {

@@ -15,7 +15,7 @@ import { ingestPg } from './postgres-ingest.js'
 import { erasePg, exportPg, journeyPg } from './postgres-privacy.js'
 import { boundPayload, conflictFromRow, rejectedFromRow, siteFromRow, type Row } from './rows.js'
 import type {
-  IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonSelector, RejectedEvent,
+  Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonSelector, RejectedEvent,
   Site, Store, StoreStats,
 } from './types.js'
 
@@ -291,7 +291,7 @@ export class PostgresStore implements Store {
     return row !== null
   }
 
-  erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<{ leads: number; visitors: number; events: number }> {
+  erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<Erased> {
     return this.write((c) => erasePg(c, siteId, who, suppressionHashes, Date.now()))
   }
 

@@ -23,6 +23,12 @@ const SQL = {
   linkByEmail: 'UPDATE deals SET lead_id = ?, updated_at = ? WHERE site_id = ? AND lead_id IS NULL AND email_hash = ?',
   linkByExternal: 'UPDATE deals SET lead_id = ?, updated_at = ? WHERE site_id = ? AND lead_id IS NULL AND external_hash = ?',
   dealsOfLead: 'SELECT * FROM deals WHERE site_id = ? AND lead_id = ? ORDER BY created_at, id',
+  // Erasure: the person's deals, linked or still waiting for them by key hash, with their history.
+  dealIdsOfLead: 'SELECT id FROM deals WHERE site_id = ? AND lead_id = ?',
+  pendingByEmail: 'SELECT id FROM deals WHERE site_id = ? AND lead_id IS NULL AND email_hash = ?',
+  pendingByExternal: 'SELECT id FROM deals WHERE site_id = ? AND lead_id IS NULL AND external_hash = ?',
+  deleteDeal: 'DELETE FROM deals WHERE site_id = ? AND id = ?',
+  deleteStages: 'DELETE FROM deal_stages WHERE site_id = ? AND deal_id = ?',
   stagesOfDeal: 'SELECT stage, crm_stage, ts, amount FROM deal_stages WHERE site_id = ? AND deal_id = ? ORDER BY ts, id',
   spendExists: 'SELECT 1 FROM spend WHERE site_id = ? AND date = ? AND source = ? AND medium = ? AND campaign = ?',
   upsertSpend: `INSERT INTO spend (site_id, date, source, medium, campaign, amount, original_amount, original_currency, updated_at)
@@ -255,4 +261,17 @@ export function landingPage(v: unknown): string | null {
   if (typeof v !== 'string' || v === '') return null
   const cut = v.search(/[?#]/)
   return cut < 0 ? v : v.slice(0, cut)
+}
+
+/** Deletes the deals of these leads and the pending deals waiting for these key hashes (SPEC §7). */
+export function eraseDealsSync(s: LoopStatements, siteId: string, leadIds: readonly string[], emailHash?: string, externalHash?: string): number {
+  const ids = new Set<string>()
+  for (const leadId of leadIds) for (const r of s.dealIdsOfLead.all(siteId, leadId) as Row[]) ids.add(String(r.id))
+  if (emailHash) for (const r of s.pendingByEmail.all(siteId, emailHash) as Row[]) ids.add(String(r.id))
+  if (externalHash) for (const r of s.pendingByExternal.all(siteId, externalHash) as Row[]) ids.add(String(r.id))
+  for (const id of ids) {
+    s.deleteStages.run(siteId, id)
+    s.deleteDeal.run(siteId, id)
+  }
+  return ids.size
 }

@@ -3,7 +3,7 @@
 
 import { eventFromRow, leadFromRow, touchFromRow, type Row } from './rows.js'
 import type { Statements } from './sqlite-statements.js'
-import type { LeadJourney, PersonSelector } from './types.js'
+import type { Erased, LeadJourney, PersonSelector } from './types.js'
 
 /** Lead IDs of the person, and every visitor ID that belongs to them. */
 export function findPerson(s: Statements, siteId: string, who: PersonSelector): { leadIds: string[]; visitorIds: string[] } {
@@ -43,8 +43,10 @@ export function eraseSync(
   who: PersonSelector,
   suppressionHashes: readonly string[],
   now: number,
-): { leads: number; visitors: number; events: number } {
+  eraseDeals: (leadIds: string[]) => number,
+): Erased {
   const { leadIds, visitorIds } = findPerson(s, siteId, who)
+  const deals = eraseDeals(leadIds)
   let events = 0
   let visitors = 0
   for (const visitorId of visitorIds) {
@@ -61,7 +63,7 @@ export function eraseSync(
     s.privacy.deleteLead.run(leadId)
   }
   for (const hash of suppressionHashes) s.privacy.suppress.run(siteId, hash, now)
-  return { leads: leadIds.length, visitors, events }
+  return { leads: leadIds.length, visitors, events, deals }
 }
 
 export function exportSync(

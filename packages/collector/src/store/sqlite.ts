@@ -21,7 +21,7 @@ import { SQLITE_MIGRATIONS, type Migration } from './migrations/sqlite.js'
 import { boundPayload, conflictFromRow, rejectedFromRow, siteFromRow, type Row } from './rows.js'
 import { identifySync } from './sqlite-identify.js'
 import {
-  getDealsSync, linkPendingDealsSync, listRatesSync, loadReportDataSync, prepareLoopStatements, upsertDealsSync, upsertRatesSync,
+  eraseDealsSync, getDealsSync, linkPendingDealsSync, listRatesSync, loadReportDataSync, prepareLoopStatements, upsertDealsSync, upsertRatesSync,
   upsertSpendSync, type LoopStatements,
 } from './sqlite-loop.js'
 import type { FxRate } from '../currency.js'
@@ -30,7 +30,7 @@ import { ingestBatch } from './sqlite-ingest.js'
 import { eraseSync, exportSync, journeySync } from './sqlite-privacy.js'
 import { prepareStatements, type Db, type Statements } from './sqlite-statements.js'
 import type {
-  IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonSelector, RejectedEvent,
+  Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonSelector, RejectedEvent,
   Site, Store, StoreStats,
 } from './types.js'
 
@@ -228,8 +228,8 @@ export class SqliteStore implements Store {
     return hashes.some((h) => s.privacy.isSuppressed.get(siteId, h) !== undefined)
   }
 
-  erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<{ leads: number; visitors: number; events: number }> {
-    return this.write((s) => eraseSync(s, siteId, who, suppressionHashes, Date.now()))
+  erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<Erased> {
+    return this.write((s) => eraseSync(s, siteId, who, suppressionHashes, Date.now(), (leadIds) => eraseDealsSync(this.loop, siteId, leadIds, who.emailHash, who.externalIdHash)))
   }
 
   async exportPerson(siteId: string, who: PersonSelector): Promise<{ leads: LeadJourney[]; events: Array<Record<string, unknown>> }> {

@@ -117,6 +117,14 @@ export interface RejectedEvent {
 
 export type IdentityKind = 'email' | 'phone' | 'external'
 
+/** What an erasure removed (SPEC §7). Deals go too: their key hashes and amounts are about the person. */
+export interface Erased {
+  leads: number
+  visitors: number
+  events: number
+  deals: number
+}
+
 /** Two leads that one identify call found by different keys (SPEC §5: recorded, not merged). */
 export interface LeadConflict {
   keptLeadId: string
@@ -220,7 +228,7 @@ export interface Store extends LoopStore {
   /** True when any of the hashes is suppressed (an erased person). */
   isSuppressed(siteId: string, hashes: string[]): Promise<boolean>
   /** Delete the person's lead, visitors, touches, events, identities; keep salted suppression hashes. */
-  erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<{ leads: number; visitors: number; events: number }>
+  erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<Erased>
   exportPerson(siteId: string, who: PersonSelector): Promise<{ leads: LeadJourney[]; events: Array<Record<string, unknown>> }>
 
   /** Counters for /metrics. */

@@ -45,6 +45,29 @@ export function loopContract(getStore: () => Store): void {
       expect(await store.linkPendingDeals(site.id, b.leadId, [externalKey('crm-9')])).toBe(0)
     })
 
+    it('erasure removes the person\'s deals, linked or pending by their key, with their history, and no one else\'s', async () => {
+      const store = getStore()
+      const { site } = await makeSite(store)
+      const a = await store.identify({ siteId: site.id, visitorId: rid(), keys: [emailKey('gone@x.example')], ts: T })
+      await store.upsertDeals(site.id, [
+        deal('linked', 'sql', T + DAY, { match: { leadId: a.leadId, keys: [] } }),
+        deal('linked', 'won', T + 2 * DAY, { match: { leadId: a.leadId, keys: [] } }),
+        // Sent by the CRM for the person's external ID before any identify linked it.
+        deal('pending', 'opportunity', T + DAY, { match: { leadId: null, keys: [externalKey('crm-gone')] } }),
+        deal('bystander', 'won', T + DAY),
+      ])
+      const erased = await store.erase(site.id, { emailHash: emailKey('gone@x.example').hash, externalIdHash: externalKey('crm-gone').hash }, ['supp-gone'])
+      expect(erased).toMatchObject({ leads: 1, deals: 2 })
+      const report = await store.loadReportData(site.id, { touchesFrom: null, touchesTo: null })
+      expect(report.journeys.flatMap((j) => (j.deals ?? []).map((d) => d.dealId))).not.toContain('linked')
+      // Upserting an erased deal again starts a new history: nothing of the old one is left.
+      await store.upsertDeals(site.id, [deal('linked', 'lead', T + 3 * DAY, { match: { leadId: null, keys: [emailKey('new@x.example')] } })])
+      const b = await store.identify({ siteId: site.id, visitorId: rid(), keys: [emailKey('new@x.example')], ts: T + 4 * DAY })
+      expect((await store.getDeals(site.id, b.leadId)).map((d) => d.history.map((h) => h.stage))).toEqual([['lead']])
+      const other = await store.identify({ siteId: site.id, visitorId: rid(), keys: [emailKey('bystander@x.example')], ts: T })
+      expect((await store.getDeals(site.id, other.leadId)).map((d) => [d.dealId, d.history.length])).toEqual([['bystander', 1]])
+    })
+
     it('reports an unknown leadId without storing anything', async () => {
       const store = getStore()
       const { site } = await makeSite(store)

@@ -276,7 +276,7 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         const hashes = ['supp-email-dee', 'supp-phone-dee']
         expect(await store.isSuppressed(site.id, hashes)).toBe(false)
         const erased = await store.erase(site.id, { emailHash: email.hash }, hashes)
-        expect(erased).toEqual({ leads: 1, visitors: 2, events: 2 })
+        expect(erased).toEqual({ leads: 1, visitors: 2, events: 2, deals: 0 })
         expect(await store.getLead(site.id, a.leadId)).toBeNull()
         expect(await store.isSuppressed(site.id, ['other', 'supp-phone-dee'])).toBe(true)
         expect(await store.isSuppressed(site.id, ['other'])).toBe(false)
@@ -296,7 +296,7 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         const e1 = event(site.id, 'anon', 1000, { touch: touch(1000) })
         await store.ingest([e1, event(site.id, 'anon', 1100)])
         expect((await store.exportPerson(site.id, { visitorId: 'anon' })).events).toHaveLength(2)
-        expect(await store.erase(site.id, { visitorId: 'anon' }, ['supp-anon'])).toEqual({ leads: 0, visitors: 1, events: 2 })
+        expect(await store.erase(site.id, { visitorId: 'anon' }, ['supp-anon'])).toEqual({ leads: 0, visitors: 1, events: 2, deals: 0 })
         expect((await store.exportPerson(site.id, { visitorId: 'anon' })).events).toHaveLength(0)
         // Erased means gone: the same event ID is no longer a duplicate.
         expect((await store.ingest([e1])).outcome).toEqual(['accepted'])
