@@ -65,7 +65,8 @@ export const eventSchema = z.object({
   url: text(2048).nullish(),
   ref: text(2048).nullish(),
   title: text(500).nullish(),
-  name: text(200).nullish(),
+  // The tracker caps every value at 500 characters; a longer limit here would refuse what it sends.
+  name: text(500).nullish(),
   props: looseObject.nullish(),
   traits: looseObject.nullish(),
   touch: touchSchema.nullish(),

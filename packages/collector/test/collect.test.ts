@@ -30,6 +30,12 @@ describe('POST /v1/collect', () => {
     expect(await storedEvents(vid)).toHaveLength(2)
   })
 
+  it('takes track names up to the tracker\'s 500-character cap, no longer', async () => {
+    const vid = visitorId()
+    const names = await collect(server, [pageEvent(vid, { type: 'track', name: 'n'.repeat(500) }), pageEvent(vid, { type: 'track', name: 'n'.repeat(501) })])
+    expect(names.body).toMatchObject({ accepted: 1, rejected: [{ index: 1, code: 'CL_ERR_INVALID_EVENT' }] })
+  })
+
   it('accepts application/json too', async () => {
     const vid = visitorId()
     const res = await send(`${server.url}/v1/collect`, {

@@ -49,6 +49,10 @@ describe('closeloop demo', () => {
     const first = await startDemo(ports)
     const pk = /public key\s+(pk_\S+)/.exec(first.out())?.[1]
     expect(pk).toMatch(/^pk_/)
+    // A newcomer is pointed at the dashboard, and it answers.
+    const dashboard = /dashboard\s+(http:\/\/127\.0\.0\.1:\d+\/dashboard)/.exec(first.out())?.[1]
+    expect(dashboard).toBe(`http://127.0.0.1:${ports[0]}/dashboard`)
+    expect((await fetch(dashboard!)).status).toBe(200)
     const site = `http://127.0.0.1:${ports[1]}`
 
     const browser = await chromium.launch({

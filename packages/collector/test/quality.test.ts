@@ -40,9 +40,9 @@ describe('GET /v1/reports/quality', () => {
     expect(r.body.paidTouches).toBe(7)
     expect(r.body.utmCompleteness).toBeCloseTo(2 / 7, 10)
     expect(r.body.untaggedPaid).toEqual([
-      { source: 'google', medium: 'cpc', clickIdType: null, touches: 3 },
-      { source: 'facebook', medium: 'paid_social', clickIdType: null, touches: 1 },
+      { source: 'google', medium: 'cpc', clickIdType: 'gclid', touches: 3 },
       { source: 'bing', medium: 'cpc', clickIdType: null, touches: 1 },
+      { source: 'facebook', medium: 'paid_social', clickIdType: null, touches: 1 },
     ])
     expect(r.body.duplicateLeads).toEqual([{ leadIds: [conflict.kept, conflict.other], reason: 'same phone as another lead' }])
     expect(r.body.rejected).toEqual([{ code: rejectedCode, count: 1 }])
@@ -55,6 +55,8 @@ describe('GET /v1/reports/quality', () => {
     expect(r.body.from).toBe(`${day(0)}T00:00:00.000Z`)
     expect(r.body.paidTouches).toBe(6)
     expect(r.body.untaggedPaid.map((u: { source: string }) => u.source)).toEqual(['google', 'facebook'])
+    // The rejection happened now, not in January: it is outside this range.
+    expect(r.body.rejected).toEqual([])
   })
 
   it('refuses unknown parameters and a missing key with coded errors', async () => {

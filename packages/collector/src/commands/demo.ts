@@ -95,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
     '',
     'Closeloop demo is running (Ctrl-C stops everything):',
     `  example site   ${site.url}/   ← open this; try ${site.url}/?utm_source=newsletter&utm_medium=email&utm_campaign=demo`,
+    `  dashboard      ${collector.url}/dashboard   ← sign in with the secret key below`,
     `  collector      ${collector.url}   (tracker: ${collector.url}/closeloop.js, metrics: ${collector.url}/metrics)`,
     `  form backend   ${form.url}`,
     `  data           ${config.dataDir}`,

@@ -13,9 +13,12 @@ import type { FxRate } from '../currency.js'
 import type { Deal, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, SpendWrite } from '../outcome-types.js'
 import { ingestPg } from './postgres-ingest.js'
 import { erasePg, exportPg, journeyPg } from './postgres-privacy.js'
-import { boundPayload, conflictFromRow, rejectedFromRow, siteFromRow, type Row } from './rows.js'
+import {
+  boundPayload, conflictFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, QUALITY_REJECTED_SQL, QUALITY_TOUCHES_SQL, qualityFromRows, rejectedFromRow,
+  siteFromRow, type Row,
+} from './rows.js'
 import type {
-  Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonSelector, RejectedEvent,
+  Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
 } from './types.js'
 
@@ -253,6 +256,15 @@ export class PostgresStore implements Store {
         [rows.map((r) => r.siteId), rows.map((r) => r.receivedAt), rows.map((r) => r.code), rows.map((r) => boundPayload(r.payload))],
       )
     }, rows.length)
+  }
+
+  async qualityStats(siteId: string, from: number | null, to: number | null): Promise<QualityStats> {
+    const range = [siteId, from ?? QUALITY_MIN_TS, to ?? QUALITY_MAX_TS]
+    const [touches, rejected] = await Promise.all([
+      this.pool.query<Row>(QUALITY_TOUCHES_SQL((i) => `$${i}`), range),
+      this.pool.query<Row>(QUALITY_REJECTED_SQL((i) => `$${i}`), range),
+    ])
+    return qualityFromRows(touches.rows, rejected.rows)
   }
 
   async listConflicts(siteId: string, limit = 100): Promise<LeadConflict[]> {

@@ -2,7 +2,7 @@
 // column names; the drivers differ only in returning JSON as text or as parsed values and
 // 64-bit integers as numbers or strings, which these helpers absorb.
 
-import type { IdentityKind, Lead, LeadConflict, RejectedEvent, Site, SiteSettings, StoredTouch } from './types.js'
+import type { IdentityKind, Lead, LeadConflict, QualityStats, RejectedEvent, Site, SiteSettings, StoredTouch } from './types.js'
 
 type Scalar = string | number | bigint | null
 export type Row = Record<string, unknown>
@@ -117,4 +117,39 @@ export function rejectedFromRow(row: Row): RejectedEvent {
 
 export function conflictFromRow(row: Row): LeadConflict {
   return { keptLeadId: String(row.kept_lead_id), otherLeadId: String(row.other_lead_id), kind: String(row.kind) as IdentityKind, createdAt: int(row.created_at) }
+}
+
+// Data quality (Store.qualityStats): one grouped scan of the paid touches, one of rejections. A
+// value is tagged unless empty, (not set) or (none), as in the reports' UTM completeness.
+const TAGGED = (c: string) => `coalesce(trim(${c}), '') NOT IN ('', '(not set)', '(none)')`
+export const QUALITY_TOUCHES_SQL = (p: (i: number) => string) =>
+  `SELECT source, medium, click_id_type, count(*) AS n,
+     sum(CASE WHEN ${TAGGED('source')} AND ${TAGGED('medium')} AND ${TAGGED('campaign')} THEN 1 ELSE 0 END) AS complete
+   FROM touches WHERE site_id = ${p(1)} AND ts >= ${p(2)} AND ts <= ${p(3)}
+     AND (channel LIKE 'Paid %' OR channel IN ('Display', 'Cross-network'))
+   GROUP BY source, medium, click_id_type`
+export const QUALITY_REJECTED_SQL = (p: (i: number) => string) =>
+  `SELECT code, count(*) AS n FROM rejected_events WHERE site_id = ${p(1)} AND received_at >= ${p(2)} AND received_at <= ${p(3)}
+   GROUP BY code ORDER BY n DESC, code`
+export const QUALITY_MIN_TS = -8.64e15
+export const QUALITY_MAX_TS = 8.64e15
+
+export function qualityFromRows(touchRows: Row[], rejectedRows: Row[]): QualityStats {
+  let paidTouches = 0
+  let completePaid = 0
+  const untaggedPaid: QualityStats['untaggedPaid'] = []
+  for (const r of touchRows) {
+    const n = Number(r.n)
+    const complete = Number(r.complete)
+    paidTouches += n
+    completePaid += complete
+    if (n > complete) untaggedPaid.push({ source: String(r.source), medium: String(r.medium), clickIdType: str(r.click_id_type), touches: n - complete })
+  }
+  untaggedPaid.sort((a, b) => b.touches - a.touches || (a.source < b.source ? -1 : a.source > b.source ? 1 : 0))
+  return {
+    paidTouches,
+    completePaid,
+    untaggedPaid: untaggedPaid.slice(0, 50),
+    rejected: rejectedRows.map((r) => ({ code: String(r.code), count: Number(r.n) })),
+  }
 }

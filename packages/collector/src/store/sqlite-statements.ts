@@ -2,7 +2,7 @@
 // per call). Grouped by concern; the modules that use them take this object.
 
 import type Database from 'better-sqlite3'
-import { TOUCH_COLUMNS } from './rows.js'
+import { QUALITY_REJECTED_SQL, QUALITY_TOUCHES_SQL, TOUCH_COLUMNS } from './rows.js'
 
 export type Db = Database.Database
 // An interface (not an alias) so declaration emit can name it in the inferred return types below.
@@ -59,6 +59,8 @@ export function prepareStatements(db: Db) {
       ),
       insertRejected: p('INSERT INTO rejected_events (site_id, received_at, code, payload) VALUES (?, ?, ?, ?)'),
       listRejected: p('SELECT * FROM rejected_events WHERE site_id = ? ORDER BY received_at DESC, id DESC LIMIT ?'),
+      qualityTouches: p(QUALITY_TOUCHES_SQL(() => '?')),
+      qualityRejected: p(QUALITY_REJECTED_SQL(() => '?')),
       listConflicts: p(
         `SELECT kept_lead_id, other_lead_id, kind, created_at FROM lead_conflicts WHERE site_id = ?
          ORDER BY created_at DESC, id DESC LIMIT ?`,

@@ -18,7 +18,9 @@ import { nanoid } from 'nanoid'
 import { clError } from '../errors.js'
 import { GroupCommit, type Job } from './group-commit.js'
 import { SQLITE_MIGRATIONS, type Migration } from './migrations/sqlite.js'
-import { boundPayload, conflictFromRow, rejectedFromRow, siteFromRow, type Row } from './rows.js'
+import {
+  boundPayload, conflictFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, qualityFromRows, rejectedFromRow, siteFromRow, type Row,
+} from './rows.js'
 import { identifySync } from './sqlite-identify.js'
 import {
   eraseDealsSync, getDealsSync, linkPendingDealsSync, listRatesSync, loadReportDataSync, prepareLoopStatements, upsertDealsSync, upsertRatesSync,
@@ -30,7 +32,7 @@ import { ingestBatch } from './sqlite-ingest.js'
 import { eraseSync, exportSync, journeySync } from './sqlite-privacy.js'
 import { prepareStatements, type Db, type Statements } from './sqlite-statements.js'
 import type {
-  Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonSelector, RejectedEvent,
+  Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
 } from './types.js'
 
@@ -203,6 +205,11 @@ export class SqliteStore implements Store {
 
   async listRejected(siteId: string, limit = 100): Promise<RejectedEvent[]> {
     return (this.s.ingest.listRejected.all(siteId, limit) as Row[]).map(rejectedFromRow)
+  }
+
+  async qualityStats(siteId: string, from: number | null, to: number | null): Promise<QualityStats> {
+    const range = [siteId, from ?? QUALITY_MIN_TS, to ?? QUALITY_MAX_TS]
+    return qualityFromRows(this.s.ingest.qualityTouches.all(...range) as Row[], this.s.ingest.qualityRejected.all(...range) as Row[])
   }
 
   async listConflicts(siteId: string, limit = 100): Promise<LeadConflict[]> {

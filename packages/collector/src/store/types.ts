@@ -125,6 +125,18 @@ export interface Erased {
   deals: number
 }
 
+/** Data-quality figures of a site (dashboard): paid-channel touches in a time range and rejections. */
+export interface QualityStats {
+  /** Touches in a paid channel (Paid *, Display, Cross-network). */
+  paidTouches: number
+  /** Of those, the ones carrying source, medium and campaign. */
+  completePaid: number
+  /** Paid touches missing one of them, by (source, medium, click ID type), most first, at most 50. */
+  untaggedPaid: Array<{ source: string; medium: string; clickIdType: string | null; touches: number }>
+  /** Events refused in the time range (by receipt), by code, most first. */
+  rejected: Array<{ code: string; count: number }>
+}
+
 /** Two leads that one identify call found by different keys (SPEC §5: recorded, not merged). */
 export interface LeadConflict {
   keptLeadId: string
@@ -221,6 +233,8 @@ export interface Store extends LoopStore {
   listRejected(siteId: string, limit?: number): Promise<RejectedEvent[]>
   /** Most recent identity conflicts of a site, newest first (data-quality view: duplicate leads). */
   listConflicts(siteId: string, limit?: number): Promise<LeadConflict[]>
+  /** Paid-touch tagging and rejections in [from, to] (epoch ms; null = unbounded). */
+  qualityStats(siteId: string, from: number | null, to: number | null): Promise<QualityStats>
 
   identify(input: IdentifyInput): Promise<IdentifyOutcome>
   getLead(siteId: string, leadId: string): Promise<LeadJourney | null>

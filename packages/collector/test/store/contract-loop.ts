@@ -92,6 +92,42 @@ export function loopContract(getStore: () => Store): void {
     })
   })
 
+  describe('quality stats', () => {
+    it('counts paid touches in the range, groups the untagged ones, and counts rejections by code', async () => {
+      const store = getStore()
+      const { site } = await makeSite(store)
+      const paid = (ts: number, extra: Parameters<typeof touch>[3] = {}) => event(site.id, rid(), ts, { touch: touch(ts, 'google', 'cpc', extra) })
+      await store.ingest([
+        paid(T),
+        paid(T + 1, { campaign: null, click_id_type: 'gclid' }),
+        paid(T + 2, { campaign: '(not set)', click_id_type: 'gclid' }),
+        paid(T + 3, { campaign: ' ' }),
+        event(site.id, rid(), T + 4, { touch: touch(T + 4, 'blog', 'referral', { campaign: null }) }),
+        paid(T + 10 * DAY, { campaign: null }),
+      ])
+      await store.recordRejected([
+        { siteId: site.id, receivedAt: T, code: 'CL_ERR_INVALID_EVENT', payload: '{}' },
+        { siteId: site.id, receivedAt: T + 1, code: 'CL_ERR_INVALID_EVENT', payload: '{}' },
+        { siteId: site.id, receivedAt: T + 2, code: 'CL_ERR_EVENT_TOO_LARGE', payload: '{}' },
+        { siteId: site.id, receivedAt: T + 10 * DAY, code: 'CL_ERR_INVALID_EVENT', payload: '{}' },
+      ])
+      const q = await store.qualityStats(site.id, T, T + DAY)
+      expect(q).toEqual({
+        paidTouches: 4,
+        completePaid: 1,
+        untaggedPaid: [
+          { source: 'google', medium: 'cpc', clickIdType: 'gclid', touches: 2 },
+          { source: 'google', medium: 'cpc', clickIdType: null, touches: 1 },
+        ],
+        rejected: [{ code: 'CL_ERR_INVALID_EVENT', count: 2 }, { code: 'CL_ERR_EVENT_TOO_LARGE', count: 1 }],
+      })
+      const all = await store.qualityStats(site.id, null, null)
+      expect([all.paidTouches, all.completePaid, all.rejected[0]]).toEqual([5, 1, { code: 'CL_ERR_INVALID_EVENT', count: 3 }])
+      const other = await makeSite(store)
+      expect(await store.qualityStats(other.site.id, null, null)).toEqual({ paidTouches: 0, completePaid: 0, untaggedPaid: [], rejected: [] })
+    })
+  })
+
   describe('report load', () => {
     it('builds every journey in a few scans: leads across devices, anonymous visitors, deals, windows', async () => {
       const store = getStore()
