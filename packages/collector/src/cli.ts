@@ -10,7 +10,7 @@ export interface Command {
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   serve: { summary: 'serve [--port 8787] [--host 127.0.0.1] [--data DIR] [--database-url URL] [--base-path /_cl]', load: () => import('./commands/serve.js') },
-  sites: { summary: 'sites add --name N --origin URL [--origin URL] [--cookie-domain D] [--currency EUR] | sites list', load: () => import('./commands/sites.js') },
+  sites: { summary: 'sites add --name N --origin URL [--origin URL] [--cookie-domain D] [--currency EUR] | sites update --name N [--stage "CRM name=won"] [--phone-region GB] … | sites list', load: () => import('./commands/sites.js') },
   demo: { summary: 'demo [--port 8787] — collector, example site and form backend on a local SQLite file', load: () => import('./commands/demo.js') },
   report: { summary: 'report --site N [--model linear|all] [--by channel] [--from D --to D] [--conversion won] [--format table|csv|json]', load: () => import('./commands/report.js') },
   spend: { summary: 'spend import FILE.csv --site N', load: () => import('./commands/spend-import.js') },

@@ -39,7 +39,7 @@ export function prepareDeal(d: DealInput, site: Site, rates: RateBook, now: numb
   if (leadId === null && keys.length === 0) throw clError('DEAL_NO_PERSON')
 
   const stage = mapStage(d.stage, site.settings.stageMapping)
-  if (stage === null) throw clError('UNKNOWN_STAGE', `Unknown stage "${d.stage.slice(0, 100)}"; add it to the site's stageMapping`)
+  if (stage === null) throw clError('UNKNOWN_STAGE', `Unknown stage "${d.stage.slice(0, 100)}"; map it with closeloop sites update --name SITE --stage "NAME=won|lost|…"`)
 
   const ts = d.ts ?? now
   const amount = d.amount ?? null

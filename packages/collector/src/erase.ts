@@ -6,11 +6,11 @@
 import { clError } from './errors.js'
 import type { Pii } from './pii.js'
 import type { PersonInput } from './schemas.js'
-import type { Erased, PersonSelector, Store } from './store/types.js'
+import type { Erased, PersonSelector, Site, Store } from './store/types.js'
 
-export function personSelector(pii: Pii, input: PersonInput): PersonSelector {
+export function personSelector(pii: Pii, input: PersonInput, phoneRegion?: string): PersonSelector {
   if (!input.email && !input.phone && !input.externalId && !input.visitorId) throw clError('PRIVACY_NO_SELECTOR')
-  const person = pii.normalize({ email: input.email || null, phone: input.phone || null, externalId: input.externalId || null })
+  const person = pii.normalize({ email: input.email || null, phone: input.phone || null, externalId: input.externalId || null }, phoneRegion)
   const who: PersonSelector = {}
   for (const key of person.keys) {
     if (key.kind === 'email') who.emailHash = key.hash
@@ -21,10 +21,12 @@ export function personSelector(pii: Pii, input: PersonInput): PersonSelector {
   return who
 }
 
-export async function erasePerson(store: Store, pii: Pii, siteId: string, input: PersonInput): Promise<Erased> {
-  const who = personSelector(pii, input)
+export async function erasePerson(store: Store, pii: Pii, site: Site, input: PersonInput): Promise<Erased> {
+  const siteId = site.id
+  const region = site.settings.phoneRegion
+  const who = personSelector(pii, input, region)
   const held = await store.exportPerson(siteId, who)
-  const hashes = new Set(pii.suppression({ ...pii.normalize({ email: input.email || null, phone: input.phone || null, externalId: input.externalId || null }), visitorId: input.visitorId }))
+  const hashes = new Set(pii.suppression({ ...pii.normalize({ email: input.email || null, phone: input.phone || null, externalId: input.externalId || null }, region), visitorId: input.visitorId }))
   for (const journey of held.leads) {
     const { lead } = journey
     for (const h of pii.suppression({ email: pii.reveal(lead.emailEnc), phone: pii.reveal(lead.phoneEnc), externalId: lead.externalId })) hashes.add(h)

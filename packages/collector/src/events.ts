@@ -15,6 +15,8 @@ export interface EventContext {
   sentAt?: number
   /** Trust the event's `ts` as given (import / backfill). */
   trustTs: boolean
+  /** The site's region for phone numbers in identify traits without a country code. */
+  phoneRegion?: string
 }
 
 export type PreparedEvent =
@@ -79,7 +81,7 @@ function codeFor(path: PropertyKey[]): ErrorName {
 const PII_TRAITS = ['email', 'phone', 'userId', 'externalId'] as const
 
 /** Split identify traits into identity fields (protected) and the rest (stored). */
-function protectTraits(traits: Record<string, unknown>, visitorId: string, pii: Pii): { traits: Record<string, unknown>; person: ProtectedPerson | null } {
+function protectTraits(traits: Record<string, unknown>, visitorId: string, pii: Pii, phoneRegion?: string): { traits: Record<string, unknown>; person: ProtectedPerson | null } {
   const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null)
   const email = str(traits.email)
   const phone = str(traits.phone)
@@ -87,7 +89,7 @@ function protectTraits(traits: Record<string, unknown>, visitorId: string, pii: 
   const rest: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(traits)) if (!(PII_TRAITS as readonly string[]).includes(k)) rest[k] = v
   if (email === null && phone === null && externalId === null) return { traits: rest, person: null }
-  return { traits: rest, person: pii.protect({ email, phone, externalId }, visitorId) }
+  return { traits: rest, person: pii.protect({ email, phone, externalId }, visitorId, phoneRegion) }
 }
 
 export function prepareEvent(raw: unknown, ctx: EventContext, pii: Pii): PreparedEvent {
@@ -103,7 +105,7 @@ export function prepareEvent(raw: unknown, ctx: EventContext, pii: Pii): Prepare
   if (traits !== null) {
     try {
       // Every event type is scrubbed: raw email/phone must never reach storage.
-      const split = protectTraits(traits, e.vid, pii)
+      const split = protectTraits(traits, e.vid, pii, ctx.phoneRegion)
       traits = split.traits
       person = e.type === 'identify' ? split.person : null
     } catch (err) {

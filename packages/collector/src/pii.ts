@@ -24,14 +24,15 @@ export class Pii {
   constructor(private readonly keys: InstallKeys) {}
 
   /** Throws a coded ClError naming the identifier that cannot be normalised. */
-  normalize(input: { email?: string | null; phone?: string | null; externalId?: string | null }): NormalizedPerson {
-    const result = normalizePerson(input)
+  /** `phoneRegion`: the site's region for numbers written without a country code (default US). */
+  normalize(input: { email?: string | null; phone?: string | null; externalId?: string | null }, phoneRegion?: string): NormalizedPerson {
+    const result = normalizePerson(input, phoneRegion)
     if (!result.ok) throw clError(FIELD_ERROR[result.field])
     return result.person
   }
 
-  protect(input: { email?: string | null; phone?: string | null; externalId?: string | null }, visitorId?: string): ProtectedPerson {
-    const person = this.normalize(input)
+  protect(input: { email?: string | null; phone?: string | null; externalId?: string | null }, visitorId?: string, phoneRegion?: string): ProtectedPerson {
+    const person = this.normalize(input, phoneRegion)
     return {
       keys: person.keys,
       emailEnc: person.email === null ? null : encrypt(person.email, this.keys.encryptionKey),

@@ -1,7 +1,10 @@
 import { rmSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseKeys, runCli } from './cli-process.js'
-import { collect, pageEvent, secret, startTestServer, tempDir, visitorId } from './helpers.js'
+import { buildApp } from '../src/app.js'
+import { loadInstallKeys } from '../src/crypto.js'
+import { openStore } from '../src/store/index.js'
+import { collect, pageEvent, secret, send, startTestServer, tempDir, visitorId } from './helpers.js'
 
 const dir = tempDir('closeloop-cli-')
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -64,6 +67,48 @@ describe('closeloop CLI', () => {
       expect(later.body.rejected).toEqual([{ index: 0, code: 'CL_ERR_SUPPRESSED' }])
     } finally {
       await server.close()
+    }
+  })
+
+  it('updates a site\'s settings: CRM stage names, phone region, cookie domain; the server applies them', async () => {
+    const home = tempDir('closeloop-cli-update-')
+    try {
+      const added = await runCli(['sites', 'add', '--data', home, '--name', 'Beta', '--origin', 'https://beta.example', '--cookie-domain', '.beta.example'])
+      const { sk } = parseKeys(added.stdout)
+      const bad = await runCli(['sites', 'update', '--data', home, '--name', 'Beta', '--stage', 'Signed=bogus'])
+      expect([bad.code, bad.stderr.includes('CL_ERR_BAD_CONFIG')]).toEqual([1, true])
+      const region = await runCli(['sites', 'update', '--data', home, '--name', 'Beta', '--phone-region', 'GBR'])
+      expect(region.stderr).toContain('CL_ERR_BAD_CONFIG')
+      const missing = await runCli(['sites', 'update', '--data', home, '--name', 'Nope', '--currency', 'EUR'])
+      expect(missing.stderr).toContain('CL_ERR_SITE_NOT_FOUND')
+      const ok = await runCli(['sites', 'update', '--data', home, '--name', 'Beta', '--stage', 'Signed Contract=won', '--stage', 'Demo Done = SQL', '--phone-region', 'gb', '--cookie-domain', 'none', '--internal-domain', 'beta-app.example'])
+      expect(ok.code, ok.stderr).toBe(0)
+      expect(JSON.parse(ok.stdout.slice(ok.stdout.indexOf('{')))).toEqual({
+        origins: ['https://beta.example'], cookieDomain: null, currency: 'USD',
+        settings: { stageMapping: { 'Signed Contract': 'won', 'Demo Done': 'sql' }, phoneRegion: 'GB', internalDomains: ['beta-app.example'] },
+      })
+
+      // A collector on the same data folder applies them.
+      const store = await openStore({ dataDir: home })
+      const app = await buildApp({ store, keys: loadInstallKeys({ dataDir: home, env: {} }), config: {} })
+      const url = await app.listen({ port: 0, host: '127.0.0.1' })
+      try {
+        const post = (path: string, body: unknown) => send(`${url}${path}`, { method: 'POST', body, headers: { authorization: `Bearer ${sk}`, 'content-type': 'application/json' } })
+        // A national UK number is read with the site's region: the same person as its E.164 form.
+        const a = await post('/v1/identify', { visitorId: visitorId(), phone: '020 7946 0018' })
+        const b = await post('/v1/identify', { visitorId: visitorId(), phone: '+44 20 7946 0018' })
+        expect(a.status, a.text).toBe(200)
+        expect(b.body.leadId).toBe(a.body.leadId)
+        const won = await post('/v1/deals', { dealId: 'b-1', leadId: a.body.leadId, stage: 'signed contract', amount: 10 })
+        expect(won.status, won.text).toBe(200)
+        expect(JSON.stringify(won.body)).toContain('"won"')
+        const unknown = await post('/v1/deals', { dealId: 'b-2', leadId: a.body.leadId, stage: 'Handshake' })
+        expect(unknown.body.error?.code ?? JSON.stringify(unknown.body)).toContain('CL_ERR_UNKNOWN_STAGE')
+      } finally {
+        await app.close()
+      }
+    } finally {
+      rmSync(home, { recursive: true, force: true })
     }
   })
 })

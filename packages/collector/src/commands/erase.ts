@@ -33,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
   const erased = await withStore(values, async (store, config) => {
     const site = await store.getSiteByName(values.site as string)
     if (!site) throw clError('SITE_NOT_FOUND', `No site named "${values.site}"`)
-    return erasePerson(store, new Pii(loadInstallKeys({ dataDir: config.dataDir })), site.id, input)
+    return erasePerson(store, new Pii(loadInstallKeys({ dataDir: config.dataDir })), site, input)
   })
   process.stdout.write(`Erased ${erased.leads} lead(s), ${erased.visitors} visitor(s), ${erased.events} event(s), ${erased.deals} deal(s); their identifiers are suppressed.\n`)
   return 0

@@ -1,7 +1,7 @@
 // `closeloop sites add|list`.
 
 import { parseArgs } from 'node:util'
-import { createSite } from '../site-admin.js'
+import { createSite, updateSite } from '../site-admin.js'
 import { STORE_OPTIONS, withStore } from './store.js'
 
 async function add(argv: string[]): Promise<number> {
@@ -32,6 +32,37 @@ async function add(argv: string[]): Promise<number> {
   return 0
 }
 
+export const UPDATE_USAGE =
+  'sites update --name N [--origin URL …] [--cookie-domain D|none] [--currency EUR] [--phone-region GB] [--stage "CRM name=won" …] [--internal-domain D …]'
+
+async function update(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      ...STORE_OPTIONS,
+      name: { type: 'string' },
+      origin: { type: 'string', multiple: true },
+      'cookie-domain': { type: 'string' },
+      currency: { type: 'string' },
+      'phone-region': { type: 'string' },
+      stage: { type: 'string', multiple: true },
+      'internal-domain': { type: 'string', multiple: true },
+    },
+  })
+  if (!values.name) {
+    process.stderr.write('closeloop sites update: --name is required\n')
+    return 1
+  }
+  const site = await withStore(values, (store) =>
+    updateSite(store, values.name ?? '', {
+      origins: values.origin, cookieDomain: values['cookie-domain'], currency: values.currency, phoneRegion: values['phone-region'],
+      stages: values.stage, internalDomains: values['internal-domain'],
+    }))
+  process.stdout.write(`Site "${site.name}" updated.\n${JSON.stringify({ origins: site.origins, cookieDomain: site.cookieDomain, currency: site.currency, settings: site.settings }, null, 2)}\n`)
+  return 0
+}
+
 async function list(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, strict: true, options: { ...STORE_OPTIONS, json: { type: 'boolean' } } })
   const sites = await withStore(values, (store) => store.listSites())
@@ -49,7 +80,8 @@ async function list(argv: string[]): Promise<number> {
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
   if (sub === 'add') return add(rest)
+  if (sub === 'update') return update(rest)
   if (sub === 'list') return list(rest)
-  process.stderr.write('Usage: closeloop sites add --name N --origin URL [--origin URL] [--cookie-domain D] [--currency EUR] | closeloop sites list\n')
+  process.stderr.write(`Usage: closeloop sites add --name N --origin URL [--origin URL] [--cookie-domain D] [--currency EUR]\n       closeloop ${UPDATE_USAGE}\n       closeloop sites list [--json]\n`)
   return 1
 }

@@ -19,7 +19,7 @@ export const collectRoute: RouteModule = (app, ctx) => {
       ctx.metrics.eventsBot.inc({}, body.events.length)
       return { accepted: 0, duplicates: 0, rejected: [] }
     }
-    const result = await ingestBatch(ctx, request.log, site, body.events, { siteId: site.id, receivedAt, sentAt: body.sentAt, trustTs: false })
+    const result = await ingestBatch(ctx, request.log, site, body.events, { siteId: site.id, receivedAt, sentAt: body.sentAt, trustTs: false, phoneRegion: site.settings.phoneRegion })
     if (result.visitorId !== null) {
       reply.header('set-cookie', visitorCookie(result.visitorId, { domain: site.cookieDomain, secure: request.protocol === 'https' }))
     }

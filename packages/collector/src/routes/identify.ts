@@ -18,7 +18,7 @@ export const identifyRoute: RouteModule = (app, ctx) => {
     const phone = body.phone ?? (typeof body.traits?.phone === 'string' ? body.traits.phone : null)
     const externalId = body.externalId ?? null
     if (!email && !phone && !externalId) throw clError('IDENTIFY_NO_KEY')
-    const person = ctx.pii.protect({ email: email || null, phone: phone || null, externalId }, body.visitorId)
+    const person = ctx.pii.protect({ email: email || null, phone: phone || null, externalId }, body.visitorId, site.settings.phoneRegion)
     if (await ctx.store.isSuppressed(site.id, person.suppression)) throw clError('SUPPRESSED')
 
     const outcome = await ctx.store.identify({

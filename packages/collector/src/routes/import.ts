@@ -13,7 +13,7 @@ export const importRoute: RouteModule = (app, ctx) => {
     const body = parseOr(importSchema, request.body)
     const max = ctx.config.importMaxEvents
     if (body.events.length > max) throw clError('TOO_MANY_EVENTS', `At most ${max} events per import request`)
-    const result = await ingestBatch(ctx, request.log, site, body.events, { siteId: site.id, receivedAt: Date.now(), trustTs: true })
+    const result = await ingestBatch(ctx, request.log, site, body.events, { siteId: site.id, receivedAt: Date.now(), trustTs: true, phoneRegion: site.settings.phoneRegion })
     return { accepted: result.accepted, duplicates: result.duplicates, rejected: result.rejected }
   })
 }

@@ -10,14 +10,14 @@ import { presentJourney } from './leads.js'
 export const privacyRoute: RouteModule = (app, ctx) => {
   app.post('/v1/privacy/erase', async (request) => {
     const site = await authenticateSecret(request, ctx)
-    const erased = await erasePerson(ctx.store, ctx.pii, site.id, parseOr(personSchema, request.body ?? {}))
+    const erased = await erasePerson(ctx.store, ctx.pii, site, parseOr(personSchema, request.body ?? {}))
     request.log.info({ erased }, 'person erased')
     return { erased }
   })
 
   app.get('/v1/privacy/export', async (request) => {
     const site = await authenticateSecret(request, ctx)
-    const who = personSelector(ctx.pii, parseOr(personSchema, request.query))
+    const who = personSelector(ctx.pii, parseOr(personSchema, request.query), site.settings.phoneRegion)
     const held = await ctx.store.exportPerson(site.id, who)
     // Everything held about the person, their deals included (SPEC §7).
     const leads = await Promise.all(held.leads.map(async (j) => ({ ...presentJourney(j, ctx.pii), deals: await ctx.store.getDeals(site.id, j.lead.id) })))
