@@ -93,19 +93,33 @@ function totalsOf(rows: ReadonlyArray<ReportMetrics>): ReportMetrics {
 // The dashboard asks for several reports of one range at once (won, pipeline, models): requests
 // that arrive while the same load is running share it. Nothing is kept after it settles, so a
 // report never shows data older than its own request.
-const inFlight = new WeakMap<Store, Map<string, Promise<ReportData>>>()
+// One load serves every report of the same data: concurrent requests share it, and so do requests
+// right after it (a dashboard asks for several reports at once, and the SQLite load is synchronous,
+// so the second request is only read once the first load is done). A load is reused only while no
+// write has been committed since (Store.dataVersion: this process's writes, and for SQLite other
+// processes' too), and for at most REUSE_MS, which bounds what a PostgreSQL collector can miss of
+// other collectors' writes.
+const REUSE_MS = 10_000
+const loads = new WeakMap<Store, Map<string, { jobs: string; at: number; data: Promise<ReportData> }>>()
 
 function shared(store: Store, siteId: string, opts: ReportLoadOptions): Promise<ReportData> {
-  let byKey = inFlight.get(store)
-  if (!byKey) inFlight.set(store, (byKey = new Map()))
+  let byKey = loads.get(store)
+  if (!byKey) loads.set(store, (byKey = new Map()))
   const key = `${siteId}\u0000${opts.touchesFrom}\u0000${opts.touchesTo}\u0000${opts.extra}`
-  let p = byKey.get(key)
-  if (!p) {
-    const map = byKey
-    p = store.loadReportData(siteId, opts).finally(() => map.delete(key))
-    map.set(key, p)
-  }
-  return p
+  const jobs = store.dataVersion()
+  const now = Date.now()
+  const hit = byKey.get(key)
+  if (hit && hit.jobs === jobs && now - hit.at < REUSE_MS) return hit.data
+  // Only the newest load of a key is kept; others are dropped when they expire or go stale.
+  for (const [k, v] of byKey) if (v.jobs !== jobs || now - v.at >= REUSE_MS) byKey.delete(k)
+  const map = byKey
+  const data = store.loadReportData(siteId, opts)
+  const forget = () => map.get(key)?.data === data && map.delete(key)
+  data.catch(forget)
+  // Not kept in memory past its reuse window, requests or not.
+  setTimeout(forget, REUSE_MS).unref()
+  map.set(key, { jobs, at: now, data })
+  return data
 }
 
 async function load(store: Store, site: Site, q: ReportQuery, w: Window) {

@@ -1,6 +1,6 @@
 // Report endpoints against a hand-built business seeded over HTTP; every number is checked against
 // the pure engine run on the same journeys built by hand.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { buildModelsComparison, buildReport, MODELS, type Journey, type SpendRow } from '../src/attribution/index.js'
 import { classifyChannel } from '../src/channel.js'
 import { secret, startTestServer, visitorId, type TestServer } from './helpers.js'
@@ -144,6 +144,33 @@ describe('GET /v1/reports/attribution', () => {
     }
     const anon = await fetch(`${server.url}/v1/reports/attribution`)
     expect(anon.status).toBe(401)
+  })
+})
+
+describe('report loads', () => {
+  it('serve the reports that follow from one load until something is written', async () => {
+    const day = new Date(T0).toISOString().slice(0, 10)
+    const brandSpend = (amount: number) => secret(server, '/v1/spend', { rows: [{ date: day, source: 'google', medium: 'cpc', campaign: 'brand', amount }] })
+    // A write first, so no load of the earlier tests is reused.
+    expect((await brandSpend(100)).status).toBe(200)
+    const spy = vi.spyOn(server.store, 'loadReportData')
+    try {
+      const q = '/v1/reports/attribution?by=campaign&model='
+      const first = await secret(server, q + 'linear')
+      await secret(server, q + 'markov')
+      await secret(server, '/v1/reports/attribution?by=campaign&model=linear&conversion=opportunity')
+      expect(spy).toHaveBeenCalledTimes(1)
+      // A write: the next report loads again, and sees it.
+      expect((await brandSpend(107)).status).toBe(200)
+      const again = await secret(server, q + 'linear')
+      expect(spy).toHaveBeenCalledTimes(2)
+      const brand = (r: typeof first) => r.body.rows.find((x: { key: string }) => x.key === 'brand').spend
+      expect(brand(again) - brand(first)).toBeCloseTo(7, 6)
+      // Put the original row back for the other tests.
+      await brandSpend(100)
+    } finally {
+      spy.mockRestore()
+    }
   })
 })
 

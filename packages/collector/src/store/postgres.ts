@@ -95,6 +95,10 @@ export class PostgresStore implements Store {
     await this.pool.end()
   }
 
+  dataVersion(): string {
+    return String(this.writer.stats.jobs)
+  }
+
   stats(): StoreStats {
     const { flushes, jobs, maxBatch } = this.writer.stats
     return { flushes, jobs, maxBatch }

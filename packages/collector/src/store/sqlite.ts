@@ -30,7 +30,7 @@ import type { FxRate } from '../currency.js'
 import type { Deal, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, SpendWrite } from '../outcome-types.js'
 import { ingestBatch } from './sqlite-ingest.js'
 import { eraseSync, exportSync, journeySync } from './sqlite-privacy.js'
-import { prepareStatements, type Db, type Statements } from './sqlite-statements.js'
+import { prepareStatements, type Db, type Statements, type Stmt } from './sqlite-statements.js'
 import type {
   Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
@@ -52,6 +52,7 @@ export const SQLITE_DEFAULTS = { synchronous: 'FULL', maxPendingEvents: 5_000 } 
 export class SqliteStore implements Store {
   readonly db: Db
   private stmts: Statements | null = null
+  private dataVersionStmt: Stmt | null = null
   private loopStmts: LoopStatements | null = null
   private readonly writer: GroupCommit<Statements>
   private readonly migrations: readonly Migration[]
@@ -87,6 +88,7 @@ export class SqliteStore implements Store {
       }).immediate()
     }
     this.stmts ??= prepareStatements(this.db)
+    this.dataVersionStmt ??= this.db.prepare('PRAGMA data_version').pluck()
     this.loopStmts ??= prepareLoopStatements(this.db)
   }
 
@@ -97,6 +99,10 @@ export class SqliteStore implements Store {
     // SQLite's advice for long-lived connections: refresh planner statistics on the way out.
     this.db.pragma('optimize')
     this.db.close()
+  }
+
+  dataVersion(): string {
+    return `${this.writer.stats.jobs}.${this.dataVersionStmt?.get() ?? 0}`
   }
 
   stats(): StoreStats {

@@ -209,6 +209,12 @@ export interface StoreStats {
 }
 
 export interface Store extends LoopStore {
+  /**
+   * Changes whenever data this store reads may have changed: after every write committed through
+   * it; for SQLite also after a commit by another connection (PRAGMA data_version), e.g. the CLI.
+   * PostgreSQL sees its own writes only: other processes' writes are not reflected.
+   */
+  dataVersion(): string
   /** Create or upgrade the schema (versioned migrations). Idempotent. */
   migrate(): Promise<void>
   /** Flush pending group commits and release the database. */

@@ -31,6 +31,18 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
 
     describe('deals, spend, rates and report load', () => loopContract(() => store))
 
+    describe('data version', () => {
+      it('changes after every committed write, and only then', async () => {
+        const v0 = store.dataVersion()
+        expect(store.dataVersion()).toBe(v0)
+        const { site } = await makeSite(store)
+        const v1 = store.dataVersion()
+        expect(v1).not.toBe(v0)
+        await store.ingest([event(site.id, 'dv-1', 1000)])
+        expect(store.dataVersion()).not.toBe(v1)
+      })
+    })
+
     describe('sites and keys', () => {
       it('creates a site and finds it by id, name, public key and secret key id', async () => {
         const { site, keyId, keyHash } = await makeSite(store)

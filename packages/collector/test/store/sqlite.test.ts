@@ -32,6 +32,16 @@ storeContract('SQLite', async () => {
 })
 
 describe('SqliteStore specifics', () => {
+  it('sees another connection\'s commit in its data version (the CLI writing beside a server)', async () => {
+    const dir = tempDir()
+    const a = await openStore({ dataDir: dir })
+    const b = await openStore({ dataDir: dir })
+    const before = a.dataVersion()
+    await b.createSite({ name: 'other process', origins: [], publicKey: 'pk_dv', secretKeyId: 'dv', secretKeyHash: 'x' })
+    expect(a.dataVersion()).not.toBe(before)
+    await Promise.all([a.close(), b.close()])
+  })
+
   it('runs WAL with synchronous=FULL and records applied migrations', async () => {
     const dir = tempDir()
     const store = (await openStore({ dataDir: dir })) as SqliteStore
