@@ -61,7 +61,7 @@ describe('closeloop CLI', () => {
       expect(r.code, r.stderr).toBe(0)
       expect(r.stdout).toContain('Erased 1 lead(s), 1 visitor(s)')
       const after = await secret(server, `/v1/privacy/export?visitorId=${vid}`)
-      expect(after.body).toEqual({ leads: [], events: [] })
+      expect(after.body).toEqual({ leads: [], events: [], touches: [] })
       // The running server sees the suppression written by the CLI process.
       const later = await collect(server, [pageEvent(vid)])
       expect(later.body.rejected).toEqual([{ index: 0, code: 'CL_ERR_SUPPRESSED' }])

@@ -23,6 +23,7 @@ describe('privacy', () => {
     expect(exported.body.leads).toHaveLength(1)
     expect(exported.body.leads[0].lead.email).toBe('erase.me@example.com')
     expect(exported.body.leads[0].touches).toHaveLength(1)
+    expect(exported.body.touches.map((t: { source: string }) => t.source)).toEqual(['google'])
     expect(exported.body.events.length).toBeGreaterThanOrEqual(1)
     expect(exported.body.leads[0].deals).toMatchObject([{ dealId: 'erase-deal', stage: 'won', amount: 900 }])
     expect((await secret(server, '/v1/reports/attribution?model=first_touch')).body.totals.revenue).toBe(900)

@@ -21,6 +21,6 @@ export const privacyRoute: RouteModule = (app, ctx) => {
     const held = await ctx.store.exportPerson(site.id, who)
     // Everything held about the person, their deals included (SPEC §7).
     const leads = await Promise.all(held.leads.map(async (j) => ({ ...presentJourney(j, ctx.pii), deals: await ctx.store.getDeals(site.id, j.lead.id) })))
-    return { leads, events: held.events }
+    return { leads, events: held.events, touches: held.touches }
   })
 }

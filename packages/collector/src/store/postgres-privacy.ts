@@ -2,7 +2,7 @@
 
 import type { Pool, PoolClient } from 'pg'
 import { eventFromRow, leadFromRow, touchFromRow, type Row } from './rows.js'
-import type { Erased, LeadJourney, PersonSelector } from './types.js'
+import type { Erased, LeadJourney, PersonExport, PersonSelector } from './types.js'
 
 type Queryable = Pool | PoolClient
 
@@ -81,7 +81,7 @@ export async function erasePg(
   return { leads: leads.rowCount ?? 0, visitors: visitors.rowCount ?? 0, events: events.rowCount ?? 0, deals: deals.rowCount ?? 0 }
 }
 
-export async function exportPg(db: Queryable, siteId: string, who: PersonSelector): Promise<{ leads: LeadJourney[]; events: Array<Record<string, unknown>> }> {
+export async function exportPg(db: Queryable, siteId: string, who: PersonSelector): Promise<PersonExport> {
   const { leadIds, visitorIds } = await findPersonPg(db, siteId, who)
   const leads: LeadJourney[] = []
   for (const id of leadIds) {
@@ -92,5 +92,9 @@ export async function exportPg(db: Queryable, siteId: string, who: PersonSelecto
     'SELECT * FROM events WHERE site_id = $1 AND visitor_id = ANY($2::text[]) ORDER BY ts, id',
     [siteId, visitorIds],
   )
-  return { leads, events: events.rows.map(eventFromRow) }
+  const touches = await db.query<Row>(
+    'SELECT * FROM touches WHERE site_id = $1 AND visitor_id = ANY($2::text[]) ORDER BY ts, id',
+    [siteId, visitorIds],
+  )
+  return { leads, events: events.rows.map(eventFromRow), touches: touches.rows.map(touchFromRow) }
 }

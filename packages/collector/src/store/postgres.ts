@@ -18,7 +18,7 @@ import {
   siteFromRow, type Row,
 } from './rows.js'
 import type {
-  Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonSelector, QualityStats, RejectedEvent,
+  Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
 } from './types.js'
 
@@ -311,7 +311,7 @@ export class PostgresStore implements Store {
     return this.write((c) => erasePg(c, siteId, who, suppressionHashes, Date.now()))
   }
 
-  exportPerson(siteId: string, who: PersonSelector): Promise<{ leads: LeadJourney[]; events: Array<Record<string, unknown>> }> {
+  exportPerson(siteId: string, who: PersonSelector): Promise<PersonExport> {
     return exportPg(this.pool, siteId, who)
   }
 

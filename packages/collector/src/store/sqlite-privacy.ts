@@ -3,7 +3,7 @@
 
 import { eventFromRow, leadFromRow, touchFromRow, type Row } from './rows.js'
 import type { Statements } from './sqlite-statements.js'
-import type { Erased, LeadJourney, PersonSelector } from './types.js'
+import type { Erased, LeadJourney, PersonExport, PersonSelector } from './types.js'
 
 /** Lead IDs of the person, and every visitor ID that belongs to them. */
 export function findPerson(s: Statements, siteId: string, who: PersonSelector): { leadIds: string[]; visitorIds: string[] } {
@@ -70,10 +70,12 @@ export function exportSync(
   s: Statements,
   siteId: string,
   who: PersonSelector,
-): { leads: LeadJourney[]; events: Array<Record<string, unknown>> } {
+): PersonExport {
   const { leadIds, visitorIds } = findPerson(s, siteId, who)
   const leads = leadIds.map((id) => journeySync(s, siteId, id)).filter((j): j is LeadJourney => j !== null)
   const events = visitorIds.flatMap((v) => (s.privacy.eventsOfVisitor.all(siteId, v) as Row[]).map(eventFromRow))
   events.sort((a, b) => (a.ts as number) - (b.ts as number))
-  return { leads, events }
+  const touches = visitorIds.flatMap((v) => (s.privacy.touchesOfVisitor.all(siteId, v) as Row[]).map(touchFromRow))
+  touches.sort((a, b) => a.ts - b.ts || (a.touchId < b.touchId ? -1 : 1))
+  return { leads, events, touches }
 }

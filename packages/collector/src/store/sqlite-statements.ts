@@ -107,6 +107,7 @@ export function prepareStatements(db: Db) {
       isSuppressed: p('SELECT 1 FROM suppressions WHERE site_id = ? AND hash = ?'),
       suppress: p('INSERT INTO suppressions (site_id, hash, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
       eventsOfVisitor: p('SELECT * FROM events WHERE site_id = ? AND visitor_id = ? ORDER BY ts, id'),
+      touchesOfVisitor: p('SELECT * FROM touches WHERE site_id = ? AND visitor_id = ? ORDER BY ts, id'),
       deleteTouches: p('DELETE FROM touches WHERE site_id = ? AND visitor_id = ?'),
       deleteEvents: p('DELETE FROM events WHERE site_id = ? AND visitor_id = ?'),
       deleteSessions: p('DELETE FROM sessions WHERE site_id = ? AND visitor_id = ?'),

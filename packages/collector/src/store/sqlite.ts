@@ -32,7 +32,7 @@ import { ingestBatch } from './sqlite-ingest.js'
 import { eraseSync, exportSync, journeySync } from './sqlite-privacy.js'
 import { prepareStatements, type Db, type Statements, type Stmt } from './sqlite-statements.js'
 import type {
-  Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonSelector, QualityStats, RejectedEvent,
+  Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
 } from './types.js'
 
@@ -245,7 +245,7 @@ export class SqliteStore implements Store {
     return this.write((s) => eraseSync(s, siteId, who, suppressionHashes, Date.now(), (leadIds) => eraseDealsSync(this.loop, siteId, leadIds, who.emailHash, who.externalIdHash)))
   }
 
-  async exportPerson(siteId: string, who: PersonSelector): Promise<{ leads: LeadJourney[]; events: Array<Record<string, unknown>> }> {
+  async exportPerson(siteId: string, who: PersonSelector): Promise<PersonExport> {
     return exportSync(this.s, siteId, who)
   }
 

@@ -117,6 +117,13 @@ export interface RejectedEvent {
 
 export type IdentityKind = 'email' | 'phone' | 'external'
 
+export interface PersonExport {
+  leads: LeadJourney[]
+  events: Array<Record<string, unknown>>
+  /** Touches of all the person's visitors, identified or not, in time order. */
+  touches: StoredTouch[]
+}
+
 /** What an erasure removed (SPEC §7). Deals go too: their key hashes and amounts are about the person. */
 export interface Erased {
   leads: number
@@ -249,7 +256,8 @@ export interface Store extends LoopStore {
   isSuppressed(siteId: string, hashes: string[]): Promise<boolean>
   /** Delete the person's lead, visitors, touches, events, identities; keep salted suppression hashes. */
   erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<Erased>
-  exportPerson(siteId: string, who: PersonSelector): Promise<{ leads: LeadJourney[]; events: Array<Record<string, unknown>> }>
+  /** Everything held about the person: their leads' journeys, and every event and touch of all their visitors. */
+  exportPerson(siteId: string, who: PersonSelector): Promise<PersonExport>
 
   /** Counters for /metrics. */
   stats(): StoreStats

@@ -294,8 +294,8 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         expect(await store.isSuppressed(site.id, ['other'])).toBe(false)
         const { site: otherSite } = await makeSite(store)
         expect(await store.isSuppressed(otherSite.id, hashes)).toBe(false)
-        expect(await store.exportPerson(site.id, { emailHash: email.hash })).toEqual({ leads: [], events: [] })
-        expect(await store.exportPerson(site.id, { visitorId: 'dee-2' })).toEqual({ leads: [], events: [] })
+        expect(await store.exportPerson(site.id, { emailHash: email.hash })).toEqual({ leads: [], events: [], touches: [] })
+        expect(await store.exportPerson(site.id, { visitorId: 'dee-2' })).toEqual({ leads: [], events: [], touches: [] })
         // The identity is gone: the same email now makes a new lead.
         const again = await store.identify({ siteId: site.id, visitorId: 'dee-3', keys: [phone], ts: 9000 })
         expect(again.created).toBe(true)
@@ -307,9 +307,12 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         const { site } = await makeSite(store)
         const e1 = event(site.id, 'anon', 1000, { touch: touch(1000) })
         await store.ingest([e1, event(site.id, 'anon', 1100)])
-        expect((await store.exportPerson(site.id, { visitorId: 'anon' })).events).toHaveLength(2)
+        const held = await store.exportPerson(site.id, { visitorId: 'anon' })
+        expect(held.events).toHaveLength(2)
+        // An anonymous visitor's touches are held about them too, though no lead has them.
+        expect(held.touches.map((t) => [t.touchId, t.source, t.visitorId])).toEqual([[e1.id, 'google', 'anon']])
         expect(await store.erase(site.id, { visitorId: 'anon' }, ['supp-anon'])).toEqual({ leads: 0, visitors: 1, events: 2, deals: 0 })
-        expect((await store.exportPerson(site.id, { visitorId: 'anon' })).events).toHaveLength(0)
+        expect(await store.exportPerson(site.id, { visitorId: 'anon' })).toEqual({ leads: [], events: [], touches: [] })
         // Erased means gone: the same event ID is no longer a duplicate.
         expect((await store.ingest([e1])).outcome).toEqual(['accepted'])
       })
