@@ -62,7 +62,8 @@ function value(t: AttributionTouch, k: FilterKey): string {
 function applyFilter(journeys: Journey[], by: Dimension, filter: Array<[FilterKey, string]>): Journey[] {
   if (by === 'week' || by === 'month') throw clError('VALIDATION', 'drill-down filters need a touch dimension, not week/month')
   const fields: Array<keyof AttributionTouch> = by === 'source_medium' ? ['source', 'medium'] : [by]
-  return journeys.map((j) => ({
+  // A journey without touches belongs to no channel, source or campaign: not to a drill-down.
+  return journeys.filter((j) => j.touches.length > 0).map((j) => ({
     ...j,
     touches: j.touches.map((t) => {
       if (filter.every(([k, v]) => value(t, k) === v)) return t

@@ -147,6 +147,28 @@ describe('GET /v1/reports/attribution', () => {
   })
 })
 
+describe('drill-down and journeys without touches', () => {
+  it('a lead with no touches counts as (unattributed) overall, and in no channel\'s drill-down', async () => {
+    const own = await startTestServer()
+    try {
+      const vid = visitorId()
+      await importEvents(own, [touchEvent(vid, T0, GADS)])
+      await identify(own, { visitorId: vid, email: 'touched@example.com', ts: T0 + DAY })
+      // Identified from a device that never sent a page view (e.g. a form posted from the CRM).
+      await identify(own, { visitorId: visitorId(), email: 'untouched@example.com', ts: T0 + DAY })
+      for (const [email, dealId] of [['touched@example.com', 'T1'], ['untouched@example.com', 'U1']])
+        expect((await secret(own, '/v1/deals', { dealId, email, stage: 'won', amount: 1000, ts: T0 + 2 * DAY })).status).toBe(200)
+      const all = await secret(own, '/v1/reports/attribution?model=linear&by=channel')
+      const rows = (r: typeof all) => r.body.rows.map((x: { key: string; revenue: number }) => [x.key, x.revenue]).sort()
+      expect(rows(all)).toEqual([['(unattributed)', 1000], ['Paid Search', 1000]])
+      const drill = await secret(own, `/v1/reports/attribution?model=linear&by=source_medium&channel=${encodeURIComponent('Paid Search')}`)
+      expect(rows(drill)).toEqual([['google / cpc', 1000]])
+    } finally {
+      await own.close()
+    }
+  })
+})
+
 describe('report loads', () => {
   it('serve the reports that follow from one load until something is written', async () => {
     const day = new Date(T0).toISOString().slice(0, 10)
