@@ -15,6 +15,17 @@ beforeAll(async () => {
 afterAll(async () => { await server.close() })
 
 describe('driveSimulation', () => {
+  it('never sends more events in one import than importBatch, which the API may take as its limit', async () => {
+    const small = await startTestServer({ importMaxEvents: 20 })
+    try {
+      const r = await driveSimulation({ seed: 3, visitors: 200, end: Date.UTC(2026, 2, 1), days: 30, baseUrl: small.url, secretKey: small.sk, importBatch: 20 })
+      expect(r.visitors).toBe(200)
+      expect(r.events).toBeGreaterThan(200)
+    } finally {
+      await small.close()
+    }
+  })
+
   it('sends everything it generated', () => {
     const visitors = [...simulateVisitors(opts)]
     expect(summary.visitors).toBe(1_500)

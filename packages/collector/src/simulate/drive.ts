@@ -61,6 +61,9 @@ export async function driveSimulation(o: DriveOptions): Promise<DriveSummary> {
   }
   for (const v of simulateVisitors(o)) {
     summary.visitors++
+    // importBatch is a ceiling (the API refuses larger requests): a visitor that would cross it
+    // goes into the next request.
+    if (events.length > 0 && events.length + v.events.length > batchSize) await flush()
     for (const e of v.events) {
       events.push(e)
       if (e.touch) summary.touches++
