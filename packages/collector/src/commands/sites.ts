@@ -4,16 +4,21 @@ import { parseArgs } from 'node:util'
 import { createSite, updateSite } from '../site-admin.js'
 import { STORE_OPTIONS, withStore } from './store.js'
 
+/** The flags `sites add` and `sites update` share. */
+const SITE_OPTIONS = {
+  ...STORE_OPTIONS,
+  name: { type: 'string' },
+  origin: { type: 'string', multiple: true },
+  'cookie-domain': { type: 'string' },
+  currency: { type: 'string' },
+} as const
+
 async function add(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
     options: {
-      ...STORE_OPTIONS,
-      name: { type: 'string' },
-      origin: { type: 'string', multiple: true },
-      'cookie-domain': { type: 'string' },
-      currency: { type: 'string' },
+      ...SITE_OPTIONS,
     },
   })
   if (!values.name) {
@@ -40,11 +45,7 @@ async function update(argv: string[]): Promise<number> {
     args: argv,
     strict: true,
     options: {
-      ...STORE_OPTIONS,
-      name: { type: 'string' },
-      origin: { type: 'string', multiple: true },
-      'cookie-domain': { type: 'string' },
-      currency: { type: 'string' },
+      ...SITE_OPTIONS,
       'phone-region': { type: 'string' },
       stage: { type: 'string', multiple: true },
       'internal-domain': { type: 'string', multiple: true },
