@@ -17,6 +17,7 @@ import { dirname } from 'node:path'
 import { nanoid } from 'nanoid'
 import { clError } from '../errors.js'
 import { GroupCommit, type Job } from './group-commit.js'
+import { Checkpointer } from './sqlite-checkpointer.js'
 import { SQLITE_MIGRATIONS, type Migration } from './migrations/sqlite.js'
 import {
   boundPayload, conflictFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, qualityFromRows, rejectedFromRow, siteFromRow, type Row,
@@ -45,9 +46,11 @@ export interface SqliteStoreOptions {
   maxPendingEvents?: number
   /** Schema to apply; defaults to every known migration. */
   migrations?: readonly Migration[]
+  /** WAL checkpoints run in a worker thread this often (ms); 0 leaves them to SQLite on commit. */
+  checkpointIntervalMs?: number
 }
 
-export const SQLITE_DEFAULTS = { synchronous: 'FULL', maxPendingEvents: 5_000 } as const
+export const SQLITE_DEFAULTS = { synchronous: 'FULL', maxPendingEvents: 5_000, checkpointIntervalMs: 250 } as const
 
 export class SqliteStore implements Store {
   readonly db: Db
@@ -56,6 +59,7 @@ export class SqliteStore implements Store {
   private loopStmts: LoopStatements | null = null
   private readonly writer: GroupCommit<Statements>
   private readonly migrations: readonly Migration[]
+  private readonly checkpointer: Checkpointer | null
   private closed = false
 
   constructor(options: SqliteStoreOptions) {
@@ -70,6 +74,8 @@ export class SqliteStore implements Store {
     // A big import commits ~100 MB of WAL at once; without a limit the file keeps that size
     // after the checkpoint.
     this.db.pragma('journal_size_limit = 67108864')
+    const interval = options.checkpointIntervalMs ?? SQLITE_DEFAULTS.checkpointIntervalMs
+    this.checkpointer = options.file !== ':memory:' && interval > 0 ? new Checkpointer(this.db, options.file, interval) : null
     this.migrations = options.migrations ?? SQLITE_MIGRATIONS
     this.writer = new GroupCommit<Statements>((jobs) => this.runBatch(jobs), {
       maxPendingWeight: options.maxPendingEvents ?? SQLITE_DEFAULTS.maxPendingEvents,
@@ -96,8 +102,11 @@ export class SqliteStore implements Store {
     if (this.closed) return
     this.closed = true
     await this.writer.drain()
+    await this.checkpointer?.stop()
     // SQLite's advice for long-lived connections: refresh planner statistics on the way out.
     this.db.pragma('optimize')
+    // Leave a database file that holds everything, and an empty WAL.
+    this.db.pragma('wal_checkpoint(TRUNCATE)')
     this.db.close()
   }
 

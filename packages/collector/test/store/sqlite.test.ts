@@ -1,7 +1,7 @@
 // The store contract on a real SQLite file, plus what only SQLite has: pragmas, migrations on
 // disk, the bytes of the file, and the bulk path's speed.
 
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, existsSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -32,6 +32,29 @@ storeContract('SQLite', async () => {
 })
 
 describe('SqliteStore specifics', () => {
+  it('checkpoints the WAL in a worker thread, never on a commit, and leaves an empty WAL on close', async () => {
+    const dir = tempDir()
+    const store = (await openStore({ dataDir: dir })) as SqliteStore
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0)
+    const file = join(dir, SQLITE_FILE)
+    const size = (f: string) => (existsSync(f) ? statSync(f).size : 0)
+    const before = size(file)
+    const { site } = await makeSite(store)
+    const events: IngestEvent[] = Array.from({ length: 3000 }, (_, i) => event(site.id, `cp-${i % 300}`, 1000 + i, { touch: touch(1000 + i) }))
+    await store.ingest(events)
+    // The commit wrote the WAL only; the worker then copies it into the database file.
+    const deadline = Date.now() + 5000
+    while (size(file) <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    expect(size(file)).toBeGreaterThan(before)
+    expect(await store.exportPerson(site.id, { visitorId: 'cp-7' })).toMatchObject({ events: { length: 10 } })
+    await store.close()
+    expect(size(file + '-wal')).toBe(0)
+    // Everything is in the database file itself.
+    const again = (await openStore({ dataDir: dir })) as SqliteStore
+    expect((await again.exportPerson(site.id, { visitorId: 'cp-7' })).events).toHaveLength(10)
+    await again.close()
+  })
+
   it('sees another connection\'s commit in its data version (the CLI writing beside a server)', async () => {
     const dir = tempDir()
     const a = await openStore({ dataDir: dir })
