@@ -49,6 +49,16 @@ describe('with --base-path /_cl', () => {
     expect(res.text).toMatch(/closeloop_http_request_duration_seconds_bucket\{route="\/_cl\/v1\/collect",status="2xx",le="\+Inf"\} \d+/)
     expect(res.text).toMatch(/closeloop_ingest_batch_events_count \d+/)
     expect(value('closeloop_store_commits_total')).toBeGreaterThan(0)
+    // Commit sizes as a histogram: 20 concurrent single-event requests share transactions.
+    await Promise.all(Array.from({ length: 20 }, () => collect(server, [pageEvent(visitorId())])))
+    const after = await send(`${server.url}/metrics`)
+    const bucket = (le: string): number => Number(new RegExp(`^closeloop_store_commit_jobs_bucket\\{le="${le.replace('+', '\\+')}"\\} (\\d+)`, 'm').exec(after.text)?.[1])
+    const count = Number(/^closeloop_store_commit_jobs_count (\d+)/m.exec(after.text)?.[1])
+    expect(bucket('+Inf')).toBe(count)
+    expect(Number(/^closeloop_store_commit_jobs_sum (\d+)/m.exec(after.text)?.[1])).toBeGreaterThanOrEqual(count)
+    // Some transaction carried more than one request.
+    expect(bucket('1')).toBeLessThan(count)
+    expect(bucket('1')).toBeLessThanOrEqual(bucket('2'))
   })
 })
 

@@ -1,6 +1,7 @@
 // GET /metrics: Prometheus text exposition, plus the store's group-commit counters.
 
 import type { RouteModule } from '../context.js'
+import { COMMIT_SIZE_BOUNDS } from '../store/group-commit.js'
 
 export const metricsRoute: RouteModule = (app, ctx) => {
   app.get('/metrics', async (_request, reply) => {
@@ -15,6 +16,11 @@ export const metricsRoute: RouteModule = (app, ctx) => {
       '# HELP closeloop_store_commit_jobs_max Most write requests one commit carried',
       '# TYPE closeloop_store_commit_jobs_max gauge',
       `closeloop_store_commit_jobs_max ${s.maxBatch}`,
+      '# HELP closeloop_store_commit_jobs Write requests per group-commit transaction',
+      '# TYPE closeloop_store_commit_jobs histogram',
+      ...[...COMMIT_SIZE_BOUNDS, '+Inf'].map((le, i) => `closeloop_store_commit_jobs_bucket{le="${le}"} ${s.commitSizes.slice(0, i + 1).reduce((a, b) => a + b, 0)}`),
+      `closeloop_store_commit_jobs_sum ${s.jobs}`,
+      `closeloop_store_commit_jobs_count ${s.flushes}`,
     ].join('\n')
     reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
     return ctx.metrics.render() + store + '\n'

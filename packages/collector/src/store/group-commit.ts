@@ -18,6 +18,9 @@ export interface Job<C> {
   reject: (reason: unknown) => void
 }
 
+/** Upper bounds of the commit-size histogram (jobs per transaction); a last bucket is +Inf. */
+export const COMMIT_SIZE_BOUNDS: readonly number[] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
+
 export interface GroupCommitStats {
   /** Committed transactions. */
   flushes: number
@@ -27,6 +30,8 @@ export interface GroupCommitStats {
   maxBatch: number
   /** Jobs in the most recent transaction. */
   lastBatch: number
+  /** Transactions by jobs carried, per COMMIT_SIZE_BOUNDS bucket (not cumulative; last is +Inf). */
+  commitSizes: number[]
 }
 
 export interface GroupCommitOptions {
@@ -39,7 +44,7 @@ export class GroupCommit<C> {
   private pendingWeight = 0
   private scheduled = false
   private inFlight: Promise<void> | null = null
-  readonly stats: GroupCommitStats = { flushes: 0, jobs: 0, maxBatch: 0, lastBatch: 0 }
+  readonly stats: GroupCommitStats = { flushes: 0, jobs: 0, maxBatch: 0, lastBatch: 0, commitSizes: COMMIT_SIZE_BOUNDS.map(() => 0).concat(0) }
 
   constructor(
     /** Runs every job in one transaction; resolves after COMMIT, rejects when the commit failed. */
@@ -92,6 +97,8 @@ export class GroupCommit<C> {
     this.stats.jobs += jobs.length
     this.stats.lastBatch = jobs.length
     if (jobs.length > this.stats.maxBatch) this.stats.maxBatch = jobs.length
+    const bucket = COMMIT_SIZE_BOUNDS.findIndex((b) => jobs.length <= b)
+    this.stats.commitSizes[bucket < 0 ? COMMIT_SIZE_BOUNDS.length : bucket]++
     for (const job of jobs) {
       if (job.failed) job.reject(job.error)
       else job.resolve(job.result)

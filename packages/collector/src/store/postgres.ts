@@ -100,8 +100,8 @@ export class PostgresStore implements Store {
   }
 
   stats(): StoreStats {
-    const { flushes, jobs, maxBatch } = this.writer.stats
-    return { flushes, jobs, maxBatch }
+    const { flushes, jobs, maxBatch, commitSizes } = this.writer.stats
+    return { flushes, jobs, maxBatch, commitSizes: [...commitSizes] }
   }
 
   /**

@@ -115,8 +115,8 @@ export class SqliteStore implements Store {
   }
 
   stats(): StoreStats {
-    const { flushes, jobs, maxBatch } = this.writer.stats
-    return { flushes, jobs, maxBatch }
+    const { flushes, jobs, maxBatch, commitSizes } = this.writer.stats
+    return { flushes, jobs, maxBatch, commitSizes: [...commitSizes] }
   }
 
   private get s(): Statements {

@@ -213,6 +213,8 @@ export interface StoreStats {
   jobs: number
   /** Most write requests one transaction carried. */
   maxBatch: number
+  /** Transactions by write requests carried, per group-commit COMMIT_SIZE_BOUNDS bucket (last: +Inf). */
+  commitSizes: readonly number[]
 }
 
 export interface Store extends LoopStore {
