@@ -7,9 +7,6 @@
 // each buildReport call starts from raw journeys (compile, key interning, paths, the model for
 // the chosen conversion and again for leads, spend matching). --write updates bench/RESULTS.md.
 
-import { readFileSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import os from 'node:os'
 import {
   buildModelsComparison,
@@ -20,6 +17,7 @@ import {
   type Journey,
   type SpendRow,
 } from '../packages/collector/src/attribution/index.js'
+import { writeResultsSection } from './results.js'
 
 const DAY = 86_400_000
 const T0 = Date.UTC(2026, 0, 1)
@@ -191,18 +189,7 @@ const lines = [
 ]
 
 if (process.argv.includes('--write')) {
-  const file = join(dirname(fileURLToPath(import.meta.url)), 'RESULTS.md')
-  let text = ''
-  try { text = readFileSync(file, 'utf8') } catch { text = '# Benchmark results\n\n' }
-  const start = '<!-- attribution-engine:start -->'
-  const end = '<!-- attribution-engine:end -->'
-  const section = `${start}\n${lines.join('\n')}${end}`
-  const a = text.indexOf(start)
-  const b = text.indexOf(end)
-  // Replace only our own section so other sections (e.g. Tracker) are never clobbered.
-  text = a >= 0 && b > a ? text.slice(0, a) + section + text.slice(b + end.length) : `${text.trimEnd()}\n\n${section}\n`
-  writeFileSync(file, text)
-  console.log(`updated ${file}`)
+  writeResultsSection('attribution-engine', `<!-- attribution-engine:start -->\n${lines.join('\n')}<!-- attribution-engine:end -->`)
 } else {
   console.log(lines.join('\n'))
 }

@@ -19,11 +19,11 @@ import autocannon from 'autocannon'
 import { execSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { cpus, totalmem } from 'node:os'
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { rmSync } from 'node:fs'
 import { openStore } from '../packages/collector/src/store/index.js'
 import { simulateVisitors } from '../packages/collector/src/simulate/index.js'
 import { BROWSER_UA, dataset, load1, mb, ORIGIN, startChild, tempDir, type Child } from './collector-server.js'
+import { writeResultsSection } from './results.js'
 
 const arg = (name: string, def: string): string => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def }
 const only = arg('only', 'collect,import,identify').split(',')
@@ -193,9 +193,4 @@ const section = [
   '<!-- collector:end -->',
 ].join('\n')
 process.stdout.write(section + '\n')
-if (process.argv.includes('--write')) {
-  const file = fileURLToPath(new URL('./RESULTS.md', import.meta.url))
-  const text = readFileSync(file, 'utf8')
-  const re = /<!-- collector:start -->[\s\S]*<!-- collector:end -->/
-  writeFileSync(file, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`)
-}
+if (process.argv.includes('--write')) writeResultsSection('collector', section)

@@ -18,11 +18,10 @@
 // or /usr/bin/chromium; nothing is downloaded.
 
 import { execSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
-import { fileURLToPath } from 'node:url'
 import { chromium, type Page } from 'playwright-core'
 import { dataset, load1, mb, startChild } from './collector-server.js'
+import { writeResultsSection } from './results.js'
 
 const i = process.argv.indexOf('--runs')
 const runs = i > 0 ? Number(process.argv[i + 1]) : 3
@@ -127,9 +126,4 @@ const section = [
   '<!-- dashboard:end -->',
 ].join('\n')
 process.stdout.write(section + '\n')
-if (process.argv.includes('--write')) {
-  const file = fileURLToPath(new URL('./RESULTS.md', import.meta.url))
-  const text = readFileSync(file, 'utf8')
-  const re = /<!-- dashboard:start -->[\s\S]*<!-- dashboard:end -->/
-  writeFileSync(file, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`)
-}
+if (process.argv.includes('--write')) writeResultsSection('dashboard', section)

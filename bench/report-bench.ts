@@ -7,7 +7,7 @@
 // Shape at the top size: 1M touches, 250k visitors, 100k leads, 10k won deals (20k deals in all).
 
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -20,6 +20,7 @@ import { ARRIVALS } from '../packages/collector/src/simulate/business.js'
 import { Rng } from '../packages/collector/src/simulate/rng.js'
 import { openStore } from '../packages/collector/src/store/index.js'
 import type { IngestEvent, Store } from '../packages/collector/src/store/types.js'
+import { writeResultsSection } from './results.js'
 
 const DAY = 86_400_000
 const END = Date.UTC(2026, 0, 1)
@@ -180,12 +181,7 @@ async function main(): Promise<void> {
     '<!-- reports-e2e:end -->',
   ].join('\n')
   process.stdout.write(section + '\n')
-  if (process.argv.includes('--write')) {
-    const file = fileURLToPath(new URL('./RESULTS.md', import.meta.url))
-    const text = readFileSync(file, 'utf8')
-    const re = /<!-- reports-e2e:start -->[\s\S]*<!-- reports-e2e:end -->/
-    writeFileSync(file, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}\n`)
-  }
+  if (process.argv.includes('--write')) writeResultsSection('reports-e2e', section)
 }
 
 await main()
