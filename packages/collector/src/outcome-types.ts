@@ -4,6 +4,7 @@
 import type { IdentityKey, Stage } from './store/types.js'
 import type { FxRate } from './currency.js'
 import type { Journey, SpendRow } from './attribution/types.js'
+import type { TouchTable } from './attribution/table.js'
 
 export type { FxRate }
 
@@ -83,6 +84,12 @@ export interface ReportData {
   spend: SpendRow[]
 }
 
+/** The same as ReportData with the journeys compiled into the engine's touch table. */
+export interface ReportTableData {
+  table: TouchTable
+  spend: SpendRow[]
+}
+
 export interface ReportLoadOptions {
   /** Touches outside [touchesFrom, touchesTo] cannot be on any selected path; null = unbounded. */
   touchesFrom: number | null
@@ -114,4 +121,9 @@ export interface LoopStore {
    * scans: no query per lead.
    */
   loadReportData(siteId: string, opts: ReportLoadOptions): Promise<ReportData>
+  /**
+   * What reports use: loadReportData's content as a compiled touch table (equal journeys and
+   * touches; a store may build it without journey objects and keep it between reports).
+   */
+  loadReportTable(siteId: string, opts: ReportLoadOptions): Promise<ReportTableData>
 }

@@ -7,9 +7,10 @@ import { classifyChannel } from './channel.js'
 import { clError } from './errors.js'
 import type { Site, Store } from './store/types.js'
 import { FILTER_KEYS, type FilterKey } from './loop-schemas.js'
-import type { ReportData, ReportLoadOptions } from './outcome-types.js'
-import { compileJourneys, Engine, ratio } from './attribution/index.js'
-import { NOT_SET_KEY, type AttributionTouch, type Journey, type ReportMetrics } from './attribution/types.js'
+import type { ReportLoadOptions, ReportTableData } from './outcome-types.js'
+import { Engine, ratio, type JourneyOutcome, type TouchTable } from './attribution/index.js'
+import { keyColumn } from './attribution/keys.js'
+import type { ReportMetrics } from './attribution/types.js'
 
 const DAY = 86_400_000
 
@@ -49,29 +50,39 @@ function filterOf(q: ReportQuery): Array<[FilterKey, string]> {
   return FILTER_KEYS.flatMap((k) => (q[k] === undefined ? [] : [[k, q[k] as string] as [FilterKey, string]]))
 }
 
-function value(t: AttributionTouch, k: FilterKey): string {
-  const v = k === 'source_medium' ? `${t.source || NOT_SET_KEY} / ${t.medium || NOT_SET_KEY}` : t[k]
-  return v === null || v === undefined || v === '' ? NOT_SET_KEY : v
-}
-
 /**
  * Drill-down: touches outside the filter keep their place in every path (credit shares do not
  * change) but their `by` value becomes OUTSIDE, whose row is dropped. by=source_medium renames
- * source and medium, so spend of a source/medium goes to its touches inside the filter.
+ * source and medium, so spend of a source/medium goes to its touches inside the filter. Works on
+ * the key columns: no touch object is copied.
  */
-function applyFilter(journeys: Journey[], by: Dimension, filter: Array<[FilterKey, string]>): Journey[] {
+function applyFilter(table: TouchTable, by: Dimension, filter: Array<[FilterKey, string]>): TouchTable {
   if (by === 'week' || by === 'month') throw clError('VALIDATION', 'drill-down filters need a touch dimension, not week/month')
-  const fields: Array<keyof AttributionTouch> = by === 'source_medium' ? ['source', 'medium'] : [by]
+  const n = table.ts.length
+  const inside = new Uint8Array(n).fill(1)
+  for (const [k, v] of filter) {
+    const col = keyColumn(table, k)
+    const id = col.keys.indexOf(v)
+    for (let i = 0; i < n; i++) if (col.ids[i] !== id) inside[i] = 0
+  }
+  const cache = new Map(table.cache)
+  cache.delete('source_medium')
+  for (const f of by === 'source_medium' ? (['source', 'medium'] as const) : [by]) {
+    const col = keyColumn(table, f)
+    const out = col.keys.length
+    const ids = Int32Array.from(col.ids, (id, i) => (inside[i] === 1 ? id : out))
+    cache.set(f, { ids, keys: [...col.keys, OUTSIDE] })
+  }
   // A journey without touches belongs to no channel, source or campaign: not to a drill-down.
-  return journeys.filter((j) => j.touches.length > 0).map((j) => ({
-    ...j,
-    touches: j.touches.map((t) => {
-      if (filter.every(([k, v]) => value(t, k) === v)) return t
-      const copy: AttributionTouch = { ...t, direct: t.direct ?? (t.source === '(direct)' && (t.medium === '(none)' || t.medium === '(not set)' || t.medium === '')) }
-      for (const f of fields) (copy as unknown as Record<string, unknown>)[f] = OUTSIDE
-      return copy
-    }),
-  }))
+  const journeys: JourneyOutcome[] = []
+  const offsets: number[] = []
+  for (let j = 0; j < table.journeys.length; j++) {
+    if (table.offsets[j + 1] === table.offsets[j]) continue
+    journeys.push(table.journeys[j])
+    offsets.push(table.offsets[j])
+  }
+  offsets.push(n)
+  return { journeys, offsets: Int32Array.from(offsets), ts: table.ts, direct: table.direct, cache, lists: table.lists }
 }
 
 function outside(key: string): boolean {
@@ -101,9 +112,9 @@ function totalsOf(rows: ReadonlyArray<ReportMetrics>): ReportMetrics {
 // processes' too), and for at most REUSE_MS, which bounds what a PostgreSQL collector can miss of
 // other collectors' writes.
 const REUSE_MS = 10_000
-const loads = new WeakMap<Store, Map<string, { jobs: string; at: number; data: Promise<ReportData> }>>()
+const loads = new WeakMap<Store, Map<string, { jobs: string; at: number; data: Promise<ReportTableData> }>>()
 
-function shared(store: Store, siteId: string, opts: ReportLoadOptions): Promise<ReportData> {
+function shared(store: Store, siteId: string, opts: ReportLoadOptions): Promise<ReportTableData> {
   let byKey = loads.get(store)
   if (!byKey) loads.set(store, (byKey = new Map()))
   const key = `${siteId}\u0000${opts.touchesFrom}\u0000${opts.touchesTo}\u0000${opts.extra}`
@@ -114,7 +125,7 @@ function shared(store: Store, siteId: string, opts: ReportLoadOptions): Promise<
   // Only the newest load of a key is kept; others are dropped when they expire or go stale.
   for (const [k, v] of byKey) if (v.jobs !== jobs || now - v.at >= REUSE_MS) byKey.delete(k)
   const map = byKey
-  const data = store.loadReportData(siteId, opts)
+  const data = store.loadReportTable(siteId, opts)
   const forget = () => map.get(key)?.data === data && map.delete(key)
   data.catch(forget)
   // Not kept in memory past its reuse window, requests or not.
@@ -134,7 +145,7 @@ async function load(store: Store, site: Site, q: ReportQuery, w: Window) {
     touchesTo: w.to,
     extra: ([...extras][0] as 'content' | 'term' | 'landing' | undefined) ?? null,
   })
-  return filter.length === 0 ? { ...data, filtered: false } : { ...data, journeys: applyFilter(data.journeys, q.by, filter), filtered: true }
+  return filter.length === 0 ? { ...data, filtered: false } : { ...data, table: applyFilter(data.table, q.by, filter), filtered: true }
 }
 
 export async function attributionReport(store: Store, site: Site, q: ReportQuery & { model: ModelName }): Promise<AttributionReport> {
@@ -148,7 +159,7 @@ export async function attributionReport(store: Store, site: Site, q: ReportQuery
     to: w.to,
     lookbackDays: q.lookbackDays,
     halfLifeDays: q.halfLifeDays,
-    journeys: data.journeys,
+    journeys: data.table,
     spend: data.spend,
     currency: site.currency,
     spendChannel,
@@ -169,7 +180,7 @@ export async function modelsReport(store: Store, site: Site, q: ReportQuery): Pr
     to: w.to,
     lookbackDays: q.lookbackDays,
     halfLifeDays: q.halfLifeDays,
-    journeys: data.journeys,
+    journeys: data.table,
     spend: data.spend,
     currency: site.currency,
     spendChannel,
@@ -212,7 +223,7 @@ export async function seriesReport(store: Store, site: Site, q: ReportQuery & { 
   const from = w.from ?? to - 90 * DAY
   if (Math.ceil((to - from) / (7 * DAY)) > 520) throw clError('VALIDATION', 'a series covers at most 10 years')
   const data = await load(store, site, { ...q, by: 'channel' }, { from, to })
-  const table = compileJourneys(data.journeys)
+  const table = data.table
   const periods: string[] = []
   const credits: Array<Map<string, number>> = []
   for (let start = periodStart(from, q.period); start <= to; start = nextPeriod(start, q.period)) {

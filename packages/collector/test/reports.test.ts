@@ -175,7 +175,7 @@ describe('report loads', () => {
     const brandSpend = (amount: number) => secret(server, '/v1/spend', { rows: [{ date: day, source: 'google', medium: 'cpc', campaign: 'brand', amount }] })
     // A write first, so no load of the earlier tests is reused.
     expect((await brandSpend(100)).status).toBe(200)
-    const spy = vi.spyOn(server.store, 'loadReportData')
+    const spy = vi.spyOn(server.store, 'loadReportTable')
     try {
       const q = '/v1/reports/attribution?by=campaign&model='
       const first = await secret(server, q + 'linear')

@@ -2,7 +2,7 @@
 export * from './types.js'
 export { buildReport, buildModelsComparison, ratio, isPaidChannel, tagged } from './report.js'
 export { Engine, type EngineOptions, type KeyCredits } from './engine.js'
-export { compileJourneys, isDirect, type TouchTable } from './table.js'
+export { compileJourneys, isDirect, type JourneyOutcome, type TouchTable } from './table.js'
 export { findConversions, type ConversionSet } from './conversions.js'
 export { conversionPaths, nonConvertingPaths, type PathSet } from './paths.js'
 export { allocateSpend, dayStart } from './spend.js'

@@ -4,12 +4,19 @@
 // pass that reads timestamps, so each touch object is visited once.
 
 import { Interner, type KeyColumn } from './interner.js'
+import { clError } from '../errors.js'
 import { NOT_SET_KEY, type AttributionTouch, type Journey } from './types.js'
 
+/** What the engine reads of a journey besides its touches: when it became a lead, its deals. */
+export type JourneyOutcome = Pick<Journey, 'identifiedAt' | 'deals'>
+
 export interface TouchTable {
-  journeys: readonly Journey[]
-  /** Touches of each journey in time order (the input array itself when already sorted). */
-  lists: ReadonlyArray<readonly AttributionTouch[]>
+  journeys: readonly JourneyOutcome[]
+  /**
+   * Touches of each journey in time order, when the table was compiled from touch objects. A
+   * table built straight from storage columns has none: its key columns are all in `cache`.
+   */
+  lists?: ReadonlyArray<readonly AttributionTouch[]>
   offsets: Int32Array
   ts: Float64Array
   /** 1 when the touch is direct. */
@@ -98,6 +105,7 @@ export function compileJourneys(journeys: readonly Journey[]): TouchTable {
 
 /** Builds the key column of any other touch field by one more pass over the touches. */
 export function fieldColumn(table: TouchTable, get: (t: AttributionTouch) => string | null | undefined): KeyColumn {
+  if (!table.lists) throw clError('INTERNAL', 'this touch table has no touch objects to build a key column from')
   const b = new ColumnBuilder(table.ts.length)
   let k = 0
   for (const list of table.lists) for (let i = 0; i < list.length; i++, k++) b.put(k, get(list[i]))

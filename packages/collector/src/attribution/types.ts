@@ -3,6 +3,7 @@
 // worked examples, and the storage layer only has to produce these shapes.
 
 import type { Stage } from '../store/types.js'
+import type { TouchTable } from './table.js'
 
 export type { Stage }
 
@@ -113,7 +114,8 @@ export const NOT_SET_KEY = '(not set)'
 export const UNMATCHED_SPEND_KEY = '(unmatched spend)'
 
 export interface ReportInput extends AttributionOptions {
-  journeys: readonly Journey[]
+  /** Journeys, or a table already compiled from them (or built from storage columns). */
+  journeys: readonly Journey[] | TouchTable
   spend?: readonly SpendRow[]
   /** ISO 4217, echoed in the report. Default USD. */
   currency?: string

@@ -10,7 +10,8 @@ import { POSTGRES_MIGRATIONS, type Migration } from './migrations/postgres.js'
 import { identifyPg } from './postgres-identify.js'
 import { getDealsPg, linkPendingDealsPg, listRatesPg, loadReportDataPg, upsertDealsPg, upsertRatesPg, upsertSpendPg } from './postgres-loop.js'
 import type { FxRate } from '../currency.js'
-import type { Deal, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, SpendWrite } from '../outcome-types.js'
+import type { Deal, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, ReportTableData, SpendWrite } from '../outcome-types.js'
+import { compileJourneys } from '../attribution/table.js'
 import { ingestPg } from './postgres-ingest.js'
 import { erasePg, exportPg, journeyPg } from './postgres-privacy.js'
 import {
@@ -342,5 +343,10 @@ export class PostgresStore implements Store {
 
   loadReportData(siteId: string, opts: ReportLoadOptions): Promise<ReportData> {
     return loadReportDataPg(this.pool, siteId, opts)
+  }
+
+  async loadReportTable(siteId: string, opts: ReportLoadOptions): Promise<ReportTableData> {
+    const data = await loadReportDataPg(this.pool, siteId, opts)
+    return { table: compileJourneys(data.journeys), spend: data.spend }
   }
 }

@@ -29,7 +29,8 @@ function widen(spans: Spans, siteId: string, id: string, ts: number, visitorId?:
   }
 }
 
-export function ingestBatch(s: Statements, events: readonly IngestEvent[]): IngestResult {
+/** `onTouch` hears of each touch stored (inside the transaction, before it commits). */
+export function ingestBatch(s: Statements, events: readonly IngestEvent[], onTouch?: (e: IngestEvent & { touch: NonNullable<IngestEvent['touch']> }) => void): IngestResult {
   const outcome: IngestResult['outcome'] = new Array(events.length)
   let accepted = 0
   // Visitors and sessions are folded per batch first: an import of 100k events by a few thousand
@@ -56,11 +57,12 @@ export function ingestBatch(s: Statements, events: readonly IngestEvent[]): Inge
     if (e.touch) {
       // The touch takes the event's (skew-corrected) time: one clock for a visitor's journey.
       const t = e.touch
-      s.ingest.insertTouch.run(
+      const stored = s.ingest.insertTouch.run(
         e.siteId, e.id, e.visitorId, e.sessionId, e.ts, t.source, t.medium, t.campaign ?? null, t.term ?? null,
         t.content ?? null, t.id ?? null, t.source_platform ?? null, t.creative_format ?? null, t.marketing_tactic ?? null,
         t.click_id ?? null, t.click_id_type ?? null, t.referrer ?? null, t.landing ?? null, t.channel,
-      )
+      ).changes
+      if (stored > 0) onTouch?.(e as IngestEvent & { touch: typeof t })
       settleOriginalSource(s, e, leadsByVisitor)
     }
   }

@@ -4,7 +4,10 @@
 import type { Journey, JourneyDeal, SpendRow, AttributionTouch } from '../attribution/types.js'
 import type { FxRate } from '../currency.js'
 import type { Deal, DealStageEntry, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, SpendWrite } from '../outcome-types.js'
+import type { Interner } from '../attribution/interner.js'
+import type { JourneyOutcome } from '../attribution/table.js'
 import type { Row } from './rows.js'
+import type { LogOutcomes, TouchLog } from './touch-log.js'
 import type { Db, Stmt } from './sqlite-statements.js'
 import type { IdentityKey, Stage } from './types.js'
 
@@ -168,20 +171,70 @@ function isoDay(ts: number): string {
   return new Date(ts).toISOString().slice(0, 10)
 }
 
-/**
- * The whole report input in five scans. Touches come in table order and are grouped by visitor in
- * memory (no ORDER BY over a million rows; the engine sorts each journey, usually a no-op).
- * Repeated strings (channel, source, medium, campaign) are interned so a million touches share a
- * few thousand string objects.
- */
-export function loadReportDataSync(s: LoopStatements, siteId: string, opts: ReportLoadOptions): ReportData {
-  const journeys: Journey[] = []
-  const leads = new Map<string, Journey & { touches: AttributionTouch[]; deals: JourneyDeal[] }>()
+type LeadJourney = Journey & { touches: AttributionTouch[]; deals: JourneyDeal[] }
+
+/** Every lead of the site with its deals (and their stage history), by lead ID, in three scans. */
+function leadJourneys(s: LoopStatements, siteId: string): Map<string, LeadJourney> {
+  const leads = new Map<string, LeadJourney>()
   for (const r of s.reportLeads.iterate(siteId) as Iterable<Row>) {
     const j = { id: String(r.id), identifiedAt: Number(r.identified_at), touches: [] as AttributionTouch[], deals: [] as JourneyDeal[] }
     leads.set(j.id, j)
-    journeys.push(j)
   }
+  const deals = new Map<string, JourneyDeal & { stages: Array<{ stage: Stage; ts: number }> }>()
+  for (const r of s.reportDeals.iterate(siteId) as Iterable<Row>) {
+    if (r.lead_id == null) continue
+    const lead = leads.get(String(r.lead_id))
+    if (!lead) continue
+    const d = { dealId: String(r.id), amount: num(r.amount), stages: [] as Array<{ stage: Stage; ts: number }> }
+    deals.set(d.dealId, d)
+    lead.deals.push(d)
+  }
+  for (const r of s.reportStages.iterate(siteId) as Iterable<Row>) {
+    deals.get(String(r.deal_id))?.stages.push({ stage: String(r.stage) as Stage, ts: Number(r.ts) })
+  }
+  return leads
+}
+
+/**
+ * The site's leads, deals and visitor links against a TouchLog's visitor index (visitors only
+ * seen in links are added to it): the report input besides the touches themselves.
+ */
+export function loadOutcomesSync(s: LoopStatements, siteId: string, visitors: Interner): LogOutcomes {
+  const leads = leadJourneys(s, siteId)
+  const index = new Map<string, number>()
+  const outcomes: JourneyOutcome[] = []
+  for (const [id, j] of leads) {
+    index.set(id, outcomes.length)
+    outcomes.push({ identifiedAt: j.identifiedAt, deals: j.deals })
+  }
+  const linkVisitor: number[] = []
+  const linkLead: number[] = []
+  for (const r of s.reportLinks.iterate(siteId) as Iterable<Row>) {
+    const l = index.get(String(r.lead_id))
+    if (l === undefined) continue
+    linkVisitor.push(visitors.id(String(r.visitor_id)))
+    linkLead.push(l)
+  }
+  return { leads: outcomes, linkVisitor: Int32Array.from(linkVisitor), linkLead: Int32Array.from(linkLead) }
+}
+
+/** Every touch of the site in [from, to] appended to `log`, in storage (visitor, time) order. */
+export function scanTouchesSync(s: LoopStatements, siteId: string, log: TouchLog, from: number | null, to: number | null): void {
+  for (const r of s.touches.base.iterate(siteId, from ?? MIN_TS, to ?? MAX_TS) as Iterable<unknown[]>) {
+    log.append(r[0] as string, Number(r[1]), r[2] as string, r[3] as string, r[4] as string, r[5] as string | null)
+  }
+}
+
+/**
+ * The whole report input as journey objects in five scans (content/term/landing reports and the
+ * PostgreSQL-equivalent contract; other reports use the TouchLog path). Touches come in table
+ * order and are grouped by visitor in memory (no ORDER BY over a million rows; the engine sorts
+ * each journey, usually a no-op). Repeated strings (channel, source, medium, campaign) are
+ * interned so a million touches share a few thousand string objects.
+ */
+export function loadReportDataSync(s: LoopStatements, siteId: string, opts: ReportLoadOptions): ReportData {
+  const leads = leadJourneys(s, siteId)
+  const journeys: Journey[] = [...leads.values()]
   // visitor → the journey(s) its touches belong to (a shared device may belong to several leads).
   const owners = new Map<string, Array<AttributionTouch[]>>()
   for (const r of s.reportLinks.iterate(siteId) as Iterable<Row>) {
@@ -228,19 +281,11 @@ export function loadReportDataSync(s: LoopStatements, siteId: string, opts: Repo
     for (const list of lastOwners as Array<AttributionTouch[]>) list.push(t)
   }
 
-  const deals = new Map<string, JourneyDeal & { stages: Array<{ stage: Stage; ts: number }> }>()
-  for (const r of s.reportDeals.iterate(siteId) as Iterable<Row>) {
-    if (r.lead_id == null) continue
-    const lead = leads.get(String(r.lead_id))
-    if (!lead) continue
-    const d = { dealId: String(r.id), amount: num(r.amount), stages: [] as Array<{ stage: Stage; ts: number }> }
-    deals.set(d.dealId, d)
-    lead.deals.push(d)
-  }
-  for (const r of s.reportStages.iterate(siteId) as Iterable<Row>) {
-    deals.get(String(r.deal_id))?.stages.push({ stage: String(r.stage) as Stage, ts: Number(r.ts) })
-  }
+  return { journeys, spend: loadSpendSync(s, siteId, opts) }
+}
 
+/** The site's spend on the days of [touchesFrom, touchesTo]. */
+export function loadSpendSync(s: LoopStatements, siteId: string, opts: ReportLoadOptions): SpendRow[] {
   const spend: SpendRow[] = []
   const fromDay = opts.touchesFrom === null ? '0000-01-01' : isoDay(Math.max(opts.touchesFrom, 0))
   const toDay = opts.touchesTo === null ? '9999-12-31' : isoDay(opts.touchesTo)
@@ -253,7 +298,7 @@ export function loadReportDataSync(s: LoopStatements, siteId: string, opts: Repo
       amount: Number(r.amount),
     })
   }
-  return { journeys, spend }
+  return spend
 }
 
 /** GA4's "Landing page": the URL without query string or fragment (query strings carry click IDs). */

@@ -24,12 +24,14 @@ import {
 } from './rows.js'
 import { identifySync } from './sqlite-identify.js'
 import {
-  eraseDealsSync, getDealsSync, linkPendingDealsSync, listRatesSync, loadReportDataSync, prepareLoopStatements, upsertDealsSync, upsertRatesSync,
+  eraseDealsSync, getDealsSync, linkPendingDealsSync, listRatesSync, loadReportDataSync, loadSpendSync, prepareLoopStatements, upsertDealsSync, upsertRatesSync,
   upsertSpendSync, type LoopStatements,
 } from './sqlite-loop.js'
 import type { FxRate } from '../currency.js'
-import type { Deal, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, SpendWrite } from '../outcome-types.js'
+import type { Deal, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, ReportTableData, SpendWrite } from '../outcome-types.js'
+import { compileJourneys } from '../attribution/table.js'
 import { ingestBatch } from './sqlite-ingest.js'
+import { REPORT_CACHE_DEFAULTS, SqliteReportCache, type ReportCacheStats } from './sqlite-report-cache.js'
 import { eraseSync, exportSync, journeySync } from './sqlite-privacy.js'
 import { prepareStatements, type Db, type Statements, type Stmt } from './sqlite-statements.js'
 import type {
@@ -48,6 +50,8 @@ export interface SqliteStoreOptions {
   migrations?: readonly Migration[]
   /** WAL checkpoints run in a worker thread this often (ms); 0 leaves them to SQLite on commit. */
   checkpointIntervalMs?: number
+  /** Touches kept in memory for reports, over all sites (see sqlite-report-cache.ts); 0 keeps none. */
+  reportCacheTouches?: number
 }
 
 export const SQLITE_DEFAULTS = { synchronous: 'FULL', maxPendingEvents: 5_000, checkpointIntervalMs: 250 } as const
@@ -60,6 +64,7 @@ export class SqliteStore implements Store {
   private readonly writer: GroupCommit<Statements>
   private readonly migrations: readonly Migration[]
   private readonly checkpointer: Checkpointer | null
+  private readonly reportCache: SqliteReportCache
   private closed = false
 
   constructor(options: SqliteStoreOptions) {
@@ -77,6 +82,11 @@ export class SqliteStore implements Store {
     const interval = options.checkpointIntervalMs ?? SQLITE_DEFAULTS.checkpointIntervalMs
     this.checkpointer = options.file !== ':memory:' && interval > 0 ? new Checkpointer(this.db, options.file, interval) : null
     this.migrations = options.migrations ?? SQLITE_MIGRATIONS
+    this.reportCache = new SqliteReportCache(
+      () => this.loop,
+      () => this.dataVersionStmt ?? (this.dataVersionStmt = this.db.prepare('PRAGMA data_version').pluck()),
+      options.reportCacheTouches ?? REPORT_CACHE_DEFAULTS.maxTouches,
+    )
     this.writer = new GroupCommit<Statements>((jobs) => this.runBatch(jobs), {
       maxPendingWeight: options.maxPendingEvents ?? SQLITE_DEFAULTS.maxPendingEvents,
     })
@@ -114,6 +124,11 @@ export class SqliteStore implements Store {
     return `${this.writer.stats.jobs}.${this.dataVersionStmt?.get() ?? 0}`
   }
 
+  /** What the in-memory report input holds and how often it was (re)built. */
+  reportCacheStats(): ReportCacheStats {
+    return { ...this.reportCache.stats }
+  }
+
   stats(): StoreStats {
     const { flushes, jobs, maxBatch, commitSizes } = this.writer.stats
     return { flushes, jobs, maxBatch, commitSizes: [...commitSizes] }
@@ -127,25 +142,30 @@ export class SqliteStore implements Store {
   /** One transaction for the whole group; each job in a savepoint so one failure stays its own. */
   private async runBatch(jobs: Array<Job<Statements>>): Promise<void> {
     const s = this.s
+    const cache = this.reportCache
     s.tx.begin.run()
     try {
       for (const job of jobs) {
         s.tx.savepoint.run()
+        cache.beginJob()
         try {
           job.result = job.run(s)
           s.tx.release.run()
         } catch (err) {
           job.failed = true
           job.error = err
+          cache.failJob()
           s.tx.rollbackTo.run()
           s.tx.release.run()
         }
       }
       s.tx.commit.run()
     } catch (err) {
+      cache.rolledBack()
       if (this.db.inTransaction) s.tx.rollback.run()
       throw err
     }
+    cache.committed()
   }
 
   /**
@@ -208,7 +228,10 @@ export class SqliteStore implements Store {
 
   ingest(events: IngestEvent[]): Promise<IngestResult> {
     if (events.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0, outcome: [] })
-    return this.write((s) => ingestBatch(s, events), events.length)
+    const cache = this.reportCache
+    const onTouch = (e: IngestEvent & { touch: NonNullable<IngestEvent['touch']> }) =>
+      cache.touch(e.siteId, e.visitorId, e.ts, e.touch.channel, e.touch.source, e.touch.medium, e.touch.campaign ?? null)
+    return this.write((s) => ingestBatch(s, events, onTouch), events.length)
   }
 
   recordRejected(rows: RejectedEvent[]): Promise<void> {
@@ -234,6 +257,7 @@ export class SqliteStore implements Store {
   identify(input: IdentifyInput): Promise<IdentifyOutcome> {
     return this.write((s) => {
       const now = Date.now()
+      this.reportCache.outcomesChanged()
       const outcome = identifySync(s, input, now)
       // Deals that arrived before their person are linked in the same transaction.
       linkPendingDealsSync(this.loop, input.siteId, outcome.leadId, input.keys, now)
@@ -251,7 +275,10 @@ export class SqliteStore implements Store {
   }
 
   erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<Erased> {
-    return this.write((s) => eraseSync(s, siteId, who, suppressionHashes, Date.now(), (leadIds) => eraseDealsSync(this.loop, siteId, leadIds, who.emailHash, who.externalIdHash)))
+    return this.write((s) => {
+      this.reportCache.touchesDeleted(siteId)
+      return eraseSync(s, siteId, who, suppressionHashes, Date.now(), (leadIds) => eraseDealsSync(this.loop, siteId, leadIds, who.emailHash, who.externalIdHash))
+    })
   }
 
   async exportPerson(siteId: string, who: PersonSelector): Promise<PersonExport> {
@@ -265,11 +292,17 @@ export class SqliteStore implements Store {
 
   upsertDeals(siteId: string, deals: DealWrite[]): Promise<DealWriteResult[]> {
     if (deals.length === 0) return Promise.resolve([])
-    return this.write(() => upsertDealsSync(this.loop, siteId, deals, Date.now()), deals.length)
+    return this.write(() => {
+      this.reportCache.outcomesChanged()
+      return upsertDealsSync(this.loop, siteId, deals, Date.now())
+    }, deals.length)
   }
 
   linkPendingDeals(siteId: string, leadId: string, keys: IdentityKey[]): Promise<number> {
-    return this.write(() => linkPendingDealsSync(this.loop, siteId, leadId, keys, Date.now()))
+    return this.write(() => {
+      this.reportCache.outcomesChanged()
+      return linkPendingDealsSync(this.loop, siteId, leadId, keys, Date.now())
+    })
   }
 
   async getDeals(siteId: string, leadId: string): Promise<Deal[]> {
@@ -290,5 +323,14 @@ export class SqliteStore implements Store {
 
   async loadReportData(siteId: string, opts: ReportLoadOptions): Promise<ReportData> {
     return loadReportDataSync(this.loop, siteId, opts)
+  }
+
+  async loadReportTable(siteId: string, opts: ReportLoadOptions): Promise<ReportTableData> {
+    // content/term/landing are not kept in memory (rarely asked for; long, many-valued strings).
+    if (opts.extra) {
+      const data = loadReportDataSync(this.loop, siteId, opts)
+      return { table: compileJourneys(data.journeys), spend: data.spend }
+    }
+    return { table: this.reportCache.table(siteId, opts.touchesFrom, opts.touchesTo), spend: loadSpendSync(this.loop, siteId, opts) }
   }
 }

@@ -47,7 +47,7 @@ describe('paths and key positions', () => {
     const js = [journey('j', [touch('a/cpc', 0), touch('b/cpc', 1), direct(1.5), touch('c/cpc', 2), touch('d/cpc', 3), touch('e/cpc', 9)], { lead: 1.5, opp: 2, won: 4 })]
     const table = compileJourneys(js)
     const p = conversionPaths(table, findConversions(table, 'won', -Infinity, Infinity), 90 * 86_400_000)
-    const flat = table.lists.flat()
+    const flat = table.lists!.flat()
     const src = (i: number): string | null => (i < 0 ? null : flat[i].source)
     expect(p.length[0]).toBe(4)
     expect([src(p.first[0]), src(p.leadPos[0]), src(p.oppPos[0]), src(p.wonPos[0]), src(p.last[0])]).toEqual(['a', 'b', 'c', 'd', 'd'])
@@ -55,13 +55,13 @@ describe('paths and key positions', () => {
   it('unsorted touches are put in time order', () => {
     const js = [journey('j', [touch('b/cpc', 2), touch('a/cpc', 0)], { lead: 3, won: 4 })]
     const table = compileJourneys(js)
-    expect(table.lists[0].map((t) => t.source)).toEqual(['a', 'b'])
+    expect(table.lists![0].map((t) => t.source)).toEqual(['a', 'b'])
     expect(Array.from(table.ts)).toEqual([day(0), day(2)])
   })
   it('touches without a valid time are ignored', () => {
     const js = [journey('j', [touch('a/cpc', 0), { ...touch('b/cpc', 1), ts: Number.NaN }, { ...touch('c/cpc', 1), ts: Infinity }], { lead: 3, won: 4 })]
     const table = compileJourneys(js)
-    expect(table.lists[0].map((t) => t.source)).toEqual(['a'])
+    expect(table.lists![0].map((t) => t.source)).toEqual(['a'])
     expect(table.ts.length).toBe(1)
   })
 })

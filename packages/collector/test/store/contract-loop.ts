@@ -2,7 +2,8 @@
 // storeContract so every implementation runs them.
 
 import { describe, expect, it } from 'vitest'
-import type { DealWrite } from '../../src/outcome-types.js'
+import { compileJourneys, type TouchTable } from '../../src/attribution/table.js'
+import type { DealWrite, ReportLoadOptions } from '../../src/outcome-types.js'
 import type { Store } from '../../src/store/types.js'
 import { emailKey, event, externalKey, makeSite, rid, touch } from './fixtures.js'
 
@@ -11,6 +12,38 @@ const T = Date.UTC(2026, 0, 1)
 
 function deal(dealId: string, stage: DealWrite['stage'], ts: number, extra: Partial<DealWrite> = {}): DealWrite {
   return { dealId, match: { leadId: null, keys: [emailKey(`${dealId}@x.example`)] }, stage, crmStage: stage.toUpperCase(), amount: 100, originalAmount: 100, originalCurrency: null, ts, ...extra }
+}
+
+/** A table as sorted plain data: journeys (outcome + touches in order) in a canonical order. */
+export function tableContent(table: TouchTable): string[] {
+  const col = (d: string) => table.cache.get(d) as { ids: Int32Array; keys: string[] }
+  const [ch, so, me, ca] = ['channel', 'source', 'medium', 'campaign'].map(col)
+  const out: string[] = []
+  for (let j = 0; j < table.journeys.length; j++) {
+    const touches: unknown[] = []
+    for (let i = table.offsets[j]; i < table.offsets[j + 1]; i++) {
+      touches.push([table.ts[i], ch.keys[ch.ids[i]], so.keys[so.ids[i]], me.keys[me.ids[i]], ca.keys[ca.ids[i]], table.direct[i]])
+    }
+    const jr = table.journeys[j]
+    const deals = [...(jr.deals ?? [])].map((d) => ({ ...d, stages: [...d.stages].sort((a, b) => a.ts - b.ts) })).sort((a, b) => (a.dealId < b.dealId ? -1 : 1))
+    out.push(JSON.stringify({ identifiedAt: jr.identifiedAt ?? null, deals, touches }))
+  }
+  return out.sort()
+}
+
+/** loadReportTable holds exactly what loadReportData's journeys compile to. */
+export async function expectSameReportInput(store: Store, siteId: string, opts: ReportLoadOptions): Promise<string[]> {
+  const table = await store.loadReportTable(siteId, opts)
+  const data = await store.loadReportData(siteId, opts)
+  const expected = tableContent(compileJourneys(data.journeys))
+  expect(tableContent(table.table)).toEqual(expected)
+  expect(table.spend).toEqual(data.spend)
+  // Keys without a touch in range are not keys of the table (spend matching falls back for them).
+  for (const d of ['channel', 'source', 'medium', 'campaign']) {
+    const c = table.table.cache.get(d)!
+    expect(new Set(c.ids).size).toBe(c.keys.length)
+  }
+  return expected
 }
 
 export function loopContract(getStore: () => Store): void {
@@ -157,6 +190,64 @@ export function loopContract(getStore: () => Store): void {
       const window = await store.loadReportData(site.id, { touchesFrom: T + DAY, touchesTo: T + 10 * DAY })
       const touches = window.journeys.flatMap((x) => x.touches.map((t) => t.ts)).sort((a, b) => a - b)
       expect(touches).toEqual([T + DAY, T + 2 * DAY])
+    })
+  })
+
+  describe('report table', () => {
+    it('equals the compiled journeys through ingests, retries, identifies, shared devices, deals and erasure', async () => {
+      const store = getStore()
+      const { site } = await makeSite(store)
+      const other = (await makeSite(store)).site
+      const all: ReportLoadOptions = { touchesFrom: null, touchesTo: null }
+      const windowed: ReportLoadOptions = { touchesFrom: T + 2 * DAY, touchesTo: T + 20 * DAY }
+      const check = async () => {
+        await expectSameReportInput(store, site.id, all)
+        await expectSameReportInput(store, site.id, windowed)
+      }
+      const [v1, v2, v3, anon] = [rid(), rid(), rid(), rid()]
+      const retry = event(site.id, v1, T + 5 * DAY, { touch: touch(T + 5 * DAY, 'bing', 'cpc', { campaign: undefined }) })
+      await store.ingest([
+        event(site.id, v1, T + DAY, { touch: touch(T + DAY, 'google', 'cpc') }),
+        retry,
+        event(site.id, anon, T + 3 * DAY, { touch: touch(T + 3 * DAY, '(direct)', '(none)', { campaign: undefined }) }),
+        event(site.id, anon, T + 4 * DAY),
+        event(other.id, anon, T + 3 * DAY, { touch: touch(T + 3 * DAY, 'other.example', 'referral') }),
+      ])
+      expect(await expectSameReportInput(store, site.id, all)).toHaveLength(2)
+      await check()
+      // Appended after a report: an earlier touch of a known visitor, a retry, new visitors.
+      await store.ingest([
+        event(site.id, v1, T, { touch: touch(T, 'newsletter', 'email', { campaign: 'jan' }) }),
+        retry,
+        event(site.id, v2, T + 6 * DAY, { touch: touch(T + 6 * DAY, '(direct)', '', { campaign: undefined, channel: 'Direct' }) }),
+        event(site.id, v3, T + 7 * DAY, { touch: touch(T + 7 * DAY, 'ref.example', 'referral') }),
+      ])
+      expect(await expectSameReportInput(store, site.id, all)).toHaveLength(4)
+      await check()
+      // v1 and v2 are one person; v3 is a device shared by two people.
+      const lead = await store.identify({ siteId: site.id, visitorId: v1, keys: [emailKey('rt@x.example')], ts: T + 8 * DAY })
+      await store.identify({ siteId: site.id, visitorId: v2, keys: [emailKey('rt@x.example')], ts: T + 9 * DAY })
+      await check()
+      await store.identify({ siteId: site.id, visitorId: v3, keys: [emailKey('rt@x.example')], ts: T + 9 * DAY })
+      await store.identify({ siteId: site.id, visitorId: v3, keys: [emailKey('rt2@x.example')], ts: T + 10 * DAY })
+      await store.ingest([event(site.id, v3, T + 11 * DAY, { touch: touch(T + 11 * DAY, 'google', 'cpc', { campaign: 'shared' }) })])
+      const journeys = await expectSameReportInput(store, site.id, all)
+      expect(journeys.filter((j) => j.includes('"shared"'))).toHaveLength(2)
+      await check()
+      await store.upsertDeals(site.id, [
+        deal('rt-won', 'won', T + 12 * DAY, { match: { leadId: lead.leadId, keys: [] }, amount: 900 }),
+        deal('rt-pending', 'opportunity', T + 12 * DAY, { match: { leadId: null, keys: [emailKey('later@x.example')] } }),
+      ])
+      await check()
+      await store.identify({ siteId: site.id, visitorId: anon, keys: [emailKey('later@x.example')], ts: T + 13 * DAY })
+      expect((await expectSameReportInput(store, site.id, all)).filter((j) => j.includes('rt-pending'))).toHaveLength(1)
+      await check()
+      await store.erase(site.id, { emailHash: emailKey('rt2@x.example').hash }, [])
+      await check()
+      await store.ingest([event(site.id, v1, T + 14 * DAY, { touch: touch(T + 14 * DAY, 'google', 'cpc', { campaign: 'after' }) })])
+      await check()
+      // The other site kept its own touch all along.
+      expect(await expectSameReportInput(store, other.id, all)).toHaveLength(1)
     })
   })
 }

@@ -11,7 +11,8 @@ import { openStore, SQLITE_FILE } from '../../src/store/index.js'
 import { SQLITE_MIGRATIONS } from '../../src/store/migrations/sqlite.js'
 import { SqliteStore } from '../../src/store/sqlite.js'
 import type { IngestEvent } from '../../src/store/types.js'
-import { event, makeSite, storeContract, touch } from './contract.js'
+import { emailKey, event, makeSite, storeContract, touch } from './contract.js'
+import { expectSameReportInput } from './contract-loop.js'
 
 const dirs: string[] = []
 function tempDir(): string {
@@ -63,6 +64,75 @@ describe('SqliteStore specifics', () => {
     await b.createSite({ name: 'other process', origins: [], publicKey: 'pk_dv', secretKeyId: 'dv', secretKeyHash: 'x' })
     expect(a.dataVersion()).not.toBe(before)
     await Promise.all([a.close(), b.close()])
+  })
+
+  describe('report cache', () => {
+    const all = { touchesFrom: null, touchesTo: null }
+    const touches = (siteId: string, visitor: string, from: number, n: number): IngestEvent[] =>
+      Array.from({ length: n }, (_, i) => event(siteId, visitor, from + i, { touch: touch(from + i, i % 2 ? 'google' : 'bing', 'cpc') }))
+
+    it('appends committed touches instead of scanning again, and reloads leads only after identify', async () => {
+      const store = (await openStore({ dataDir: tempDir() })) as SqliteStore
+      const { site } = await makeSite(store)
+      await store.ingest(touches(site.id, 'rc-1', 1000, 50))
+      await expectSameReportInput(store, site.id, all)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 1, outcomeLoads: 1, appended: 0, touches: 50, sites: 1 })
+      await store.ingest([...touches(site.id, 'rc-2', 5000, 30), ...touches(site.id, 'rc-1', 500, 20)])
+      await expectSameReportInput(store, site.id, all)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 1, outcomeLoads: 1, appended: 50, touches: 100 })
+      await store.identify({ siteId: site.id, visitorId: 'rc-2', keys: [emailKey('rc@x.example')], ts: 9000 })
+      await expectSameReportInput(store, site.id, all)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 1, outcomeLoads: 2 })
+      // A checkpoint by the worker thread's connection is not a change of data.
+      store.db.pragma('wal_checkpoint(PASSIVE)')
+      await new Promise((r) => setTimeout(r, 600))
+      await expectSameReportInput(store, site.id, all)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 1 })
+      await store.close()
+    })
+
+    it('keeps nothing of an ingest that failed, and rebuilds after another connection wrote', async () => {
+      const dir = tempDir()
+      const store = (await openStore({ dataDir: dir })) as SqliteStore
+      const { site } = await makeSite(store)
+      await store.ingest(touches(site.id, 'rf-1', 1000, 5))
+      await expectSameReportInput(store, site.id, all)
+      // The second event breaks a NOT NULL constraint after the first was written: the whole
+      // request is rolled back to its savepoint, the touch already inserted with it.
+      const bad = [...touches(site.id, 'rf-2', 2000, 1), event(site.id, 'rf-2', Number.NaN, { touch: touch(Number.NaN) })]
+      await expect(store.ingest(bad)).rejects.toThrow()
+      const kept = await expectSameReportInput(store, site.id, all)
+      expect(kept).toHaveLength(1)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 1, touches: 5 })
+      // Another process (here: a second connection) writes touches; the cache cannot know them.
+      const cli = await openStore({ dataDir: dir })
+      await cli.ingest(touches(site.id, 'rf-3', 3000, 7))
+      await cli.close()
+      expect(await expectSameReportInput(store, site.id, all)).toHaveLength(2)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 2, touches: 12 })
+      await store.close()
+    })
+
+    it('keeps at most reportCacheTouches touches, dropping the least recently reported site', async () => {
+      const store = new SqliteStore({ file: join(tempDir(), 'cap.sqlite'), reportCacheTouches: 100 })
+      await store.migrate()
+      const [a, b, big] = [(await makeSite(store)).site, (await makeSite(store)).site, (await makeSite(store)).site]
+      await store.ingest([...touches(a.id, 'cap-a', 1000, 60), ...touches(b.id, 'cap-b', 1000, 30), ...touches(big.id, 'cap-big', 1000, 150)])
+      await expectSameReportInput(store, a.id, all)
+      await expectSameReportInput(store, b.id, all)
+      expect(store.reportCacheStats()).toMatchObject({ sites: 2, touches: 90 })
+      // A site bigger than the whole cache is scanned for each report and not kept.
+      await expectSameReportInput(store, big.id, all)
+      await expectSameReportInput(store, big.id, all)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 4, sites: 2, touches: 90 })
+      // a grows past the cap: a, now the least recently reported, is dropped; b stays.
+      await expectSameReportInput(store, b.id, all)
+      await store.ingest(touches(a.id, 'cap-a2', 5000, 30))
+      expect(store.reportCacheStats()).toMatchObject({ sites: 1, touches: 30 })
+      await expectSameReportInput(store, a.id, all)
+      expect(store.reportCacheStats()).toMatchObject({ sites: 1, touches: 90 })
+      await store.close()
+    })
   })
 
   it('runs WAL with synchronous=FULL and records applied migrations', async () => {

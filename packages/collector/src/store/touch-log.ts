@@ -1,0 +1,221 @@
+// Stored touches as columns, and the report's touch table built from them without a single touch
+// object. A TouchLog holds what reports group by (visitor, time, channel, source, medium, campaign)
+// in typed arrays with dictionary-encoded strings: ~30 bytes a touch, where journey objects took
+// ~500. `buildTouchTable` joins it with the site's leads, links and deals into the engine's
+// TouchTable (attribution/table.ts) in a few linear passes.
+
+import { Interner, type KeyColumn } from '../attribution/interner.js'
+import type { JourneyOutcome, TouchTable } from '../attribution/table.js'
+import { NOT_SET_KEY } from '../attribution/types.js'
+
+export const TOUCH_DIMS = ['channel', 'source', 'medium', 'campaign'] as const
+export type TouchDim = (typeof TOUCH_DIMS)[number]
+
+/** What a report needs of one stored touch. */
+export interface LogTouch {
+  visitor: string
+  ts: number
+  channel: string
+  source: string
+  medium: string
+  campaign: string | null
+}
+
+function keyOf(v: string | null | undefined): string {
+  return v === null || v === undefined || v === '' ? NOT_SET_KEY : v
+}
+
+/** Append-only columns of touches; visitors and dimension values interned to dense ids. */
+export class TouchLog {
+  size = 0
+  readonly visitors = new Interner()
+  readonly keys: Record<TouchDim, Interner> = { channel: new Interner(), source: new Interner(), medium: new Interner(), campaign: new Interner() }
+  visitor = new Int32Array(1024)
+  ts = new Float64Array(1024)
+  ids: Record<TouchDim, Int32Array> = { channel: new Int32Array(1024), source: new Int32Array(1024), medium: new Int32Array(1024), campaign: new Int32Array(1024) }
+  // The previous touch's raw values: consecutive touches of one visitor usually share them, so
+  // most appends skip the dictionary lookups.
+  private last: Record<TouchDim, string | null | undefined> = { channel: undefined, source: undefined, medium: undefined, campaign: undefined }
+  private lastId: Record<TouchDim, number> = { channel: -1, source: -1, medium: -1, campaign: -1 }
+  private lastVisitor: string | undefined
+  private lastVisitorId = -1
+
+  append(visitor: string, ts: number, channel: string, source: string, medium: string, campaign: string | null): void {
+    if (this.size === this.ts.length) this.grow()
+    const i = this.size++
+    if (visitor !== this.lastVisitor) {
+      this.lastVisitor = visitor
+      this.lastVisitorId = this.visitors.id(visitor)
+    }
+    this.visitor[i] = this.lastVisitorId
+    this.ts[i] = ts
+    this.put('channel', i, channel)
+    this.put('source', i, source)
+    this.put('medium', i, medium)
+    this.put('campaign', i, campaign)
+  }
+
+  /** Bytes held by the typed columns (not the dictionaries). */
+  get bytes(): number {
+    return this.ts.length * (8 + 4 + 4 * TOUCH_DIMS.length)
+  }
+
+  private put(dim: TouchDim, i: number, v: string | null): void {
+    if (v !== this.last[dim] || this.lastId[dim] < 0) {
+      this.last[dim] = v
+      this.lastId[dim] = this.keys[dim].id(keyOf(v))
+    }
+    this.ids[dim][i] = this.lastId[dim]
+  }
+
+  private grow(): void {
+    const cap = Math.ceil(this.ts.length * 1.5)
+    const widen = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap)
+      b.set(a)
+      return b
+    }
+    this.visitor = widen(this.visitor, (n) => new Int32Array(n))
+    this.ts = widen(this.ts, (n) => new Float64Array(n))
+    for (const d of TOUCH_DIMS) this.ids[d] = widen(this.ids[d], (n) => new Int32Array(n))
+  }
+}
+
+/** The site's leads and which visitors are theirs, indexed against one TouchLog's visitors. */
+export interface LogOutcomes {
+  /** Every lead: its identify time and deals. */
+  leads: JourneyOutcome[]
+  /** Parallel arrays: visitor index (of the log) → lead index. A visitor may belong to several leads. */
+  linkVisitor: Int32Array
+  linkLead: Int32Array
+}
+
+const ANONYMOUS: JourneyOutcome = Object.freeze({})
+
+/** true when source/medium say "direct" (attribution/table.ts isDirect, on interned keys). */
+function directKeys(source: Interner, medium: Interner): { source: Uint8Array; medium: Uint8Array } {
+  return {
+    source: Uint8Array.from(source.keys, (k) => (k === '(direct)' ? 1 : 0)),
+    // '' was interned as NOT_SET_KEY, which is '(not set)'.
+    medium: Uint8Array.from(medium.keys, (k) => (k === '(none)' || k === NOT_SET_KEY ? 1 : 0)),
+  }
+}
+
+/**
+ * The engine's input: one journey per lead (touches of all its visitors, in time order), then one
+ * per anonymous visitor with a touch in [from, to]. Only touches in [from, to] are included, as a
+ * storage scan of that range would return. Each key column holds just the keys present, in order
+ * of first appearance, so keys without touches in range do not exist for spend matching.
+ */
+export function buildTouchTable(log: TouchLog, out: LogOutcomes, from: number, to: number): TouchTable {
+  const n = log.size
+  const V = log.visitors.size
+  const L = out.leads.length
+  const vis = log.visitor
+  const tsCol = log.ts
+
+  // Touches in range grouped by visitor (counting sort, stable: log order within a visitor).
+  const start = new Int32Array(V + 1)
+  for (let i = 0; i < n; i++) {
+    const t = tsCol[i]
+    if (t >= from && t <= to) start[vis[i] + 1]++
+  }
+  for (let v = 0; v < V; v++) start[v + 1] += start[v]
+  const byVisitor = new Int32Array(start[V])
+  const cursor = start.slice(0, V)
+  for (let i = 0; i < n; i++) {
+    const t = tsCol[i]
+    if (t >= from && t <= to) byVisitor[cursor[vis[i]]++] = i
+  }
+
+  // Lead → its visitors (CSR), and which visitors belong to some lead.
+  const linked = new Uint8Array(V)
+  const leadStart = new Int32Array(L + 1)
+  const links = out.linkLead.length
+  for (let k = 0; k < links; k++) leadStart[out.linkLead[k] + 1]++
+  for (let l = 0; l < L; l++) leadStart[l + 1] += leadStart[l]
+  const leadVisitors = new Int32Array(links)
+  const lc = leadStart.slice(0, L)
+  for (let k = 0; k < links; k++) {
+    leadVisitors[lc[out.linkLead[k]]++] = out.linkVisitor[k]
+    linked[out.linkVisitor[k]] = 1
+  }
+
+  // Size of the output: a shared device's touches appear in each of its leads' journeys.
+  let total = 0
+  let anonymous = 0
+  for (let k = 0; k < links; k++) total += start[out.linkVisitor[k] + 1] - start[out.linkVisitor[k]]
+  for (let v = 0; v < V; v++) {
+    if (linked[v] === 1) continue
+    const c = start[v + 1] - start[v]
+    if (c > 0) { total += c; anonymous++ }
+  }
+
+  const journeys: JourneyOutcome[] = new Array(L + anonymous)
+  const offsets = new Int32Array(L + anonymous + 1)
+  const src = new Int32Array(total)
+  let k = 0
+  let j = 0
+  const scratch: number[] = []
+  for (let l = 0; l < L; l++, j++) {
+    journeys[j] = out.leads[l]
+    offsets[j] = k
+    const a = leadStart[l]
+    const b = leadStart[l + 1]
+    for (let x = a; x < b; x++) {
+      const v = leadVisitors[x]
+      for (let y = start[v]; y < start[v + 1]; y++) src[k++] = byVisitor[y]
+    }
+    sortRun(src, offsets[j], k, tsCol, scratch)
+  }
+  for (let v = 0; v < V; v++) {
+    if (linked[v] === 1 || start[v + 1] === start[v]) continue
+    journeys[j] = ANONYMOUS
+    offsets[j] = k
+    for (let y = start[v]; y < start[v + 1]; y++) src[k++] = byVisitor[y]
+    sortRun(src, offsets[j], k, tsCol, scratch)
+    j++
+  }
+  offsets[j] = k
+
+  const ts = new Float64Array(total)
+  for (let i = 0; i < total; i++) ts[i] = tsCol[src[i]]
+  const cache = new Map<string, KeyColumn>()
+  for (const d of TOUCH_DIMS) cache.set(d, compactColumn(log.ids[d], log.keys[d].keys, src))
+  const dk = directKeys(log.keys.source, log.keys.medium)
+  const direct = new Uint8Array(total)
+  const sIds = log.ids.source
+  const mIds = log.ids.medium
+  for (let i = 0; i < total; i++) direct[i] = dk.source[sIds[src[i]]] & dk.medium[mIds[src[i]]]
+  return { journeys, offsets, ts, direct, cache }
+}
+
+/** Puts src[a, b) in time order (stable: log order for equal times); usually already sorted. */
+function sortRun(src: Int32Array, a: number, b: number, ts: Float64Array, scratch: number[]): void {
+  let sorted = true
+  for (let i = a + 1; i < b; i++) {
+    if (ts[src[i]] < ts[src[i - 1]]) { sorted = false; break }
+  }
+  if (sorted) return
+  scratch.length = 0
+  for (let i = a; i < b; i++) scratch.push(src[i])
+  scratch.sort((x, y) => ts[x] - ts[y] || x - y)
+  for (let i = a; i < b; i++) src[i] = scratch[i - a]
+}
+
+/** The column of the selected touches, renumbered to the keys they use (first appearance order). */
+function compactColumn(ids: Int32Array, keys: readonly string[], src: Int32Array): KeyColumn {
+  const remap = new Int32Array(keys.length).fill(-1)
+  const used: string[] = []
+  const out = new Int32Array(src.length)
+  for (let i = 0; i < src.length; i++) {
+    const id = ids[src[i]]
+    let r = remap[id]
+    if (r < 0) {
+      r = remap[id] = used.length
+      used.push(keys[id])
+    }
+    out[i] = r
+  }
+  return { ids: out, keys: used }
+}
