@@ -35,6 +35,8 @@ export interface DatasetMeta extends SiteMeta {
 }
 export interface Child extends SiteMeta {
   url: string
+  /** The report cache read before listening: touches held, ms taken. */
+  warm: { touches: number; ms: number }
   rss(): Promise<{ rss: number; peak: number; cpuMs: number }>
   stop(): Promise<void>
 }
@@ -51,7 +53,7 @@ export function startChild(kind: 'collector' | 'bare', dir = ''): Promise<Child>
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code} before listening`)))
     child.once('message', (m) => {
       child.removeAllListeners('exit')
-      const info = m as { url: string } & SiteMeta
+      const info = m as { url: string; warm: { touches: number; ms: number } } & SiteMeta
       resolve({
         ...info,
         rss: () => ask('rss'),
@@ -65,6 +67,7 @@ async function serve(kind: string, dir: string): Promise<void> {
   const { default: Fastify } = await import('../packages/collector/node_modules/fastify/fastify.js')
   let app: import('fastify').FastifyInstance
   let site: SiteMeta = { pk: '', sk: '' }
+  let warm = { touches: 0, ms: 0 }
   if (kind === 'bare') {
     // Fastify's own text/plain parser gives the body as a string; nothing else happens.
     app = Fastify()
@@ -83,6 +86,9 @@ async function serve(kind: string, dir: string): Promise<void> {
       writeFileSync(metaFile, JSON.stringify(site))
     }
     app = await buildApp({ store, keys: loadInstallKeys({ dataDir: dir, env: {} }), config: { rateLimit: NO_LIMITS } })
+    // As startServer does before listening (`closeloop serve`).
+    const t = performance.now()
+    warm = { touches: await store.warmReports(), ms: performance.now() - t }
   }
   const address = await app.listen({ port: 0, host: '127.0.0.1' })
   let peak = 0
@@ -94,7 +100,7 @@ async function serve(kind: string, dir: string): Promise<void> {
     if (m === 'rss') { const c = process.cpuUsage(); process.send?.({ rss: process.memoryUsage().rss, peak, cpuMs: (c.user + c.system) / 1000 }) }
     if (m === 'stop') stop()
   })
-  process.send?.({ url: address, ...site })
+  process.send?.({ url: address, ...site, warm })
 }
 
 /** The first visitors of the simulator (seed 1, no extra page views) that make `touches` touches. */

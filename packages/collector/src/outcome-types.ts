@@ -126,4 +126,9 @@ export interface LoopStore {
    * touches; a store may build it without journey objects and keep it between reports).
    */
   loadReportTable(siteId: string, opts: ReportLoadOptions): Promise<ReportTableData>
+  /**
+   * Prepare what makes later report loads cheap, for every site (SQLite: reads each site's touches
+   * into the in-memory report cache; PostgreSQL: nothing). Returns the touches now held.
+   */
+  warmReports(): Promise<number>
 }

@@ -126,12 +126,22 @@ function shared(store: Store, siteId: string, opts: ReportLoadOptions): Promise<
   for (const [k, v] of byKey) if (v.jobs !== jobs || now - v.at >= REUSE_MS) byKey.delete(k)
   const map = byKey
   const data = store.loadReportTable(siteId, opts)
-  const forget = () => map.get(key)?.data === data && map.delete(key)
-  data.catch(forget)
-  // Not kept in memory past its reuse window, requests or not.
-  setTimeout(forget, REUSE_MS).unref()
+  data.catch(() => map.get(key)?.data === data && map.delete(key))
+  expire(map, key)
   map.set(key, { jobs, at: now, data })
   return data
+}
+
+/**
+ * Not kept in memory past its reuse window, requests or not. The timer must not hold the data: a
+ * busy collector starts a load per write, and each would stay alive for REUSE_MS. (Its own
+ * function, so the closure's scope holds the map and key only, never `data`.)
+ */
+function expire(map: Map<string, { at: number }>, key: string): void {
+  setTimeout(() => {
+    const entry = map.get(key)
+    if (entry && Date.now() - entry.at >= REUSE_MS) map.delete(key)
+  }, REUSE_MS + 1).unref()
 }
 
 async function load(store: Store, site: Site, q: ReportQuery, w: Window) {

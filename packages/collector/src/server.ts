@@ -17,6 +17,10 @@ export async function startServer(config: Config, extra: Pick<AppOptions, 'route
   const keys = loadInstallKeys({ dataDir: config.dataDir })
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl ?? undefined })
   const app = await buildApp({ store, keys, config, logger: extra.logger ?? { level: config.logLevel }, routes: extra.routes })
+  // Before listening: the first dashboard visit should not wait for a scan of every touch.
+  const t = performance.now()
+  const touches = await store.warmReports()
+  app.log.info({ touches, ms: Math.round(performance.now() - t) }, 'report cache warmed')
   const address = await app.listen({ port: config.port, host: config.host })
   const url = address.replace(/\/$/, '') + config.basePath
   return { app, url, close: () => app.close() }

@@ -345,6 +345,11 @@ export class PostgresStore implements Store {
     return loadReportDataPg(this.pool, siteId, opts)
   }
 
+  /** Nothing is kept between PostgreSQL report loads (other collectors write to the same database). */
+  async warmReports(): Promise<number> {
+    return 0
+  }
+
   async loadReportTable(siteId: string, opts: ReportLoadOptions): Promise<ReportTableData> {
     const data = await loadReportDataPg(this.pool, siteId, opts)
     return { table: compileJourneys(data.journeys), spend: data.spend }

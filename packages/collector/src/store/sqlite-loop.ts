@@ -4,10 +4,9 @@
 import type { Journey, JourneyDeal, SpendRow, AttributionTouch } from '../attribution/types.js'
 import type { FxRate } from '../currency.js'
 import type { Deal, DealStageEntry, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, SpendWrite } from '../outcome-types.js'
-import type { Interner } from '../attribution/interner.js'
 import type { JourneyOutcome } from '../attribution/table.js'
 import type { Row } from './rows.js'
-import type { LogOutcomes, TouchLog } from './touch-log.js'
+import type { LogOutcomes, TouchLog, VisitorIndex } from './touch-log.js'
 import type { Db, Stmt } from './sqlite-statements.js'
 import type { IdentityKey, Stage } from './types.js'
 
@@ -199,7 +198,7 @@ function leadJourneys(s: LoopStatements, siteId: string): Map<string, LeadJourne
  * The site's leads, deals and visitor links against a TouchLog's visitor index (visitors only
  * seen in links are added to it): the report input besides the touches themselves.
  */
-export function loadOutcomesSync(s: LoopStatements, siteId: string, visitors: Interner): LogOutcomes {
+export function loadOutcomesSync(s: LoopStatements, siteId: string, visitors: VisitorIndex): LogOutcomes {
   const leads = leadJourneys(s, siteId)
   const index = new Map<string, number>()
   const outcomes: JourneyOutcome[] = []
@@ -223,6 +222,7 @@ export function scanTouchesSync(s: LoopStatements, siteId: string, log: TouchLog
   for (const r of s.touches.base.iterate(siteId, from ?? MIN_TS, to ?? MAX_TS) as Iterable<unknown[]>) {
     log.append(r[0] as string, Number(r[1]), r[2] as string, r[3] as string, r[4] as string, r[5] as string | null)
   }
+  log.trim()
 }
 
 /**

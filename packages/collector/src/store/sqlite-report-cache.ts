@@ -108,6 +108,16 @@ export class SqliteReportCache {
 
   /** The site's touch table for touches in [from, to] (null = unbounded). */
   table(siteId: string, from: number | null, to: number | null): TouchTable {
+    const site = this.site(siteId)
+    return buildTouchTable(site.log, site.outcomes as LogOutcomes, from ?? -Infinity, to ?? Infinity)
+  }
+
+  /** Reads the site into the cache now (when it fits), so its first report does not. */
+  warm(siteId: string): void {
+    this.site(siteId)
+  }
+
+  private site(siteId: string): SiteCache {
     const version = this.dataVersion().get()
     if (version !== this.version) {
       // Another connection committed: nothing held here can be trusted.
@@ -136,7 +146,7 @@ export class SqliteReportCache {
       site.outcomesEpoch = this.outcomesEpoch
       this.stats.outcomeLoads++
     }
-    return buildTouchTable(site.log, site.outcomes, from ?? -Infinity, to ?? Infinity)
+    return site
   }
 
   clear(): void {

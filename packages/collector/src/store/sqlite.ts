@@ -325,6 +325,11 @@ export class SqliteStore implements Store {
     return loadReportDataSync(this.loop, siteId, opts)
   }
 
+  async warmReports(): Promise<number> {
+    for (const site of await this.listSites()) this.reportCache.warm(site.id)
+    return this.reportCache.stats.touches
+  }
+
   async loadReportTable(siteId: string, opts: ReportLoadOptions): Promise<ReportTableData> {
     // content/term/landing are not kept in memory (rarely asked for; long, many-valued strings).
     if (opts.extra) {

@@ -25,10 +25,23 @@ function keyOf(v: string | null | undefined): string {
   return v === null || v === undefined || v === '' ? NOT_SET_KEY : v
 }
 
+/** Visitor ID → dense index (a Map alone: reports never need the ID back). */
+export class VisitorIndex {
+  private readonly ids = new Map<string, number>()
+  id(visitor: string): number {
+    let id = this.ids.get(visitor)
+    if (id === undefined) this.ids.set(visitor, (id = this.ids.size))
+    return id
+  }
+  get size(): number {
+    return this.ids.size
+  }
+}
+
 /** Append-only columns of touches; visitors and dimension values interned to dense ids. */
 export class TouchLog {
   size = 0
-  readonly visitors = new Interner()
+  readonly visitors = new VisitorIndex()
   readonly keys: Record<TouchDim, Interner> = { channel: new Interner(), source: new Interner(), medium: new Interner(), campaign: new Interner() }
   visitor = new Int32Array(1024)
   ts = new Float64Array(1024)
@@ -68,11 +81,20 @@ export class TouchLog {
     this.ids[dim][i] = this.lastId[dim]
   }
 
+  /** Gives back the spare capacity beyond `headroom` (after a scan: room for later appends). */
+  trim(headroom = 0.05): void {
+    this.resize(Math.max(1024, Math.ceil(this.size * (1 + headroom))))
+  }
+
   private grow(): void {
-    const cap = Math.ceil(this.ts.length * 1.5)
+    this.resize(Math.ceil(this.ts.length * 1.5))
+  }
+
+  private resize(cap: number): void {
+    if (cap === this.ts.length || cap < this.size) return
     const widen = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
       const b = make(cap)
-      b.set(a)
+      b.set(a.subarray(0, this.size) as T)
       return b
     }
     this.visitor = widen(this.visitor, (n) => new Int32Array(n))

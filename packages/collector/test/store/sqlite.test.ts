@@ -113,6 +113,20 @@ describe('SqliteStore specifics', () => {
       await store.close()
     })
 
+    it('warms every site before the first report (as `closeloop serve` does before listening)', async () => {
+      const dir = tempDir()
+      const setup = await openStore({ dataDir: dir })
+      const [a, b] = [(await makeSite(setup)).site, (await makeSite(setup)).site]
+      await setup.ingest([...touches(a.id, 'w-a', 1000, 40), ...touches(b.id, 'w-b', 1000, 2)])
+      await setup.close()
+      const store = (await openStore({ dataDir: dir })) as SqliteStore
+      expect(await store.warmReports()).toBe(42)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 2, outcomeLoads: 2, sites: 2 })
+      await expectSameReportInput(store, a.id, all)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 2, outcomeLoads: 2 })
+      await store.close()
+    })
+
     it('keeps at most reportCacheTouches touches, dropping the least recently reported site', async () => {
       const store = new SqliteStore({ file: join(tempDir(), 'cap.sqlite'), reportCacheTouches: 100 })
       await store.migrate()
