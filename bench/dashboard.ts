@@ -18,6 +18,7 @@
 // or /usr/bin/chromium; nothing is downloaded.
 
 import { execSync } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { chromium, type Page } from 'playwright-core'
 import { dataset, load1, mb, startChild } from './collector-server.js'
@@ -30,7 +31,8 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
 const started = new Date()
 const loadStart = load1()
 
-const { dir, meta } = await dataset({ fresh: process.argv.includes('--fresh') })
+// A scratch copy: the views below write to it.
+const { dir, meta } = await dataset({ fresh: process.argv.includes('--fresh'), copy: true })
 const srv = await startChild('collector', dir)
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -123,6 +125,7 @@ const api = performance.now() - t
 const apiLoad = `${before} → ${load1()}`
 const rss = await srv.rss()
 await srv.stop()
+rmSync(dir, { recursive: true, force: true })
 
 const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]
 const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim()
