@@ -217,10 +217,11 @@ export function loadOutcomesSync(s: LoopStatements, siteId: string, visitors: Vi
   return { leads: outcomes, linkVisitor: Int32Array.from(linkVisitor), linkLead: Int32Array.from(linkLead) }
 }
 
-/** Every touch of the site in [from, to] appended to `log`, in storage (visitor, time) order. */
-export function scanTouchesSync(s: LoopStatements, siteId: string, log: TouchLog, from: number | null, to: number | null): void {
+/** Every touch of the site in [from, to] (at most `limit`) appended to `log`, in storage (visitor, time) order. */
+export function scanTouchesSync(s: LoopStatements, siteId: string, log: TouchLog, from: number | null, to: number | null, limit = Infinity): void {
   for (const r of s.touches.base.iterate(siteId, from ?? MIN_TS, to ?? MAX_TS) as Iterable<unknown[]>) {
     log.append(r[0] as string, Number(r[1]), r[2] as string, r[3] as string, r[4] as string, r[5] as string | null)
+    if (log.size >= limit) break
   }
   log.trim()
 }

@@ -45,6 +45,8 @@ export interface ReportCacheStats {
 
 export class SqliteReportCache {
   private readonly sites = new Map<string, SiteCache>()
+  /** Sites found larger than the cache: warm() leaves them alone (until the next drop of everything). */
+  private readonly tooBig = new Set<string>()
   private staged: Staged[] = []
   private jobMark = 0
   private outcomesEpoch = 0
@@ -108,49 +110,68 @@ export class SqliteReportCache {
 
   /** The site's touch table for touches in [from, to] (null = unbounded). */
   table(siteId: string, from: number | null, to: number | null): TouchTable {
-    const site = this.site(siteId)
-    return buildTouchTable(site.log, site.outcomes as LogOutcomes, from ?? -Infinity, to ?? Infinity)
-  }
-
-  /** Reads the site into the cache now (when it fits), so its first report does not. */
-  warm(siteId: string): void {
-    this.site(siteId)
-  }
-
-  private site(siteId: string): SiteCache {
-    const version = this.dataVersion().get()
-    if (version !== this.version) {
-      // Another connection committed: nothing held here can be trusted.
-      this.clear()
-      this.version = version
-    }
+    this.checkVersion()
     let site = this.sites.get(siteId)
     if (site) {
       // Most recently used last.
       this.sites.delete(siteId)
       this.sites.set(siteId, site)
     } else {
-      const log = new TouchLog()
-      scanTouchesSync(this.s(), siteId, log, null, null)
-      this.stats.touchScans++
-      site = { log, outcomes: null, outcomesEpoch: -1 }
-      if (log.size <= this.maxTouches) {
-        this.sites.set(siteId, site)
-        this.stats.touches += log.size
-        this.stats.sites = this.sites.size
-        this.evict(siteId)
-      }
+      site = { log: this.scan(siteId, Infinity), outcomes: null, outcomesEpoch: -1 }
+      if (site.log.size <= this.maxTouches) this.keep(siteId, site)
+      else this.tooBig.add(siteId)
     }
+    const outcomes = this.outcomesOf(siteId, site)
+    return buildTouchTable(site.log, outcomes, from ?? -Infinity, to ?? Infinity)
+  }
+
+  /** Reads the site into the cache now, so its first report does not; a site too big to keep is left alone. */
+  warm(siteId: string): void {
+    this.checkVersion()
+    if (this.sites.has(siteId) || this.tooBig.has(siteId)) return
+    const site: SiteCache = { log: this.scan(siteId, this.maxTouches + 1), outcomes: null, outcomesEpoch: -1 }
+    if (site.log.size > this.maxTouches) {
+      this.tooBig.add(siteId)
+      return
+    }
+    this.keep(siteId, site)
+    this.outcomesOf(siteId, site)
+  }
+
+  /** Another connection committed (PRAGMA data_version moved): nothing held here can be trusted. */
+  private checkVersion(): void {
+    const version = this.dataVersion().get()
+    if (version === this.version) return
+    this.clear()
+    this.version = version
+  }
+
+  private scan(siteId: string, limit: number): TouchLog {
+    const log = new TouchLog()
+    scanTouchesSync(this.s(), siteId, log, null, null, limit)
+    this.stats.touchScans++
+    return log
+  }
+
+  private keep(siteId: string, site: SiteCache): void {
+    this.sites.set(siteId, site)
+    this.stats.touches += site.log.size
+    this.stats.sites = this.sites.size
+    this.evict(siteId)
+  }
+
+  private outcomesOf(siteId: string, site: SiteCache): LogOutcomes {
     if (site.outcomes === null || site.outcomesEpoch !== this.outcomesEpoch) {
       site.outcomes = loadOutcomesSync(this.s(), siteId, site.log.visitors)
       site.outcomesEpoch = this.outcomesEpoch
       this.stats.outcomeLoads++
     }
-    return site
+    return site.outcomes
   }
 
   clear(): void {
     this.sites.clear()
+    this.tooBig.clear()
     this.stats.touches = 0
     this.stats.sites = 0
   }
