@@ -5,8 +5,8 @@
 // Kept true by the store itself, which is the only writer of its connection:
 // - a committed ingest appends its new touches (staged per job, dropped with a failed job's
 //   savepoint, appended once the transaction committed; a failed commit drops everything);
-// - identify, deals and erasure mark the leads/links/deals stale (reloaded at the next report);
-//   erasure also drops the site's touches (they are deleted, not appended);
+// - identify marks its lead, a deal write its deal, as dirty: the next report re-reads just those
+//   (refreshOutcomesSync), or everything when too many are dirty; erasure drops the site;
 // - a commit by any other connection (a CLI command, another process) changes PRAGMA
 //   data_version, and then everything is dropped and rebuilt from the file.
 // better-sqlite3 runs every write and every report load synchronously on this thread, so no load
@@ -16,26 +16,33 @@
 // dropped first); a site larger than that is scanned for each report and not kept.
 
 import type { TouchTable } from '../attribution/table.js'
-import type { LoopStatements } from './sqlite-loop.js'
-import { loadOutcomesSync, scanTouchesSync } from './sqlite-loop.js'
+import type { LoopStatements, SiteOutcomes } from './sqlite-loop.js'
+import { loadOutcomesSync, refreshOutcomesSync, scanTouchesSync } from './sqlite-loop.js'
 import type { Stmt } from './sqlite-statements.js'
-import { buildTouchTable, TouchLog, type LogOutcomes } from './touch-log.js'
+import { buildTouchTable, TouchLog } from './touch-log.js'
 
 export const REPORT_CACHE_DEFAULTS = { maxTouches: 5_000_000 } as const
 
 interface SiteCache {
   log: TouchLog
-  outcomes: LogOutcomes | null
-  outcomesEpoch: number
+  outcomes: SiteOutcomes | null
+  /** Written since `outcomes` was loaded: refreshed one by one at the next report. */
+  dirtyLeads: Set<string>
+  dirtyDeals: Set<string>
 }
+
+/** More dirty leads and deals than this share of the site's leads (or 1,000): load them all again. */
+const REFRESH_SHARE = 0.1
 
 type Staged = [siteId: string, visitor: string, ts: number, channel: string, source: string, medium: string, campaign: string | null]
 
 export interface ReportCacheStats {
   /** Full scans of a site's touches (first report, or after a drop). */
   touchScans: number
-  /** Loads of a site's leads, links and deals. */
+  /** Loads of all of a site's leads, links and deals. */
   outcomeLoads: number
+  /** Leads and deals refreshed one by one after identify and deal writes. */
+  refreshed: number
   /** Touches appended by committed ingests. */
   appended: number
   /** Touches held over all sites. */
@@ -49,9 +56,8 @@ export class SqliteReportCache {
   private readonly tooBig = new Set<string>()
   private staged: Staged[] = []
   private jobMark = 0
-  private outcomesEpoch = 0
   private version: unknown = undefined
-  readonly stats: ReportCacheStats = { touchScans: 0, outcomeLoads: 0, appended: 0, touches: 0, sites: 0 }
+  readonly stats: ReportCacheStats = { touchScans: 0, outcomeLoads: 0, refreshed: 0, appended: 0, touches: 0, sites: 0 }
 
   constructor(
     private readonly s: () => LoopStatements,
@@ -95,15 +101,21 @@ export class SqliteReportCache {
     this.clear()
   }
 
-  /** Leads, visitor links or deals changed (identify, deals, erasure). */
-  outcomesChanged(): void {
-    this.outcomesEpoch++
+  /** Identify (or deal linking) touched these leads: their identify time, visitors and deals. */
+  leadsChanged(siteId: string, leadIds: readonly string[]): void {
+    const site = this.sites.get(siteId)
+    if (site?.outcomes) for (const id of leadIds) site.dirtyLeads.add(id)
   }
 
-  /** Touches of the site were deleted (erasure). */
+  /** These deals were written (stage, amount or lead changed). */
+  dealsChanged(siteId: string, dealIds: readonly string[]): void {
+    const site = this.sites.get(siteId)
+    if (site?.outcomes) for (const id of dealIds) site.dirtyDeals.add(id)
+  }
+
+  /** Touches, leads and deals of the site were deleted (erasure). */
   touchesDeleted(siteId: string): void {
     this.drop(siteId)
-    this.outcomesEpoch++
   }
 
   // ---- called by reports ------------------------------------------------------------------------
@@ -117,7 +129,7 @@ export class SqliteReportCache {
       this.sites.delete(siteId)
       this.sites.set(siteId, site)
     } else {
-      site = { log: this.scan(siteId, Infinity), outcomes: null, outcomesEpoch: -1 }
+      site = this.fresh(this.scan(siteId, Infinity))
       if (site.log.size <= this.maxTouches) this.keep(siteId, site)
       else this.tooBig.add(siteId)
     }
@@ -129,7 +141,7 @@ export class SqliteReportCache {
   warm(siteId: string): void {
     this.checkVersion()
     if (this.sites.has(siteId) || this.tooBig.has(siteId)) return
-    const site: SiteCache = { log: this.scan(siteId, this.maxTouches + 1), outcomes: null, outcomesEpoch: -1 }
+    const site = this.fresh(this.scan(siteId, this.maxTouches + 1))
     if (site.log.size > this.maxTouches) {
       this.tooBig.add(siteId)
       return
@@ -160,12 +172,23 @@ export class SqliteReportCache {
     this.evict(siteId)
   }
 
-  private outcomesOf(siteId: string, site: SiteCache): LogOutcomes {
-    if (site.outcomes === null || site.outcomesEpoch !== this.outcomesEpoch) {
+  private fresh(log: TouchLog): SiteCache {
+    return { log, outcomes: null, dirtyLeads: new Set(), dirtyDeals: new Set() }
+  }
+
+  private outcomesOf(siteId: string, site: SiteCache): SiteOutcomes {
+    const dirty = site.dirtyLeads.size + site.dirtyDeals.size
+    if (site.outcomes !== null && dirty <= Math.max(1000, REFRESH_SHARE * site.outcomes.leads.length)) {
+      if (dirty > 0) {
+        refreshOutcomesSync(this.s(), siteId, site.outcomes, site.log.visitors, site.dirtyLeads, site.dirtyDeals)
+        this.stats.refreshed += dirty
+      }
+    } else {
       site.outcomes = loadOutcomesSync(this.s(), siteId, site.log.visitors)
-      site.outcomesEpoch = this.outcomesEpoch
       this.stats.outcomeLoads++
     }
+    site.dirtyLeads.clear()
+    site.dirtyDeals.clear()
     return site.outcomes
   }
 

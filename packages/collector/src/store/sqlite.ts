@@ -257,10 +257,10 @@ export class SqliteStore implements Store {
   identify(input: IdentifyInput): Promise<IdentifyOutcome> {
     return this.write((s) => {
       const now = Date.now()
-      this.reportCache.outcomesChanged()
       const outcome = identifySync(s, input, now)
       // Deals that arrived before their person are linked in the same transaction.
       linkPendingDealsSync(this.loop, input.siteId, outcome.leadId, input.keys, now)
+      this.reportCache.leadsChanged(input.siteId, [outcome.leadId])
       return outcome
     })
   }
@@ -293,15 +293,17 @@ export class SqliteStore implements Store {
   upsertDeals(siteId: string, deals: DealWrite[]): Promise<DealWriteResult[]> {
     if (deals.length === 0) return Promise.resolve([])
     return this.write(() => {
-      this.reportCache.outcomesChanged()
-      return upsertDealsSync(this.loop, siteId, deals, Date.now())
+      const results = upsertDealsSync(this.loop, siteId, deals, Date.now())
+      this.reportCache.dealsChanged(siteId, results.map((r) => r.dealId))
+      return results
     }, deals.length)
   }
 
   linkPendingDeals(siteId: string, leadId: string, keys: IdentityKey[]): Promise<number> {
     return this.write(() => {
-      this.reportCache.outcomesChanged()
-      return linkPendingDealsSync(this.loop, siteId, leadId, keys, Date.now())
+      const linked = linkPendingDealsSync(this.loop, siteId, leadId, keys, Date.now())
+      this.reportCache.leadsChanged(siteId, [leadId])
+      return linked
     })
   }
 

@@ -107,9 +107,8 @@ export class TouchLog {
 export interface LogOutcomes {
   /** Every lead: its identify time and deals. */
   leads: JourneyOutcome[]
-  /** Parallel arrays: visitor index (of the log) → lead index. A visitor may belong to several leads. */
-  linkVisitor: Int32Array
-  linkLead: Int32Array
+  /** Per lead (same index): its visitors, as visitor indices of the log. A visitor may belong to several leads. */
+  visitorsOf: number[][]
 }
 
 const ANONYMOUS: JourneyOutcome = Object.freeze({})
@@ -150,23 +149,17 @@ export function buildTouchTable(log: TouchLog, out: LogOutcomes, from: number, t
     if (t >= from && t <= to) byVisitor[cursor[vis[i]]++] = i
   }
 
-  // Lead → its visitors (CSR), and which visitors belong to some lead.
+  // Which visitors belong to some lead; output size (a shared device's touches appear in each of
+  // its leads' journeys).
   const linked = new Uint8Array(V)
-  const leadStart = new Int32Array(L + 1)
-  const links = out.linkLead.length
-  for (let k = 0; k < links; k++) leadStart[out.linkLead[k] + 1]++
-  for (let l = 0; l < L; l++) leadStart[l + 1] += leadStart[l]
-  const leadVisitors = new Int32Array(links)
-  const lc = leadStart.slice(0, L)
-  for (let k = 0; k < links; k++) {
-    leadVisitors[lc[out.linkLead[k]]++] = out.linkVisitor[k]
-    linked[out.linkVisitor[k]] = 1
-  }
-
-  // Size of the output: a shared device's touches appear in each of its leads' journeys.
   let total = 0
   let anonymous = 0
-  for (let k = 0; k < links; k++) total += start[out.linkVisitor[k] + 1] - start[out.linkVisitor[k]]
+  for (let l = 0; l < L; l++) {
+    for (const v of out.visitorsOf[l]) {
+      linked[v] = 1
+      total += start[v + 1] - start[v]
+    }
+  }
   for (let v = 0; v < V; v++) {
     if (linked[v] === 1) continue
     const c = start[v + 1] - start[v]
@@ -182,10 +175,7 @@ export function buildTouchTable(log: TouchLog, out: LogOutcomes, from: number, t
   for (let l = 0; l < L; l++, j++) {
     journeys[j] = out.leads[l]
     offsets[j] = k
-    const a = leadStart[l]
-    const b = leadStart[l + 1]
-    for (let x = a; x < b; x++) {
-      const v = leadVisitors[x]
+    for (const v of out.visitorsOf[l]) {
       for (let y = start[v]; y < start[v + 1]; y++) src[k++] = byVisitor[y]
     }
     sortRun(src, offsets[j], k, tsCol, scratch)

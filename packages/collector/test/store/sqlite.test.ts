@@ -11,7 +11,7 @@ import { openStore, SQLITE_FILE } from '../../src/store/index.js'
 import { SQLITE_MIGRATIONS } from '../../src/store/migrations/sqlite.js'
 import { SqliteStore } from '../../src/store/sqlite.js'
 import type { IngestEvent } from '../../src/store/types.js'
-import { emailKey, event, makeSite, storeContract, touch } from './contract.js'
+import { emailKey, event, externalKey, makeSite, storeContract, touch } from './contract.js'
 import { expectSameReportInput } from './contract-loop.js'
 
 const dirs: string[] = []
@@ -71,7 +71,7 @@ describe('SqliteStore specifics', () => {
     const touches = (siteId: string, visitor: string, from: number, n: number): IngestEvent[] =>
       Array.from({ length: n }, (_, i) => event(siteId, visitor, from + i, { touch: touch(from + i, i % 2 ? 'google' : 'bing', 'cpc') }))
 
-    it('appends committed touches instead of scanning again, and reloads leads only after identify', async () => {
+    it('appends committed touches instead of scanning again, and re-reads only the leads and deals written', async () => {
       const store = (await openStore({ dataDir: tempDir() })) as SqliteStore
       const { site } = await makeSite(store)
       await store.ingest(touches(site.id, 'rc-1', 1000, 50))
@@ -82,7 +82,11 @@ describe('SqliteStore specifics', () => {
       expect(store.reportCacheStats()).toMatchObject({ touchScans: 1, outcomeLoads: 1, appended: 50, touches: 100 })
       await store.identify({ siteId: site.id, visitorId: 'rc-2', keys: [emailKey('rc@x.example')], ts: 9000 })
       await expectSameReportInput(store, site.id, all)
-      expect(store.reportCacheStats()).toMatchObject({ touchScans: 1, outcomeLoads: 2 })
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 1, outcomeLoads: 1, refreshed: 1 })
+      const won = (dealId: string, ts: number) => ({ dealId, match: { leadId: null, keys: [emailKey('rc@x.example')] }, stage: 'won' as const, crmStage: 'Won', amount: 10, originalAmount: 10, originalCurrency: null, ts })
+      await store.upsertDeals(site.id, [won('rc-d1', 9500), won('rc-d2', 9600)])
+      await expectSameReportInput(store, site.id, all)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 1, outcomeLoads: 1, refreshed: 3 })
       // A checkpoint by the worker thread's connection is not a change of data.
       store.db.pragma('wal_checkpoint(PASSIVE)')
       await new Promise((r) => setTimeout(r, 600))
@@ -110,6 +114,49 @@ describe('SqliteStore specifics', () => {
       await cli.close()
       expect(await expectSameReportInput(store, site.id, all)).toHaveLength(2)
       expect(store.reportCacheStats()).toMatchObject({ touchScans: 2, touches: 12 })
+      await store.close()
+    })
+
+    it('equals a full load through a random mix of ingests, identifies with clashing keys and deal writes', async () => {
+      const store = (await openStore({ dataDir: tempDir() })) as SqliteStore
+      const { site } = await makeSite(store)
+      // A deal re-pointed from one lead to another while the other is identified again.
+      const a = await store.identify({ siteId: site.id, visitorId: 'mv-a', keys: [emailKey('mv-a@x.example')], ts: 900 })
+      const b = await store.identify({ siteId: site.id, visitorId: 'mv-b', keys: [emailKey('mv-b@x.example')], ts: 900 })
+      const moved = (leadId: string) => ({ dealId: 'mv', match: { leadId, keys: [] }, stage: 'won' as const, crmStage: 'Won', amount: 5, originalAmount: 5, originalCurrency: null, ts: 950 })
+      await store.upsertDeals(site.id, [moved(a.leadId)])
+      await expectSameReportInput(store, site.id, all)
+      await store.upsertDeals(site.id, [moved(b.leadId)])
+      await store.identify({ siteId: site.id, visitorId: 'mv-b2', keys: [emailKey('mv-b@x.example')], ts: 960 })
+      expect((await expectSameReportInput(store, site.id, all)).filter((j) => j.includes('"mv"'))).toHaveLength(1)
+      let seed = 7
+      const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
+      const visitor = () => `rv-${rnd(12)}`
+      const email = () => emailKey(`p${rnd(6)}@x.example`)
+      const external = () => externalKey(`crm-${rnd(6)}`)
+      const leads: string[] = []
+      const stages = ['lead', 'sql', 'opportunity', 'won', 'lost'] as const
+      for (let step = 0; step < 300; step++) {
+        const op = rnd(6)
+        if (op <= 1) await store.ingest(touches(site.id, visitor(), 1000 + step * 10, 1 + rnd(3)))
+        else if (op === 2) {
+          const keys = rnd(2) ? [email()] : rnd(2) ? [external()] : [email(), external()]
+          leads.push((await store.identify({ siteId: site.id, visitorId: visitor(), keys, ts: 1000 + step * 10 })).leadId)
+        } else if (op === 3 && leads.length > 0) {
+          await store.linkPendingDeals(site.id, leads[rnd(leads.length)], [email(), external()])
+        } else {
+          const byLead = leads.length > 0 && rnd(3) === 0
+          const keys = rnd(2) ? [email()] : [email(), external()]
+          await store.upsertDeals(site.id, [{
+            dealId: `rd-${rnd(10)}`, match: { leadId: byLead ? leads[rnd(leads.length)] : null, keys: byLead ? [] : keys },
+            stage: stages[rnd(5)], crmStage: 'x', amount: 100 + rnd(900), originalAmount: 1, originalCurrency: null, ts: 1000 + step * 10,
+          }])
+        }
+        if (step % 4 === 0) await expectSameReportInput(store, site.id, all)
+      }
+      await expectSameReportInput(store, site.id, all)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 1, outcomeLoads: 1 })
+      expect(store.reportCacheStats().refreshed).toBeGreaterThan(50)
       await store.close()
     })
 
