@@ -1,7 +1,8 @@
 // Reports end to end (SPEC §10): seed 100k / 300k / 1M touchpoints into a SQLite store through
 // its bulk path (ingest in 5,000-event batches, identify, deals, spend), then, in a FRESH process,
 // time the cold load (touch scan into the report cache), then each model's report after a one-event
-// ingest (append + table build + engine), the all-models comparison, and RSS.
+// ingest, an identify and a deal write (append + refresh + table build + engine), the all-models
+// comparison, and RSS.
 //
 //   npx -y pnpm@10 -C packages/collector exec tsx ../../bench/report-bench.ts [--sizes 100000,300000,1000000] [--write]
 //
@@ -116,13 +117,20 @@ async function measure(dir: string): Promise<Record<string, number>> {
   out.journeys = (await store.loadReportTable(site.id, all)).table.journeys.length
   out.coldLoad = performance.now() - t
   sample()
-  // Warm, as on a live collector: a new event lands before every report, so no earlier load can
-  // be reused and each report pays for the append, the table build and the engine.
+  // Warm, as on a live collector: before every report a new event lands, a form submission
+  // identifies a new lead and the CRM moves a deal, so no earlier load can be reused and each
+  // report pays for the append, re-reading the lead and the deal, the table build and the engine.
   let n = 0
-  const write = () => store.ingest([{
-    siteId: site.id, id: `bench-live-${n++}`, type: 'page', ts: END, receivedAt: END, visitorId: `bench-live-${n % 50}`, sessionId: `bench-live-${n}`,
-    touch: { ts: END, source: 'google', medium: 'cpc', campaign: 'live', channel: 'Paid Search' },
-  }])
+  const write = async () => {
+    const visitorId = `bench-live-${n++}`
+    await store.ingest([{
+      siteId: site.id, id: visitorId, type: 'page', ts: END, receivedAt: END, visitorId, sessionId: visitorId,
+      touch: { ts: END, source: 'google', medium: 'cpc', campaign: 'live', channel: 'Paid Search' },
+    }])
+    const key = { kind: 'email' as const, hash: hashIdentity(`${visitorId}@bench.example`) }
+    await store.identify({ siteId: site.id, visitorId, keys: [key], ts: END })
+    await store.upsertDeals(site.id, [{ dealId: `live-${n}`, match: { leadId: null, keys: [key] }, stage: 'won', crmStage: 'won', amount: 1000, originalAmount: 1000, originalCurrency: null, ts: END }])
+  }
   await write()
   t = performance.now()
   await store.loadReportTable(site.id, all)
@@ -207,9 +215,10 @@ async function main(): Promise<void> {
     '`npx -y pnpm@10 -C packages/collector exec tsx ../../bench/report-bench.ts --write`. SQLite file store seeded through',
     'its bulk path (ingest in 5,000-event batches, identify, deals, spend), then measured in a fresh process.',
     '"cold load" is the first `loadReportTable` of that process: one scan of the site\'s touches into the in-memory',
-    'columns (store/sqlite-report-cache.ts) plus leads, links, deals and spend. Every later report follows a one-event',
-    'ingest, as on a live collector, so no earlier load is reused: "load" (the storage part alone) and the model cells',
-    'pay for the append, the table build and the pure engine, exactly what `GET /v1/reports/attribution` does.',
+    'columns (store/sqlite-report-cache.ts) plus leads, links, deals and spend. Every later report follows, as on a live',
+    'collector, a one-event ingest, an identify of a new lead and a won deal for it, so no earlier load is reused:',
+    '"load" (the storage part alone) and the model cells pay for the append, re-reading that lead and deal, the table',
+    'build and the pure engine, exactly what `GET /v1/reports/attribution` does.',
     'Cells: median of 3 runs after one warm-up, ms; `by=channel`, `conversion=won`. RSS is the peak of the measuring process.',
     '',
     ...lines,

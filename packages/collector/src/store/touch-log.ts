@@ -11,16 +11,6 @@ import { NOT_SET_KEY } from '../attribution/types.js'
 export const TOUCH_DIMS = ['channel', 'source', 'medium', 'campaign'] as const
 export type TouchDim = (typeof TOUCH_DIMS)[number]
 
-/** What a report needs of one stored touch. */
-export interface LogTouch {
-  visitor: string
-  ts: number
-  channel: string
-  source: string
-  medium: string
-  campaign: string | null
-}
-
 function keyOf(v: string | null | undefined): string {
   return v === null || v === undefined || v === '' ? NOT_SET_KEY : v
 }
