@@ -30,10 +30,11 @@ export const identifyRoute: RouteModule = (app, ctx) => {
       externalId: person.externalId,
       traits,
       ts: body.ts ?? Date.now(),
+      journey: true,
     })
     if (outcome.conflict) request.log.warn({ conflict: outcome.conflict }, 'identity conflict: email match kept')
     ctx.metrics.identifies.inc({ created: String(outcome.created) })
-    const summary = summarizeJourney(await ctx.store.getLead(site.id, outcome.leadId))
+    const summary = summarizeJourney(outcome.journey ?? (await ctx.store.getLead(site.id, outcome.leadId)))
     return { leadId: outcome.leadId, created: outcome.created, visitorIds: outcome.visitorIds, ...summary }
   })
 }

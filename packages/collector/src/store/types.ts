@@ -168,6 +168,11 @@ export interface IdentifyInput {
   externalId?: string | null
   traits?: Record<string, unknown> | null
   ts: number
+  /**
+   * Also return the lead's journey, read in the identify transaction (saves a getLead after it).
+   * A store may leave it out; the caller then reads getLead. Default false.
+   */
+  journey?: boolean
 }
 
 export interface IdentifyOutcome {
@@ -176,6 +181,8 @@ export interface IdentifyOutcome {
   visitorIds: string[]
   /** Set when the keys pointed at two different leads; the email match won. */
   conflict?: { keptLeadId: string; otherLeadId: string; kind: IdentityKind } | null
+  /** When asked for (`IdentifyInput.journey`) and the store provides it. */
+  journey?: LeadJourney
 }
 
 export interface Lead {

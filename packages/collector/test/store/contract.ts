@@ -262,6 +262,27 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         expect(journey?.touches.map((t) => t.touchId)).toEqual([earlierClock.id, first.id])
         expect(await store.getLead(site.id, 'no-such-lead')).toBeNull()
       })
+
+      it('a journey returned by identify (when asked for) is what getLead reads after it', async () => {
+        const { site } = await makeSite(store)
+        const email = emailKey('jo@example.com')
+        await store.ingest([
+          event(site.id, 'jo-1', 2000, { touch: touch(2000, 'google', 'cpc') }),
+          event(site.id, 'jo-2', 1000, { touch: touch(1000, 'news.example', 'referral') }),
+          event(site.id, 'jo-2', 3000, { touch: touch(3000, 'bing', 'cpc') }),
+        ])
+        for (const [visitorId, ts] of [['jo-1', 4000], ['jo-2', 5000], ['jo-none', 6000]] as const) {
+          const out = await store.identify({ siteId: site.id, visitorId, keys: [email], emailEnc: 'v1.jo', traits: { step: ts }, ts, journey: true })
+          const read = await store.getLead(site.id, out.leadId)
+          if (out.journey) expect(out.journey).toEqual(read)
+          expect(out.visitorIds).toEqual(read?.visitorIds)
+        }
+        const journey = await store.getLead(site.id, (await store.identify({ siteId: site.id, visitorId: 'jo-1', keys: [email], ts: 7000 })).leadId)
+        // The first identify fixed jo-1's only touch as the original source; jo-2's earlier one came later.
+        expect(journey?.touches.map((t) => t.ts)).toEqual([1000, 2000, 3000])
+        expect(journey?.lead.firstTouchId).toBe(journey?.touches[1].touchId)
+        expect(journey?.lead.traits).toEqual({ step: 6000 })
+      })
     })
 
     describe('privacy', () => {
