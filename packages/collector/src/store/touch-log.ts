@@ -15,16 +15,43 @@ function keyOf(v: string | null | undefined): string {
   return v === null || v === undefined || v === '' ? NOT_SET_KEY : v
 }
 
-/** Visitor ID → dense index (a Map alone: reports never need the ID back). */
+/**
+ * Visitor ID → dense index. A scan yields visitors in key order, so they are kept as one sorted
+ * array searched by bisection (half the memory of a Map of half a million IDs); visitors met out
+ * of order afterwards (new ones appended by ingests) go to a Map.
+ */
 export class VisitorIndex {
-  private readonly ids = new Map<string, number>()
+  private readonly sorted: string[] = []
+  private readonly rest = new Map<string, number>()
+
   id(visitor: string): number {
-    let id = this.ids.get(visitor)
-    if (id === undefined) this.ids.set(visitor, (id = this.ids.size))
+    const n = this.sorted.length
+    if (this.rest.size === 0 && (n === 0 || visitor > this.sorted[n - 1])) {
+      this.sorted.push(visitor)
+      return n
+    }
+    const at = this.search(visitor)
+    if (at >= 0) return at
+    let id = this.rest.get(visitor)
+    if (id === undefined) this.rest.set(visitor, (id = n + this.rest.size))
     return id
   }
+
   get size(): number {
-    return this.ids.size
+    return this.sorted.length + this.rest.size
+  }
+
+  private search(visitor: string): number {
+    let lo = 0
+    let hi = this.sorted.length - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1
+      const v = this.sorted[mid]
+      if (v === visitor) return mid
+      if (v < visitor) lo = mid + 1
+      else hi = mid - 1
+    }
+    return -1
   }
 }
 
