@@ -1,8 +1,9 @@
 // Identity keys (SPEC §5): the deterministic match keys of a person and the salted hashes that
 // outlive an erasure. Raw values never reach the store; only these hashes and ciphertexts do.
 
-import { createHash, createHmac } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js'
+import { sha256Hex } from './crypto.js'
 import type { IdentityKey, IdentityKind } from './store/types.js'
 
 /** Region used to read phone numbers written without a country code (site setting `phoneRegion`). */
@@ -39,7 +40,7 @@ export function normalizePhone(raw: string, defaultRegion: string = DEFAULT_PHON
 
 /** SHA-256 hex of a normalised identity value: the lead match key. */
 export function hashIdentity(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex')
+  return sha256Hex(value)
 }
 
 /**

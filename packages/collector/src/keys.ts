@@ -2,8 +2,9 @@
 // all from the nanoid alphabet. Secret keys are stored only as SHA-256 of the whole key, found by
 // their key ID and compared in constant time.
 
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
 import { nanoid } from 'nanoid'
+import { sha256Hex } from './crypto.js'
 
 const NANOID_CHARS = 'A-Za-z0-9_-'
 const PUBLIC_KEY_RE = new RegExp(`^pk_[${NANOID_CHARS}]{21}$`)
@@ -28,7 +29,7 @@ export function generateSecretKey(): SecretKey {
 }
 
 export function hashSecretKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex')
+  return sha256Hex(key)
 }
 
 export function isPublicKey(value: string): boolean {

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { decrypt, deriveKeys, encrypt, loadInstallKeys, loadMasterKey, parseMasterKey, SECRET_KEY_FILE } from '../src/crypto.js'
+import { decrypt, deriveKeys, encrypt, loadInstallKeys, loadMasterKey, parseMasterKey, SECRET_KEY_FILE, sha256Hex } from '../src/crypto.js'
 
 const dirs: string[] = []
 const tempDir = (): string => {
@@ -25,6 +25,13 @@ describe('encrypt / decrypt (AES-256-GCM)', () => {
     expect(decrypt(a, key)).toBe('ada@example.com')
     expect(decrypt(encrypt('', key), key)).toBe('')
     expect(decrypt(encrypt('ünïcødé ✓', key), key)).toBe('ünïcødé ✓')
+  })
+
+  it('never hands out an IV twice, across refills of the IV pool', () => {
+    const tokens = Array.from({ length: 1000 }, (_, i) => encrypt(`p${i}@example.com`, key))
+    const ivs = tokens.map((t) => Buffer.from(t.slice(3), 'base64url').subarray(0, 12).toString('hex'))
+    expect(new Set(ivs).size).toBe(tokens.length)
+    tokens.forEach((t, i) => expect(decrypt(t, key)).toBe(`p${i}@example.com`))
   })
 
   it('rejects a wrong key, a flipped bit, truncation and unknown formats', () => {
@@ -82,5 +89,13 @@ describe('install keys', () => {
     // Data encrypted under one install cannot be read by another.
     const other = loadInstallKeys({ dataDir: tempDir(), env: {} })
     expect(() => decrypt(encrypt('x', a.encryptionKey), other.encryptionKey)).toThrow()
+  })
+})
+
+describe('sha256Hex', () => {
+  it('is SHA-256 of the UTF-8 text, in hex', () => {
+    for (const text of ['', 'ada@example.com', 'ünïcødé ✓', 'sk_' + 'x'.repeat(40)]) {
+      expect(sha256Hex(text)).toBe(createHash('sha256').update(text, 'utf8').digest('hex'))
+    }
   })
 })
