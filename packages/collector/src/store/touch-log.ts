@@ -55,18 +55,36 @@ export class VisitorIndex {
   }
 }
 
+/** One dimension's key ids, interned as appended. */
+class DimColumn {
+  readonly keys = new Interner()
+  ids = new Int32Array(1024)
+  // The previous touch's raw value: consecutive touches often share it (channel, medium), and
+  // then the dictionary is not consulted.
+  private last: string | null | undefined = undefined
+  private lastId = -1
+
+  put(i: number, v: string | null): void {
+    if (v !== this.last || this.lastId < 0) {
+      this.last = v
+      this.lastId = this.keys.id(keyOf(v))
+    }
+    this.ids[i] = this.lastId
+  }
+}
+
 /** Append-only columns of touches; visitors and dimension values interned to dense ids. */
 export class TouchLog {
   size = 0
   readonly visitors = new VisitorIndex()
-  readonly keys: Record<TouchDim, Interner> = { channel: new Interner(), source: new Interner(), medium: new Interner(), campaign: new Interner() }
   visitor = new Int32Array(1024)
   ts = new Float64Array(1024)
-  ids: Record<TouchDim, Int32Array> = { channel: new Int32Array(1024), source: new Int32Array(1024), medium: new Int32Array(1024), campaign: new Int32Array(1024) }
-  // The previous touch's raw values: consecutive touches of one visitor usually share them, so
-  // most appends skip the dictionary lookups.
-  private last: Record<TouchDim, string | null | undefined> = { channel: undefined, source: undefined, medium: undefined, campaign: undefined }
-  private lastId: Record<TouchDim, number> = { channel: -1, source: -1, medium: -1, campaign: -1 }
+  // One object per dimension (not a record indexed by name) keeps append's property accesses
+  // monomorphic: it runs a million times in a scan.
+  readonly channel = new DimColumn()
+  readonly source = new DimColumn()
+  readonly medium = new DimColumn()
+  readonly campaign = new DimColumn()
   private lastVisitor: string | undefined
   private lastVisitorId = -1
 
@@ -79,23 +97,19 @@ export class TouchLog {
     }
     this.visitor[i] = this.lastVisitorId
     this.ts[i] = ts
-    this.put('channel', i, channel)
-    this.put('source', i, source)
-    this.put('medium', i, medium)
-    this.put('campaign', i, campaign)
+    this.channel.put(i, channel)
+    this.source.put(i, source)
+    this.medium.put(i, medium)
+    this.campaign.put(i, campaign)
+  }
+
+  dim(d: TouchDim): DimColumn {
+    return this[d]
   }
 
   /** Bytes held by the typed columns (not the dictionaries). */
   get bytes(): number {
     return this.ts.length * (8 + 4 + 4 * TOUCH_DIMS.length)
-  }
-
-  private put(dim: TouchDim, i: number, v: string | null): void {
-    if (v !== this.last[dim] || this.lastId[dim] < 0) {
-      this.last[dim] = v
-      this.lastId[dim] = this.keys[dim].id(keyOf(v))
-    }
-    this.ids[dim][i] = this.lastId[dim]
   }
 
   /** Gives back the spare capacity beyond `headroom` (after a scan: room for later appends). */
@@ -116,7 +130,7 @@ export class TouchLog {
     }
     this.visitor = widen(this.visitor, (n) => new Int32Array(n))
     this.ts = widen(this.ts, (n) => new Float64Array(n))
-    for (const d of TOUCH_DIMS) this.ids[d] = widen(this.ids[d], (n) => new Int32Array(n))
+    for (const d of TOUCH_DIMS) this[d].ids = widen(this[d].ids, (n) => new Int32Array(n))
   }
 }
 
@@ -210,11 +224,11 @@ export function buildTouchTable(log: TouchLog, out: LogOutcomes, from: number, t
   const ts = new Float64Array(total)
   for (let i = 0; i < total; i++) ts[i] = tsCol[src[i]]
   const cache = new Map<string, KeyColumn>()
-  for (const d of TOUCH_DIMS) cache.set(d, compactColumn(log.ids[d], log.keys[d].keys, src))
-  const dk = directKeys(log.keys.source, log.keys.medium)
+  for (const d of TOUCH_DIMS) cache.set(d, compactColumn(log.dim(d).ids, log.dim(d).keys.keys, src))
+  const dk = directKeys(log.source.keys, log.medium.keys)
   const direct = new Uint8Array(total)
-  const sIds = log.ids.source
-  const mIds = log.ids.medium
+  const sIds = log.source.ids
+  const mIds = log.medium.ids
   for (let i = 0; i < total; i++) direct[i] = dk.source[sIds[src[i]]] & dk.medium[mIds[src[i]]]
   return { journeys, offsets, ts, direct, cache }
 }
