@@ -5,7 +5,7 @@
 //           tsx bench/collector-server.ts serve bare                  (bare Fastify route)
 //
 // The collector child is buildApp exactly as `closeloop serve` builds it (all routes, dashboard,
-// group commit, synchronous=FULL) except that the per-IP and per-key rate limits are off: the
+// group commit, durable acknowledgements) except that the per-IP and per-key rate limits are off: the
 // load comes from one IP and the defaults (2,000 req/s sustained per IP) would measure the limiter.
 // A child stops on the parent's 'stop', when the parent goes away (IPC disconnect), or after 2 h.
 // It samples its own RSS every 50 ms and answers 'rss' with { rss, peak } in bytes and its CPU time.

@@ -1,5 +1,5 @@
 // Collector budgets of SPEC §10, against real listening servers (child processes, collector-server.ts):
-//  1. /v1/collect, 1 event per request, durable (acknowledged after COMMIT, synchronous=FULL): req/s
+//  1. /v1/collect, 1 event per request, durable (acknowledged after COMMIT and the WAL sync): req/s
 //     and p50/p99 by autocannon, against a bare Fastify route with the same bodies, interleaved in
 //     rounds (bare, collector, bare, collector). Every body is a landing page view of a new visitor
 //     (event + touch, unique 21-char event/visitor IDs, text/plain, allowed Origin, browser UA).
@@ -99,7 +99,7 @@ async function collect(): Promise<void> {
     const acked = c.w.acked + c.m.acked
     ratios.push(c.m.rps / b.m.rps)
     p99s.push(c.m.p99)
-    log(`| ${round} | ${connections} | collector (SQLite, FULL) | ${fmt(c.m.total)} | ${fmt(c.m.rps)} | ${c.m.p50} | ${c.m.p99} | ${c.m.bad} | ${fmt(100 * c.m.rps / b.m.rps)}% | ${c.cpu} | ${c.load} |`)
+    log(`| ${round} | ${connections} | collector (SQLite, durable) | ${fmt(c.m.total)} | ${fmt(c.m.rps)} | ${c.m.p50} | ${c.m.p99} | ${c.m.bad} | ${fmt(100 * c.m.rps / b.m.rps)}% | ${c.cpu} | ${c.load} |`)
     if (stored !== acked) throw new Error(`round ${round}, ${connections} connections: ${acked} events acknowledged with 200 but ${stored} stored`)
     verdicts.push(`Round ${round}, ${connections} connections: the reopened store holds ${fmt(stored)} events = ${fmt(acked)} acknowledged with 200 (warm-up included).`)
   }
@@ -185,7 +185,7 @@ const section = [
   '',
   `Measured ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ${cpus()[0].model.trim()} (${Math.round(totalmem() / 2 ** 30)} GB), Node ${process.version}, at commit ${commit}, with`,
   '`npx -y pnpm@10 -C packages/collector exec tsx ../../bench/collector.ts --write`. Servers are child processes on 127.0.0.1 (`collector-server.ts`):',
-  'the collector is `buildApp` over a SQLite file (WAL, `synchronous=FULL`, group commit) with rate limits off; autocannon 9 runs in the parent',
+  'the collector is `buildApp` over a SQLite file (WAL, group commit, acknowledged after the WAL sync) with rate limits off; autocannon 9 runs in the parent',
   `process on the same 2 cores, so client and server compete for CPU. Latencies are autocannon's (whole ms). 1-minute load average ${loadStart} at the start, ${load1()} at the end.`,
   '',
   ...out,

@@ -122,6 +122,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const wait = ctx.ipLimiter.take(request.ip)
     if (wait > 0) throw clError('RATE_LIMITED', undefined, { retryAfter: wait })
   })
+  // A request that arrived before closing but is answered after it (its write waited for the
+  // WAL fsync) must not leave a keep-alive connection open: close() waits for every connection.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
   app.addHook('onResponse', async (request, reply) => {
     ctx.metrics.requestDuration.observe(reply.elapsedTime / 1000, {
       route: request.routeOptions.url ?? 'unmatched',

@@ -222,6 +222,8 @@ export interface StoreStats {
   maxBatch: number
   /** Transactions by write requests carried, per group-commit COMMIT_SIZE_BOUNDS bucket (last: +Inf). */
   commitSizes: readonly number[]
+  /** SQLite: fsyncs of the WAL the store made after commits (durable acknowledgements). */
+  fsyncs?: number
 }
 
 export interface Store extends LoopStore {
