@@ -59,6 +59,17 @@ describe('with --base-path /_cl', () => {
     // Some transaction carried more than one request.
     expect(bucket('1')).toBeLessThan(count)
     expect(bucket('1')).toBeLessThanOrEqual(bucket('2'))
+    // One WAL sync per transaction (SQLite), and the report cache's figures.
+    const counter = (name: string, text: string): number => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1])
+    expect(counter('closeloop_store_wal_syncs_total', after.text)).toBe(counter('closeloop_store_commits_total', after.text))
+    const held = counter('closeloop_report_cache_touches', after.text)
+    expect(await secret(server, '/v1/reports/attribution?model=linear&by=channel')).toMatchObject({ status: 200 })
+    await collect(server, [pageEvent(visitorId(), { touch: { source: 'google', medium: 'cpc', campaign: 'm' } })])
+    await secret(server, '/v1/reports/attribution?model=linear&by=channel')
+    const later = (await send(`${server.url}/metrics`)).text
+    expect(counter('closeloop_report_cache_appended_total', later)).toBeGreaterThanOrEqual(1)
+    expect(counter('closeloop_report_cache_touches', later)).toBeGreaterThan(held)
+    expect(counter('closeloop_report_cache_touch_scans_total', later)).toBeGreaterThanOrEqual(1)
   })
 })
 

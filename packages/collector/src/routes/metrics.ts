@@ -2,6 +2,19 @@
 
 import type { RouteModule } from '../context.js'
 import { COMMIT_SIZE_BOUNDS } from '../store/group-commit.js'
+import type { StoreStats } from '../store/types.js'
+
+function cacheMetrics(c: NonNullable<StoreStats['reportCache']>): string[] {
+  const metric = (name: string, type: 'counter' | 'gauge', help: string, v: number) => [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${v}`]
+  return [
+    ...metric('closeloop_report_cache_touches', 'gauge', 'Touches held in memory for reports, over all sites', c.touches),
+    ...metric('closeloop_report_cache_sites', 'gauge', 'Sites held in the report cache', c.sites),
+    ...metric('closeloop_report_cache_touch_scans_total', 'counter', 'Full scans of a site\'s touches (start-up, or after another process wrote)', c.touchScans),
+    ...metric('closeloop_report_cache_outcome_loads_total', 'counter', 'Loads of all of a site\'s leads, links and deals', c.outcomeLoads),
+    ...metric('closeloop_report_cache_refreshed_total', 'counter', 'Leads and deals re-read one by one after writes', c.refreshed),
+    ...metric('closeloop_report_cache_appended_total', 'counter', 'Touches appended by committed ingests', c.appended),
+  ]
+}
 
 export const metricsRoute: RouteModule = (app, ctx) => {
   app.get('/metrics', async (_request, reply) => {
@@ -21,6 +34,12 @@ export const metricsRoute: RouteModule = (app, ctx) => {
       ...[...COMMIT_SIZE_BOUNDS, '+Inf'].map((le, i) => `closeloop_store_commit_jobs_bucket{le="${le}"} ${s.commitSizes.slice(0, i + 1).reduce((a, b) => a + b, 0)}`),
       `closeloop_store_commit_jobs_sum ${s.jobs}`,
       `closeloop_store_commit_jobs_count ${s.flushes}`,
+      ...(s.fsyncs === undefined ? [] : [
+        '# HELP closeloop_store_wal_syncs_total WAL syncs after commits (each settles one transaction\'s requests)',
+        '# TYPE closeloop_store_wal_syncs_total counter',
+        `closeloop_store_wal_syncs_total ${s.fsyncs}`,
+      ]),
+      ...(s.reportCache === undefined ? [] : cacheMetrics(s.reportCache)),
     ].join('\n')
     reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
     return ctx.metrics.render() + store + '\n'

@@ -144,7 +144,7 @@ export class SqliteStore implements Store {
 
   stats(): StoreStats {
     const { flushes, jobs, maxBatch, commitSizes } = this.writer.stats
-    return { flushes, jobs, maxBatch, commitSizes: [...commitSizes], fsyncs: this.fsyncs }
+    return { flushes, jobs, maxBatch, commitSizes: [...commitSizes], fsyncs: this.fsyncs, reportCache: this.reportCacheStats() }
   }
 
   private get s(): Statements {

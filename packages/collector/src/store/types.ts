@@ -224,6 +224,8 @@ export interface StoreStats {
   commitSizes: readonly number[]
   /** SQLite: fsyncs of the WAL the store made after commits (durable acknowledgements). */
   fsyncs?: number
+  /** SQLite: the in-memory report input (see store/sqlite-report-cache.ts). */
+  reportCache?: { touches: number; sites: number; touchScans: number; outcomeLoads: number; refreshed: number; appended: number }
 }
 
 export interface Store extends LoopStore {
