@@ -102,9 +102,6 @@ function totalsOf(rows: ReadonlyArray<ReportMetrics>): ReportMetrics {
   }
 }
 
-// The dashboard asks for several reports of one range at once (won, pipeline, models): requests
-// that arrive while the same load is running share it. Nothing is kept after it settles, so a
-// report never shows data older than its own request.
 // One load serves every report of the same data: concurrent requests share it, and so do requests
 // right after it (a dashboard asks for several reports at once, and the SQLite load is synchronous,
 // so the second request is only read once the first load is done). A load is reused only while no
