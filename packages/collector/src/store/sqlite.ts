@@ -4,10 +4,10 @@
 // Durability (`synchronous: 'FULL'`, the default): an acknowledged write survives power loss. SQLite
 // runs with PRAGMA synchronous=NORMAL, so its COMMIT writes the WAL frames without an fsync, and the
 // store then syncs the WAL file itself (fdatasync, as SQLite does on Linux) in libuv's thread pool;
-// only after that sync are the
-// requests of the transaction answered (a failed fsync rejects them all: nothing is acknowledged
-// that is not on disk, and a retry is deduplicated). This is what synchronous=FULL would do, but the
-// fsync no longer blocks the event loop: other requests are parsed and answered while it runs.
+// only after that sync are the requests of the transaction answered (a failed sync rejects them
+// all: nothing is acknowledged that is not on disk, and a retry is deduplicated). This is what
+// synchronous=FULL would do, but the sync no longer blocks the event loop: other requests are
+// parsed and answered while it runs.
 // SQLite's own rules for NORMAL still sync the WAL header when the WAL is reused and the database
 // file at checkpoints. The one difference: other requests may read a transaction's data during its
 // fsync, before it is acknowledged. `synchronous: 'NORMAL'` skips the fsync (an acknowledged write
