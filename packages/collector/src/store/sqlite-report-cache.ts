@@ -8,7 +8,10 @@
 // - identify marks its lead, a deal write its deal, as dirty: the next report re-reads just those
 //   (refreshOutcomesSync), or everything when too many are dirty; erasure drops the site;
 // - a commit by any other connection (a CLI command, another process) changes PRAGMA
-//   data_version, and then everything is dropped and rebuilt from the file.
+//   data_version. Every transaction that writes or deletes touches also moves a touch generation
+//   (PRAGMA user_version, unused otherwise): when it moved only by our own commits, the touches
+//   held are still right and only the leads, links and deals are loaded again (a CLI deals or
+//   spend import beside `serve`); otherwise everything is dropped and rebuilt from the file.
 // better-sqlite3 runs every write and every report load synchronously on this thread, so no load
 // can observe a transaction half done.
 //
@@ -45,6 +48,8 @@ export interface ReportCacheStats {
   refreshed: number
   /** Touches appended by committed ingests. */
   appended: number
+  /** Another connection wrote, but no touches: touches kept, leads/links/deals loaded again. */
+  keptAfterOtherWrites: number
   /** Touches held over all sites. */
   touches: number
   sites: number
@@ -57,13 +62,24 @@ export class SqliteReportCache {
   private staged: Staged[] = []
   private jobMark = 0
   private version: unknown = undefined
-  readonly stats: ReportCacheStats = { touchScans: 0, outcomeLoads: 0, refreshed: 0, appended: 0, touches: 0, sites: 0 }
+  /** The touch generation our held touches reflect; undefined until first read or written. */
+  private touchGen: number | undefined = undefined
+  /** The current transaction writes or deletes touches (of any site: other processes' caches care). */
+  private touchesWritten = false
+  private pendingGen: number | undefined = undefined
+  private othersWroteTouches = false
+  readonly stats: ReportCacheStats = { touchScans: 0, outcomeLoads: 0, refreshed: 0, appended: 0, keptAfterOtherWrites: 0, touches: 0, sites: 0 }
 
   constructor(
     private readonly s: () => LoopStatements,
     private readonly dataVersion: () => Stmt,
+    private readonly db: { pragma(sql: string, opts: { simple: true }): unknown },
     private readonly maxTouches: number = REPORT_CACHE_DEFAULTS.maxTouches,
   ) {}
+
+  private readGen(): number {
+    return Number(this.db.pragma('user_version', { simple: true }))
+  }
 
   // ---- called by the store's write path -------------------------------------------------------
 
@@ -79,11 +95,25 @@ export class SqliteReportCache {
 
   /** A touch inserted by the current job. Only sites already cached need it. */
   touch(siteId: string, visitor: string, ts: number, channel: string, source: string, medium: string, campaign: string | null): void {
+    this.touchesWritten = true
     if (this.sites.has(siteId)) this.staged.push([siteId, visitor, ts, channel, source, medium, campaign])
+  }
+
+  /** Inside the transaction, just before COMMIT: move the touch generation if touches changed. */
+  beforeCommit(): void {
+    if (!this.touchesWritten) return
+    const gen = this.readGen()
+    // Moved since our last commit or check: another process wrote touches meanwhile.
+    if (this.touchGen !== undefined && gen !== this.touchGen) this.othersWroteTouches = true
+    this.pendingGen = (gen + 1) % 2 ** 31
+    this.db.pragma(`user_version = ${this.pendingGen}`, { simple: true })
   }
 
   /** The transaction committed: staged touches are now stored. */
   committed(): void {
+    if (this.pendingGen !== undefined) this.touchGen = this.pendingGen
+    if (this.othersWroteTouches) this.clear()
+    this.resetBatch()
     for (const [siteId, visitor, ts, channel, source, medium, campaign] of this.staged) {
       const site = this.sites.get(siteId)
       if (!site) continue
@@ -98,7 +128,15 @@ export class SqliteReportCache {
   /** The transaction failed as a whole: what is stored is unknown here, so start over. */
   rolledBack(): void {
     this.staged = []
+    this.resetBatch()
     this.clear()
+    this.touchGen = undefined
+  }
+
+  private resetBatch(): void {
+    this.touchesWritten = false
+    this.pendingGen = undefined
+    this.othersWroteTouches = false
   }
 
   /** Identify (or deal linking) touched these leads: their identify time, visitors and deals. */
@@ -115,6 +153,7 @@ export class SqliteReportCache {
 
   /** Touches, leads and deals of the site were deleted (erasure). */
   touchesDeleted(siteId: string): void {
+    this.touchesWritten = true
     this.drop(siteId)
   }
 
@@ -150,12 +189,28 @@ export class SqliteReportCache {
     this.outcomesOf(siteId, site)
   }
 
-  /** Another connection committed (PRAGMA data_version moved): nothing held here can be trusted. */
+  /**
+   * Another connection committed (PRAGMA data_version moved): if it left the touch generation
+   * where our own commits put it, only leads, links and deals may have changed; else nothing held
+   * here can be trusted.
+   */
   private checkVersion(): void {
     const version = this.dataVersion().get()
     if (version === this.version) return
-    this.clear()
+    const first = this.version === undefined
     this.version = version
+    const gen = this.readGen()
+    if (first && this.sites.size === 0) {
+      this.touchGen = gen
+      return
+    }
+    if (this.touchGen !== undefined && gen === this.touchGen) {
+      for (const site of this.sites.values()) site.outcomes = null
+      this.stats.keptAfterOtherWrites++
+      return
+    }
+    this.clear()
+    this.touchGen = gen
   }
 
   private scan(siteId: string, limit: number): TouchLog {

@@ -97,6 +97,7 @@ export class SqliteStore implements Store {
     this.reportCache = new SqliteReportCache(
       () => this.loop,
       () => this.dataVersionStmt ?? (this.dataVersionStmt = this.db.prepare('PRAGMA data_version').pluck()),
+      this.db,
       options.reportCacheTouches ?? REPORT_CACHE_DEFAULTS.maxTouches,
     )
     this.writer = new GroupCommit<Statements>((jobs) => this.runBatch(jobs), {
@@ -172,6 +173,7 @@ export class SqliteStore implements Store {
           s.tx.release.run()
         }
       }
+      cache.beforeCommit()
       s.tx.commit.run()
     } catch (err) {
       cache.rolledBack()

@@ -160,6 +160,37 @@ describe('SqliteStore specifics', () => {
       await store.close()
     })
 
+    it('keeps its touches when another process wrote only leads or deals, and rebuilds when it wrote touches', async () => {
+      const dir = tempDir()
+      const store = (await openStore({ dataDir: dir })) as SqliteStore
+      const { site } = await makeSite(store)
+      await store.ingest([...touches(site.id, 'op-1', 1000, 20), ...touches(site.id, 'op-2', 2000, 10)])
+      await expectSameReportInput(store, site.id, all)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 1, outcomeLoads: 1, keptAfterOtherWrites: 0 })
+      const cli = await openStore({ dataDir: dir })
+      // A CLI deals import and an identify: no touch changed.
+      const lead = await cli.identify({ siteId: site.id, visitorId: 'op-1', keys: [emailKey('op@x.example')], ts: 3000 })
+      await cli.upsertDeals(site.id, [{ dealId: 'op-d', match: { leadId: lead.leadId, keys: [] }, stage: 'won', crmStage: 'Won', amount: 7, originalAmount: 7, originalCurrency: null, ts: 3500 }])
+      expect((await expectSameReportInput(store, site.id, all)).filter((j) => j.includes('op-d'))).toHaveLength(1)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 1, outcomeLoads: 2, keptAfterOtherWrites: 1 })
+      // Our own ingest after theirs still appends.
+      await store.ingest(touches(site.id, 'op-3', 4000, 5))
+      await expectSameReportInput(store, site.id, all)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 1, appended: 5 })
+      // They write touches, then we do before any report: our commit sees their generation.
+      await cli.ingest(touches(site.id, 'op-4', 5000, 3))
+      await store.ingest(touches(site.id, 'op-5', 6000, 2))
+      await expectSameReportInput(store, site.id, all)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 2 })
+      // They erase someone: touches deleted elsewhere, so ours are rebuilt.
+      await cli.erase(site.id, { emailHash: emailKey('op@x.example').hash }, [])
+      const after = await expectSameReportInput(store, site.id, all)
+      expect(after.some((j) => j.includes('op-d'))).toBe(false)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 3 })
+      await cli.close()
+      await store.close()
+    })
+
     it('warms every site before the first report (as `closeloop serve` does before listening)', async () => {
       const dir = tempDir()
       const setup = await openStore({ dataDir: dir })
