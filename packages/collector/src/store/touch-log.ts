@@ -8,8 +8,8 @@ import { Interner, type KeyColumn } from '../attribution/interner.js'
 import type { JourneyOutcome, TouchTable } from '../attribution/table.js'
 import { NOT_SET_KEY } from '../attribution/types.js'
 
-export const TOUCH_DIMS = ['channel', 'source', 'medium', 'campaign'] as const
-export type TouchDim = (typeof TOUCH_DIMS)[number]
+const TOUCH_DIMS = ['channel', 'source', 'medium', 'campaign'] as const
+type TouchDim = (typeof TOUCH_DIMS)[number]
 
 function keyOf(v: string | null | undefined): string {
   return v === null || v === undefined || v === '' ? NOT_SET_KEY : v
@@ -105,11 +105,6 @@ export class TouchLog {
 
   dim(d: TouchDim): DimColumn {
     return this[d]
-  }
-
-  /** Bytes held by the typed columns (not the dictionaries). */
-  get bytes(): number {
-    return this.ts.length * (8 + 4 + 4 * TOUCH_DIMS.length)
   }
 
   /** Gives back the spare capacity beyond `headroom` (after a scan: room for later appends). */
