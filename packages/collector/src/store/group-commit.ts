@@ -5,6 +5,13 @@
 // The queue knows nothing about databases: an implementation supplies `runBatch`, which opens a
 // transaction, runs each job inside its own savepoint (a failing job is rolled back alone and
 // its error kept), and commits. Jobs run in submission order.
+//
+// A store whose COMMIT is not durable by itself (SQLite with synchronous=NORMAL) also supplies
+// `sync`, which makes every commit so far durable (an fdatasync of the WAL). The next transaction
+// runs while a sync is in flight: a sync started after a commit covers it, so the commits made
+// meanwhile share one queued sync, and a batch is answered only after a sync that began after its
+// COMMIT. A failed sync fails every later one too (`syncError`): after a failed fsync the kernel
+// may have dropped the pages, and the commits behind them would be answered on a lie.
 
 export interface Job<C> {
   run: (ctx: C) => unknown
@@ -37,6 +44,8 @@ export interface GroupCommitStats {
 export interface GroupCommitOptions {
   /** Flush at once, without waiting for the next turn of the event loop, above this weight. */
   maxPendingWeight: number
+  /** Makes every commit so far durable; when given, jobs settle only after a sync that began after their commit. */
+  sync?: () => Promise<void>
 }
 
 export class GroupCommit<C> {
@@ -44,6 +53,10 @@ export class GroupCommit<C> {
   private pendingWeight = 0
   private scheduled = false
   private inFlight: Promise<void> | null = null
+  /** The sync running now, and the one queued behind it for the commits made meanwhile. */
+  private syncing: Promise<void> | null = null
+  private queuedSync: Promise<void> | null = null
+  private syncError: unknown = null
   readonly stats: GroupCommitStats = { flushes: 0, jobs: 0, maxBatch: 0, lastBatch: 0, commitSizes: COMMIT_SIZE_BOUNDS.map(() => 0).concat(0) }
 
   constructor(
@@ -68,9 +81,10 @@ export class GroupCommit<C> {
 
   /** Resolves when everything submitted so far has been committed (or failed). */
   async drain(): Promise<void> {
-    while (this.pending.length > 0 || this.inFlight) {
+    while (this.pending.length > 0 || this.inFlight || this.syncing || this.queuedSync) {
       if (this.inFlight) await this.inFlight
-      else this.kick()
+      else if (this.pending.length > 0) this.kick()
+      else await (this.queuedSync ?? this.syncing)?.catch(() => undefined)
     }
   }
 
@@ -99,9 +113,40 @@ export class GroupCommit<C> {
     if (jobs.length > this.stats.maxBatch) this.stats.maxBatch = jobs.length
     const bucket = COMMIT_SIZE_BOUNDS.findIndex((b) => jobs.length <= b)
     this.stats.commitSizes[bucket < 0 ? COMMIT_SIZE_BOUNDS.length : bucket]++
-    for (const job of jobs) {
-      if (job.failed) job.reject(job.error)
-      else job.resolve(job.result)
+    const settle = () => {
+      for (const job of jobs) {
+        if (job.failed) job.reject(job.error)
+        else job.resolve(job.result)
+      }
     }
+    // Not awaited: the next transaction may run while this one's sync is in flight.
+    if (this.options.sync) this.durable().then(settle, (err) => { for (const job of jobs) job.reject(err) })
+    else settle()
+  }
+
+  /** Resolves once a sync that began after now has succeeded. */
+  private durable(): Promise<void> {
+    if (this.syncError) return Promise.reject(this.syncError)
+    if (!this.syncing) return this.startSync()
+    // The running sync may have begun before this commit: one more after it, shared.
+    this.queuedSync ??= this.syncing.then(
+      () => { this.queuedSync = null; return this.startSync() },
+      (err) => { this.queuedSync = null; throw err },
+    )
+    return this.queuedSync
+  }
+
+  private startSync(): Promise<void> {
+    if (this.syncError) return Promise.reject(this.syncError)
+    const run = this.options.sync!().then(
+      () => { if (this.syncing === run) this.syncing = null },
+      (err) => {
+        this.syncError ??= err
+        if (this.syncing === run) this.syncing = null
+        throw err
+      },
+    )
+    this.syncing = run
+    return run
   }
 }

@@ -5,9 +5,10 @@
 // runs with PRAGMA synchronous=NORMAL, so its COMMIT writes the WAL frames without an fsync, and the
 // store then syncs the WAL file itself (fdatasync, as SQLite does on Linux) in libuv's thread pool;
 // only after that sync are the requests of the transaction answered (a failed sync rejects them
-// all: nothing is acknowledged that is not on disk, and a retry is deduplicated). This is what
-// synchronous=FULL would do, but the sync no longer blocks the event loop: other requests are
-// parsed and answered while it runs.
+// and every later transaction: nothing is acknowledged that is not on disk, and a retry is
+// deduplicated). This is what synchronous=FULL would do, but the sync no longer blocks the event
+// loop: other requests are parsed and answered, and the next transaction commits, while it runs
+// (group-commit.ts: commits made during a sync share the next one).
 // SQLite's own rules for NORMAL still sync the WAL header when the WAL is reused and the database
 // file at checkpoints. The one difference: other requests may read a transaction's data during its
 // fsync, before it is acknowledged. `synchronous: 'NORMAL'` skips the fsync (an acknowledged write
@@ -102,6 +103,7 @@ export class SqliteStore implements Store {
     )
     this.writer = new GroupCommit<Statements>((jobs) => this.runBatch(jobs), {
       maxPendingWeight: options.maxPendingEvents ?? SQLITE_DEFAULTS.maxPendingEvents,
+      sync: this.walFile === null ? undefined : () => this.syncWal(),
     })
   }
 
@@ -181,10 +183,9 @@ export class SqliteStore implements Store {
       throw err
     }
     cache.committed()
-    await this.syncWal()
   }
 
-  /** Makes the committed WAL frames durable, off the event loop (no-op for `synchronous: 'NORMAL'`). */
+  /** Makes the committed WAL frames durable, off the event loop (only with `synchronous: 'FULL'`). */
   private syncWal(): Promise<void> {
     if (this.walFile === null) return Promise.resolve()
     // Opened once the WAL exists (after the first write); the same inode for the store's life
