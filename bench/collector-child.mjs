@@ -1,0 +1,61 @@
+// The server child of collector-server.ts, in plain JavaScript so that it runs the collector's BUILT
+// package (packages/collector/dist) under plain `node`, as `closeloop serve` does: no TypeScript
+// loader in the process, whose own memory (~40 MB) would count toward the RSS measured here.
+// startChild() rebuilds dist first when a source file is newer.
+//
+//   node bench/collector-child.mjs collector <dataDir>   (real buildApp over SQLite)
+//   node bench/collector-child.mjs bare                  (bare Fastify route)
+//
+// A child stops on the parent's 'stop', when the parent goes away (IPC disconnect), or after 2 h.
+// It samples its own memory every 50 ms and answers 'rss' with { rss, peak } in bytes, the
+// process.memoryUsage() of the peak sample (atPeak) and its CPU time.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const DIST = '../packages/collector/dist/'
+const ORIGIN = process.env.CLOSELOOP_BENCH_ORIGIN
+// The load comes from one IP; the default limits (2,000 req/s sustained per IP) would measure the limiter.
+const NO_LIMITS = { ipPerSecond: 0, ipBurst: 0, keyPerSecond: 0, keyBurst: 0 }
+
+const [kind, dir] = process.argv.slice(2)
+const { default: Fastify } = await import('../packages/collector/node_modules/fastify/fastify.js')
+let app
+let site = { pk: '', sk: '' }
+let warm = { touches: 0, ms: 0 }
+if (kind === 'bare') {
+  // Fastify's own text/plain parser gives the body as a string; nothing else happens.
+  app = Fastify()
+  app.post('/v1/collect', async () => ({ accepted: 1, duplicates: 0, rejected: [] }))
+} else {
+  const { buildApp } = await import(DIST + 'app.js')
+  const { loadInstallKeys } = await import(DIST + 'crypto.js')
+  const { createSite } = await import(DIST + 'site-admin.js')
+  const { openStore } = await import(DIST + 'store/index.js')
+  const store = await openStore({ dataDir: dir })
+  const metaFile = join(dir, 'meta.json')
+  if (existsSync(metaFile)) site = JSON.parse(readFileSync(metaFile, 'utf8'))
+  else {
+    const created = await createSite(store, { name: 'bench', origins: [ORIGIN] })
+    site = { pk: created.site.publicKey, sk: created.secretKey }
+    writeFileSync(metaFile, JSON.stringify(site))
+  }
+  app = await buildApp({ store, keys: loadInstallKeys({ dataDir: dir, env: {} }), config: { rateLimit: NO_LIMITS } })
+  // As startServer does before listening (`closeloop serve`).
+  const t = performance.now()
+  warm = { touches: await store.warmReports(), ms: performance.now() - t }
+}
+const address = await app.listen({ port: 0, host: '127.0.0.1' })
+let peak = 0
+let atPeak = null
+setInterval(() => {
+  const m = process.memoryUsage()
+  if (m.rss > peak) { peak = m.rss; atPeak = m }
+}, 50).unref()
+const stop = () => { void app.close().finally(() => process.exit(0)) }
+setTimeout(stop, 2 * 3600_000).unref()
+process.on('disconnect', stop)
+process.on('message', (m) => {
+  if (m === 'rss') { const c = process.cpuUsage(); process.send?.({ rss: process.memoryUsage().rss, peak, atPeak, cpuMs: (c.user + c.system) / 1000 }) }
+  if (m === 'stop') stop()
+})
+process.send?.({ url: address, ...site, warm })
