@@ -6,7 +6,7 @@ import { clError } from '../errors.js'
 import { findConversions, type ConversionSet } from './conversions.js'
 import { Interner, keyColumn, PeriodKeys } from './keys.js'
 import { MODEL_FUNCTIONS } from './models/index.js'
-import { conversionPaths, DAY_MS, nonConvertingPaths, type PathSet } from './paths.js'
+import { conversionPaths, DAY_MS, nonConvertingPaths, type PathSet, type RangeSet } from './paths.js'
 import { compileJourneys, type TouchTable } from './table.js'
 import {
   CONVERSIONS,
@@ -69,7 +69,7 @@ export class Engine {
   private readonly periods: PeriodKeys | null
   private readonly conversionsByKind = new Map<ConversionKind, ConversionSet>()
   private readonly pathsByKind = new Map<ConversionKind, PathSet>()
-  private readonly nullPathsByKind = new Map<ConversionKind, PathSet>()
+  private readonly nullPathsByKind = new Map<ConversionKind, RangeSet>()
 
   constructor(journeys: readonly Journey[] | TouchTable, opts: EngineOptions) {
     if (!(DIMENSIONS as readonly string[]).includes(opts.by)) throw clError('VALIDATION', `unknown dimension "${String(opts.by)}"`)
@@ -111,7 +111,7 @@ export class Engine {
     return p
   }
 
-  nullPaths(kind: ConversionKind): PathSet {
+  nullPaths(kind: ConversionKind): RangeSet {
     let p = this.nullPathsByKind.get(kind)
     if (!p) {
       p = nonConvertingPaths(this.table, this.conversions(kind), this.from, this.to, this.lookbackMs)

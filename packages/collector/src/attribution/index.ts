@@ -4,7 +4,7 @@ export { buildReport, buildModelsComparison, ratio, isPaidChannel, tagged } from
 export { Engine, type EngineOptions, type KeyCredits } from './engine.js'
 export { compileJourneys, isDirect, type JourneyOutcome, type TouchTable } from './table.js'
 export { findConversions, type ConversionSet } from './conversions.js'
-export { conversionPaths, nonConvertingPaths, type PathSet } from './paths.js'
+export { conversionPaths, nonConvertingPaths, type PathSet, type RangeSet } from './paths.js'
 export { allocateSpend, dayStart } from './spend.js'
 export { isoWeekOfDay, monthOfDay } from './keys.js'
 export { removalEffects, type AbsorbingChain, type RemovalEffects } from './models/absorbing.js'

@@ -6,7 +6,8 @@
 import type { ConversionSet } from './conversions.js'
 import type { TouchTable } from './table.js'
 
-export interface PathSet {
+/** Touch ranges of the table under the direct rule: what a walk over paths reads. */
+export interface RangeSet {
   count: number
   start: Int32Array
   end: Int32Array
@@ -14,6 +15,9 @@ export interface PathSet {
   keepDirect: Uint8Array
   /** Touches on the path after the direct rule; 0 = empty path (unattributed). */
   length: Int32Array
+}
+
+export interface PathSet extends RangeSet {
   /** Conversion time (non-converting paths: the window's end). */
   ts: Float64Array
   revenue: Float64Array
@@ -65,9 +69,8 @@ function allocate(count: number): PathSet {
   }
 }
 
-/** Fills range, direct rule and key positions of path c over touches [lo, hi). */
-function fill(p: PathSet, c: number, table: TouchTable, lo: number, hi: number, leadTs: number, oppTs: number, closes: boolean): void {
-  const { ts, direct } = table
+/** Fills range and direct rule of range c over touches [lo, hi); returns keepDirect. */
+function fillRange(p: RangeSet, c: number, direct: Uint8Array, lo: number, hi: number): number {
   let nonDirect = 0
   for (let i = lo; i < hi; i++) if (direct[i] === 0) nonDirect++
   const keep = nonDirect === 0 ? 1 : 0
@@ -75,6 +78,13 @@ function fill(p: PathSet, c: number, table: TouchTable, lo: number, hi: number, 
   p.end[c] = hi
   p.keepDirect[c] = keep
   p.length[c] = keep ? hi - lo : nonDirect
+  return keep
+}
+
+/** Fills range, direct rule and key positions of path c over touches [lo, hi). */
+function fill(p: PathSet, c: number, table: TouchTable, lo: number, hi: number, leadTs: number, oppTs: number, closes: boolean): void {
+  const { ts, direct } = table
+  const keep = fillRange(p, c, direct, lo, hi)
   for (let i = lo; i < hi; i++) {
     if (keep === 0 && direct[i] === 1) continue
     if (p.first[c] < 0) p.first[c] = i
@@ -105,23 +115,26 @@ export function conversionPaths(table: TouchTable, conv: ConversionSet, lookback
 /**
  * Paths of journeys with no conversion in the window (markov's null paths): their touches in
  * [from − lookback, to], the span any converting path of the window could have used.
- * Journeys with no touch there are left out.
+ * Journeys with no touch there are left out. Ranges only: at 1M touchpoints most journeys are
+ * here, and nothing reads a conversion's time, revenue or key positions of them.
  */
-export function nonConvertingPaths(table: TouchTable, conv: ConversionSet, from: number, to: number, lookbackMs: number): PathSet {
-  const ranges: number[] = []
+export function nonConvertingPaths(table: TouchTable, conv: ConversionSet, from: number, to: number, lookbackMs: number): RangeSet {
   const low = from - lookbackMs
-  for (let j = 0; j < table.journeys.length; j++) {
-    if (conv.converted[j] === 1) continue
-    const a = table.offsets[j]
-    const b = table.offsets[j + 1]
-    const lo = lowerBound(table.ts, a, b, low)
-    const hi = upperBound(table.ts, lo, b, to)
-    if (hi > lo) ranges.push(lo, hi)
+  // Two passes (count, then fill) rather than a growing list of bounds.
+  const each = (f: (c: number, lo: number, hi: number) => void): number => {
+    let c = 0
+    for (let j = 0; j < table.journeys.length; j++) {
+      if (conv.converted[j] === 1) continue
+      const a = table.offsets[j]
+      const b = table.offsets[j + 1]
+      const lo = lowerBound(table.ts, a, b, low)
+      const hi = upperBound(table.ts, lo, b, to)
+      if (hi > lo) f(c++, lo, hi)
+    }
+    return c
   }
-  const p = allocate(ranges.length / 2)
-  for (let c = 0; c < p.count; c++) {
-    p.ts[c] = Number.isFinite(to) ? to : NaN
-    fill(p, c, table, ranges[2 * c], ranges[2 * c + 1], NaN, NaN, false)
-  }
+  const count = each(() => {})
+  const p: RangeSet = { count, start: new Int32Array(count), end: new Int32Array(count), keepDirect: new Uint8Array(count), length: new Int32Array(count) }
+  each((c, lo, hi) => fillRange(p, c, table.direct, lo, hi))
   return p
 }

@@ -6,7 +6,7 @@
 // (absorbing.ts), are normalised to shares, and the shares distribute the attributed conversions
 // and their revenue.
 import { removalEffects, type AbsorbingChain } from './absorbing.js'
-import type { PathSet } from '../paths.js'
+import type { PathSet, RangeSet } from '../paths.js'
 import type { Model } from './model.js'
 
 /**
@@ -46,7 +46,7 @@ export class Counts {
   }
 }
 
-function walk(paths: PathSet, keys: Int32Array, direct: Uint8Array, end: number, counts: Counts): void {
+function walk(paths: RangeSet, keys: Int32Array, direct: Uint8Array, end: number, counts: Counts): void {
   for (let c = 0; c < paths.count; c++) {
     if (paths.length[c] === 0) continue
     const keep = paths.keepDirect[c]
@@ -99,7 +99,7 @@ export function buildChain(counts: Counts): { chain: AbsorbingChain; stateKey: I
   }
 }
 
-export function markovCounts(paths: PathSet, nonConverting: PathSet, keys: Int32Array, nKeys: number, direct: Uint8Array): Counts {
+export function markovCounts(paths: PathSet, nonConverting: RangeSet, keys: Int32Array, nKeys: number, direct: Uint8Array): Counts {
   const counts = new Counts(nKeys)
   walk(paths, keys, direct, counts.conv, counts)
   walk(nonConverting, keys, direct, counts.null, counts)

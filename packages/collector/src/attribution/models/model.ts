@@ -1,7 +1,7 @@
 // The contract every model implements: credit each non-empty path's conversion (1) and revenue
 // to touch keys. Empty paths are handled by the caller (the unattributed row).
 
-import type { PathSet } from '../paths.js'
+import type { PathSet, RangeSet } from '../paths.js'
 
 export interface ModelInput {
   paths: PathSet
@@ -13,7 +13,7 @@ export interface ModelInput {
   ts: Float64Array
   halfLifeMs: number
   /** Paths of journeys that did not convert in the window (built only by models that need them). */
-  nonConverting: () => PathSet
+  nonConverting: () => RangeSet
 }
 
 /** Per key id: credited conversions and revenue. Models add into it. */
