@@ -88,6 +88,11 @@ export interface ReportData {
 export interface ReportTableData {
   table: TouchTable
   spend: SpendRow[]
+  /**
+   * Called once when nothing will read `table` again: the store may then build its next table in
+   * the same arrays. Optional to call (an unreleased table is garbage-collected) and to provide.
+   */
+  release?: () => void
 }
 
 export interface ReportLoadOptions {

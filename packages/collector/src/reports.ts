@@ -108,91 +108,129 @@ function totalsOf(rows: ReadonlyArray<ReportMetrics>): ReportMetrics {
 // write has been committed since (Store.dataVersion: this process's writes, and for SQLite other
 // processes' too), and for at most REUSE_MS, which bounds what a PostgreSQL collector can miss of
 // other collectors' writes.
+//
+// Each load is counted: one reference while it can be reused, one per report reading it. When the
+// last goes, the store gets it back (ReportTableData.release) and may build the next table in its
+// arrays. A report holds its reference from before its await to the end of its synchronous use.
 const REUSE_MS = 10_000
-const loads = new WeakMap<Store, Map<string, { jobs: string; at: number; data: Promise<ReportTableData> }>>()
 
-function shared(store: Store, siteId: string, opts: ReportLoadOptions): Promise<ReportTableData> {
+interface Load {
+  jobs: string
+  at: number
+  data: Promise<ReportTableData>
+  /** The data once loaded: released at once then, so the next load can build in its arrays. */
+  value?: ReportTableData
+  refs: number
+}
+
+const loads = new WeakMap<Store, Map<string, Load>>()
+
+function unref(load: Load): void {
+  if (--load.refs > 0) return
+  if (load.value) load.value.release?.()
+  else load.data.then((d) => d.release?.(), () => undefined)
+}
+
+/** Removes an entry from the reuse map (and its reference), when it is still the one there. */
+function forget(map: Map<string, Load>, key: string, load: Load): void {
+  if (map.get(key) !== load) return
+  map.delete(key)
+  unref(load)
+}
+
+function shared(store: Store, siteId: string, opts: ReportLoadOptions): Load {
   let byKey = loads.get(store)
   if (!byKey) loads.set(store, (byKey = new Map()))
   const key = `${siteId}\u0000${opts.touchesFrom}\u0000${opts.touchesTo}\u0000${opts.extra}`
   const jobs = store.dataVersion()
   const now = Date.now()
   const hit = byKey.get(key)
-  if (hit && hit.jobs === jobs && now - hit.at < REUSE_MS) return hit.data
+  if (hit && hit.jobs === jobs && now - hit.at < REUSE_MS) return hit
   // Only the newest load of a key is kept; others are dropped when they expire or go stale.
-  for (const [k, v] of byKey) if (v.jobs !== jobs || now - v.at >= REUSE_MS) byKey.delete(k)
+  for (const [k, v] of byKey) if (v.jobs !== jobs || now - v.at >= REUSE_MS) forget(byKey, k, v)
   const map = byKey
-  const data = store.loadReportTable(siteId, opts)
-  data.catch(() => map.get(key)?.data === data && map.delete(key))
-  expire(map, key)
-  map.set(key, { jobs, at: now, data })
-  return data
+  const entry: Load = { jobs, at: now, data: store.loadReportTable(siteId, opts), refs: 1 }
+  entry.data.then((d) => (entry.value = d), () => forget(map, key, entry))
+  expire(map, key, entry.at)
+  map.set(key, entry)
+  return entry
 }
 
 /**
  * Not kept in memory past its reuse window, requests or not. The timer must not hold the data: a
  * busy collector starts a load per write, and each would stay alive for REUSE_MS. (Its own
- * function, so the closure's scope holds the map and key only, never `data`.)
+ * function, so the closure's scope holds the map, key and time only, never the load.)
  */
-function expire(map: Map<string, { at: number }>, key: string): void {
+function expire(map: Map<string, Load>, key: string, at: number): void {
   setTimeout(() => {
     const entry = map.get(key)
-    if (entry && Date.now() - entry.at >= REUSE_MS) map.delete(key)
+    if (entry && entry.at === at && Date.now() - entry.at >= REUSE_MS) forget(map, key, entry)
   }, REUSE_MS + 1).unref()
 }
 
-async function load(store: Store, site: Site, q: ReportQuery, w: Window) {
+type Loaded = ReportTableData & { filtered: boolean }
+
+/** Loads (or reuses) the report input and hands it to `use`, which must not keep the table past its return. */
+async function withLoad<R>(store: Store, site: Site, q: ReportQuery, w: Window, use: (data: Loaded) => R): Promise<R> {
   const lookbackMs = (q.lookbackDays ?? DEFAULTS.lookbackDays) * DAY
   const filter = filterOf(q)
   const extras = new Set([q.by, ...filter.map(([k]) => k)].filter((k) => k === 'content' || k === 'term' || k === 'landing'))
   if (extras.size > 1) throw clError('VALIDATION', 'at most one of content, term and landing may be used at once')
-  const data = await shared(store, site.id, {
+  const entry = shared(store, site.id, {
     // A path reaches back lookbackDays before its conversion; nothing older can earn credit.
     touchesFrom: w.from === null ? null : w.from - lookbackMs,
     touchesTo: w.to,
     extra: ([...extras][0] as 'content' | 'term' | 'landing' | undefined) ?? null,
   })
-  return filter.length === 0 ? { ...data, filtered: false } : { ...data, table: applyFilter(data.table, q.by, filter), filtered: true }
+  entry.refs++
+  try {
+    const data = await entry.data
+    return use(filter.length === 0 ? { ...data, filtered: false } : { ...data, table: applyFilter(data.table, q.by, filter), filtered: true })
+  } finally {
+    unref(entry)
+  }
 }
 
 export async function attributionReport(store: Store, site: Site, q: ReportQuery & { model: ModelName }): Promise<AttributionReport> {
   const w = window(q)
-  const data = await load(store, site, q, w)
-  const report = buildReport({
-    model: q.model,
-    by: q.by,
-    conversion: q.conversion,
-    from: w.from,
-    to: w.to,
-    lookbackDays: q.lookbackDays,
-    halfLifeDays: q.halfLifeDays,
-    journeys: data.table,
-    spend: data.spend,
-    currency: site.currency,
-    spendChannel,
+  return withLoad(store, site, q, w, (data) => {
+    const report = buildReport({
+      model: q.model,
+      by: q.by,
+      conversion: q.conversion,
+      from: w.from,
+      to: w.to,
+      lookbackDays: q.lookbackDays,
+      halfLifeDays: q.halfLifeDays,
+      journeys: data.table,
+      spend: data.spend,
+      currency: site.currency,
+      spendChannel,
+    })
+    if (!data.filtered) return report
+    // Spend that matched no touch cannot be placed inside a drill-down: only attributed rows stay.
+    const rows = report.rows.filter((r) => !outside(r.key) && (r.touches > 0 || r.leads > 0 || r.conversions > 0))
+    return { ...report, rows, totals: totalsOf(rows) }
   })
-  if (!data.filtered) return report
-  // Spend that matched no touch cannot be placed inside a drill-down: only attributed rows stay.
-  const rows = report.rows.filter((r) => !outside(r.key) && (r.touches > 0 || r.leads > 0 || r.conversions > 0))
-  return { ...report, rows, totals: totalsOf(rows) }
 }
 
 export async function modelsReport(store: Store, site: Site, q: ReportQuery): Promise<ModelsComparison> {
   const w = window(q)
-  const data = await load(store, site, q, w)
-  const report = buildModelsComparison({
-    by: q.by,
-    conversion: q.conversion,
-    from: w.from,
-    to: w.to,
-    lookbackDays: q.lookbackDays,
-    halfLifeDays: q.halfLifeDays,
-    journeys: data.table,
-    spend: data.spend,
-    currency: site.currency,
-    spendChannel,
+  return withLoad(store, site, q, w, (data) => {
+    const report = buildModelsComparison({
+      by: q.by,
+      conversion: q.conversion,
+      from: w.from,
+      to: w.to,
+      lookbackDays: q.lookbackDays,
+      halfLifeDays: q.halfLifeDays,
+      journeys: data.table,
+      spend: data.spend,
+      currency: site.currency,
+      spendChannel,
+    })
+    return data.filtered ? { ...report, rows: report.rows.filter((r) => !outside(r.key) && (r.touches > 0 || Object.values(r.models).some((m) => m.conversions > 0))) } : report
   })
-  return data.filtered ? { ...report, rows: report.rows.filter((r) => !outside(r.key) && (r.touches > 0 || Object.values(r.models).some((m) => m.conversions > 0))) } : report
 }
 
 export interface SeriesReport {
@@ -229,21 +267,22 @@ export async function seriesReport(store: Store, site: Site, q: ReportQuery & { 
   const to = w.to ?? now
   const from = w.from ?? to - 90 * DAY
   if (Math.ceil((to - from) / (7 * DAY)) > 520) throw clError('VALIDATION', 'a series covers at most 10 years')
-  const data = await load(store, site, { ...q, by: 'channel' }, { from, to })
-  const table = data.table
-  const periods: string[] = []
-  const credits: Array<Map<string, number>> = []
-  for (let start = periodStart(from, q.period); start <= to; start = nextPeriod(start, q.period)) {
-    const engine = new Engine(table, { by: 'channel', from: Math.max(start, from), to: Math.min(nextPeriod(start, q.period) - 1, to), lookbackDays: q.lookbackDays, halfLifeDays: q.halfLifeDays })
-    const c = engine.credit(q.model, q.conversion)
-    const byKey = new Map<string, number>()
-    for (let k = 0; k < c.revenue.length; k++) if (c.revenue[k] !== 0) byKey.set(engine.keys.keys[k], c.revenue[k])
-    periods.push(new Date(start).toISOString().slice(0, 10))
-    credits.push(byKey)
-  }
-  const totals = new Map<string, number>()
-  for (const m of credits) for (const [k, v] of m) totals.set(k, (totals.get(k) ?? 0) + v)
-  const channels = [...totals.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-    .map(([channel]) => ({ channel, revenue: credits.map((m) => m.get(channel) ?? 0) }))
-  return { model: q.model, period: q.period, conversion: q.conversion, currency: site.currency, periods, channels }
+  return withLoad(store, site, { ...q, by: 'channel' }, { from, to }, (data) => {
+    const table = data.table
+    const periods: string[] = []
+    const credits: Array<Map<string, number>> = []
+    for (let start = periodStart(from, q.period); start <= to; start = nextPeriod(start, q.period)) {
+      const engine = new Engine(table, { by: 'channel', from: Math.max(start, from), to: Math.min(nextPeriod(start, q.period) - 1, to), lookbackDays: q.lookbackDays, halfLifeDays: q.halfLifeDays })
+      const c = engine.credit(q.model, q.conversion)
+      const byKey = new Map<string, number>()
+      for (let k = 0; k < c.revenue.length; k++) if (c.revenue[k] !== 0) byKey.set(engine.keys.keys[k], c.revenue[k])
+      periods.push(new Date(start).toISOString().slice(0, 10))
+      credits.push(byKey)
+    }
+    const totals = new Map<string, number>()
+    for (const m of credits) for (const [k, v] of m) totals.set(k, (totals.get(k) ?? 0) + v)
+    const channels = [...totals.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .map(([channel]) => ({ channel, revenue: credits.map((m) => m.get(channel) ?? 0) }))
+    return { model: q.model, period: q.period, conversion: q.conversion, currency: site.currency, periods, channels }
+  })
 }

@@ -59,9 +59,11 @@ describe('with --base-path /_cl', () => {
     // Some transaction carried more than one request.
     expect(bucket('1')).toBeLessThan(count)
     expect(bucket('1')).toBeLessThanOrEqual(bucket('2'))
-    // One WAL sync per transaction (SQLite), and the report cache's figures.
+    // WAL syncs (SQLite): at most one per transaction (commits made during a sync share the next),
+    // and the report cache's figures.
     const counter = (name: string, text: string): number => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1])
-    expect(counter('closeloop_store_wal_syncs_total', after.text)).toBe(counter('closeloop_store_commits_total', after.text))
+    expect(counter('closeloop_store_wal_syncs_total', after.text)).toBeGreaterThan(0)
+    expect(counter('closeloop_store_wal_syncs_total', after.text)).toBeLessThanOrEqual(counter('closeloop_store_commits_total', after.text))
     const held = counter('closeloop_report_cache_touches', after.text)
     expect(await secret(server, '/v1/reports/attribution?model=linear&by=channel')).toMatchObject({ status: 200 })
     await collect(server, [pageEvent(visitorId(), { touch: { source: 'google', medium: 'cpc', campaign: 'm' } })])
@@ -70,6 +72,8 @@ describe('with --base-path /_cl', () => {
     expect(counter('closeloop_report_cache_appended_total', later)).toBeGreaterThanOrEqual(1)
     expect(counter('closeloop_report_cache_touches', later)).toBeGreaterThan(held)
     expect(counter('closeloop_report_cache_touch_scans_total', later)).toBeGreaterThanOrEqual(1)
+    // The first report's table was given back when the write made it stale.
+    expect(counter('closeloop_report_cache_tables_released_total', later)).toBeGreaterThanOrEqual(1)
   })
 })
 

@@ -13,6 +13,7 @@ function cacheMetrics(c: NonNullable<StoreStats['reportCache']>): string[] {
     ...metric('closeloop_report_cache_outcome_loads_total', 'counter', 'Loads of all of a site\'s leads, links and deals', c.outcomeLoads),
     ...metric('closeloop_report_cache_refreshed_total', 'counter', 'Leads and deals re-read one by one after writes', c.refreshed),
     ...metric('closeloop_report_cache_appended_total', 'counter', 'Touches appended by committed ingests', c.appended),
+    ...metric('closeloop_report_cache_tables_released_total', 'counter', 'Report tables given back for the next table to be built in their memory', c.tablesReleased),
   ]
 }
 
@@ -35,7 +36,7 @@ export const metricsRoute: RouteModule = (app, ctx) => {
       `closeloop_store_commit_jobs_sum ${s.jobs}`,
       `closeloop_store_commit_jobs_count ${s.flushes}`,
       ...(s.fsyncs === undefined ? [] : [
-        '# HELP closeloop_store_wal_syncs_total WAL syncs after commits (each settles one transaction\'s requests)',
+        '# HELP closeloop_store_wal_syncs_total WAL syncs after commits (each settles the transactions committed before it began)',
         '# TYPE closeloop_store_wal_syncs_total counter',
         `closeloop_store_wal_syncs_total ${s.fsyncs}`,
       ]),

@@ -22,7 +22,7 @@ import type { TouchTable } from '../attribution/table.js'
 import type { LoopStatements, SiteOutcomes } from './sqlite-loop.js'
 import { loadOutcomesSync, refreshOutcomesSync, scanTouchesSync } from './sqlite-loop.js'
 import type { Stmt } from './sqlite-statements.js'
-import { buildTouchTable, TouchLog } from './touch-log.js'
+import { buildTouchTable, TableBuffers, TouchLog } from './touch-log.js'
 
 export const REPORT_CACHE_DEFAULTS = { maxTouches: 5_000_000 } as const
 
@@ -53,12 +53,16 @@ export interface ReportCacheStats {
   /** Touches held over all sites. */
   touches: number
   sites: number
+  /** Tables whose arrays were given back for the next table. */
+  tablesReleased: number
 }
 
 export class SqliteReportCache {
   private readonly sites = new Map<string, SiteCache>()
   /** Sites found larger than the cache: warm() leaves them alone (until the next drop of everything). */
   private readonly tooBig = new Set<string>()
+  /** The arrays of the last released table, for the next one. */
+  private spare: TableBuffers | null = null
   private staged: Staged[] = []
   private jobMark = 0
   private version: unknown = undefined
@@ -68,7 +72,7 @@ export class SqliteReportCache {
   private touchesWritten = false
   private pendingGen: number | undefined = undefined
   private othersWroteTouches = false
-  readonly stats: ReportCacheStats = { touchScans: 0, outcomeLoads: 0, refreshed: 0, appended: 0, keptAfterOtherWrites: 0, touches: 0, sites: 0 }
+  readonly stats: ReportCacheStats = { touchScans: 0, outcomeLoads: 0, refreshed: 0, appended: 0, keptAfterOtherWrites: 0, touches: 0, sites: 0, tablesReleased: 0 }
 
   constructor(
     private readonly s: () => LoopStatements,
@@ -159,8 +163,11 @@ export class SqliteReportCache {
 
   // ---- called by reports ------------------------------------------------------------------------
 
-  /** The site's touch table for touches in [from, to] (null = unbounded). */
-  table(siteId: string, from: number | null, to: number | null): TouchTable {
+  /**
+   * The site's touch table for touches in [from, to] (null = unbounded), and `release`: the caller
+   * reads the table no more, so its arrays may hold the next table built (see TableBuffers).
+   */
+  table(siteId: string, from: number | null, to: number | null): { table: TouchTable; release: () => void } {
     this.checkVersion()
     let site = this.sites.get(siteId)
     if (site) {
@@ -173,7 +180,18 @@ export class SqliteReportCache {
       else this.tooBig.add(siteId)
     }
     const outcomes = this.outcomesOf(siteId, site)
-    return buildTouchTable(site.log, outcomes, from ?? -Infinity, to ?? Infinity)
+    const buffers = this.spare ?? new TableBuffers()
+    this.spare = null
+    const table = buildTouchTable(site.log, outcomes, from ?? -Infinity, to ?? Infinity, buffers)
+    let released = false
+    const release = (): void => {
+      if (released) return
+      released = true
+      // One spare set: what one table at a time needs; a second table in use at once is garbage after.
+      this.spare = buffers
+      this.stats.tablesReleased++
+    }
+    return { table, release }
   }
 
   /** Reads the site into the cache now, so its first report does not; a site too big to keep is left alone. */

@@ -88,7 +88,11 @@ export class SqliteStore implements Store {
     // A CLI command (e.g. `closeloop sites add`) may write while `serve` holds the file.
     this.db.pragma('busy_timeout = 5000')
     this.db.pragma('foreign_keys = ON')
-    this.db.pragma('cache_size = -32000')
+    // SQLite's own page cache: 8 MB. Reads past it come from the OS page cache at the cost of a
+    // pread. Measured at 1M touchpoints against 32 MB: collector RSS 50 MB lower (start-up reads
+    // every touch through it), /v1/identify no slower (2.2-2.3k req/s at 10 connections), bulk
+    // /v1/import 10-18% slower (17.3k vs 19.5k events/s), far from its budget either way.
+    this.db.pragma('cache_size = -8000')
     // A big import commits ~100 MB of WAL at once; without a limit the file keeps that size
     // after the checkpoint.
     this.db.pragma('journal_size_limit = 67108864')
@@ -368,6 +372,7 @@ export class SqliteStore implements Store {
       const data = loadReportDataSync(this.loop, siteId, opts)
       return { table: compileJourneys(data.journeys), spend: data.spend }
     }
-    return { table: this.reportCache.table(siteId, opts.touchesFrom, opts.touchesTo), spend: loadSpendSync(this.loop, siteId, opts) }
+    const { table, release } = this.reportCache.table(siteId, opts.touchesFrom, opts.touchesTo)
+    return { table, spend: loadSpendSync(this.loop, siteId, opts), release }
   }
 }

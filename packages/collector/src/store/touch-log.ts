@@ -1,6 +1,6 @@
 // Stored touches as columns, and the report's touch table built from them without a single touch
 // object. A TouchLog holds what reports group by (visitor, time, channel, source, medium, campaign)
-// in typed arrays with dictionary-encoded strings: ~30 bytes a touch, where journey objects took
+// in typed arrays with dictionary-encoded strings: ~20 bytes a touch, where journey objects took
 // ~500. `buildTouchTable` joins it with the site's leads, links and deals into the engine's
 // TouchTable (attribution/table.ts) in a few linear passes.
 
@@ -55,10 +55,13 @@ export class VisitorIndex {
   }
 }
 
-/** One dimension's key ids, interned as appended. */
+/**
+ * One dimension's key ids, interned as appended: two bytes a touch while the dimension has at
+ * most 65,536 values (channel, medium and nearly always source and campaign), four beyond.
+ */
 class DimColumn {
   readonly keys = new Interner()
-  ids = new Int32Array(1024)
+  ids: Uint16Array | Int32Array = new Uint16Array(1024)
   // The previous touch's raw value: consecutive touches often share it (channel, medium), and
   // then the dictionary is not consulted.
   private last: string | null | undefined = undefined
@@ -68,6 +71,7 @@ class DimColumn {
     if (v !== this.last || this.lastId < 0) {
       this.last = v
       this.lastId = this.keys.id(keyOf(v))
+      if (this.lastId > 0xffff && this.ids instanceof Uint16Array) this.ids = Int32Array.from(this.ids)
     }
     this.ids[i] = this.lastId
   }
@@ -118,14 +122,14 @@ export class TouchLog {
 
   private resize(cap: number): void {
     if (cap === this.ts.length || cap < this.size) return
-    const widen = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
-      const b = make(cap)
+    const widen = <T extends Uint16Array | Int32Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(cap)
       b.set(a.subarray(0, this.size) as T)
       return b
     }
-    this.visitor = widen(this.visitor, (n) => new Int32Array(n))
-    this.ts = widen(this.ts, (n) => new Float64Array(n))
-    for (const d of TOUCH_DIMS) this[d].ids = widen(this[d].ids, (n) => new Int32Array(n))
+    this.visitor = widen(this.visitor)
+    this.ts = widen(this.ts)
+    for (const d of TOUCH_DIMS) this[d].ids = widen(this[d].ids)
   }
 }
 
@@ -148,13 +152,34 @@ function directKeys(source: Interner, medium: Interner): { source: Uint8Array; m
   }
 }
 
+type Arrays = Int32Array | Float64Array | Uint8Array
+
+/**
+ * The arrays a touch table is built in. A table's columns are views of them, so a store may keep
+ * them once the table is released and build the next table in the same memory: a collector that
+ * rebuilds its table after every write then allocates nothing per report (otherwise tens of MB
+ * per report at 1M touchpoints, which the garbage collector leaves in place for a while).
+ */
+export class TableBuffers {
+  journeys: JourneyOutcome[] = []
+  private readonly arrays = new Map<string, Arrays>()
+
+  /** A view of n elements of the array `name` (contents left from the last build). */
+  take<T extends Arrays>(name: string, n: number, make: new (n: number) => T): T {
+    let a = this.arrays.get(name) as T | undefined
+    // Some room to grow: touches are appended between reports.
+    if (!a || a.length < n) this.arrays.set(name, (a = new make(Math.ceil(n * 1.05) + 64)))
+    return a.subarray(0, n) as T
+  }
+}
+
 /**
  * The engine's input: one journey per lead (touches of all its visitors, in time order), then one
  * per anonymous visitor with a touch in [from, to]. Only touches in [from, to] are included, as a
  * storage scan of that range would return. Each key column holds just the keys present, in order
  * of first appearance, so keys without touches in range do not exist for spend matching.
  */
-export function buildTouchTable(log: TouchLog, out: LogOutcomes, from: number, to: number): TouchTable {
+export function buildTouchTable(log: TouchLog, out: LogOutcomes, from: number, to: number, buf = new TableBuffers()): TouchTable {
   const n = log.size
   const V = log.visitors.size
   const L = out.leads.length
@@ -162,14 +187,15 @@ export function buildTouchTable(log: TouchLog, out: LogOutcomes, from: number, t
   const tsCol = log.ts
 
   // Touches in range grouped by visitor (counting sort, stable: log order within a visitor).
-  const start = new Int32Array(V + 1)
+  const start = buf.take('start', V + 1, Int32Array).fill(0)
   for (let i = 0; i < n; i++) {
     const t = tsCol[i]
     if (t >= from && t <= to) start[vis[i] + 1]++
   }
   for (let v = 0; v < V; v++) start[v + 1] += start[v]
-  const byVisitor = new Int32Array(start[V])
-  const cursor = start.slice(0, V)
+  const byVisitor = buf.take('byVisitor', start[V], Int32Array)
+  const cursor = buf.take('cursor', V, Int32Array)
+  cursor.set(start.subarray(0, V))
   for (let i = 0; i < n; i++) {
     const t = tsCol[i]
     if (t >= from && t <= to) byVisitor[cursor[vis[i]]++] = i
@@ -177,7 +203,7 @@ export function buildTouchTable(log: TouchLog, out: LogOutcomes, from: number, t
 
   // Which visitors belong to some lead; output size (a shared device's touches appear in each of
   // its leads' journeys).
-  const linked = new Uint8Array(V)
+  const linked = buf.take('linked', V, Uint8Array).fill(0)
   let total = 0
   let anonymous = 0
   for (let l = 0; l < L; l++) {
@@ -192,9 +218,10 @@ export function buildTouchTable(log: TouchLog, out: LogOutcomes, from: number, t
     if (c > 0) { total += c; anonymous++ }
   }
 
-  const journeys: JourneyOutcome[] = new Array(L + anonymous)
-  const offsets = new Int32Array(L + anonymous + 1)
-  const src = new Int32Array(total)
+  const journeys = buf.journeys
+  journeys.length = L + anonymous
+  const offsets = buf.take('offsets', L + anonymous + 1, Int32Array)
+  const src = buf.take('src', total, Int32Array)
   let k = 0
   let j = 0
   const scratch: number[] = []
@@ -216,12 +243,12 @@ export function buildTouchTable(log: TouchLog, out: LogOutcomes, from: number, t
   }
   offsets[j] = k
 
-  const ts = new Float64Array(total)
+  const ts = buf.take('ts', total, Float64Array)
   for (let i = 0; i < total; i++) ts[i] = tsCol[src[i]]
   const cache = new Map<string, KeyColumn>()
-  for (const d of TOUCH_DIMS) cache.set(d, compactColumn(log.dim(d).ids, log.dim(d).keys.keys, src))
+  for (const d of TOUCH_DIMS) cache.set(d, compactColumn(log.dim(d).ids, log.dim(d).keys.keys, src, buf.take(d, total, Int32Array)))
   const dk = directKeys(log.source.keys, log.medium.keys)
-  const direct = new Uint8Array(total)
+  const direct = buf.take('direct', total, Uint8Array)
   const sIds = log.source.ids
   const mIds = log.medium.ids
   for (let i = 0; i < total; i++) direct[i] = dk.source[sIds[src[i]]] & dk.medium[mIds[src[i]]]
@@ -242,10 +269,9 @@ function sortRun(src: Int32Array, a: number, b: number, ts: Float64Array, scratc
 }
 
 /** The column of the selected touches, renumbered to the keys they use (first appearance order). */
-function compactColumn(ids: Int32Array, keys: readonly string[], src: Int32Array): KeyColumn {
+function compactColumn(ids: Uint16Array | Int32Array, keys: readonly string[], src: Int32Array, out: Int32Array): KeyColumn {
   const remap = new Int32Array(keys.length).fill(-1)
   const used: string[] = []
-  const out = new Int32Array(src.length)
   for (let i = 0; i < src.length; i++) {
     const id = ids[src[i]]
     let r = remap[id]

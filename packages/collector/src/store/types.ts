@@ -225,7 +225,7 @@ export interface StoreStats {
   /** SQLite: fsyncs of the WAL the store made after commits (durable acknowledgements). */
   fsyncs?: number
   /** SQLite: the in-memory report input (see store/sqlite-report-cache.ts). */
-  reportCache?: { touches: number; sites: number; touchScans: number; outcomeLoads: number; refreshed: number; appended: number }
+  reportCache?: { touches: number; sites: number; touchScans: number; outcomeLoads: number; refreshed: number; appended: number; tablesReleased: number }
 }
 
 export interface Store extends LoopStore {

@@ -13,6 +13,7 @@ import { SqliteStore } from '../../src/store/sqlite.js'
 import type { IngestEvent } from '../../src/store/types.js'
 import { emailKey, event, externalKey, makeSite, storeContract, touch } from './contract.js'
 import { expectSameReportInput } from './contract-loop.js'
+import { attributionReport } from '../../src/reports.js'
 
 const dirs: string[] = []
 function tempDir(): string {
@@ -114,6 +115,71 @@ describe('SqliteStore specifics', () => {
       await cli.close()
       expect(await expectSameReportInput(store, site.id, all)).toHaveLength(2)
       expect(store.reportCacheStats()).toMatchObject({ touchScans: 2, touches: 12 })
+      await store.close()
+    })
+
+    it('builds the next table in a released one, never under a report still reading it', async () => {
+      const store = (await openStore({ dataDir: tempDir() })) as SqliteStore
+      const { site } = await makeSite(store)
+      const { site: other } = await makeSite(store)
+      for (let v = 0; v < 40; v++) await store.ingest(touches(site.id, `tb-${v}`, 1000 + v * 100, 1 + (v % 4)))
+      for (let v = 0; v < 40; v += 3) await store.identify({ siteId: site.id, visitorId: `tb-${v}`, keys: [emailKey(`tb${v % 9}@x.example`)], ts: 1000 + v * 100 + 50 })
+      const won = (n: number) => ({ dealId: `tb-d${n}`, match: { leadId: null, keys: [emailKey(`tb${n}@x.example`)] }, stage: 'won' as const, crmStage: 'Won', amount: 10 + n, originalAmount: 10 + n, originalCurrency: null, ts: 9000 + n })
+      await store.upsertDeals(site.id, [0, 1, 2, 3, 4, 5].map(won))
+      // A released table is overwritten at once here: a report reading one after its release
+      // would come out wrong.
+      const load = store.loadReportTable.bind(store)
+      store.loadReportTable = async (id, opts) => {
+        const d = await load(id, opts)
+        const release = d.release
+        return { ...d, release: () => {
+          d.table.ts.fill(Number.NaN)
+          for (const col of d.table.cache.values()) col.ids.fill(-1)
+          release?.()
+        } }
+      }
+      const models = ['first_touch', 'last_touch', 'linear', 'markov'] as const
+      const report = (model: (typeof models)[number]) => attributionReport(store, site, { by: 'source', conversion: 'won', model })
+      const expected = new Map<string, string>()
+      for (const m of models) expected.set(m, JSON.stringify(await report(m)))
+      expect(JSON.parse(expected.get('linear')!).totals.revenue).toBeGreaterThan(0)
+      // Writes to another site change the data version (so every report loads again) but not this
+      // site's figures; reports run beside them and beside each other.
+      let stop = false
+      const writer = (async () => {
+        for (let i = 0; !stop; i++) await store.ingest(touches(other.id, `tw-${i}`, 1000 + i, 1))
+      })()
+      const reader = async (offset: number) => {
+        for (let i = 0; i < 60; i++) {
+          const m = models[(i + offset) % models.length]
+          const r = report(m)
+          // Other requests' turns (and commits with their fsyncs) come between a report's load and its use.
+          if ((i + offset) % 4 === 1) await new Promise((resolve) => setTimeout(resolve, 1))
+          else if ((i + offset) % 4 !== 0) await new Promise((resolve) => setImmediate(resolve))
+          expect(JSON.stringify(await r), m).toBe(expected.get(m))
+        }
+      }
+      await Promise.all([reader(0), reader(1), reader(2)])
+      stop = true
+      await writer
+      // Tables were built in released ones, not each in new arrays.
+      expect(store.reportCacheStats().tablesReleased).toBeGreaterThan(10)
+
+      // The interleaving that matters, made certain: a report has its (loaded) table in hand but
+      // has not read it yet when a write makes another report load anew. The first table must
+      // not be released under it. (Released tables stay poisoned here: nothing rebuilds them.)
+      store.loadReportTable = async (id, opts) => {
+        const d = await load(id, opts)
+        return { ...d, release: () => { d.table.ts.fill(Number.NaN) } }
+      }
+      let version = 'v1'
+      store.dataVersion = () => version
+      await report('linear')
+      const reading = report('linear')
+      version = 'v2'
+      const next = report('linear')
+      expect(JSON.stringify(await reading)).toBe(expected.get('linear'))
+      expect(JSON.stringify(await next)).toBe(expected.get('linear'))
       await store.close()
     })
 
