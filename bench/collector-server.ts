@@ -52,7 +52,7 @@ function newest(dir: string, ext: string, pick: (a: number, b: number) => number
 }
 
 /** The child runs packages/collector/dist: rebuilt when any source file is newer than the oldest output. */
-function ensureBuilt(): void {
+export function ensureBuilt(): void {
   if (built) return
   built = true
   const dist = join(COLLECTOR, 'dist')
@@ -69,7 +69,9 @@ export const mb = (bytes: number): number => Math.round(bytes / 1024 / 1024)
 
 export function startChild(kind: 'collector' | 'bare', dir = ''): Promise<Child> {
   if (kind === 'collector') ensureBuilt()
-  const child: ChildProcess = spawn(process.execPath, [CHILD, kind, dir], {
+  // CLOSELOOP_BENCH_NODE_FLAGS: node flags for the child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const flags = (process.env.CLOSELOOP_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)
+  const child: ChildProcess = spawn(process.execPath, [...flags, CHILD, kind, dir], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     cwd: dirname(CHILD),
     env: { ...process.env, CLOSELOOP_BENCH_ORIGIN: ORIGIN },

@@ -2,7 +2,7 @@
 // its bulk path (ingest in 5,000-event batches, identify, deals, spend), then, in a FRESH process,
 // time the cold load (touch scan into the report cache), then each model's report after a one-event
 // ingest, an identify and a deal write (append + refresh + table build + engine), the all-models
-// comparison, and RSS.
+// comparison, and RSS (report-measure.mjs: the built package under plain node, as `closeloop serve`).
 //
 //   npx -y pnpm@10 -C packages/collector exec tsx ../../bench/report-bench.ts [--sizes 100000,300000,1000000] [--write]
 //
@@ -11,22 +11,23 @@
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MODELS } from '../packages/collector/src/attribution/types.js'
 import { classifyChannel } from '../packages/collector/src/channel.js'
 import { hashIdentity } from '../packages/collector/src/identity.js'
-import { attributionReport, modelsReport } from '../packages/collector/src/reports.js'
 import { createSite } from '../packages/collector/src/site-admin.js'
 import { ARRIVALS } from '../packages/collector/src/simulate/business.js'
 import { Rng } from '../packages/collector/src/simulate/rng.js'
 import { openStore } from '../packages/collector/src/store/index.js'
 import type { IngestEvent, Store } from '../packages/collector/src/store/types.js'
+import { ensureBuilt } from './collector-server.js'
 import { writeResultsSection } from './results.js'
 
 const DAY = 86_400_000
 const END = Date.UTC(2026, 0, 1)
 const SELF = fileURLToPath(import.meta.url)
+const MEASURE = fileURLToPath(new URL('./report-measure.mjs', import.meta.url))
 
 async function open(dir: string): Promise<Store> {
   return openStore({ dataDir: dir })
@@ -103,65 +104,10 @@ async function seed(dir: string, touches: number): Promise<Record<string, number
   return { touches: written, visitors, leads: leads.length, deals, won, ingestMs: tIngest - t0, identifyMs: tIdentify - tIngest, seedMs: tDone - t0 }
 }
 
-async function measure(dir: string): Promise<Record<string, number>> {
-  const store = await open(dir)
-  const site = await store.getSiteByName('bench')
-  if (!site) throw new Error('no bench site')
-  const out: Record<string, number> = {}
-  const q = { by: 'channel' as const, conversion: 'won' as const }
-  const all = { touchesFrom: null, touchesTo: null }
-  let peak = 0
-  const sample = () => { peak = Math.max(peak, process.memoryUsage().rss) }
-  // Cold: the first load of a fresh process scans the site's touches into the in-memory columns.
-  let t = performance.now()
-  out.journeys = (await store.loadReportTable(site.id, all)).table.journeys.length
-  out.coldLoad = performance.now() - t
-  sample()
-  // Warm, as on a live collector: before every report a new event lands, a form submission
-  // identifies a new lead and the CRM moves a deal, so no earlier load can be reused and each
-  // report pays for the append, re-reading the lead and the deal, the table build and the engine.
-  let n = 0
-  const write = async () => {
-    const visitorId = `bench-live-${n++}`
-    await store.ingest([{
-      siteId: site.id, id: visitorId, type: 'page', ts: END, receivedAt: END, visitorId, sessionId: visitorId,
-      touch: { ts: END, source: 'google', medium: 'cpc', campaign: 'live', channel: 'Paid Search' },
-    }])
-    const key = { kind: 'email' as const, hash: hashIdentity(`${visitorId}@bench.example`) }
-    await store.identify({ siteId: site.id, visitorId, keys: [key], ts: END })
-    await store.upsertDeals(site.id, [{ dealId: `live-${n}`, match: { leadId: null, keys: [key] }, stage: 'won', crmStage: 'won', amount: 1000, originalAmount: 1000, originalCurrency: null, ts: END }])
-  }
-  await write()
-  t = performance.now()
-  await store.loadReportTable(site.id, all)
-  out.load = performance.now() - t
-  // One warm-up report: JIT.
-  await write()
-  await attributionReport(store, site, { ...q, model: 'linear' })
-  for (const model of MODELS) {
-    const times: number[] = []
-    for (let r = 0; r < 3; r++) {
-      await write()
-      t = performance.now()
-      const rep = await attributionReport(store, site, { ...q, model })
-      times.push(performance.now() - t)
-      if (rep.rows.length === 0) throw new Error('empty report')
-      sample()
-    }
-    out[model] = times.sort((a, b) => a - b)[1]
-  }
-  await write()
-  t = performance.now()
-  await modelsReport(store, site, q)
-  out.all = performance.now() - t
-  sample()
-  out.rssMb = Math.round(peak / 1024 / 1024)
-  await store.close()
-  return out
-}
-
+/** `seed` runs this file again (tsx); `measure` runs report-measure.mjs on the built package under plain node. */
 function child(args: string[]): Record<string, number> {
-  const r = spawnSync(process.execPath, [...process.execArgv, SELF, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 })
+  const argv = args[0] === 'measure' ? [MEASURE, args[1]] : [...process.execArgv, SELF, ...args]
+  const r = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 24, cwd: dirname(MEASURE) })
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`)
   return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, number>
 }
@@ -186,7 +132,7 @@ function verdicts(results: Array<{ touches: number; m: Record<string, number> }>
 async function main(): Promise<void> {
   const [mode, dir, n] = process.argv.slice(2)
   if (mode === 'seed') { process.stdout.write(JSON.stringify(await seed(dir, Number(n))) + '\n'); return }
-  if (mode === 'measure') { process.stdout.write(JSON.stringify(await measure(dir)) + '\n'); return }
+  ensureBuilt()
   const sizesArg = process.argv.indexOf('--sizes')
   const sizes = sizesArg > 0 ? process.argv[sizesArg + 1].split(',').map(Number) : [100_000, 300_000, 1_000_000]
   const lines = [
@@ -219,7 +165,7 @@ async function main(): Promise<void> {
     'collector, a one-event ingest, an identify of a new lead and a won deal for it, so no earlier load is reused:',
     '"load" (the storage part alone) and the model cells pay for the append, re-reading that lead and deal, the table',
     'build and the pure engine, exactly what `GET /v1/reports/attribution` does.',
-    'Cells: median of 3 runs after one warm-up, ms; `by=channel`, `conversion=won`. RSS is the peak of the measuring process.',
+    'Cells: median of 3 runs after one warm-up, ms; `by=channel`, `conversion=won`. RSS is the peak of the measuring process (the built package under plain node, sampled every 20 ms).',
     '',
     ...lines,
     '',

@@ -1,0 +1,72 @@
+// The measuring half of report-bench.ts, in plain JavaScript so that it runs the collector's BUILT
+// package (packages/collector/dist) under plain `node`, as `closeloop serve` does: timings and RSS
+// without a TypeScript loader in the process. report-bench.ts rebuilds dist first when stale.
+//
+//   node bench/report-measure.mjs <dataDir>   → one JSON line of figures on stdout
+//
+// Cold: the first load of a fresh process scans the site's touches into the in-memory columns.
+// Warm, as on a live collector: before every report a new event lands, a form submission identifies
+// a new lead and the CRM moves a deal, so no earlier load can be reused and each report pays for the
+// append, re-reading the lead and the deal, the table build and the engine. RSS is sampled every 20 ms.
+const DIST = '../packages/collector/dist/'
+const { MODELS } = await import(DIST + 'attribution/types.js')
+const { hashIdentity } = await import(DIST + 'identity.js')
+const { attributionReport, modelsReport } = await import(DIST + 'reports.js')
+const { openStore } = await import(DIST + 'store/index.js')
+
+const END = Date.UTC(2026, 0, 1)
+const dir = process.argv[2]
+const store = await openStore({ dataDir: dir })
+const site = await store.getSiteByName('bench')
+if (!site) throw new Error('no bench site')
+const out = {}
+const q = { by: 'channel', conversion: 'won' }
+const all = { touchesFrom: null, touchesTo: null }
+let peak = 0
+const sample = () => { peak = Math.max(peak, process.memoryUsage().rss) }
+const sampler = setInterval(sample, 20)
+
+let t = performance.now()
+const cold = await store.loadReportTable(site.id, all)
+out.coldLoad = performance.now() - t
+out.journeys = cold.table.journeys.length
+cold.release?.()
+let n = 0
+const write = async () => {
+  const visitorId = `bench-live-${n++}`
+  await store.ingest([{
+    siteId: site.id, id: visitorId, type: 'page', ts: END, receivedAt: END, visitorId, sessionId: visitorId,
+    touch: { ts: END, source: 'google', medium: 'cpc', campaign: 'live', channel: 'Paid Search' },
+  }])
+  const key = { kind: 'email', hash: hashIdentity(`${visitorId}@bench.example`) }
+  await store.identify({ siteId: site.id, visitorId, keys: [key], ts: END })
+  await store.upsertDeals(site.id, [{ dealId: `live-${n}`, match: { leadId: null, keys: [key] }, stage: 'won', crmStage: 'won', amount: 1000, originalAmount: 1000, originalCurrency: null, ts: END }])
+}
+await write()
+t = performance.now()
+const warm = await store.loadReportTable(site.id, all)
+out.load = performance.now() - t
+warm.release?.()
+// One warm-up report: JIT.
+await write()
+await attributionReport(store, site, { ...q, model: 'linear' })
+for (const model of MODELS) {
+  const times = []
+  for (let r = 0; r < 3; r++) {
+    await write()
+    t = performance.now()
+    const rep = await attributionReport(store, site, { ...q, model })
+    times.push(performance.now() - t)
+    if (rep.rows.length === 0) throw new Error('empty report')
+  }
+  out[model] = times.sort((a, b) => a - b)[1]
+}
+await write()
+t = performance.now()
+await modelsReport(store, site, q)
+out.all = performance.now() - t
+sample()
+clearInterval(sampler)
+out.rssMb = Math.round(peak / 1024 / 1024)
+await store.close()
+process.stdout.write(JSON.stringify(out) + '\n')
