@@ -3,10 +3,10 @@
 
 import type { FastifyBaseLogger } from 'fastify'
 import type { AppContext } from './context.js'
-import { ERRORS } from './errors.js'
+import { ClError, ERRORS } from './errors.js'
 import { prepareEvent, type EventContext } from './events.js'
 import type { ProtectedPerson } from './pii.js'
-import type { IngestEvent, RejectedEvent, Site } from './store/types.js'
+import type { IngestEvent, IngestResult, RejectedEvent, Site } from './store/types.js'
 
 export interface Rejection {
   index: number
@@ -37,56 +37,59 @@ export function rejectedExcerpt(raw: unknown): string {
   return text.slice(0, 2000).replace(EMAIL_LIKE, '[email]').slice(0, 1000)
 }
 
-async function suppressedVisitors(ctx: AppContext, siteId: string, visitorIds: Iterable<string>): Promise<Set<string>> {
-  const out = new Set<string>()
-  for (const vid of visitorIds) {
-    if (await ctx.store.isSuppressed(siteId, ctx.pii.suppression({ visitorId: vid }))) out.add(vid)
-  }
-  return out
-}
-
 export async function ingestBatch(ctx: AppContext, log: FastifyBaseLogger, site: Site, raw: unknown[], ectx: EventContext): Promise<BatchResult> {
   const rejected: Rejection[] = []
   const rejectedRows: RejectedEvent[] = []
   const valid: Array<{ index: number; event: IngestEvent; person: ProtectedPerson | null }> = []
+  // An erased visitor's or person's events are refused (SPEC §7): the store checks these hashes
+  // inside its write transaction, so an erasure that commits first always wins.
+  const byVisitor = new Map<string, readonly string[]>()
   for (let i = 0; i < raw.length; i++) {
     const p = prepareEvent(raw[i], ectx, ctx.pii)
-    if (p.ok) valid.push({ index: i, event: p.event, person: p.person })
-    else {
+    if (p.ok) {
+      const vid = p.event.visitorId
+      let hashes = byVisitor.get(vid)
+      if (!hashes) byVisitor.set(vid, (hashes = ctx.pii.suppression({ visitorId: vid })))
+      p.event.suppression = p.person === null ? hashes : [...hashes, ...p.person.suppression]
+      valid.push({ index: i, event: p.event, person: p.person })
+    } else {
       rejected.push({ index: i, code: p.code })
       rejectedRows.push({ siteId: site.id, receivedAt: ectx.receivedAt, code: p.code, payload: rejectedExcerpt(raw[i]) })
     }
   }
 
-  const suppressed = await suppressedVisitors(ctx, site.id, new Set(valid.map((v) => v.event.visitorId)))
-  const kept: typeof valid = []
-  for (const v of valid) {
-    const erased = suppressed.has(v.event.visitorId)
-      || (v.person !== null && await ctx.store.isSuppressed(site.id, v.person.suppression))
-    // An erased person's data is dropped and reported, but not recorded: recording would keep it.
-    if (erased) rejected.push({ index: v.index, code: ERRORS.SUPPRESSED.code })
-    else kept.push(v)
-  }
-
+  const none: IngestResult = { accepted: 0, duplicates: 0, suppressed: 0, outcome: [] }
   const [result] = await Promise.all([
-    kept.length > 0 ? ctx.store.ingest(kept.map((k) => k.event)) : Promise.resolve({ accepted: 0, duplicates: 0, outcome: [] }),
+    valid.length > 0 ? ctx.store.ingest(valid.map((v) => v.event)) : Promise.resolve(none),
     rejectedRows.length > 0 ? ctx.store.recordRejected(rejectedRows) : Promise.resolve(),
   ])
+  // An erased person's data is dropped and reported, but not recorded: recording would keep it.
+  const kept: typeof valid = []
+  valid.forEach((v, k) => {
+    if (result.outcome[k] === 'suppressed') rejected.push({ index: v.index, code: ERRORS.SUPPRESSED.code })
+    else kept.push(v)
+  })
 
   // Duplicates are linked again too: identify is idempotent, and a retried batch whose first
   // attempt stored the event but failed before linking must still link.
   for (const k of kept) {
     if (k.person === null || k.person.keys.length === 0) continue
-    await ctx.store.identify({
-      siteId: site.id,
-      visitorId: k.event.visitorId,
-      keys: k.person.keys,
-      emailEnc: k.person.emailEnc,
-      phoneEnc: k.person.phoneEnc,
-      externalId: k.person.externalId,
-      traits: k.event.traits ?? null,
-      ts: k.event.ts,
-    })
+    try {
+      await ctx.store.identify({
+        siteId: site.id,
+        visitorId: k.event.visitorId,
+        suppression: k.event.suppression,
+        keys: k.person.keys,
+        emailEnc: k.person.emailEnc,
+        phoneEnc: k.person.phoneEnc,
+        externalId: k.person.externalId,
+        traits: k.event.traits ?? null,
+        ts: k.event.ts,
+      })
+    } catch (err) {
+      // Erased since its event was stored (the erasure removed that event too): nothing to link.
+      if (!(err instanceof ClError && err.code === ERRORS.SUPPRESSED.code)) throw err
+    }
   }
 
   const m = ctx.metrics

@@ -19,11 +19,11 @@ export const identifyRoute: RouteModule = (app, ctx) => {
     const externalId = body.externalId ?? null
     if (!email && !phone && !externalId) throw clError('IDENTIFY_NO_KEY')
     const person = ctx.pii.protect({ email: email || null, phone: phone || null, externalId }, body.visitorId, site.settings.phoneRegion)
-    if (await ctx.store.isSuppressed(site.id, person.suppression)) throw clError('SUPPRESSED')
-
+    // An erased person is refused (CL_ERR_SUPPRESSED), checked in the identify's own transaction.
     const outcome = await ctx.store.identify({
       siteId: site.id,
       visitorId: body.visitorId,
+      suppression: person.suppression,
       keys: person.keys,
       emailEnc: person.emailEnc,
       phoneEnc: person.phoneEnc,

@@ -20,7 +20,28 @@ function widen(map: Map<string, Span>, siteId: string, id: string, visitorId: st
   }
 }
 
-export async function ingestPg(c: PoolClient, events: readonly IngestEvent[]): Promise<IngestResult> {
+export async function ingestPg(c: PoolClient, all: readonly IngestEvent[]): Promise<IngestResult> {
+  const outcome: IngestResult['outcome'] = new Array(all.length)
+  // Suppressed events first, in this transaction (one query for the whole batch).
+  const sites: string[] = []
+  const hashes: string[] = []
+  for (const e of all) for (const h of e.suppression ?? []) { sites.push(e.siteId); hashes.push(h) }
+  const blocked = new Set<string>()
+  if (hashes.length > 0) {
+    const r = await c.query<Row>(
+      `SELECT s.site_id, s.hash FROM suppressions s JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::text[])) AS x(site, hash)
+       ON s.site_id = x.site AND s.hash = x.hash`,
+      [sites, hashes],
+    )
+    for (const row of r.rows) blocked.add(`${row.site_id}${SEP}${row.hash}`)
+  }
+  const index: number[] = []
+  const events: IngestEvent[] = []
+  for (let i = 0; i < all.length; i++) {
+    const e = all[i]
+    if (blocked.size > 0 && e.suppression?.some((h) => blocked.has(e.siteId + SEP + h))) outcome[i] = 'suppressed'
+    else { index.push(i); events.push(e) }
+  }
   const inserted = await c.query<Row>(
     `INSERT INTO events (site_id, id, type, ts, received_at, visitor_id, session_id, url, ref, title, name, props, traits)
      SELECT s, i, ty, ts, ra, v, se, u, r, ti, n, p::jsonb, tr::jsonb
@@ -35,19 +56,19 @@ export async function ingestPg(c: PoolClient, events: readonly IngestEvent[]): P
     ],
   )
   const fresh = new Set(inserted.rows.map((r) => `${r.site_id}${SEP}${r.visitor_id}${SEP}${r.id}`))
-  const outcome: IngestResult['outcome'] = new Array(events.length)
   const accepted: IngestEvent[] = []
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i]
+  for (let k = 0; k < events.length; k++) {
+    const e = events[k]
     const key = e.siteId + SEP + e.visitorId + SEP + e.id
     // Only the first occurrence of a fresh key is the stored one; a repeat in the same batch is a duplicate.
     if (fresh.delete(key)) {
-      outcome[i] = 'accepted'
+      outcome[index[k]] = 'accepted'
       accepted.push(e)
-    } else outcome[i] = 'duplicate'
+    } else outcome[index[k]] = 'duplicate'
   }
   if (accepted.length > 0) await writeDerived(c, accepted)
-  return { accepted: accepted.length, duplicates: events.length - accepted.length, outcome }
+  const suppressed = all.length - events.length
+  return { accepted: accepted.length, duplicates: events.length - accepted.length, suppressed, outcome }
 }
 
 async function writeDerived(c: PoolClient, events: IngestEvent[]): Promise<void> {

@@ -168,7 +168,8 @@ export class PostgresStore implements Store {
       const outcome = merged.outcome.slice(offset, offset + batches[k].length)
       offset += batches[k].length
       const accepted = outcome.filter((o) => o === 'accepted').length
-      job.result = { accepted, duplicates: outcome.length - accepted, outcome } satisfies IngestResult
+      const suppressed = outcome.filter((o) => o === 'suppressed').length
+      job.result = { accepted, duplicates: outcome.length - accepted - suppressed, suppressed, outcome } satisfies IngestResult
     })
     return true
   }
@@ -245,7 +246,7 @@ export class PostgresStore implements Store {
   }
 
   ingest(events: IngestEvent[]): Promise<IngestResult> {
-    if (events.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0, outcome: [] })
+    if (events.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0, suppressed: 0, outcome: [] })
     const run = (c: pg.PoolClient): Promise<IngestResult> => ingestPg(c, events)
     // Marks the job as mergeable with neighbouring ingests (see runBatch).
     this.ingests.set(run, events)
@@ -290,6 +291,10 @@ export class PostgresStore implements Store {
 
   identify(input: IdentifyInput): Promise<IdentifyOutcome> {
     return this.write(async (c) => {
+      if (input.suppression?.length) {
+        const hit = await c.query('SELECT 1 FROM suppressions WHERE site_id = $1 AND hash = ANY($2::text[]) LIMIT 1', [input.siteId, input.suppression])
+        if (hit.rows.length > 0) throw clError('SUPPRESSED')
+      }
       const now = Date.now()
       const outcome = await identifyPg(c, input, now)
       // Deals that arrived before their person are linked in the same transaction.

@@ -38,10 +38,24 @@ export function ingestBatch(s: Statements, events: readonly IngestEvent[], onTou
   const visitors: Spans = new Map()
   const sessions: Spans = new Map()
   const leadsByVisitor = new Map<string, Row[]>()
+  // Per site and hash, once per batch (a batch's events mostly share a visitor).
+  const suppressedHash = new Map<string, boolean>()
+  const isSuppressed = (siteId: string, hash: string): boolean => {
+    const key = siteId + '\u0000' + hash
+    let hit = suppressedHash.get(key)
+    if (hit === undefined) suppressedHash.set(key, (hit = s.privacy.isSuppressed.get(siteId, hash) !== undefined))
+    return hit
+  }
+  let suppressed = 0
   const order = insertionOrder(events)
   for (let k = 0; k < order.length; k++) {
     const i = order[k]
     const e = events[i]
+    if (e.suppression && e.suppression.some((h) => isSuppressed(e.siteId, h))) {
+      outcome[i] = 'suppressed'
+      suppressed++
+      continue
+    }
     const inserted = s.ingest.insertEvent.run(
       e.siteId, e.id, e.type, e.ts, e.receivedAt, e.visitorId, e.sessionId,
       e.url ?? null, e.ref ?? null, e.title ?? null, e.name ?? null, jsonOrNull(e.props), jsonOrNull(e.traits),
@@ -72,7 +86,7 @@ export function ingestBatch(s: Statements, events: readonly IngestEvent[], onTou
   for (const bySite of sessions.values()) {
     for (const v of bySite.values()) s.ingest.upsertSession.run(v.siteId, v.id, v.visitorId, v.first, v.last)
   }
-  return { accepted, duplicates: events.length - accepted, outcome }
+  return { accepted, duplicates: events.length - accepted - suppressed, suppressed, outcome }
 }
 
 const SORT_FROM = 64

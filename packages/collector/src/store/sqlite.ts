@@ -261,7 +261,7 @@ export class SqliteStore implements Store {
   }
 
   ingest(events: IngestEvent[]): Promise<IngestResult> {
-    if (events.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0, outcome: [] })
+    if (events.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0, suppressed: 0, outcome: [] })
     const cache = this.reportCache
     const onTouch = (e: IngestEvent & { touch: NonNullable<IngestEvent['touch']> }) =>
       cache.touch(e.siteId, e.visitorId, e.ts, e.touch.channel, e.touch.source, e.touch.medium, e.touch.campaign ?? null)
@@ -290,6 +290,7 @@ export class SqliteStore implements Store {
 
   identify(input: IdentifyInput): Promise<IdentifyOutcome> {
     return this.write((s) => {
+      if (input.suppression?.some((h) => s.privacy.isSuppressed.get(input.siteId, h) !== undefined)) throw clError('SUPPRESSED')
       const now = Date.now()
       const outcome = identifySync(s, input, now)
       // Deals that arrived before their person are linked in the same transaction.

@@ -98,13 +98,22 @@ export interface IngestEvent {
    * earlier (SPEC §5); a collected one from a device with a slow clock never does.
    */
   imported?: boolean
+  /**
+   * Suppression hashes of the event's visitor and person (SPEC §7): when any is on the site's
+   * suppression list the event is not stored (outcome `suppressed`). Checked inside the write
+   * transaction, so an erasure committed before it is never undone by an event that was already
+   * on its way.
+   */
+  suppression?: readonly string[]
 }
 
 export interface IngestResult {
   accepted: number
   duplicates: number
+  /** Events not stored because a suppression hash matched. */
+  suppressed: number
   /** Per input event, in input order. */
-  outcome: Array<'accepted' | 'duplicate'>
+  outcome: Array<'accepted' | 'duplicate' | 'suppressed'>
 }
 
 export interface RejectedEvent {
@@ -168,6 +177,11 @@ export interface IdentifyInput {
   externalId?: string | null
   traits?: Record<string, unknown> | null
   ts: number
+  /**
+   * Suppression hashes of the visitor and person: when any is on the site's suppression list the
+   * identify fails with CL_ERR_SUPPRESSED, checked inside its write transaction (see IngestEvent).
+   */
+  suppression?: readonly string[]
   /**
    * Also return the lead's journey, read in the identify transaction (saves a getLead after it).
    * A store may leave it out; the caller then reads getLead. Default false.

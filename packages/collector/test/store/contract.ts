@@ -82,14 +82,14 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         const a = event(site.id, 'v1', 1000)
         const b = event(site.id, 'v1', 2000)
         const r1 = await store.ingest([a, b, { ...a }])
-        expect(r1).toEqual({ accepted: 2, duplicates: 1, outcome: ['accepted', 'accepted', 'duplicate'] })
+        expect(r1).toEqual({ accepted: 2, duplicates: 1, suppressed: 0, outcome: ['accepted', 'accepted', 'duplicate'] })
         const c = event(site.id, 'v1', 3000)
         const r2 = await store.ingest([b, c, a])
         expect(r2.outcome).toEqual(['duplicate', 'accepted', 'duplicate'])
         // The same client ID on another site is another event.
         const r3 = await store.ingest([{ ...a, siteId: other.id }])
         expect(r3.outcome).toEqual(['accepted'])
-        expect(await store.ingest([])).toEqual({ accepted: 0, duplicates: 0, outcome: [] })
+        expect(await store.ingest([])).toEqual({ accepted: 0, duplicates: 0, suppressed: 0, outcome: [] })
       })
 
       it('group-commits 200 concurrent ingests: all resolve, each event stored once', async () => {
@@ -336,6 +336,30 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         expect(await store.exportPerson(site.id, { visitorId: 'anon' })).toEqual({ leads: [], events: [], touches: [] })
         // Erased means gone: the same event ID is no longer a duplicate.
         expect((await store.ingest([e1])).outcome).toEqual(['accepted'])
+      })
+
+      it('refuses, in the write itself, events and identifies whose suppression hash is listed, beside ones it keeps', async () => {
+        const { site } = await makeSite(store)
+        const { site: other } = await makeSite(store)
+        await store.erase(site.id, { visitorId: 'gone' }, ['supp-gone', 'supp-gone-email'])
+        const before = event(site.id, 'kept', 900, { touch: touch(900) })
+        const r = await store.ingest([
+          event(site.id, 'gone', 1000, { touch: touch(1000), suppression: ['supp-gone'] }),
+          { ...before, suppression: ['supp-kept'] },
+          event(site.id, 'new-device', 1100, { suppression: ['supp-new-device', 'supp-gone-email'] }),
+          { ...before, suppression: ['supp-kept'] },
+          // The list is per site.
+          event(other.id, 'gone', 1200, { suppression: ['supp-gone'] }),
+        ])
+        expect(r.outcome).toEqual(['suppressed', 'accepted', 'suppressed', 'duplicate', 'accepted'])
+        expect(r).toMatchObject({ accepted: 2, duplicates: 1, suppressed: 2 })
+        expect(await store.exportPerson(site.id, { visitorId: 'gone' })).toEqual({ leads: [], events: [], touches: [] })
+        expect((await store.exportPerson(site.id, { visitorId: 'new-device' })).events).toEqual([])
+        await expect(store.identify({ siteId: site.id, visitorId: 'kept', keys: [emailKey('gone@example.com')], suppression: ['supp-kept', 'supp-gone-email'], ts: 2000 }))
+          .rejects.toMatchObject({ code: 'CL_ERR_SUPPRESSED' })
+        expect((await store.exportPerson(site.id, { emailHash: emailKey('gone@example.com').hash })).leads).toEqual([])
+        const ok = await store.identify({ siteId: site.id, visitorId: 'kept', keys: [emailKey('kept@example.com')], suppression: ['supp-kept'], ts: 2000 })
+        expect(ok.created).toBe(true)
       })
     })
 
