@@ -361,6 +361,19 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         const ok = await store.identify({ siteId: site.id, visitorId: 'kept', keys: [emailKey('kept@example.com')], suppression: ['supp-kept'], ts: 2000 })
         expect(ok.created).toBe(true)
       })
+
+      it('an event written right after an erasure of its visitor, in the same group of writes, is refused', async () => {
+        const { site } = await makeSite(store)
+        await store.ingest([event(site.id, 'racer', 1000, { touch: touch(1000) })])
+        // Submitted together: neither waits for the other, the erasure is first.
+        const [erased, late] = await Promise.all([
+          store.erase(site.id, { visitorId: 'racer' }, ['supp-racer']),
+          store.ingest([event(site.id, 'racer', 1100, { touch: touch(1100), suppression: ['supp-racer'] })]),
+        ])
+        expect(erased.events).toBe(1)
+        expect(late.outcome).toEqual(['suppressed'])
+        expect(await store.exportPerson(site.id, { visitorId: 'racer' })).toEqual({ leads: [], events: [], touches: [] })
+      })
     })
 
     describe('persistence', () => {
