@@ -191,22 +191,26 @@ async function withLoad<R>(store: Store, site: Site, q: ReportQuery, w: Window, 
   }
 }
 
+/** What buildReport and buildModelsComparison share: the query, its window and the loaded data. */
+function engineInput(site: Site, q: ReportQuery, w: Window, data: Loaded) {
+  return {
+    by: q.by,
+    conversion: q.conversion,
+    from: w.from,
+    to: w.to,
+    lookbackDays: q.lookbackDays,
+    halfLifeDays: q.halfLifeDays,
+    journeys: data.table,
+    spend: data.spend,
+    currency: site.currency,
+    spendChannel,
+  }
+}
+
 export async function attributionReport(store: Store, site: Site, q: ReportQuery & { model: ModelName }): Promise<AttributionReport> {
   const w = window(q)
   return withLoad(store, site, q, w, (data) => {
-    const report = buildReport({
-      model: q.model,
-      by: q.by,
-      conversion: q.conversion,
-      from: w.from,
-      to: w.to,
-      lookbackDays: q.lookbackDays,
-      halfLifeDays: q.halfLifeDays,
-      journeys: data.table,
-      spend: data.spend,
-      currency: site.currency,
-      spendChannel,
-    })
+    const report = buildReport({ model: q.model, ...engineInput(site, q, w, data) })
     if (!data.filtered) return report
     // Spend that matched no touch cannot be placed inside a drill-down: only attributed rows stay.
     const rows = report.rows.filter((r) => !outside(r.key) && (r.touches > 0 || r.leads > 0 || r.conversions > 0))
@@ -217,18 +221,7 @@ export async function attributionReport(store: Store, site: Site, q: ReportQuery
 export async function modelsReport(store: Store, site: Site, q: ReportQuery): Promise<ModelsComparison> {
   const w = window(q)
   return withLoad(store, site, q, w, (data) => {
-    const report = buildModelsComparison({
-      by: q.by,
-      conversion: q.conversion,
-      from: w.from,
-      to: w.to,
-      lookbackDays: q.lookbackDays,
-      halfLifeDays: q.halfLifeDays,
-      journeys: data.table,
-      spend: data.spend,
-      currency: site.currency,
-      spendChannel,
-    })
+    const report = buildModelsComparison(engineInput(site, q, w, data))
     return data.filtered ? { ...report, rows: report.rows.filter((r) => !outside(r.key) && (r.touches > 0 || Object.values(r.models).some((m) => m.conversions > 0))) } : report
   })
 }
