@@ -125,7 +125,7 @@ function verdicts(results: Array<{ touches: number; m: Record<string, number> }>
     `- One model at ${n} touchpoints: worst ${ms(worst)} ms (budget ≤ 1,000 ms: ${worst <= 1000 ? 'met' : '**not met**'}); all 9 side by side ${ms(top.m.all)} ms (budget ≤ 5,000 ms: ${top.m.all <= 5000 ? 'met' : '**not met**'}).`,
     `- Cost per touch of the slowest model: ${perTouch.join(', ')}.`,
     `- Cold load (the first report after start, or after another process wrote): ${ms(top.m.coldLoad)} ms; \`closeloop serve\` does it before listening.`,
-    `- RSS of the measuring process (store, report cache, reports; it also ran the one-event ingests): peak ${top.m.rssMb} MB (budget ≤ 300 MB: ${top.m.rssMb <= 300 ? 'met' : '**not met**'}).`,
+    `- RSS of the measuring process (store, report cache, reports; it also ran the one-event ingests): peak ${top.m.rssMb} MB (then: V8 heap ${top.m.peakHeapMb} MB used of ${top.m.peakHeapTotalMb}, array buffers ${top.m.peakArrayBuffersMb} MB; budget ≤ 300 MB: ${top.m.rssMb <= 300 ? 'met' : '**not met**'}).`,
   ]
 }
 

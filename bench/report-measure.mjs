@@ -23,7 +23,11 @@ const out = {}
 const q = { by: 'channel', conversion: 'won' }
 const all = { touchesFrom: null, touchesTo: null }
 let peak = 0
-const sample = () => { peak = Math.max(peak, process.memoryUsage().rss) }
+let atPeak = null
+const sample = () => {
+  const m = process.memoryUsage()
+  if (m.rss > peak) { peak = m.rss; atPeak = m }
+}
 const sampler = setInterval(sample, 20)
 
 let t = performance.now()
@@ -68,5 +72,9 @@ out.all = performance.now() - t
 sample()
 clearInterval(sampler)
 out.rssMb = Math.round(peak / 1024 / 1024)
+// What the peak was made of (MB): V8 heap used and reserved, array buffers.
+out.peakHeapMb = Math.round(atPeak.heapUsed / 1048576)
+out.peakHeapTotalMb = Math.round(atPeak.heapTotal / 1048576)
+out.peakArrayBuffersMb = Math.round(atPeak.arrayBuffers / 1048576)
 await store.close()
 process.stdout.write(JSON.stringify(out) + '\n')
