@@ -234,11 +234,18 @@ export function loadOutcomesSync(s: LoopStatements, siteId: string, visitors: Vi
     outcomes.push({ identifiedAt: j.identifiedAt, deals: j.deals })
     for (const d of j.deals) dealOwner.set(d.dealId, l)
   }
-  const visitorsOf: number[][] = outcomes.map(() => [])
+  // Nearly every lead has one visitor: a one-element literal holds it in ~40 bytes, where `[]` and a
+  // push reserve room for 17 (17 MB over 100k leads).
+  const visitorsOf: number[][] = new Array(outcomes.length)
   for (const r of s.reportLinks.iterate(siteId) as Iterable<Row>) {
     const l = leadIndex.get(String(r.lead_id))
-    if (l !== undefined) visitorsOf[l].push(visitors.id(String(r.visitor_id)))
+    if (l === undefined) continue
+    const v = visitors.id(String(r.visitor_id))
+    const held = visitorsOf[l]
+    if (held === undefined) visitorsOf[l] = [v]
+    else held.push(v)
   }
+  for (let l = 0; l < visitorsOf.length; l++) visitorsOf[l] ??= []
   return { leads: outcomes, visitorsOf, leadIndex, dealOwner }
 }
 
