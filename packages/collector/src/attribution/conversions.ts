@@ -49,42 +49,48 @@ function amountOf(deal: JourneyDeal): number {
 }
 
 export function findConversions(table: TouchTable, kind: ConversionKind, from: number, to: number): ConversionSet {
-  const journey: number[] = []
-  const ts: number[] = []
-  const revenue: number[] = []
-  const leadTs: number[] = []
-  const oppTs: number[] = []
-  const converted = new Uint8Array(table.journeys.length)
   const inWindow = (t: number): boolean => t >= from && t <= to
-
-  for (let j = 0; j < table.journeys.length; j++) {
-    const jr = table.journeys[j]
-    const identified = typeof jr.identifiedAt === 'number' && Number.isFinite(jr.identifiedAt) ? jr.identifiedAt : NaN
-    if (kind === 'lead') {
-      if (inWindow(identified)) {
-        journey.push(j); ts.push(identified); revenue.push(0); leadTs.push(identified); oppTs.push(NaN)
-        converted[j] = 1
+  // Two passes, counting then filling typed arrays: at 100k leads, growing JS lists would leave
+  // megabytes of large-object garbage per report.
+  const each = (f: (j: number, at: number, revenue: number, leadTs: number, oppTs: number) => void): number => {
+    let count = 0
+    for (let j = 0; j < table.journeys.length; j++) {
+      const jr = table.journeys[j]
+      const identified = typeof jr.identifiedAt === 'number' && Number.isFinite(jr.identifiedAt) ? jr.identifiedAt : NaN
+      if (kind === 'lead') {
+        if (inWindow(identified)) { f(j, identified, 0, identified, NaN); count++ }
+        continue
       }
-      continue
+      for (const deal of jr.deals ?? []) {
+        const at = kind === 'won' ? firstWon(deal) : firstReached(deal, RANK[kind])
+        if (!inWindow(at)) continue
+        f(j, at, amountOf(deal), identified, firstReached(deal, RANK.sql))
+        count++
+      }
     }
-    for (const deal of jr.deals ?? []) {
-      const at = kind === 'won' ? firstWon(deal) : firstReached(deal, RANK[kind])
-      if (!inWindow(at)) continue
-      journey.push(j); ts.push(at); revenue.push(amountOf(deal)); leadTs.push(identified)
-      oppTs.push(firstReached(deal, RANK.sql))
-      converted[j] = 1
-    }
+    return count
   }
-  const count = journey.length
-  return {
+  const count = each(() => {})
+  const out: ConversionSet = {
     kind,
     count,
-    journey: Int32Array.from(journey),
-    ts: Float64Array.from(ts),
-    revenue: Float64Array.from(revenue),
-    leadTs: Float64Array.from(leadTs),
-    oppTs: Float64Array.from(oppTs),
+    journey: new Int32Array(count),
+    ts: new Float64Array(count),
+    revenue: new Float64Array(count),
+    leadTs: new Float64Array(count),
+    oppTs: new Float64Array(count),
     closes: new Uint8Array(count).fill(kind === 'won' ? 1 : 0),
-    converted,
+    converted: new Uint8Array(table.journeys.length),
   }
+  let c = 0
+  each((j, at, revenue, leadTs, oppTs) => {
+    out.journey[c] = j
+    out.ts[c] = at
+    out.revenue[c] = revenue
+    out.leadTs[c] = leadTs
+    out.oppTs[c] = oppTs
+    out.converted[j] = 1
+    c++
+  })
+  return out
 }
