@@ -11,6 +11,7 @@ import type { Db, Stmt } from './sqlite-statements.js'
 import type { IdentityKey, Stage } from './types.js'
 
 const SQL = {
+  touchCount: 'SELECT count(*) AS n FROM touches WHERE site_id = ?',
   leadExists: 'SELECT 1 FROM leads WHERE id = ? AND site_id = ?',
   identityLead: 'SELECT lead_id FROM lead_identities WHERE site_id = ? AND kind = ? AND hash = ?',
   deal: 'SELECT * FROM deals WHERE site_id = ? AND id = ?',

@@ -198,7 +198,12 @@ export class SqliteReportCache {
   warm(siteId: string): void {
     this.checkVersion()
     if (this.sites.has(siteId) || this.tooBig.has(siteId)) return
-    const site = this.fresh(this.scan(siteId, this.maxTouches + 1))
+    const count = this.count(siteId)
+    if (count > this.maxTouches) {
+      this.tooBig.add(siteId)
+      return
+    }
+    const site = this.fresh(this.scan(siteId, this.maxTouches + 1, count))
     if (site.log.size > this.maxTouches) {
       this.tooBig.add(siteId)
       return
@@ -231,8 +236,13 @@ export class SqliteReportCache {
     this.touchGen = gen
   }
 
-  private scan(siteId: string, limit: number): TouchLog {
-    const log = new TouchLog()
+  private count(siteId: string): number {
+    return Number((this.s().touchCount.get(siteId) as { n: number }).n)
+  }
+
+  /** A site's touches into a new log sized for them (5% room for appends), at most `limit`. */
+  private scan(siteId: string, limit: number, count = this.count(siteId)): TouchLog {
+    const log = new TouchLog(Math.ceil(Math.min(count, limit) * 1.05))
     scanTouchesSync(this.s(), siteId, log, null, null, limit)
     this.stats.touchScans++
     return log

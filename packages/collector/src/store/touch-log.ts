@@ -61,7 +61,10 @@ export class VisitorIndex {
  */
 class DimColumn {
   readonly keys = new Interner()
-  ids: Uint16Array | Int32Array = new Uint16Array(1024)
+  ids: Uint16Array | Int32Array
+  constructor(capacity: number) {
+    this.ids = new Uint16Array(capacity)
+  }
   // The previous touch's raw value: consecutive touches often share it (channel, medium), and
   // then the dictionary is not consulted.
   private last: string | null | undefined = undefined
@@ -81,16 +84,30 @@ class DimColumn {
 export class TouchLog {
   size = 0
   readonly visitors = new VisitorIndex()
-  visitor = new Int32Array(1024)
-  ts = new Float64Array(1024)
+  visitor: Int32Array
+  ts: Float64Array
   // One object per dimension (not a record indexed by name) keeps append's property accesses
   // monomorphic: it runs a million times in a scan.
-  readonly channel = new DimColumn()
-  readonly source = new DimColumn()
-  readonly medium = new DimColumn()
-  readonly campaign = new DimColumn()
+  readonly channel: DimColumn
+  readonly source: DimColumn
+  readonly medium: DimColumn
+  readonly campaign: DimColumn
   private lastVisitor: string | undefined
   private lastVisitorId = -1
+
+  /**
+   * `capacity`: touches to hold before the columns grow. A scan that knows its count passes it, so
+   * the columns are allocated once instead of growing (each growth leaves the old arrays behind).
+   */
+  constructor(capacity = 1024) {
+    const n = Math.max(1024, capacity)
+    this.visitor = new Int32Array(n)
+    this.ts = new Float64Array(n)
+    this.channel = new DimColumn(n)
+    this.source = new DimColumn(n)
+    this.medium = new DimColumn(n)
+    this.campaign = new DimColumn(n)
+  }
 
   append(visitor: string, ts: number, channel: string, source: string, medium: string, campaign: string | null): void {
     if (this.size === this.ts.length) this.grow()

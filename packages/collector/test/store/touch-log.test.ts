@@ -27,4 +27,16 @@ describe('TouchLog', () => {
     }
     expect(seen.size).toBe(n)
   })
+
+  it('holds as many touches as it was sized for without growing its columns', () => {
+    const log = new TouchLog(5000)
+    const [ts, visitor, channel] = [log.ts, log.visitor, log.channel.ids]
+    for (let i = 0; i < 5000; i++) log.append(`v${i % 70}`, i, 'Email', 's', 'm', null)
+    expect([log.ts, log.visitor, log.channel.ids]).toEqual([ts, visitor, channel])
+    expect(log.ts === ts && log.visitor === visitor && log.channel.ids === channel).toBe(true)
+    log.append('v-next', 5000, 'Email', 's', 'm', null)
+    expect(log.ts).not.toBe(ts)
+    expect(log.ts[5000]).toBe(5000)
+    expect(log.ts[4999]).toBe(4999)
+  })
 })
