@@ -72,6 +72,9 @@ describe('with --base-path /_cl', () => {
     expect(counter('closeloop_report_cache_appended_total', later)).toBeGreaterThanOrEqual(1)
     expect(counter('closeloop_report_cache_touches', later)).toBeGreaterThan(held)
     expect(counter('closeloop_report_cache_touch_scans_total', later)).toBeGreaterThanOrEqual(1)
+    // The process's memory, as Prometheus' Node.js client names it.
+    expect(counter('process_resident_memory_bytes', later)).toBeGreaterThan(counter('nodejs_heap_size_used_bytes', later))
+    expect(counter('nodejs_heap_size_used_bytes', later)).toBeGreaterThan(0)
     // The first report's table was given back when the write made it stale.
     expect(counter('closeloop_report_cache_tables_released_total', later)).toBeGreaterThanOrEqual(1)
   })

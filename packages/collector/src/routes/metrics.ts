@@ -17,6 +17,18 @@ function cacheMetrics(c: NonNullable<StoreStats['reportCache']>): string[] {
   ]
 }
 
+/** The process's memory, under the names Prometheus' own Node.js client uses. */
+function processMetrics(): string[] {
+  const m = process.memoryUsage()
+  const gauge = (name: string, help: string, v: number) => [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${v}`]
+  return [
+    ...gauge('process_resident_memory_bytes', 'Resident memory size in bytes (SPEC §10 budget: 300 MB at 1M touchpoints)', m.rss),
+    ...gauge('nodejs_heap_size_used_bytes', 'V8 heap used in bytes', m.heapUsed),
+    ...gauge('nodejs_heap_size_total_bytes', 'V8 heap reserved in bytes', m.heapTotal),
+    ...gauge('nodejs_external_memory_bytes', 'Memory of objects outside the V8 heap (typed arrays, buffers) in bytes', m.external),
+  ]
+}
+
 export const metricsRoute: RouteModule = (app, ctx) => {
   app.get('/metrics', async (_request, reply) => {
     const s = ctx.store.stats()
@@ -41,6 +53,7 @@ export const metricsRoute: RouteModule = (app, ctx) => {
         `closeloop_store_wal_syncs_total ${s.fsyncs}`,
       ]),
       ...(s.reportCache === undefined ? [] : cacheMetrics(s.reportCache)),
+      ...processMetrics(),
     ].join('\n')
     reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
     return ctx.metrics.render() + store + '\n'
