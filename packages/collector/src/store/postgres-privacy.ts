@@ -6,6 +6,13 @@ import type { Erased, LeadJourney, PersonExport, PersonSelector } from './types.
 
 type Queryable = Pool | PoolClient
 
+/** True when any of the hashes is on the site's suppression list. */
+export async function anySuppressedPg(db: Queryable, siteId: string, hashes: readonly string[]): Promise<boolean> {
+  if (hashes.length === 0) return false
+  const r = await db.query('SELECT 1 FROM suppressions WHERE site_id = $1 AND hash = ANY($2::text[]) LIMIT 1', [siteId, hashes])
+  return r.rows.length > 0
+}
+
 export async function findPersonPg(db: Queryable, siteId: string, who: PersonSelector): Promise<{ leadIds: string[]; visitorIds: string[] }> {
   const kinds: string[] = []
   const hashes: string[] = []

@@ -13,7 +13,7 @@ import type { FxRate } from '../currency.js'
 import type { Deal, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, ReportTableData, SpendWrite } from '../outcome-types.js'
 import { compileJourneys } from '../attribution/table.js'
 import { ingestPg } from './postgres-ingest.js'
-import { erasePg, exportPg, journeyPg } from './postgres-privacy.js'
+import { anySuppressedPg, erasePg, exportPg, journeyPg } from './postgres-privacy.js'
 import {
   boundPayload, conflictFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, QUALITY_REJECTED_SQL, QUALITY_TOUCHES_SQL, qualityFromRows, rejectedFromRow,
   siteFromRow, type Row,
@@ -291,10 +291,7 @@ export class PostgresStore implements Store {
 
   identify(input: IdentifyInput): Promise<IdentifyOutcome> {
     return this.write(async (c) => {
-      if (input.suppression?.length) {
-        const hit = await c.query('SELECT 1 FROM suppressions WHERE site_id = $1 AND hash = ANY($2::text[]) LIMIT 1', [input.siteId, input.suppression])
-        if (hit.rows.length > 0) throw clError('SUPPRESSED')
-      }
+      if (input.suppression && (await anySuppressedPg(c, input.siteId, input.suppression))) throw clError('SUPPRESSED')
       const now = Date.now()
       const outcome = await identifyPg(c, input, now)
       // Deals that arrived before their person are linked in the same transaction.
@@ -308,9 +305,7 @@ export class PostgresStore implements Store {
   }
 
   async isSuppressed(siteId: string, hashes: string[]): Promise<boolean> {
-    if (hashes.length === 0) return false
-    const row = await this.one('SELECT 1 FROM suppressions WHERE site_id = $1 AND hash = ANY($2::text[]) LIMIT 1', [siteId, hashes])
-    return row !== null
+    return anySuppressedPg(this.pool, siteId, hashes)
   }
 
   erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<Erased> {

@@ -5,6 +5,11 @@ import { eventFromRow, leadFromRow, touchFromRow, type Row } from './rows.js'
 import type { Statements } from './sqlite-statements.js'
 import type { Erased, LeadJourney, PersonExport, PersonSelector } from './types.js'
 
+/** True when any of the hashes is on the site's suppression list. */
+export function anySuppressed(s: Statements, siteId: string, hashes: readonly string[]): boolean {
+  return hashes.some((h) => s.privacy.isSuppressed.get(siteId, h) !== undefined)
+}
+
 /** Lead IDs of the person, and every visitor ID that belongs to them. */
 export function findPerson(s: Statements, siteId: string, who: PersonSelector): { leadIds: string[]; visitorIds: string[] } {
   const leadIds = new Set<string>()

@@ -40,7 +40,7 @@ import type { Deal, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, R
 import { compileJourneys } from '../attribution/table.js'
 import { ingestBatch } from './sqlite-ingest.js'
 import { REPORT_CACHE_DEFAULTS, SqliteReportCache, type ReportCacheStats } from './sqlite-report-cache.js'
-import { eraseSync, exportSync, journeySync } from './sqlite-privacy.js'
+import { anySuppressed, eraseSync, exportSync, journeySync } from './sqlite-privacy.js'
 import { prepareStatements, type Db, type Statements, type Stmt } from './sqlite-statements.js'
 import type {
   Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
@@ -290,7 +290,7 @@ export class SqliteStore implements Store {
 
   identify(input: IdentifyInput): Promise<IdentifyOutcome> {
     return this.write((s) => {
-      if (input.suppression?.some((h) => s.privacy.isSuppressed.get(input.siteId, h) !== undefined)) throw clError('SUPPRESSED')
+      if (input.suppression && anySuppressed(s, input.siteId, input.suppression)) throw clError('SUPPRESSED')
       const now = Date.now()
       const outcome = identifySync(s, input, now)
       // Deals that arrived before their person are linked in the same transaction.
@@ -306,7 +306,7 @@ export class SqliteStore implements Store {
 
   async isSuppressed(siteId: string, hashes: string[]): Promise<boolean> {
     const s = this.s
-    return hashes.some((h) => s.privacy.isSuppressed.get(siteId, h) !== undefined)
+    return anySuppressed(s, siteId, hashes)
   }
 
   erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<Erased> {
