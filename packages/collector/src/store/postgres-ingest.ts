@@ -10,8 +10,9 @@ const SEP = '\u0000'
 
 interface Span { siteId: string; id: string; visitorId: string; first: number; last: number }
 
+/** Keyed by site, visitor and ID: a session belongs to its visitor (for visitors, id = visitorId). */
 function widen(map: Map<string, Span>, siteId: string, id: string, visitorId: string, ts: number): void {
-  const key = siteId + SEP + id
+  const key = siteId + SEP + visitorId + SEP + id
   const span = map.get(key)
   if (!span) map.set(key, { siteId, id, visitorId, first: ts, last: ts })
   else {
@@ -90,8 +91,8 @@ async function writeDerived(c: PoolClient, events: IngestEvent[]): Promise<void>
   await c.query(
     `INSERT INTO sessions (site_id, id, visitor_id, started_at, last_seen)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
-     ON CONFLICT (site_id, id) DO UPDATE SET started_at = LEAST(sessions.started_at, excluded.started_at),
-                                             last_seen = GREATEST(sessions.last_seen, excluded.last_seen)`,
+     ON CONFLICT (site_id, visitor_id, id) DO UPDATE SET started_at = LEAST(sessions.started_at, excluded.started_at),
+                                                         last_seen = GREATEST(sessions.last_seen, excluded.last_seen)`,
     [ss.map((v) => v.siteId), ss.map((v) => v.id), ss.map((v) => v.visitorId), ss.map((v) => v.first), ss.map((v) => v.last)],
   )
   const withTouch = events.filter((e) => e.touch)

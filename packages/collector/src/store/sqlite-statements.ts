@@ -54,8 +54,8 @@ export function prepareStatements(db: Db) {
       ),
       upsertSession: p(
         `INSERT INTO sessions (site_id, id, visitor_id, started_at, last_seen) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (site_id, id) DO UPDATE SET started_at = min(started_at, excluded.started_at),
-                                                 last_seen = max(last_seen, excluded.last_seen)`,
+         ON CONFLICT (site_id, visitor_id, id) DO UPDATE SET started_at = min(started_at, excluded.started_at),
+                                                            last_seen = max(last_seen, excluded.last_seen)`,
       ),
       insertRejected: p('INSERT INTO rejected_events (site_id, received_at, code, payload) VALUES (?, ?, ?, ?)'),
       listRejected: p('SELECT * FROM rejected_events WHERE site_id = ? ORDER BY received_at DESC, id DESC LIMIT ?'),

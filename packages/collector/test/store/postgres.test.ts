@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PostgresStore } from '../../src/store/postgres.js'
 import { POSTGRES_MIGRATIONS } from '../../src/store/migrations/postgres.js'
-import { emailKey, makeSite, storeContract } from './contract.js'
+import { emailKey, event, makeSite, storeContract } from './contract.js'
 
 const URL = process.env.CLOSELOOP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const schemas: string[] = []
@@ -80,6 +80,40 @@ describe('PostgresStore specifics', () => {
     expect(outcomes.filter((o) => o.created)).toHaveLength(1)
     expect((await stores[1].getLead(site.id, outcomes[0].leadId))?.visitorIds).toHaveLength(24)
     await Promise.all(stores.map((s) => s.close()))
+  })
+
+  it('keys sessions by visitor (migration 3 keeps the rows)', async () => {
+    const own = await freshSchema()
+    // A schema as version 2 left it (its statements no longer match that schema, so by hand).
+    await admin(async (c) => {
+      await c.query(`SET search_path TO ${own}`)
+      await c.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)')
+      for (const m of POSTGRES_MIGRATIONS.filter((m) => m.version < 3)) {
+        await c.query(m.sql)
+        await c.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name])
+      }
+      await c.query(`INSERT INTO sessions (site_id, id, visitor_id, started_at, last_seen) VALUES
+        ('site-1', 's-sv-1', 'sv-1', 1000, 3000), ('site-1', 's-sv-2', 'sv-2', 2000, 2000)`)
+    })
+    const store = new PostgresStore({ connectionString: URL, schema: own })
+    await store.migrate()
+    const site = { id: 'site-1' }
+    const sessions = async () => (await store.pool.query(
+      'SELECT visitor_id, id, started_at::int AS started_at, last_seen::int AS last_seen FROM sessions ORDER BY visitor_id, id')).rows
+    expect(await sessions()).toEqual([
+      { visitor_id: 'sv-1', id: 's-sv-1', started_at: 1000, last_seen: 3000 },
+      { visitor_id: 'sv-2', id: 's-sv-2', started_at: 2000, last_seen: 2000 },
+    ])
+    // Two visitors with one session ID in the same batch: two rows (one upsert may not touch a row twice).
+    await store.ingest([event(site.id, 'sv-3', 5000, { sessionId: 's-sv-1' }), event(site.id, 'sv-1', 4000)])
+    expect(await sessions()).toEqual([
+      { visitor_id: 'sv-1', id: 's-sv-1', started_at: 1000, last_seen: 4000 },
+      { visitor_id: 'sv-2', id: 's-sv-2', started_at: 2000, last_seen: 2000 },
+      { visitor_id: 'sv-3', id: 's-sv-1', started_at: 5000, last_seen: 5000 },
+    ])
+    await store.erase(site.id, { visitorId: 'sv-1' }, [])
+    expect((await sessions()).map((r) => r.visitor_id)).toEqual(['sv-2', 'sv-3'])
+    await store.close()
   })
 
   it('rejects a schema name that is not a plain identifier', () => {

@@ -3,6 +3,7 @@
 
 import { mkdtempSync, readFileSync, rmSync, existsSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import Database from 'better-sqlite3'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { encrypt, loadInstallKeys } from '../../src/crypto.js'
@@ -348,6 +349,42 @@ describe('SqliteStore specifics', () => {
     expect(second.db.prepare("SELECT name FROM sqlite_master WHERE name = 'deals_probe'").pluck().get()).toBe('deals_probe')
     expect(await second.getSite(site.id)).toEqual(site)
     await second.close()
+  })
+
+  it('keys sessions by visitor (migration 3 keeps the rows and drops the visitor index)', async () => {
+    const file = join(tempDir(), 'db.sqlite')
+    // A database as version 2 left it (its statements no longer match that schema, so by hand).
+    const old = new Database(file)
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
+    for (const m of SQLITE_MIGRATIONS.filter((m) => m.version < 3)) {
+      old.exec(m.sql)
+      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name)
+    }
+    old.exec(`INSERT INTO sessions (site_id, id, visitor_id, started_at, last_seen) VALUES
+      ('site-1', 's-sv-1', 'sv-1', 1000, 3000), ('site-1', 's-sv-2', 'sv-2', 2000, 2000)`)
+    old.close()
+    const store = new SqliteStore({ file })
+    await store.migrate()
+    const site = { id: 'site-1' }
+    const sessions = () => store.db.prepare('SELECT visitor_id, id, started_at, last_seen FROM sessions ORDER BY visitor_id, id').all()
+    expect(sessions()).toEqual([
+      { visitor_id: 'sv-1', id: 's-sv-1', started_at: 1000, last_seen: 3000 },
+      { visitor_id: 'sv-2', id: 's-sv-2', started_at: 2000, last_seen: 2000 },
+    ])
+    expect(store.db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'sessions_visitor'").pluck().get()).toBe(0)
+    // A session ID sent by another visitor is that visitor's session, not a widening of the first one's.
+    await store.ingest([event(site.id, 'sv-3', 5000, { sessionId: 's-sv-1' }), event(site.id, 'sv-1', 4000)])
+    expect(sessions()).toEqual([
+      { visitor_id: 'sv-1', id: 's-sv-1', started_at: 1000, last_seen: 4000 },
+      { visitor_id: 'sv-2', id: 's-sv-2', started_at: 2000, last_seen: 2000 },
+      { visitor_id: 'sv-3', id: 's-sv-1', started_at: 5000, last_seen: 5000 },
+    ])
+    await store.erase(site.id, { visitorId: 'sv-1' }, [])
+    expect(sessions()).toEqual([
+      { visitor_id: 'sv-2', id: 's-sv-2', started_at: 2000, last_seen: 2000 },
+      { visitor_id: 'sv-3', id: 's-sv-1', started_at: 5000, last_seen: 5000 },
+    ])
+    await store.close()
   })
 
   it('a failing migration leaves no trace and is retried next time', async () => {

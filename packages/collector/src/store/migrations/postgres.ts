@@ -213,4 +213,15 @@ CREATE TABLE fx_rates (
 `,
 }
 
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [core, loop]
+// Sessions keyed by their visitor: see the SQLite migration of the same version.
+const sessionsByVisitor: Migration = {
+  version: 3,
+  name: 'sessions keyed by visitor',
+  sql: `
+ALTER TABLE sessions DROP CONSTRAINT sessions_pkey;
+ALTER TABLE sessions ADD PRIMARY KEY (site_id, visitor_id, id);
+DROP INDEX sessions_visitor;
+`,
+}
+
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [core, loop, sessionsByVisitor]

@@ -230,4 +230,28 @@ CREATE TABLE fx_rates (
 `,
 }
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [core, loop]
+// Sessions keyed by their visitor, like events and touches: one b-tree instead of two (the
+// (site_id, id) key plus the visitor index that erasure needed). Writing a new session touched two
+// random pages of large files, now one: /v1/import of 500k events spent a third of its storage time
+// on session upserts. It also keeps one visitor's session apart from another visitor that sends the
+// same session ID, where the old key merged them into the first visitor's row.
+const sessionsByVisitor: Migration = {
+  version: 3,
+  name: 'sessions keyed by visitor',
+  sql: `
+CREATE TABLE sessions_by_visitor (
+  site_id    TEXT NOT NULL,
+  visitor_id TEXT NOT NULL,
+  id         TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  last_seen  INTEGER NOT NULL,
+  PRIMARY KEY (site_id, visitor_id, id)
+) WITHOUT ROWID;
+INSERT INTO sessions_by_visitor (site_id, visitor_id, id, started_at, last_seen)
+  SELECT site_id, visitor_id, id, started_at, last_seen FROM sessions;
+DROP TABLE sessions;
+ALTER TABLE sessions_by_visitor RENAME TO sessions;
+`,
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [core, loop, sessionsByVisitor]
