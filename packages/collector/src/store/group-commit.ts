@@ -2,9 +2,11 @@
 // request's promise settles only after that transaction committed, so an acknowledged event is
 // durable while the cost of the fsync is shared by everyone who was waiting.
 //
-// The queue knows nothing about databases: an implementation supplies `runBatch`, which opens a
-// transaction, runs each job inside its own savepoint (a failing job is rolled back alone and
-// its error kept), and commits. Jobs run in submission order.
+// The queue knows nothing about databases: a job's `run` is whatever task the implementation
+// queues (a closure, or a write described as data), and the implementation supplies `runBatch`,
+// which opens a transaction, runs each job inside its own savepoint (a failing job is rolled back
+// alone and its error kept), and commits. Jobs run in submission order. What runBatch resolves
+// with is handed to `beforeSettle` once the batch is durable, before any of its jobs settles.
 //
 // A store whose COMMIT is not durable by itself (SQLite with synchronous=NORMAL) also supplies
 // `sync`, which makes every commit so far durable (an fdatasync of the WAL). The next transaction
@@ -13,8 +15,8 @@
 // COMMIT. A failed sync fails every later one too (`syncError`): after a failed fsync the kernel
 // may have dropped the pages, and the commits behind them would be answered on a lie.
 
-export interface Job<C> {
-  run: (ctx: C) => unknown
+export interface Job<T> {
+  run: T
   /** Set by runBatch when the job failed and was rolled back to its savepoint alone. */
   failed?: boolean
   error?: unknown
@@ -41,15 +43,17 @@ export interface GroupCommitStats {
   commitSizes: number[]
 }
 
-export interface GroupCommitOptions {
+export interface GroupCommitOptions<B = unknown> {
   /** Flush at once, without waiting for the next turn of the event loop, above this weight. */
   maxPendingWeight: number
   /** Makes every commit so far durable; when given, jobs settle only after a sync that began after their commit. */
   sync?: () => Promise<void>
+  /** Hears what runBatch resolved with, once the batch is durable and before its jobs settle. */
+  beforeSettle?: (batch: B) => void
 }
 
-export class GroupCommit<C> {
-  private pending: Array<Job<C>> = []
+export class GroupCommit<T, B = unknown> {
+  private pending: Array<Job<T>> = []
   private pendingWeight = 0
   private scheduled = false
   private inFlight: Promise<void> | null = null
@@ -61,12 +65,12 @@ export class GroupCommit<C> {
 
   constructor(
     /** Runs every job in one transaction; resolves after COMMIT, rejects when the commit failed. */
-    private readonly runBatch: (jobs: Array<Job<C>>) => Promise<void>,
-    private readonly options: GroupCommitOptions,
+    private readonly runBatch: (jobs: Array<Job<T>>) => Promise<B>,
+    private readonly options: GroupCommitOptions<B>,
   ) {}
 
-  submit<T>(run: (ctx: C) => T | Promise<T>, weight = 1): Promise<Awaited<T>> {
-    return new Promise<Awaited<T>>((resolve, reject) => {
+  submit<R = unknown>(run: T, weight = 1): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       this.pending.push({ run, weight, resolve: resolve as (v: unknown) => void, reject })
       this.pendingWeight += weight
       if (this.pendingWeight >= this.options.maxPendingWeight) this.kick()
@@ -100,9 +104,10 @@ export class GroupCommit<C> {
     })
   }
 
-  private async flush(jobs: Array<Job<C>>): Promise<void> {
+  private async flush(jobs: Array<Job<T>>): Promise<void> {
+    let batch: B
     try {
-      await this.runBatch(jobs)
+      batch = await this.runBatch(jobs)
     } catch (err) {
       for (const job of jobs) job.reject(err)
       return
@@ -114,6 +119,7 @@ export class GroupCommit<C> {
     const bucket = COMMIT_SIZE_BOUNDS.findIndex((b) => jobs.length <= b)
     this.stats.commitSizes[bucket < 0 ? COMMIT_SIZE_BOUNDS.length : bucket]++
     const settle = () => {
+      this.options.beforeSettle?.(batch)
       for (const job of jobs) {
         if (job.failed) job.reject(job.error)
         else job.resolve(job.result)

@@ -37,11 +37,14 @@ export const POSTGRES_DEFAULTS = { max: 10, maxPendingEvents: 5_000 } as const
 // Serialises migrations across processes starting at once (any constant, shared by all).
 const MIGRATION_LOCK = 0x636c6f73
 
+/** A write queued for the next group-commit transaction. */
+type PgTask = (c: pg.PoolClient) => Promise<unknown>
+
 const UNIQUE_VIOLATION = '23505'
 
 export class PostgresStore implements Store {
   readonly pool: pg.Pool
-  private readonly writer: GroupCommit<pg.PoolClient>
+  private readonly writer: GroupCommit<PgTask>
   private readonly migrations: readonly Migration[]
   private closed = false
   private readonly ingests = new WeakMap<object, readonly IngestEvent[]>()
@@ -58,7 +61,7 @@ export class PostgresStore implements Store {
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined)
     this.migrations = options.migrations ?? POSTGRES_MIGRATIONS
-    this.writer = new GroupCommit<pg.PoolClient>((jobs) => this.runBatch(jobs), {
+    this.writer = new GroupCommit<PgTask>((jobs) => this.runBatch(jobs), {
       maxPendingWeight: options.maxPendingEvents ?? POSTGRES_DEFAULTS.maxPendingEvents,
     })
   }
@@ -112,7 +115,7 @@ export class PostgresStore implements Store {
    * flush. If the merged write fails, the run is replayed request by request so only the
    * offending request fails.
    */
-  private async runBatch(jobs: Array<Job<pg.PoolClient>>): Promise<void> {
+  private async runBatch(jobs: Array<Job<PgTask>>): Promise<void> {
     const c = await this.pool.connect()
     let broken = false
     try {
@@ -137,7 +140,7 @@ export class PostgresStore implements Store {
     }
   }
 
-  private async runOne(c: pg.PoolClient, job: Job<pg.PoolClient>): Promise<void> {
+  private async runOne(c: pg.PoolClient, job: Job<PgTask>): Promise<void> {
     await c.query('SAVEPOINT job')
     try {
       job.result = await job.run(c)
@@ -151,7 +154,7 @@ export class PostgresStore implements Store {
   }
 
   /** False when the merged write failed (and was rolled back): the caller replays one by one. */
-  private async runMergedIngest(c: pg.PoolClient, run: Array<Job<pg.PoolClient>>): Promise<boolean> {
+  private async runMergedIngest(c: pg.PoolClient, run: Array<Job<PgTask>>): Promise<boolean> {
     const batches = run.map((job) => this.ingests.get(job.run) ?? [])
     await c.query('SAVEPOINT merged')
     let merged: IngestResult
@@ -180,7 +183,7 @@ export class PostgresStore implements Store {
    */
   write<T>(run: (c: pg.PoolClient) => Promise<T>, weight = 1): Promise<T> {
     if (this.closed) return Promise.reject(clError('INTERNAL', 'Store is closed'))
-    return this.writer.submit(run, weight) as Promise<T>
+    return this.writer.submit<T>(run, weight)
   }
 
   private async one(sql: string, values: unknown[]): Promise<Row | null> {

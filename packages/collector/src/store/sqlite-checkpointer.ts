@@ -2,14 +2,13 @@
 // checkpoints a commit every ~1,000 pages also copies the WAL into the database file and fsyncs
 // it, while the process parses no request (the collector bench measured COMMIT at ~10 ms per
 // group, checkpoints included). So the writing connection never checkpoints
-// (wal_autocheckpoint = 0): a worker thread with its own connection runs PASSIVE checkpoints,
+// (wal_autocheckpoint = 0, set by the store): a worker thread with its own connection runs PASSIVE checkpoints,
 // which never block the writer or readers, every `intervalMs`. Once a checkpoint has caught up,
 // the writer's next transaction restarts the WAL from its beginning, so the file stays bounded.
 // Should the worker fail, the writer takes checkpoints back (wal_autocheckpoint = 1000).
 
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
-import type { Db } from './sqlite-statements.js'
 
 // CommonJS, evaluated in the worker: no file to resolve, whatever runs the package (node, tsx, vitest).
 const WORKER = `
@@ -30,15 +29,14 @@ export class Checkpointer {
   private readonly worker: Worker
   private stopped = false
 
-  constructor(db: Db, file: string, intervalMs: number) {
+  /** `onFail`: the worker stopped, commits must checkpoint again (wal_autocheckpoint = 1000). */
+  constructor(file: string, intervalMs: number, onFail: () => void) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3')
-    db.pragma('wal_autocheckpoint = 0')
     this.worker = new Worker(WORKER, { eval: true, workerData: { file, driver, intervalMs } })
     // Never keeps the process alive; close() stops it.
     this.worker.unref()
     const fallBack = () => {
-      if (this.stopped || !db.open) return
-      db.pragma('wal_autocheckpoint = 1000')
+      if (!this.stopped) onFail()
     }
     this.worker.on('error', fallBack)
     this.worker.on('exit', fallBack)

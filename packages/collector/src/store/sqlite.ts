@@ -20,28 +20,26 @@
 // (its main thread is busy with the requests themselves).
 
 import Database from 'better-sqlite3'
-import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { nanoid } from 'nanoid'
 import { clError } from '../errors.js'
-import { GroupCommit, type Job } from './group-commit.js'
 import { Checkpointer } from './sqlite-checkpointer.js'
 import { SQLITE_MIGRATIONS, type Migration } from './migrations/sqlite.js'
 import {
-  boundPayload, conflictFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, qualityFromRows, rejectedFromRow, siteFromRow, type Row,
+  conflictFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, qualityFromRows, rejectedFromRow, siteFromRow, type Row,
 } from './rows.js'
-import { identifySync } from './sqlite-identify.js'
 import {
-  eraseDealsSync, getDealsSync, linkPendingDealsSync, listRatesSync, loadReportDataSync, loadSpendSync, prepareLoopStatements, upsertDealsSync, upsertRatesSync,
-  upsertSpendSync, type LoopStatements,
+  getDealsSync, listRatesSync, loadReportDataSync, loadSpendSync, type LoopStatements,
 } from './sqlite-loop.js'
 import type { FxRate } from '../currency.js'
 import type { Deal, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, ReportTableData, SpendWrite } from '../outcome-types.js'
 import { compileJourneys } from '../attribution/table.js'
-import { ingestBatch } from './sqlite-ingest.js'
 import { REPORT_CACHE_DEFAULTS, SqliteReportCache, type ReportCacheStats } from './sqlite-report-cache.js'
-import { anySuppressed, eraseSync, exportSync, journeySync } from './sqlite-privacy.js'
-import { prepareStatements, type Db, type Statements, type Stmt } from './sqlite-statements.js'
+import { anySuppressed, exportSync, journeySync } from './sqlite-privacy.js'
+import type { Db, Statements, Stmt } from './sqlite-statements.js'
+import { configureWriter, SqliteWriter, type BatchDelta, type OtherWrites } from './sqlite-writer.js'
+import type { SitePatch, WriteOp } from './sqlite-writes.js'
 import type {
   Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
@@ -64,53 +62,41 @@ export interface SqliteStoreOptions {
 
 export const SQLITE_DEFAULTS = { synchronous: 'FULL', maxPendingEvents: 5_000, checkpointIntervalMs: 250 } as const
 
+// SQLite's own page cache: 8 MB per connection. Reads past it come from the OS page cache at the
+// cost of a pread. Measured at 1M touchpoints against 32 MB: collector RSS 50 MB lower (start-up
+// reads every touch through it), /v1/identify no slower (2.2-2.3k req/s at 10 connections), bulk
+// /v1/import 10-18% slower (17.3k vs 19.5k events/s), far from its budget either way.
+const CACHE_SIZE_KB = 8000
+
 export class SqliteStore implements Store {
   readonly db: Db
   private stmts: Statements | null = null
   private dataVersionStmt: Stmt | null = null
   private loopStmts: LoopStatements | null = null
-  private readonly writer: GroupCommit<Statements>
+  private writer: SqliteWriter | null = null
+  private readonly options: SqliteStoreOptions
   private readonly migrations: readonly Migration[]
-  private readonly checkpointer: Checkpointer | null
+  private checkpointer: Checkpointer | null = null
   private readonly reportCache: SqliteReportCache
-  private readonly walFile: string | null
-  private walFd: number | null = null
-  private fsyncs = 0
   private closed = false
 
   constructor(options: SqliteStoreOptions) {
+    this.options = options
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true })
     this.db = new Database(options.file)
-    this.db.pragma('journal_mode = WAL')
-    // The store fsyncs the WAL itself after each group commit (see the top of this file).
-    this.db.pragma('synchronous = NORMAL')
-    this.walFile = (options.synchronous ?? SQLITE_DEFAULTS.synchronous) === 'FULL' && options.file !== ':memory:' ? options.file + '-wal' : null
-    // A CLI command (e.g. `closeloop sites add`) may write while `serve` holds the file.
-    this.db.pragma('busy_timeout = 5000')
-    this.db.pragma('foreign_keys = ON')
-    // SQLite's own page cache: 8 MB. Reads past it come from the OS page cache at the cost of a
-    // pread. Measured at 1M touchpoints against 32 MB: collector RSS 50 MB lower (start-up reads
-    // every touch through it), /v1/identify no slower (2.2-2.3k req/s at 10 connections), bulk
-    // /v1/import 10-18% slower (17.3k vs 19.5k events/s), far from its budget either way.
-    this.db.pragma('cache_size = -8000')
-    // A big import commits ~100 MB of WAL at once; without a limit the file keeps that size
-    // after the checkpoint.
-    this.db.pragma('journal_size_limit = 67108864')
-    const interval = options.checkpointIntervalMs ?? SQLITE_DEFAULTS.checkpointIntervalMs
-    this.checkpointer = options.file !== ':memory:' && interval > 0 ? new Checkpointer(this.db, options.file, interval) : null
+    configureWriter(this.db)
+    this.db.pragma(`cache_size = -${CACHE_SIZE_KB}`)
     this.migrations = options.migrations ?? SQLITE_MIGRATIONS
+    const gen = this.db.prepare('PRAGMA user_version').pluck()
     this.reportCache = new SqliteReportCache(
       () => this.loop,
-      () => this.dataVersionStmt ?? (this.dataVersionStmt = this.db.prepare('PRAGMA data_version').pluck()),
-      this.db,
+      (fn) => this.db.transaction(fn)(),
+      () => gen,
       options.reportCacheTouches ?? REPORT_CACHE_DEFAULTS.maxTouches,
     )
-    this.writer = new GroupCommit<Statements>((jobs) => this.runBatch(jobs), {
-      maxPendingWeight: options.maxPendingEvents ?? SQLITE_DEFAULTS.maxPendingEvents,
-      sync: this.walFile === null ? undefined : () => this.syncWal(),
-    })
   }
 
+  /** Applies pending migrations on this connection, then starts the writer. */
   async migrate(): Promise<void> {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
     const applied = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)))
@@ -122,17 +108,34 @@ export class SqliteStore implements Store {
         record.run(m.version, m.name, Date.now())
       }).immediate()
     }
-    this.stmts ??= prepareStatements(this.db)
+    this.writer ??= this.startWriter()
+    // Reads use the writer's statements: one connection, everything prepared once.
+    this.stmts = this.writer.s
+    this.loopStmts = this.writer.loop
     this.dataVersionStmt ??= this.db.prepare('PRAGMA data_version').pluck()
-    this.loopStmts ??= prepareLoopStatements(this.db)
+  }
+
+  private startWriter(): SqliteWriter {
+    const o = this.options
+    const file = o.file
+    const onDisk = file !== ':memory:'
+    const walFile = (o.synchronous ?? SQLITE_DEFAULTS.synchronous) === 'FULL' && onDisk ? file + '-wal' : null
+    const maxPendingEvents = o.maxPendingEvents ?? SQLITE_DEFAULTS.maxPendingEvents
+    const onDurable = (delta: BatchDelta) => this.reportCache.durable(delta)
+    const interval = o.checkpointIntervalMs ?? SQLITE_DEFAULTS.checkpointIntervalMs
+    const checkpoints = onDisk && interval > 0
+    if (checkpoints) {
+      this.db.pragma('wal_autocheckpoint = 0')
+      this.checkpointer = new Checkpointer(file, interval, () => { if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000') })
+    }
+    return new SqliteWriter(this.db, { walFile, maxPendingEvents, onDurable })
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await this.writer.drain()
+    await this.writer?.close()
     await this.checkpointer?.stop()
-    if (this.walFd !== null) closeSync(this.walFd)
     // SQLite's advice for long-lived connections: refresh planner statistics on the way out.
     this.db.pragma('optimize')
     // Leave a database file that holds everything, and an empty WAL.
@@ -141,7 +144,7 @@ export class SqliteStore implements Store {
   }
 
   dataVersion(): string {
-    return `${this.writer.stats.jobs}.${this.dataVersionStmt?.get() ?? 0}`
+    return `${this.writer?.stats().jobs ?? 0}.${this.dataVersionStmt?.get() ?? 0}`
   }
 
   /** What the in-memory report input holds and how often it was (re)built. */
@@ -150,8 +153,8 @@ export class SqliteStore implements Store {
   }
 
   stats(): StoreStats {
-    const { flushes, jobs, maxBatch, commitSizes } = this.writer.stats
-    return { flushes, jobs, maxBatch, commitSizes: [...commitSizes], fsyncs: this.fsyncs, reportCache: this.reportCacheStats() }
+    const { flushes, jobs, maxBatch, commitSizes, fsyncs } = this.writer?.stats() ?? { flushes: 0, jobs: 0, maxBatch: 0, commitSizes: [], fsyncs: 0 }
+    return { flushes, jobs, maxBatch, commitSizes: [...commitSizes], fsyncs, reportCache: this.reportCacheStats() }
   }
 
   private get s(): Statements {
@@ -159,71 +162,15 @@ export class SqliteStore implements Store {
     return this.stmts
   }
 
-  /** One transaction for the whole group; each job in a savepoint so one failure stays its own. */
-  private async runBatch(jobs: Array<Job<Statements>>): Promise<void> {
-    const s = this.s
-    const cache = this.reportCache
-    s.tx.begin.run()
-    try {
-      for (const job of jobs) {
-        s.tx.savepoint.run()
-        cache.beginJob()
-        try {
-          job.result = job.run(s)
-          s.tx.release.run()
-        } catch (err) {
-          job.failed = true
-          job.error = err
-          cache.failJob()
-          s.tx.rollbackTo.run()
-          s.tx.release.run()
-        }
-      }
-      cache.beforeCommit()
-      s.tx.commit.run()
-    } catch (err) {
-      cache.rolledBack()
-      if (this.db.inTransaction) s.tx.rollback.run()
-      throw err
-    }
-    cache.committed()
-  }
-
-  /** Makes the committed WAL frames durable, off the event loop (only with `synchronous: 'FULL'`). */
-  private syncWal(): Promise<void> {
-    if (this.walFile === null) return Promise.resolve()
-    // Opened once the WAL exists (after the first write); the same inode for the store's life
-    // (SQLite truncates it, never replaces it, while a connection is open).
-    this.walFd ??= openSync(this.walFile, 'r+')
-    const fd = this.walFd
-    return new Promise((resolve, reject) => fdatasync(fd, (err) => {
-      if (err) reject(err)
-      else { this.fsyncs++; resolve() }
-    }))
-  }
-
-  /**
-   * Run `run` inside the next group-commit transaction (its own savepoint); resolves after COMMIT.
-   * For store extensions living in their own module (e.g. deals): prepare their statements once
-   * after migrate(), then write through here so they share the durability rules.
-   */
-  write<T>(run: (s: Statements) => T, weight = 1): Promise<T> {
+  /** Runs `op` inside the next group-commit transaction (its own savepoint); resolves once it is durable. */
+  private write<T>(op: WriteOp, weight = 1): Promise<T> {
     if (this.closed) return Promise.reject(clError('INTERNAL', 'Store is closed'))
-    return this.writer.submit(run, weight) as Promise<T>
+    if (!this.writer) return Promise.reject(clError('INTERNAL', 'SqliteStore used before migrate()'))
+    return this.writer.submit(op, weight) as Promise<T>
   }
 
-  async createSite(input: NewSite): Promise<Site> {
-    const id = nanoid()
-    const now = Date.now()
-    return this.write((s) => {
-      if (s.sites.byName.get(input.name)) throw clError('VALIDATION', `A site named "${input.name}" already exists`)
-      s.sites.insert.run(
-        id, input.name, input.publicKey, JSON.stringify(input.origins), input.cookieDomain ?? null,
-        input.currency ?? 'USD', JSON.stringify(input.settings ?? {}), now,
-      )
-      s.sites.insertKey.run(input.secretKeyId, id, input.secretKeyHash, now)
-      return siteFromRow(s.sites.byId.get(id) as Row)
-    })
+  createSite(input: NewSite): Promise<Site> {
+    return this.write({ op: 'createSite', id: nanoid(), input })
   }
 
   async getSite(id: string): Promise<Site | null> {
@@ -250,29 +197,18 @@ export class SqliteStore implements Store {
     return (this.s.sites.list.all() as Row[]).map(siteFromRow)
   }
 
-  async updateSite(id: string, patch: Partial<Pick<Site, 'origins' | 'cookieDomain' | 'currency' | 'settings' | 'name'>>): Promise<Site> {
-    return this.write((s) => {
-      const row = s.sites.byId.get(id) as Row | undefined
-      if (!row) throw clError('NOT_FOUND', 'Unknown site')
-      const next = { ...siteFromRow(row), ...patch }
-      s.sites.update.run(next.name, JSON.stringify(next.origins), next.cookieDomain, next.currency, JSON.stringify(next.settings), id)
-      return siteFromRow(s.sites.byId.get(id) as Row)
-    })
+  updateSite(id: string, patch: SitePatch): Promise<Site> {
+    return this.write({ op: 'updateSite', id, patch })
   }
 
   ingest(events: IngestEvent[]): Promise<IngestResult> {
     if (events.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0, suppressed: 0, outcome: [] })
-    const cache = this.reportCache
-    const onTouch = (e: IngestEvent & { touch: NonNullable<IngestEvent['touch']> }) =>
-      cache.touch(e.siteId, e.visitorId, e.ts, e.touch.channel, e.touch.source, e.touch.medium, e.touch.campaign ?? null)
-    return this.write((s) => ingestBatch(s, events, onTouch), events.length)
+    return this.write({ op: 'ingest', events }, events.length)
   }
 
   recordRejected(rows: RejectedEvent[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve()
-    return this.write((s) => {
-      for (const r of rows) s.ingest.insertRejected.run(r.siteId, r.receivedAt, r.code, boundPayload(r.payload))
-    }, rows.length)
+    return this.write({ op: 'recordRejected', rows }, rows.length)
   }
 
   async listRejected(siteId: string, limit = 100): Promise<RejectedEvent[]> {
@@ -289,15 +225,7 @@ export class SqliteStore implements Store {
   }
 
   identify(input: IdentifyInput): Promise<IdentifyOutcome> {
-    return this.write((s) => {
-      if (input.suppression && anySuppressed(s, input.siteId, input.suppression)) throw clError('SUPPRESSED')
-      const now = Date.now()
-      const outcome = identifySync(s, input, now)
-      // Deals that arrived before their person are linked in the same transaction.
-      linkPendingDealsSync(this.loop, input.siteId, outcome.leadId, input.keys, now)
-      this.reportCache.leadsChanged(input.siteId, [outcome.leadId])
-      return outcome
-    })
+    return this.write({ op: 'identify', input })
   }
 
   async getLead(siteId: string, leadId: string): Promise<LeadJourney | null> {
@@ -310,10 +238,7 @@ export class SqliteStore implements Store {
   }
 
   erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<Erased> {
-    return this.write((s) => {
-      this.reportCache.touchesDeleted(siteId)
-      return eraseSync(s, siteId, who, suppressionHashes, Date.now(), (leadIds) => eraseDealsSync(this.loop, siteId, leadIds, who.emailHash, who.externalIdHash))
-    })
+    return this.write({ op: 'erase', siteId, who, hashes: suppressionHashes })
   }
 
   async exportPerson(siteId: string, who: PersonSelector): Promise<PersonExport> {
@@ -327,19 +252,11 @@ export class SqliteStore implements Store {
 
   upsertDeals(siteId: string, deals: DealWrite[]): Promise<DealWriteResult[]> {
     if (deals.length === 0) return Promise.resolve([])
-    return this.write(() => {
-      const results = upsertDealsSync(this.loop, siteId, deals, Date.now())
-      this.reportCache.dealsChanged(siteId, results.map((r) => r.dealId))
-      return results
-    }, deals.length)
+    return this.write({ op: 'upsertDeals', siteId, deals }, deals.length)
   }
 
   linkPendingDeals(siteId: string, leadId: string, keys: IdentityKey[]): Promise<number> {
-    return this.write(() => {
-      const linked = linkPendingDealsSync(this.loop, siteId, leadId, keys, Date.now())
-      this.reportCache.leadsChanged(siteId, [leadId])
-      return linked
-    })
+    return this.write({ op: 'linkPendingDeals', siteId, leadId, keys })
   }
 
   async getDeals(siteId: string, leadId: string): Promise<Deal[]> {
@@ -347,11 +264,11 @@ export class SqliteStore implements Store {
   }
 
   upsertSpend(siteId: string, rows: SpendWrite[]): Promise<{ inserted: number; updated: number }> {
-    return this.write(() => upsertSpendSync(this.loop, siteId, rows, Date.now()), rows.length)
+    return this.write({ op: 'upsertSpend', siteId, rows }, rows.length)
   }
 
   upsertRates(siteId: string, rates: FxRate[]): Promise<number> {
-    return this.write(() => upsertRatesSync(this.loop, siteId, rates, Date.now()), rates.length)
+    return this.write({ op: 'upsertRates', siteId, rates }, rates.length)
   }
 
   async listRates(siteId: string): Promise<FxRate[]> {
@@ -363,8 +280,16 @@ export class SqliteStore implements Store {
   }
 
   async warmReports(): Promise<number> {
-    for (const site of await this.listSites()) this.reportCache.warm(site.id)
+    const sites = await this.listSites()
+    this.reportCache.others(this.othersWrote())
+    for (const site of sites) this.reportCache.warm(site.id)
     return this.reportCache.stats.touches
+  }
+
+  /** What other writers (a CLI command, another process) committed since the last look. */
+  private othersWrote(): OtherWrites {
+    if (!this.writer) throw clError('INTERNAL', 'SqliteStore used before migrate()')
+    return this.writer.others()
   }
 
   async loadReportTable(siteId: string, opts: ReportLoadOptions): Promise<ReportTableData> {
@@ -373,6 +298,7 @@ export class SqliteStore implements Store {
       const data = loadReportDataSync(this.loop, siteId, opts)
       return { table: compileJourneys(data.journeys), spend: data.spend }
     }
+    this.reportCache.others(this.othersWrote())
     const { table, release } = this.reportCache.table(siteId, opts.touchesFrom, opts.touchesTo)
     return { table, spend: loadSpendSync(this.loop, siteId, opts), release }
   }

@@ -8,10 +8,10 @@ function harness() {
   const log: string[] = []
   const syncs: Array<{ resolve: () => void; reject: (e: unknown) => void }> = []
   let commits = 0
-  const gc = new GroupCommit<null>(
-    async (jobs: Array<Job<null>>) => {
+  const gc = new GroupCommit<() => unknown>(
+    async (jobs: Array<Job<() => unknown>>) => {
       commits++
-      for (const job of jobs) job.result = job.run(null)
+      for (const job of jobs) job.result = job.run()
       log.push(`commit ${commits} (${jobs.length})`)
     },
     {
@@ -31,14 +31,14 @@ describe('GroupCommit with a sync', () => {
   it('commits the next batch while a sync runs, and answers each batch after a sync begun after its commit', async () => {
     const { gc, log, syncs, turn } = harness()
     const answered: string[] = []
-    const a = gc.submit(() => 'a').then((v) => answered.push(v))
+    const a = gc.submit<string>(() => 'a').then((v) => answered.push(v))
     await turn()
     await turn()
     expect(log).toEqual(['commit 1 (1)', 'sync 1 starts after commit 1'])
     // Two more batches commit while sync 1 is still running; they share one queued sync.
-    const b = gc.submit(() => 'b').then((v) => answered.push(v))
+    const b = gc.submit<string>(() => 'b').then((v) => answered.push(v))
     await turn()
-    const c = gc.submit(() => 'c').then((v) => answered.push(v))
+    const c = gc.submit<string>(() => 'c').then((v) => answered.push(v))
     await turn()
     await turn()
     expect(log).toEqual(['commit 1 (1)', 'sync 1 starts after commit 1', 'commit 2 (1)', 'commit 3 (1)'])
@@ -58,24 +58,24 @@ describe('GroupCommit with a sync', () => {
 
   it('fails the batches behind a failed sync, and every later one', async () => {
     const { gc, syncs, turn } = harness()
-    const a = gc.submit(() => 'a')
+    const a = gc.submit<string>(() => 'a')
     await turn()
     await turn()
-    const b = gc.submit(() => 'b')
+    const b = gc.submit<string>(() => 'b')
     await turn()
     await turn()
     syncs[0].reject(new Error('EIO'))
     await expect(a).rejects.toThrow('EIO')
     await expect(b).rejects.toThrow('EIO')
     // The commit ran, but nothing is acknowledged again on this store.
-    await expect(gc.submit(() => 'c')).rejects.toThrow('EIO')
+    await expect(gc.submit<string>(() => 'c')).rejects.toThrow('EIO')
     expect(syncs).toHaveLength(1)
   })
 
   it('drain() waits for the syncs still in flight', async () => {
     const { gc, syncs, turn } = harness()
     let done = false
-    const a = gc.submit(() => 'a').then(() => (done = true))
+    const a = gc.submit<string>(() => 'a').then(() => (done = true))
     await turn()
     await turn()
     let drained = false

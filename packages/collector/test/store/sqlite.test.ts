@@ -38,7 +38,6 @@ describe('SqliteStore specifics', () => {
   it('checkpoints the WAL in a worker thread, never on a commit, and leaves an empty WAL on close', async () => {
     const dir = tempDir()
     const store = (await openStore({ dataDir: dir })) as SqliteStore
-    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0)
     const file = join(dir, SQLITE_FILE)
     const size = (f: string) => (existsSync(f) ? statSync(f).size : 0)
     const before = size(file)
@@ -56,6 +55,25 @@ describe('SqliteStore specifics', () => {
     const again = (await openStore({ dataDir: dir })) as SqliteStore
     expect((await again.exportPerson(site.id, { visitorId: 'cp-7' })).events).toHaveLength(10)
     await again.close()
+  })
+
+  it('never checkpoints on a commit while the checkpointer runs', async () => {
+    {
+      const file = join(tempDir(), 'db.sqlite')
+      // The checkpointer is on but far off: only a commit could checkpoint here.
+      const store = new SqliteStore({ file, checkpointIntervalMs: 3_600_000 })
+      await store.migrate()
+      expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0)
+      const { site } = await makeSite(store)
+      const before = statSync(file).size
+      // ~20 MB of WAL: far past the 1,000 pages at which SQLite's own checkpoint would copy it.
+      for (let b = 0; b < 4; b++) {
+        await store.ingest(Array.from({ length: 5000 }, (_, i) => event(site.id, `nc-${b}-${i % 500}`, 1000 + i, { touch: touch(1000 + i), url: `https://example.com/${'x'.repeat(400)}` })))
+      }
+      expect(statSync(file + '-wal').size).toBeGreaterThan(4096 * 1000)
+      expect(statSync(file).size).toBe(before)
+      await store.close()
+    }
   })
 
   it('sees another connection\'s commit in its data version (the CLI writing beside a server)', async () => {
@@ -95,6 +113,33 @@ describe('SqliteStore specifics', () => {
       await expectSameReportInput(store, site.id, all)
       expect(store.reportCacheStats()).toMatchObject({ touchScans: 1 })
       await store.close()
+    })
+
+    it('never appends a batch to a site scanned after that batch committed', async () => {
+      {
+        const store = new SqliteStore({ file: join(tempDir(), 'db.sqlite') })
+        await store.migrate()
+        const { site } = await makeSite(store)
+        // What each durable batch changed is held back here, as when a report scans between a
+        // commit and the message that it is durable.
+        const cache = (store as unknown as { reportCache: { durable: (d: unknown) => void } }).reportCache
+        const durable = cache.durable.bind(cache)
+        const held: unknown[] = []
+        cache.durable = (d) => { held.push(d) }
+        await store.ingest(touches(site.id, 'gr-1', 1000, 10))
+        expect(await expectSameReportInput(store, site.id, all)).toHaveLength(1)
+        for (const d of held.splice(0)) durable(d)
+        await expectSameReportInput(store, site.id, all)
+        expect(store.reportCacheStats()).toMatchObject({ touchScans: 1, appended: 0, touches: 10 })
+        // A batch the scan did not see is appended when it arrives, however late.
+        await store.ingest(touches(site.id, 'gr-2', 2000, 5))
+        expect(store.reportCacheStats()).toMatchObject({ appended: 0 })
+        for (const d of held.splice(0)) durable(d)
+        cache.durable = durable
+        await expectSameReportInput(store, site.id, all)
+        expect(store.reportCacheStats()).toMatchObject({ touchScans: 1, appended: 5, touches: 15 })
+        await store.close()
+      }
     })
 
     it('keeps nothing of an ingest that failed, and rebuilds after another connection wrote', async () => {
