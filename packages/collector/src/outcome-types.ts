@@ -95,12 +95,15 @@ export interface ReportTableData {
   release?: () => void
 }
 
+/** Touch columns a report may group by beyond channel/source/medium/campaign (one at a time). */
+export type TouchExtra = 'content' | 'term' | 'landing'
+
 export interface ReportLoadOptions {
   /** Touches outside [touchesFrom, touchesTo] cannot be on any selected path; null = unbounded. */
   touchesFrom: number | null
   touchesTo: number | null
   /** Touch columns beyond channel/source/medium/campaign that the report groups by. */
-  extra?: 'content' | 'term' | 'landing' | null
+  extra?: TouchExtra | null
 }
 
 /** Storage of the closing-the-loop data; part of Store. */

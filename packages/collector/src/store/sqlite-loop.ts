@@ -3,7 +3,7 @@
 
 import type { Journey, JourneyDeal, SpendRow, AttributionTouch } from '../attribution/types.js'
 import type { FxRate } from '../currency.js'
-import type { Deal, DealStageEntry, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, SpendWrite } from '../outcome-types.js'
+import type { Deal, DealStageEntry, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, SpendWrite, TouchExtra } from '../outcome-types.js'
 import type { JourneyOutcome } from '../attribution/table.js'
 import type { Row } from './rows.js'
 import type { LogOutcomes, TouchLog, VisitorIndex } from './touch-log.js'
@@ -69,9 +69,8 @@ const SQL = {
   reportSpend: 'SELECT date, source, medium, campaign, amount FROM spend WHERE site_id = ? AND date >= ? AND date <= ?',
 } as const
 
-type TouchExtra = 'content' | 'term' | 'landing'
 
-export type LoopStatements = { [K in keyof typeof SQL]: Stmt } & { touches: Record<'base' | TouchExtra, Stmt> }
+export type LoopStatements = { [K in keyof typeof SQL]: Stmt } & { touches: Record<'base' | 'extras' | TouchExtra, Stmt> }
 
 function touchScan(db: Db, extra: string): Stmt {
   return db.prepare(`SELECT visitor_id, ts, channel, source, medium, campaign${extra} FROM touches WHERE site_id = ? AND ts >= ? AND ts <= ?`).raw(true)
@@ -82,7 +81,10 @@ export function prepareLoopStatements(db: Db): LoopStatements {
   for (const [name, sql] of Object.entries(SQL)) out[name] = db.prepare(sql)
   return {
     ...(out as { [K in keyof typeof SQL]: Stmt }),
-    touches: { base: touchScan(db, ''), content: touchScan(db, ', content'), term: touchScan(db, ', term'), landing: touchScan(db, ', landing') },
+    touches: {
+      base: touchScan(db, ''), extras: touchScan(db, ', content, term, landing'),
+      content: touchScan(db, ', content'), term: touchScan(db, ', term'), landing: touchScan(db, ', landing'),
+    },
   }
 }
 
@@ -315,16 +317,21 @@ export function refreshOutcomesSync(
 
 /** Every touch of the site in [from, to] (at most `limit`) appended to `log`, in storage (visitor, time) order. */
 export function scanTouchesSync(s: LoopStatements, siteId: string, log: TouchLog, from: number | null, to: number | null, limit = Infinity): void {
-  for (const r of s.touches.base.iterate(siteId, from ?? MIN_TS, to ?? MAX_TS) as Iterable<unknown[]>) {
-    log.append(r[0] as string, Number(r[1]), r[2] as string, r[3] as string, r[4] as string, r[5] as string | null)
+  const extras = log.extras !== null
+  const rows = (extras ? s.touches.extras : s.touches.base).iterate(siteId, from ?? MIN_TS, to ?? MAX_TS) as Iterable<unknown[]>
+  for (const r of rows) {
+    if (extras) log.append(r[0] as string, Number(r[1]), r[2] as string, r[3] as string, r[4] as string, r[5] as string | null, r[6] as string | null, r[7] as string | null, landingPage(r[8]))
+    else log.append(r[0] as string, Number(r[1]), r[2] as string, r[3] as string, r[4] as string, r[5] as string | null)
     if (log.size >= limit) break
   }
   log.trim()
 }
 
+
+
 /**
- * The whole report input as journey objects in five scans (content/term/landing reports and the
- * PostgreSQL-equivalent contract; other reports use the TouchLog path). Touches come in table
+ * The whole report input as journey objects in five scans (Store.loadReportData, the contract
+ * reports are checked against; reports themselves use the TouchLog path). Touches come in table
  * order and are grouped by visitor in memory (no ORDER BY over a million rows; the engine sorts
  * each journey, usually a no-op). Repeated strings (channel, source, medium, campaign) are
  * interned so a million touches share a few thousand string objects.

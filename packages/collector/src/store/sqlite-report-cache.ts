@@ -20,7 +20,8 @@
 
 import type { TouchTable } from '../attribution/table.js'
 import type { LoopStatements, SiteOutcomes } from './sqlite-loop.js'
-import { loadOutcomesSync, refreshOutcomesSync, scanTouchesSync } from './sqlite-loop.js'
+import type { TouchExtra } from '../outcome-types.js'
+import { landingPage, loadOutcomesSync, refreshOutcomesSync, scanTouchesSync } from './sqlite-loop.js'
 import type { Stmt } from './sqlite-statements.js'
 import type { BatchDelta, OtherWrites } from './sqlite-writer.js'
 import { buildTouchTable, TableBuffers, TouchLog } from './touch-log.js'
@@ -87,10 +88,10 @@ export class SqliteReportCache {
       const site = this.sites.get(siteId)
       if (site && !seen(site)) this.drop(siteId)
     }
-    for (const [siteId, visitor, ts, channel, source, medium, campaign] of delta.touches) {
+    for (const [siteId, visitor, ts, channel, source, medium, campaign, content, term, landing] of delta.touches) {
       const site = this.sites.get(siteId)
       if (!site || seen(site)) continue
-      site.log.append(visitor, ts, channel, source, medium, campaign)
+      site.log.append(visitor, ts, channel, source, medium, campaign, content, term, landingPage(landing))
       this.stats.appended++
       this.stats.touches++
     }
@@ -128,21 +129,27 @@ export class SqliteReportCache {
    * The site's touch table for touches in [from, to] (null = unbounded), and `release`: the caller
    * reads the table no more, so its arrays may hold the next table built (see TableBuffers).
    */
-  table(siteId: string, from: number | null, to: number | null): { table: TouchTable; release: () => void } {
+  table(siteId: string, from: number | null, to: number | null, extra: TouchExtra | null = null): { table: TouchTable; release: () => void } {
     let site = this.sites.get(siteId)
+    // A report by content, term or landing needs those columns: the site is read again with them
+    // (once; ~2-3 B a touch more while held). Reports by the usual four ignore them.
+    if (site && extra !== null && site.log.extras === null) {
+      this.drop(siteId)
+      site = undefined
+    }
     if (site) {
       // Most recently used last.
       this.sites.delete(siteId)
       this.sites.set(siteId, site)
     } else {
-      site = this.fresh(this.scan(siteId, Infinity))
+      site = this.fresh(this.scan(siteId, Infinity, undefined, extra !== null))
       if (site.log.size <= this.maxTouches) this.keep(siteId, site)
       else this.tooBig.add(siteId)
     }
     const outcomes = this.outcomesOf(siteId, site)
     const buffers = this.spare ?? new TableBuffers()
     this.spare = null
-    const table = buildTouchTable(site.log, outcomes, from ?? -Infinity, to ?? Infinity, buffers)
+    const table = buildTouchTable(site.log, outcomes, from ?? -Infinity, to ?? Infinity, buffers, extra)
     let released = false
     const release = (): void => {
       if (released) return
@@ -176,10 +183,10 @@ export class SqliteReportCache {
   }
 
   /** A site's touches into a new log sized for them (5% room for appends), at most `limit`, and the generation seen. */
-  private scan(siteId: string, limit: number, count?: number): { log: TouchLog; gen: number } {
+  private scan(siteId: string, limit: number, count?: number, withExtras = false): { log: TouchLog; gen: number } {
     return this.readTx(() => {
       const gen = Number(this.genStmt().get())
-      const log = new TouchLog(Math.ceil(Math.min(count ?? this.count(siteId), limit) * 1.05))
+      const log = new TouchLog(Math.ceil(Math.min(count ?? this.count(siteId), limit) * 1.05), withExtras)
       scanTouchesSync(this.s(), siteId, log, null, null, limit)
       this.stats.touchScans++
       return { log, gen }

@@ -30,8 +30,11 @@ export type WriteOp =
   | { op: 'upsertSpend'; siteId: string; rows: SpendWrite[] }
   | { op: 'upsertRates'; siteId: string; rates: FxRate[] }
 
-/** A touch as the report cache holds it. */
-export type CachedTouch = [siteId: string, visitor: string, ts: number, channel: string, source: string, medium: string, campaign: string | null]
+/** A touch as the report cache holds it (content, term and landing for a log that holds one of them). */
+export type CachedTouch = [
+  siteId: string, visitor: string, ts: number, channel: string, source: string, medium: string, campaign: string | null,
+  content: string | null, term: string | null, landing: string | null,
+]
 
 /** What committed writes changed for the report cache. */
 export interface CacheDelta {
@@ -82,7 +85,7 @@ export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
     case 'ingest':
       return ingestBatch(s, w.events, (e) => {
         const t = e.touch
-        delta.touches.push([e.siteId, e.visitorId, e.ts, t.channel, t.source, t.medium, t.campaign ?? null])
+        delta.touches.push([e.siteId, e.visitorId, e.ts, t.channel, t.source, t.medium, t.campaign ?? null, t.content ?? null, t.term ?? null, t.landing ?? null])
       })
     case 'recordRejected':
       for (const r of w.rows) s.ingest.insertRejected.run(r.siteId, r.receivedAt, r.code, boundPayload(r.payload))

@@ -34,7 +34,6 @@ import {
 } from './sqlite-loop.js'
 import type { FxRate } from '../currency.js'
 import type { Deal, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, ReportTableData, SpendWrite } from '../outcome-types.js'
-import { compileJourneys } from '../attribution/table.js'
 import { REPORT_CACHE_DEFAULTS, SqliteReportCache, type ReportCacheStats } from './sqlite-report-cache.js'
 import { anySuppressed, exportSync, journeySync } from './sqlite-privacy.js'
 import type { Db, Statements, Stmt } from './sqlite-statements.js'
@@ -293,13 +292,8 @@ export class SqliteStore implements Store {
   }
 
   async loadReportTable(siteId: string, opts: ReportLoadOptions): Promise<ReportTableData> {
-    // content/term/landing are not kept in memory (rarely asked for; long, many-valued strings).
-    if (opts.extra) {
-      const data = loadReportDataSync(this.loop, siteId, opts)
-      return { table: compileJourneys(data.journeys), spend: data.spend }
-    }
     this.reportCache.others(this.othersWrote())
-    const { table, release } = this.reportCache.table(siteId, opts.touchesFrom, opts.touchesTo)
+    const { table, release } = this.reportCache.table(siteId, opts.touchesFrom, opts.touchesTo, opts.extra ?? null)
     return { table, spend: loadSpendSync(this.loop, siteId, opts), release }
   }
 }

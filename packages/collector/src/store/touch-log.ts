@@ -7,6 +7,7 @@
 import { Interner, type KeyColumn } from '../attribution/interner.js'
 import type { JourneyOutcome, TouchTable } from '../attribution/table.js'
 import { NOT_SET_KEY } from '../attribution/types.js'
+import type { TouchExtra } from '../outcome-types.js'
 
 const TOUCH_DIMS = ['channel', 'source', 'medium', 'campaign'] as const
 type TouchDim = (typeof TOUCH_DIMS)[number]
@@ -92,6 +93,8 @@ export class TouchLog {
   readonly source: DimColumn
   readonly medium: DimColumn
   readonly campaign: DimColumn
+  /** content, term and landing, when this log holds them (once a report grouped by one of them). */
+  readonly extras: Record<TouchExtra, DimColumn> | null
   private lastVisitor: string | undefined
   private lastVisitorId = -1
 
@@ -99,8 +102,9 @@ export class TouchLog {
    * `capacity`: touches to hold before the columns grow. A scan that knows its count passes it, so
    * the columns are allocated once instead of growing (each growth leaves the old arrays behind).
    */
-  constructor(capacity = 1024) {
+  constructor(capacity = 1024, withExtras = false) {
     const n = Math.max(1024, capacity)
+    this.extras = withExtras ? { content: new DimColumn(n), term: new DimColumn(n), landing: new DimColumn(n) } : null
     this.visitor = new Int32Array(n)
     this.ts = new Float64Array(n)
     this.channel = new DimColumn(n)
@@ -109,7 +113,11 @@ export class TouchLog {
     this.campaign = new DimColumn(n)
   }
 
-  append(visitor: string, ts: number, channel: string, source: string, medium: string, campaign: string | null): void {
+  /** content, term and landing are kept only by a log with extras (else ignored). */
+  append(
+    visitor: string, ts: number, channel: string, source: string, medium: string, campaign: string | null,
+    content: string | null = null, term: string | null = null, landing: string | null = null,
+  ): void {
     if (this.size === this.ts.length) this.grow()
     const i = this.size++
     if (visitor !== this.lastVisitor) {
@@ -122,6 +130,12 @@ export class TouchLog {
     this.source.put(i, source)
     this.medium.put(i, medium)
     this.campaign.put(i, campaign)
+    const x = this.extras
+    if (x !== null) {
+      x.content.put(i, content)
+      x.term.put(i, term)
+      x.landing.put(i, landing)
+    }
   }
 
   dim(d: TouchDim): DimColumn {
@@ -147,6 +161,7 @@ export class TouchLog {
     this.visitor = widen(this.visitor)
     this.ts = widen(this.ts)
     for (const d of TOUCH_DIMS) this[d].ids = widen(this[d].ids)
+    if (this.extras !== null) for (const c of Object.values(this.extras)) c.ids = widen(c.ids)
   }
 }
 
@@ -196,7 +211,7 @@ export class TableBuffers {
  * storage scan of that range would return. Each key column holds just the keys present, in order
  * of first appearance, so keys without touches in range do not exist for spend matching.
  */
-export function buildTouchTable(log: TouchLog, out: LogOutcomes, from: number, to: number, buf = new TableBuffers()): TouchTable {
+export function buildTouchTable(log: TouchLog, out: LogOutcomes, from: number, to: number, buf = new TableBuffers(), extra: TouchExtra | null = null): TouchTable {
   const n = log.size
   const V = log.visitors.size
   const L = out.leads.length
@@ -264,6 +279,11 @@ export function buildTouchTable(log: TouchLog, out: LogOutcomes, from: number, t
   for (let i = 0; i < total; i++) ts[i] = tsCol[src[i]]
   const cache = new Map<string, KeyColumn>()
   for (const d of TOUCH_DIMS) cache.set(d, compactColumn(log.dim(d).ids, log.dim(d).keys.keys, src, buf.take(d, total, Int32Array)))
+  if (extra !== null) {
+    const col = log.extras?.[extra]
+    if (!col) throw new Error(`touch log holds no ${extra} column`)
+    cache.set(extra, compactColumn(col.ids, col.keys.keys, src, buf.take('extra', total, Int32Array)))
+  }
   const dk = directKeys(log.source.keys, log.medium.keys)
   const direct = buf.take('direct', total, Uint8Array)
   const sIds = log.source.ids

@@ -2,6 +2,7 @@
 // storeContract so every implementation runs them.
 
 import { describe, expect, it } from 'vitest'
+import { keyColumn } from '../../src/attribution/keys.js'
 import { compileJourneys, type TouchTable } from '../../src/attribution/table.js'
 import type { DealWrite, ReportLoadOptions } from '../../src/outcome-types.js'
 import type { Store } from '../../src/store/types.js'
@@ -15,14 +16,15 @@ function deal(dealId: string, stage: DealWrite['stage'], ts: number, extra: Part
 }
 
 /** A table as sorted plain data: journeys (outcome + touches in order) in a canonical order. */
-export function tableContent(table: TouchTable): string[] {
+export function tableContent(table: TouchTable, extra: ReportLoadOptions['extra'] = null): string[] {
   const col = (d: string) => table.cache.get(d) as { ids: Int32Array; keys: string[] }
   const [ch, so, me, ca] = ['channel', 'source', 'medium', 'campaign'].map(col)
+  const ex = extra ? keyColumn(table, extra) : null
   const out: string[] = []
   for (let j = 0; j < table.journeys.length; j++) {
     const touches: unknown[] = []
     for (let i = table.offsets[j]; i < table.offsets[j + 1]; i++) {
-      touches.push([table.ts[i], ch.keys[ch.ids[i]], so.keys[so.ids[i]], me.keys[me.ids[i]], ca.keys[ca.ids[i]], table.direct[i]])
+      touches.push([table.ts[i], ch.keys[ch.ids[i]], so.keys[so.ids[i]], me.keys[me.ids[i]], ca.keys[ca.ids[i]], table.direct[i], ...(ex ? [ex.keys[ex.ids[i]]] : [])])
     }
     const jr = table.journeys[j]
     const deals = [...(jr.deals ?? [])].map((d) => ({ ...d, stages: [...d.stages].sort((a, b) => a.ts - b.ts) })).sort((a, b) => (a.dealId < b.dealId ? -1 : 1))
@@ -35,8 +37,8 @@ export function tableContent(table: TouchTable): string[] {
 export async function expectSameReportInput(store: Store, siteId: string, opts: ReportLoadOptions): Promise<string[]> {
   const table = await store.loadReportTable(siteId, opts)
   const data = await store.loadReportData(siteId, opts)
-  const expected = tableContent(compileJourneys(data.journeys))
-  expect(tableContent(table.table)).toEqual(expected)
+  const expected = tableContent(compileJourneys(data.journeys), opts.extra)
+  expect(tableContent(table.table, opts.extra)).toEqual(expected)
   expect(table.spend).toEqual(data.spend)
   // Keys without a touch in range are not keys of the table (spend matching falls back for them).
   for (const d of ['channel', 'source', 'medium', 'campaign']) {
@@ -203,11 +205,17 @@ export function loopContract(getStore: () => Store): void {
       const check = async () => {
         await expectSameReportInput(store, site.id, all)
         await expectSameReportInput(store, site.id, windowed)
+        // By content, term and landing too; 'term' first and last, so touches written since the
+        // previous check reach a table that already held that column.
+        for (const extra of ['term', 'content', 'landing', 'term'] as const) {
+          await expectSameReportInput(store, site.id, { ...all, extra })
+          await expectSameReportInput(store, site.id, { ...windowed, extra })
+        }
       }
       const [v1, v2, v3, anon] = [rid(), rid(), rid(), rid()]
       const retry = event(site.id, v1, T + 5 * DAY, { touch: touch(T + 5 * DAY, 'bing', 'cpc', { campaign: undefined }) })
       await store.ingest([
-        event(site.id, v1, T + DAY, { touch: touch(T + DAY, 'google', 'cpc') }),
+        event(site.id, v1, T + DAY, { touch: touch(T + DAY, 'google', 'cpc', { term: 'crm software', content: 'ad-a', landing: 'https://example.com/pricing?utm_source=google' }) }),
         retry,
         event(site.id, anon, T + 3 * DAY, { touch: touch(T + 3 * DAY, '(direct)', '(none)', { campaign: undefined }) }),
         event(site.id, anon, T + 4 * DAY),
@@ -219,7 +227,7 @@ export function loopContract(getStore: () => Store): void {
       await store.ingest([
         event(site.id, v1, T, { touch: touch(T, 'newsletter', 'email', { campaign: 'jan' }) }),
         retry,
-        event(site.id, v2, T + 6 * DAY, { touch: touch(T + 6 * DAY, '(direct)', '', { campaign: undefined, channel: 'Direct' }) }),
+        event(site.id, v2, T + 6 * DAY, { touch: touch(T + 6 * DAY, '(direct)', '', { campaign: undefined, channel: 'Direct', landing: 'https://example.com/pricing' }) }),
         event(site.id, v3, T + 7 * DAY, { touch: touch(T + 7 * DAY, 'ref.example', 'referral') }),
       ])
       expect(await expectSameReportInput(store, site.id, all)).toHaveLength(4)
@@ -230,7 +238,7 @@ export function loopContract(getStore: () => Store): void {
       await check()
       await store.identify({ siteId: site.id, visitorId: v3, keys: [emailKey('rt@x.example')], ts: T + 9 * DAY })
       await store.identify({ siteId: site.id, visitorId: v3, keys: [emailKey('rt2@x.example')], ts: T + 10 * DAY })
-      await store.ingest([event(site.id, v3, T + 11 * DAY, { touch: touch(T + 11 * DAY, 'google', 'cpc', { campaign: 'shared' }) })])
+      await store.ingest([event(site.id, v3, T + 11 * DAY, { touch: touch(T + 11 * DAY, 'google', 'cpc', { campaign: 'shared', term: 'crm software', content: '', landing: 'https://example.com/demo#form' }) })])
       const journeys = await expectSameReportInput(store, site.id, all)
       expect(journeys.filter((j) => j.includes('"shared"'))).toHaveLength(2)
       await check()
@@ -244,7 +252,7 @@ export function loopContract(getStore: () => Store): void {
       await check()
       await store.erase(site.id, { emailHash: emailKey('rt2@x.example').hash }, [])
       await check()
-      await store.ingest([event(site.id, v1, T + 14 * DAY, { touch: touch(T + 14 * DAY, 'google', 'cpc', { campaign: 'after' }) })])
+      await store.ingest([event(site.id, v1, T + 14 * DAY, { touch: touch(T + 14 * DAY, 'google', 'cpc', { campaign: 'after', term: 'closeloop' }) })])
       await check()
       // The other site kept its own touch all along.
       expect(await expectSameReportInput(store, other.id, all)).toHaveLength(1)

@@ -142,6 +142,28 @@ describe('SqliteStore specifics', () => {
       }
     })
 
+    it('reads a site again with content, term and landing once a report asks for one of them, and keeps them', async () => {
+      const store = (await openStore({ dataDir: tempDir() })) as SqliteStore
+      const { site } = await makeSite(store)
+      const landing = (visitor: string, ts: number, page: string) => event(site.id, visitor, ts, { touch: touch(ts, 'google', 'cpc', { landing: `https://example.com${page}?gclid=${visitor}` }) })
+      await store.ingest([landing('lx-1', 1000, '/pricing'), landing('lx-2', 2000, '/demo')])
+      await expectSameReportInput(store, site.id, all)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 1 })
+      const byLanding = { ...all, extra: 'landing' as const }
+      await expectSameReportInput(store, site.id, byLanding)
+      await expectSameReportInput(store, site.id, byLanding)
+      await expectSameReportInput(store, site.id, all)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 2, touches: 2 })
+      await store.ingest([landing('lx-3', 3000, '/pricing')])
+      const rows = await expectSameReportInput(store, site.id, byLanding)
+      expect(rows.filter((j) => j.includes('"https://example.com/pricing"'))).toHaveLength(2)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 2, appended: 1, touches: 3 })
+      await expectSameReportInput(store, site.id, { ...all, extra: 'term' })
+      await expectSameReportInput(store, site.id, { ...all, extra: 'content' })
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 2, touches: 3 })
+      await store.close()
+    })
+
     it('keeps nothing of an ingest that failed, and rebuilds after another connection wrote', async () => {
       const dir = tempDir()
       const store = (await openStore({ dataDir: dir })) as SqliteStore
