@@ -136,7 +136,7 @@ export async function listRatesPg(c: Client, siteId: string): Promise<FxRate[]> 
   return rows.map((r) => ({ currency: String(r.currency), date: r.date === '' ? null : String(r.date), rate: Number(r.rate) }))
 }
 
-function landingPage(v: unknown): string | null {
+export function landingPage(v: unknown): string | null {
   if (typeof v !== 'string' || v === '') return null
   const cut = v.search(/[?#]/)
   return cut < 0 ? v : v.slice(0, cut)
@@ -210,14 +210,19 @@ export async function loadReportDataPg(c: Client, siteId: string, opts: ReportLo
   for (const r of (await c.query({ text: 'SELECT deal_id, stage, ts FROM deal_stages WHERE site_id = $1', values: [siteId], rowMode: 'array' })).rows as unknown[][]) {
     deals.get(String(r[0]))?.stages.push({ stage: String(r[1]) as Stage, ts: Number(r[2]) })
   }
+  const spend = await loadSpendPg(c, siteId, opts)
+  return { journeys, spend }
+}
+
+/** The site's spend rows for the days of [touchesFrom, touchesTo]. */
+export async function loadSpendPg(c: Client, siteId: string, opts: ReportLoadOptions): Promise<SpendRow[]> {
   const day = (ts: number): string => new Date(ts).toISOString().slice(0, 10)
   const spendRows = await c.query({
     text: 'SELECT date, source, medium, campaign, amount FROM spend WHERE site_id = $1 AND date >= $2 AND date <= $3',
     values: [siteId, opts.touchesFrom === null ? '0000-01-01' : day(Math.max(opts.touchesFrom, 0)), opts.touchesTo === null ? '9999-12-31' : day(opts.touchesTo)],
     rowMode: 'array',
   })
-  const spend: SpendRow[] = (spendRows.rows as unknown[][]).map((r) => ({
+  return (spendRows.rows as unknown[][]).map((r) => ({
     date: String(r[0]), source: String(r[1]), medium: r[2] === '' ? null : String(r[2]), campaign: r[3] === '' ? null : String(r[3]), amount: Number(r[4]),
   }))
-  return { journeys, spend }
 }

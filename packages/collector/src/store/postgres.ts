@@ -11,7 +11,7 @@ import { identifyPg } from './postgres-identify.js'
 import { getDealsPg, linkPendingDealsPg, listRatesPg, loadReportDataPg, upsertDealsPg, upsertRatesPg, upsertSpendPg } from './postgres-loop.js'
 import type { FxRate } from '../currency.js'
 import type { Deal, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, ReportTableData, SpendWrite } from '../outcome-types.js'
-import { compileJourneys } from '../attribution/table.js'
+import { loadReportTablePg } from './postgres-report.js'
 import { ingestPg } from './postgres-ingest.js'
 import { anySuppressedPg, erasePg, exportPg, journeyPg } from './postgres-privacy.js'
 import {
@@ -353,8 +353,7 @@ export class PostgresStore implements Store {
     return 0
   }
 
-  async loadReportTable(siteId: string, opts: ReportLoadOptions): Promise<ReportTableData> {
-    const data = await loadReportDataPg(this.pool, siteId, opts)
-    return { table: compileJourneys(data.journeys), spend: data.spend }
+  loadReportTable(siteId: string, opts: ReportLoadOptions): Promise<ReportTableData> {
+    return loadReportTablePg(this.pool, siteId, opts)
   }
 }

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PostgresStore } from '../../src/store/postgres.js'
 import { POSTGRES_MIGRATIONS } from '../../src/store/migrations/postgres.js'
-import { emailKey, event, makeSite, storeContract } from './contract.js'
+import { emailKey, event, makeSite, storeContract, touch } from './contract.js'
+import { expectSameReportInput } from './contract-loop.js'
 
 const URL = process.env.CLOSELOOP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const schemas: string[] = []
@@ -113,6 +114,21 @@ describe('PostgresStore specifics', () => {
     ])
     await store.erase(site.id, { visitorId: 'sv-1' }, [])
     expect((await sessions()).map((r) => r.visitor_id)).toEqual(['sv-2', 'sv-3'])
+    await store.close()
+  })
+
+  it('builds the report table from touches fetched in several cursor pages (more than 20,000)', async () => {
+    const store = new PostgresStore({ connectionString: URL, schema: await freshSchema() })
+    await store.migrate()
+    const { site } = await makeSite(store)
+    const events = Array.from({ length: 45_000 }, (_, i) =>
+      event(site.id, `pg-v${i % 9000}`, 1000 + i, { touch: touch(1000 + i, i % 3 ? 'google' : 'bing', 'cpc', { landing: `https://example.com/p${i % 7}?x=${i}` }) }))
+    for (let i = 0; i < events.length; i += 5000) await store.ingest(events.slice(i, i + 5000))
+    for (let v = 0; v < 9000; v += 450) await store.identify({ siteId: site.id, visitorId: `pg-v${v}`, keys: [emailKey(`pg${v}@x.example`)], ts: 50_000 })
+    const all = { touchesFrom: null, touchesTo: null }
+    expect(await expectSameReportInput(store, site.id, all)).toHaveLength(9000)
+    await expectSameReportInput(store, site.id, { ...all, extra: 'landing' })
+    await expectSameReportInput(store, site.id, { touchesFrom: 10_000, touchesTo: 30_000 })
     await store.close()
   })
 
