@@ -3,7 +3,7 @@
 // transaction that committed meanwhile, the attempt is rolled back to a savepoint and retried, and
 // the retry links to that lead: one email, one lead.
 
-import { nanoid } from 'nanoid'
+import { newLeadId } from './lead-id.js'
 import type { PoolClient } from 'pg'
 import { byPriority, resolveMatches, type Match } from './identity-rules.js'
 import type { Row } from './rows.js'
@@ -41,7 +41,7 @@ async function attemptIdentify(c: PoolClient, input: IdentifyInput, now: number)
     if (row) matches.push({ kind: key.kind, leadId: String(row.lead_id) })
   }
   const { winner, others } = resolveMatches(matches)
-  const leadId = winner ?? nanoid()
+  const leadId = winner ?? newLeadId(now)
   if (winner === null) {
     await c.query(
       `INSERT INTO leads (id, site_id, created_at, identified_at, email_enc, phone_enc, external_id, traits)

@@ -2,7 +2,7 @@
 // and jobs run one after another, so two identifies of the same email can never both miss the
 // key and create two leads: the second sees the first's identity row.
 
-import { nanoid } from 'nanoid'
+import { newLeadId } from './lead-id.js'
 import { byPriority, mergeLeadFields, resolveMatches, type Match } from './identity-rules.js'
 import { leadFromRow, touchFromRow, type Row } from './rows.js'
 import type { Statements } from './sqlite-statements.js'
@@ -23,7 +23,7 @@ export function identifySync(s: Statements, input: IdentifyInput, now: number): 
   let firstTouchId: string | null = null
   const created = winner === null
   if (winner === null) {
-    leadId = nanoid()
+    leadId = newLeadId(now)
     s.leads.insert.run(
       leadId, siteId, now, input.ts, input.emailEnc ?? null, input.phoneEnc ?? null, input.externalId ?? null,
       JSON.stringify(input.traits ?? {}),
