@@ -191,6 +191,17 @@ export async function loadReportDataPg(c: Client, siteId: string, opts: ReportLo
     if (extra !== null) t[extra] = extra === 'landing' ? landingPage(r[6]) : intern(r[6])
     for (const list of lastOwners as AttributionTouch[][]) list.push(t)
   }
+  for (const [leadId, deal] of await reportDealsPg(c, siteId)) leads.get(leadId)?.deals.push(deal)
+  const spend = await loadSpendPg(c, siteId, opts)
+  return { journeys, spend }
+}
+
+/**
+ * Every deal of the site with its stage history and the lead it belongs to: its own, or for a
+ * pending deal the lead its email or external key now identifies (deals of no lead are left out).
+ */
+export async function reportDealsPg(c: Client, siteId: string): Promise<Array<[leadId: string, deal: JourneyDeal]>> {
+  const out: Array<[string, JourneyDeal]> = []
   const deals = new Map<string, { dealId: string; amount: number | null; stages: Array<{ stage: Stage; ts: number }> }>()
   const dealRows = await c.query({
     text: `SELECT d.id, COALESCE(d.lead_id, ie.lead_id, ix.lead_id), d.amount FROM deals d
@@ -201,17 +212,15 @@ export async function loadReportDataPg(c: Client, siteId: string, opts: ReportLo
     rowMode: 'array',
   })
   for (const r of dealRows.rows as unknown[][]) {
-    const lead = r[1] == null ? undefined : leads.get(String(r[1]))
-    if (!lead) continue
+    if (r[1] == null) continue
     const d = { dealId: String(r[0]), amount: num(r[2]), stages: [] as Array<{ stage: Stage; ts: number }> }
     deals.set(d.dealId, d)
-    lead.deals.push(d)
+    out.push([String(r[1]), d])
   }
   for (const r of (await c.query({ text: 'SELECT deal_id, stage, ts FROM deal_stages WHERE site_id = $1', values: [siteId], rowMode: 'array' })).rows as unknown[][]) {
     deals.get(String(r[0]))?.stages.push({ stage: String(r[1]) as Stage, ts: Number(r[2]) })
   }
-  const spend = await loadSpendPg(c, siteId, opts)
-  return { journeys, spend }
+  return out
 }
 
 /** The site's spend rows for the days of [touchesFrom, touchesTo]. */

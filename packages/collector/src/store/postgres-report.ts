@@ -9,9 +9,8 @@ import type pg from 'pg'
 import type { JourneyDeal } from '../attribution/types.js'
 import type { JourneyOutcome } from '../attribution/table.js'
 import type { ReportLoadOptions, ReportTableData } from '../outcome-types.js'
-import { landingPage, loadSpendPg } from './postgres-loop.js'
+import { landingPage, loadSpendPg, reportDealsPg } from './postgres-loop.js'
 import { buildTouchTable, TouchLog, type LogOutcomes } from './touch-log.js'
-import type { Stage } from './types.js'
 
 const MIN_TS = -8.64e15
 const MAX_TS = 8.64e15
@@ -68,24 +67,9 @@ async function loadOutcomesPg(c: pg.PoolClient, siteId: string, log: TouchLog): 
     deals.push(own)
     leads.push({ identifiedAt: Number(r[1]), deals: own })
   }
-  const byDeal = new Map<string, JourneyDeal & { stages: Array<{ stage: Stage; ts: number }> }>()
-  const dealRows = await c.query({
-    text: `SELECT d.id, COALESCE(d.lead_id, ie.lead_id, ix.lead_id), d.amount FROM deals d
-           LEFT JOIN lead_identities ie ON d.lead_id IS NULL AND ie.site_id = d.site_id AND ie.kind = 'email' AND ie.hash = d.email_hash
-           LEFT JOIN lead_identities ix ON d.lead_id IS NULL AND ix.site_id = d.site_id AND ix.kind = 'external' AND ix.hash = d.external_hash
-           WHERE d.site_id = $1`,
-    values: [siteId],
-    rowMode: 'array',
-  })
-  for (const r of dealRows.rows as unknown[][]) {
-    const l = r[1] == null ? undefined : index.get(String(r[1]))
-    if (l === undefined) continue
-    const d = { dealId: String(r[0]), amount: r[2] == null ? null : Number(r[2]), stages: [] as Array<{ stage: Stage; ts: number }> }
-    byDeal.set(d.dealId, d)
-    deals[l].push(d)
-  }
-  for (const r of (await c.query({ text: 'SELECT deal_id, stage, ts FROM deal_stages WHERE site_id = $1', values: [siteId], rowMode: 'array' })).rows as unknown[][]) {
-    byDeal.get(String(r[0]))?.stages.push({ stage: String(r[1]) as Stage, ts: Number(r[2]) })
+  for (const [leadId, deal] of await reportDealsPg(c, siteId)) {
+    const l = index.get(leadId)
+    if (l !== undefined) deals[l].push(deal)
   }
   const visitorsOf: number[][] = new Array(leads.length)
   for (const r of (await c.query({ text: 'SELECT lead_id, visitor_id FROM lead_visitors WHERE site_id = $1', values: [siteId], rowMode: 'array' })).rows as unknown[][]) {
