@@ -64,6 +64,8 @@ export class SqliteWriter {
   /** data_version and touch generation as of this writer's last commit or check. */
   private version: unknown
   private touchGen: number
+  /** A commit of ours found another writer's touches: the next `others()` says so even before that batch is durable. */
+  private othersTouchesSeen = false
 
   constructor(private readonly db: Db, private readonly options: SqliteWriterOptions) {
     this.s = prepareStatements(db)
@@ -85,11 +87,13 @@ export class SqliteWriter {
 
   /** What other writers committed since this writer last looked. */
   others(): OtherWrites {
+    const seen = this.othersTouchesSeen
+    this.othersTouchesSeen = false
     const version = this.dataVersion.get()
-    if (version === this.version) return 'none'
+    if (version === this.version) return seen ? 'all' : 'none'
     this.version = version
     const gen = Number(this.userVersion.get())
-    if (gen === this.touchGen) return 'outcomes'
+    if (gen === this.touchGen) return seen ? 'all' : 'outcomes'
     this.touchGen = gen
     return 'all'
   }
@@ -141,6 +145,7 @@ export class SqliteWriter {
       throw err
     }
     if (batch.gen !== null) this.touchGen = batch.gen
+    if (batch.othersWroteTouches) this.othersTouchesSeen = true
     return batch
   }
 

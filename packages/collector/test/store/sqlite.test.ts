@@ -164,6 +164,28 @@ describe('SqliteStore specifics', () => {
       await store.close()
     })
 
+    it('rebuilds when our commit found another process\'s touches, even before that commit is durable', async () => {
+      const dir = tempDir()
+      const store = (await openStore({ dataDir: dir })) as SqliteStore
+      const { site } = await makeSite(store)
+      await store.ingest(touches(site.id, 'ow-1', 1000, 4))
+      await expectSameReportInput(store, site.id, all)
+      const cli = await openStore({ dataDir: dir })
+      await cli.ingest(touches(site.id, 'ow-2', 2000, 3))
+      await cli.close()
+      // Our next commit sees their touch generation; its delta is held back (as during its fsync).
+      const cache = (store as unknown as { reportCache: { durable: (d: unknown) => void } }).reportCache
+      const durable = cache.durable.bind(cache)
+      const held: unknown[] = []
+      cache.durable = (d) => { held.push(d) }
+      await store.ingest(touches(site.id, 'ow-3', 3000, 2))
+      expect(await expectSameReportInput(store, site.id, all)).toHaveLength(3)
+      cache.durable = durable
+      for (const d of held) durable(d)
+      expect(await expectSameReportInput(store, site.id, all)).toHaveLength(3)
+      await store.close()
+    })
+
     it('keeps nothing of an ingest that failed, and rebuilds after another connection wrote', async () => {
       const dir = tempDir()
       const store = (await openStore({ dataDir: dir })) as SqliteStore
