@@ -40,8 +40,8 @@ export interface SqliteWriterOptions {
   onDurable: (delta: BatchDelta) => void
 }
 
-/** The connection settings of the store's connection. */
-export function configureWriter(db: Db): void {
+/** The settings of the store's connection (it reads and writes). */
+export function configureConnection(db: Db): void {
   db.pragma('journal_mode = WAL')
   // The store fsyncs the WAL itself after each group commit (see sqlite.ts).
   db.pragma('synchronous = NORMAL')

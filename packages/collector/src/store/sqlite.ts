@@ -37,7 +37,7 @@ import type { Deal, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, R
 import { REPORT_CACHE_DEFAULTS, SqliteReportCache, type ReportCacheStats } from './sqlite-report-cache.js'
 import { anySuppressed, exportSync, journeySync } from './sqlite-privacy.js'
 import type { Db, Statements, Stmt } from './sqlite-statements.js'
-import { configureWriter, SqliteWriter, type BatchDelta, type OtherWrites } from './sqlite-writer.js'
+import { configureConnection, SqliteWriter, type BatchDelta, type OtherWrites } from './sqlite-writer.js'
 import type { SitePatch, WriteOp } from './sqlite-writes.js'
 import type {
   Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
@@ -69,9 +69,7 @@ const CACHE_SIZE_KB = 8000
 
 export class SqliteStore implements Store {
   readonly db: Db
-  private stmts: Statements | null = null
   private dataVersionStmt: Stmt | null = null
-  private loopStmts: LoopStatements | null = null
   private writer: SqliteWriter | null = null
   private readonly options: SqliteStoreOptions
   private readonly migrations: readonly Migration[]
@@ -83,7 +81,7 @@ export class SqliteStore implements Store {
     this.options = options
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true })
     this.db = new Database(options.file)
-    configureWriter(this.db)
+    configureConnection(this.db)
     this.db.pragma(`cache_size = -${CACHE_SIZE_KB}`)
     this.migrations = options.migrations ?? SQLITE_MIGRATIONS
     const gen = this.db.prepare('PRAGMA user_version').pluck()
@@ -107,10 +105,8 @@ export class SqliteStore implements Store {
         record.run(m.version, m.name, Date.now())
       }).immediate()
     }
-    this.writer ??= this.startWriter()
     // Reads use the writer's statements: one connection, everything prepared once.
-    this.stmts = this.writer.s
-    this.loopStmts = this.writer.loop
+    this.writer ??= this.startWriter()
     this.dataVersionStmt ??= this.db.prepare('PRAGMA data_version').pluck()
   }
 
@@ -153,12 +149,12 @@ export class SqliteStore implements Store {
 
   stats(): StoreStats {
     const { flushes, jobs, maxBatch, commitSizes, fsyncs } = this.writer?.stats() ?? { flushes: 0, jobs: 0, maxBatch: 0, commitSizes: [], fsyncs: 0 }
-    return { flushes, jobs, maxBatch, commitSizes: [...commitSizes], fsyncs, reportCache: this.reportCacheStats() }
+    return { flushes, jobs, maxBatch, commitSizes, fsyncs, reportCache: this.reportCacheStats() }
   }
 
   private get s(): Statements {
-    if (!this.stmts) throw clError('INTERNAL', 'SqliteStore used before migrate()')
-    return this.stmts
+    if (!this.writer) throw clError('INTERNAL', 'SqliteStore used before migrate()')
+    return this.writer.s
   }
 
   /** Runs `op` inside the next group-commit transaction (its own savepoint); resolves once it is durable. */
@@ -245,8 +241,8 @@ export class SqliteStore implements Store {
   }
 
   private get loop(): LoopStatements {
-    if (!this.loopStmts) throw clError('INTERNAL', 'SqliteStore used before migrate()')
-    return this.loopStmts
+    if (!this.writer) throw clError('INTERNAL', 'SqliteStore used before migrate()')
+    return this.writer.loop
   }
 
   upsertDeals(siteId: string, deals: DealWrite[]): Promise<DealWriteResult[]> {
