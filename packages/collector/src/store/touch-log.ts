@@ -17,43 +17,76 @@ function keyOf(v: string | null | undefined): string {
 }
 
 /**
- * Visitor ID → dense index. A scan yields visitors in key order, so they are kept as one sorted
- * array searched by bisection (half the memory of a Map of half a million IDs); visitors met out
- * of order afterwards (new ones appended by ingests) go to a Map.
+ * Visitor ID → dense index. A scan yields visitors in key order, so they are kept sorted and
+ * searched by bisection; visitors met out of order afterwards (new ones appended by ingests) go
+ * to a Map. The sorted ones are packed as bytes, W to an ID, in one growing array: visitor IDs are
+ * 21 characters of the nanoid alphabet, and half a million of them as JS strings took ~22 MB of
+ * heap (a string object each, plus the array), packed ~10 MB outside it. An ID of another length or
+ * with other characters goes to the Map, wherever it sorts.
  */
 export class VisitorIndex {
-  private readonly sorted: string[] = []
+  private packed = new Uint8Array(W * 1024)
+  private count = 0
+  /** The last packed ID, as a string: the next in-order one must sort after it. */
+  private last = ''
   private readonly rest = new Map<string, number>()
 
   id(visitor: string): number {
-    const n = this.sorted.length
-    if (this.rest.size === 0 && (n === 0 || visitor > this.sorted[n - 1])) {
-      this.sorted.push(visitor)
+    const n = this.count
+    const packable = isPackable(visitor)
+    if (packable && this.rest.size === 0 && (n === 0 || visitor > this.last)) {
+      if ((n + 1) * W > this.packed.length) {
+        const more = new Uint8Array(Math.ceil(this.packed.length * 1.5))
+        more.set(this.packed)
+        this.packed = more
+      }
+      for (let k = 0, o = n * W; k < W; k++) this.packed[o + k] = visitor.charCodeAt(k)
+      this.count = n + 1
+      this.last = visitor
       return n
     }
-    const at = this.search(visitor)
-    if (at >= 0) return at
+    if (packable) {
+      const at = this.search(visitor)
+      if (at >= 0) return at
+    }
     let id = this.rest.get(visitor)
     if (id === undefined) this.rest.set(visitor, (id = n + this.rest.size))
     return id
   }
 
   get size(): number {
-    return this.sorted.length + this.rest.size
+    return this.count + this.rest.size
   }
 
+  /** Index of a packable ID among the packed ones, or -1. */
   private search(visitor: string): number {
+    const p = this.packed
     let lo = 0
-    let hi = this.sorted.length - 1
+    let hi = this.count - 1
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1
-      const v = this.sorted[mid]
-      if (v === visitor) return mid
-      if (v < visitor) lo = mid + 1
+      const o = mid * W
+      let c = 0
+      for (let k = 0; k < W && c === 0; k++) c = p[o + k] - visitor.charCodeAt(k)
+      if (c === 0) return mid
+      if (c < 0) lo = mid + 1
       else hi = mid - 1
     }
     return -1
   }
+}
+
+/** Bytes a packed visitor ID takes (the tracker's and the server cookie's IDs). */
+const W = 21
+
+/** 21 characters of [A-Za-z0-9_-]: bytes compare as the strings do. */
+function isPackable(v: string): boolean {
+  if (v.length !== W) return false
+  for (let k = 0; k < W; k++) {
+    const c = v.charCodeAt(k)
+    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 95)) return false
+  }
+  return true
 }
 
 /**

@@ -1,7 +1,7 @@
 // TouchLog's columns: dictionary ids in two bytes until a dimension outgrows them, then four,
 // with every earlier id kept; and the touch table built from them.
 import { describe, expect, it } from 'vitest'
-import { buildTouchTable, TouchLog } from '../../src/store/touch-log.js'
+import { buildTouchTable, TouchLog, VisitorIndex } from '../../src/store/touch-log.js'
 
 describe('TouchLog', () => {
   it('widens a dimension past 65,536 values without changing any id, and the table reads them all', () => {
@@ -38,5 +38,35 @@ describe('TouchLog', () => {
     expect(log.ts).not.toBe(ts)
     expect(log.ts[5000]).toBe(5000)
     expect(log.ts[4999]).toBe(4999)
+  })
+})
+
+describe('VisitorIndex', () => {
+  const ALPHABET = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz'
+  let seed = 11
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
+  const nanoid = () => Array.from({ length: 21 }, () => ALPHABET[rnd(64)]).join('')
+
+  it('gives every visitor one dense id, in order or not, packable or not', () => {
+    const sorted = Array.from({ length: 30_000 }, nanoid).sort()
+    const odd = ['short', 'x'.repeat(22), 'é'.repeat(21), 'a b'.padEnd(21, 'c'), '', sorted[5].slice(0, 20) + '~']
+    const index = new VisitorIndex()
+    const reference = new Map<string, number>()
+    const see = (v: string) => {
+      const id = index.id(v)
+      if (!reference.has(v)) {
+        expect(id, v).toBe(reference.size)
+        reference.set(v, id)
+      }
+      expect(index.id(v), v).toBe(reference.get(v))
+    }
+    // A scan's visitors in key order (with a repeat, as the same visitor's next touch), then
+    // odd IDs, new ones out of order, and every one again.
+    for (let i = 0; i < sorted.length; i++) { see(sorted[i]); if (i % 7 === 0) see(sorted[i]) }
+    for (const v of odd) see(v)
+    for (let i = 0; i < 2000; i++) see(nanoid())
+    for (let i = 0; i < 5000; i++) see(sorted[rnd(sorted.length)])
+    for (const v of reference.keys()) expect(index.id(v)).toBe(reference.get(v))
+    expect(index.size).toBe(reference.size)
   })
 })
