@@ -7,7 +7,7 @@
 // `lost` ends nothing here: a deal lost and later won converts when it is won.
 // Each deal converts separately, so a lead with two won deals has two won conversions.
 
-import type { TouchTable } from './table.js'
+import { freshAlloc, type Alloc, type TouchTable } from './table.js'
 import type { ConversionKind, JourneyDeal, Stage } from './types.js'
 
 export interface ConversionSet {
@@ -48,7 +48,7 @@ function amountOf(deal: JourneyDeal): number {
   return typeof a === 'number' && Number.isFinite(a) ? a : 0
 }
 
-export function findConversions(table: TouchTable, kind: ConversionKind, from: number, to: number): ConversionSet {
+export function findConversions(table: TouchTable, kind: ConversionKind, from: number, to: number, alloc: Alloc = freshAlloc): ConversionSet {
   const inWindow = (t: number): boolean => t >= from && t <= to
   // Two passes, counting then filling typed arrays: at 100k leads, growing JS lists would leave
   // megabytes of large-object garbage per report.
@@ -74,13 +74,13 @@ export function findConversions(table: TouchTable, kind: ConversionKind, from: n
   const out: ConversionSet = {
     kind,
     count,
-    journey: new Int32Array(count),
-    ts: new Float64Array(count),
-    revenue: new Float64Array(count),
-    leadTs: new Float64Array(count),
-    oppTs: new Float64Array(count),
-    closes: new Uint8Array(count).fill(kind === 'won' ? 1 : 0),
-    converted: new Uint8Array(table.journeys.length),
+    journey: alloc('journey', count, Int32Array),
+    ts: alloc('ts', count, Float64Array),
+    revenue: alloc('revenue', count, Float64Array),
+    leadTs: alloc('leadTs', count, Float64Array),
+    oppTs: alloc('oppTs', count, Float64Array),
+    closes: alloc('closes', count, Uint8Array).fill(kind === 'won' ? 1 : 0),
+    converted: alloc('converted', table.journeys.length, Uint8Array).fill(0),
   }
   let c = 0
   each((j, at, revenue, leadTs, oppTs) => {

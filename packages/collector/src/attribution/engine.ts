@@ -7,7 +7,7 @@ import { findConversions, type ConversionSet } from './conversions.js'
 import { Interner, keyColumn, PeriodKeys } from './keys.js'
 import { MODEL_FUNCTIONS } from './models/index.js'
 import { conversionPaths, DAY_MS, nonConvertingPaths, type PathSet, type RangeSet } from './paths.js'
-import { compileJourneys, type TouchTable } from './table.js'
+import { compileJourneys, freshAlloc, type Alloc, type TouchTable } from './table.js'
 import {
   CONVERSIONS,
   DEFAULTS,
@@ -101,23 +101,46 @@ export class Engine {
 
   conversions(kind: ConversionKind): ConversionSet {
     let c = this.conversionsByKind.get(kind)
-    if (!c) this.conversionsByKind.set(kind, (c = findConversions(this.table, kind, this.from, this.to)))
+    if (!c) {
+      c = this.shared(`conversions:${kind}:${this.from}:${this.to}`, (alloc) => findConversions(this.table, kind, this.from, this.to, alloc))
+      this.conversionsByKind.set(kind, c)
+    }
     return c
   }
 
   paths(kind: ConversionKind): PathSet {
     let p = this.pathsByKind.get(kind)
-    if (!p) this.pathsByKind.set(kind, (p = conversionPaths(this.table, this.conversions(kind), this.lookbackMs)))
+    if (!p) {
+      const conv = this.conversions(kind)
+      p = this.shared(`paths:${kind}:${this.from}:${this.to}:${this.lookbackMs}`, (alloc) => conversionPaths(this.table, conv, this.lookbackMs, alloc))
+      this.pathsByKind.set(kind, p)
+    }
     return p
   }
 
   nullPaths(kind: ConversionKind): RangeSet {
     let p = this.nullPathsByKind.get(kind)
     if (!p) {
-      p = nonConvertingPaths(this.table, this.conversions(kind), this.from, this.to, this.lookbackMs)
+      const conv = this.conversions(kind)
+      p = this.shared(`nullPaths:${kind}:${this.from}:${this.to}:${this.lookbackMs}`, (alloc) => nonConvertingPaths(this.table, conv, this.from, this.to, this.lookbackMs, alloc))
       this.nullPathsByKind.set(kind, p)
     }
     return p
+  }
+
+  /**
+   * A result that depends only on the table and `key`: computed once per table when the table
+   * has scratch memory (and then in its arrays), else computed here in new arrays.
+   */
+  private shared<T>(key: string, compute: (alloc: Alloc) => T): T {
+    const scratch = this.table.scratch
+    if (!scratch) return compute(freshAlloc)
+    let v = scratch.memo.get(key) as T | undefined
+    if (v === undefined) {
+      v = compute((field, n, make) => scratch.take(`engine:${key}:${field}`, n, make))
+      scratch.memo.set(key, v)
+    }
+    return v
   }
 
   /** Credits of one model for one conversion kind. Conversions with an empty path go to `(unattributed)`. */

@@ -4,7 +4,7 @@
 // models walk [start, end) and skip direct touches when keepDirect is 0.
 
 import type { ConversionSet } from './conversions.js'
-import type { TouchTable } from './table.js'
+import { freshAlloc, type Alloc, type TouchTable } from './table.js'
 
 /** Touch ranges of the table under the direct rule: what a walk over paths reads. */
 export interface RangeSet {
@@ -52,20 +52,21 @@ function upperBound(ts: Float64Array, lo: number, hi: number, t: number): number
   return lo
 }
 
-function allocate(count: number): PathSet {
+/** Every field of every path is written by `fill` (ranges, time, revenue) or starts at -1 here. */
+function allocate(count: number, alloc: Alloc): PathSet {
   return {
     count,
-    start: new Int32Array(count),
-    end: new Int32Array(count),
-    keepDirect: new Uint8Array(count),
-    length: new Int32Array(count),
-    ts: new Float64Array(count),
-    revenue: new Float64Array(count),
-    first: new Int32Array(count).fill(-1),
-    last: new Int32Array(count).fill(-1),
-    leadPos: new Int32Array(count).fill(-1),
-    oppPos: new Int32Array(count).fill(-1),
-    wonPos: new Int32Array(count).fill(-1),
+    start: alloc('start', count, Int32Array),
+    end: alloc('end', count, Int32Array),
+    keepDirect: alloc('keepDirect', count, Uint8Array),
+    length: alloc('length', count, Int32Array),
+    ts: alloc('ts', count, Float64Array),
+    revenue: alloc('revenue', count, Float64Array),
+    first: alloc('first', count, Int32Array).fill(-1),
+    last: alloc('last', count, Int32Array).fill(-1),
+    leadPos: alloc('leadPos', count, Int32Array).fill(-1),
+    oppPos: alloc('oppPos', count, Int32Array).fill(-1),
+    wonPos: alloc('wonPos', count, Int32Array).fill(-1),
   }
 }
 
@@ -96,8 +97,8 @@ function fill(p: PathSet, c: number, table: TouchTable, lo: number, hi: number, 
   if (closes) p.wonPos[c] = p.last[c]
 }
 
-export function conversionPaths(table: TouchTable, conv: ConversionSet, lookbackMs: number): PathSet {
-  const p = allocate(conv.count)
+export function conversionPaths(table: TouchTable, conv: ConversionSet, lookbackMs: number, alloc: Alloc = freshAlloc): PathSet {
+  const p = allocate(conv.count, alloc)
   for (let c = 0; c < conv.count; c++) {
     const j = conv.journey[c]
     const t = conv.ts[c]
@@ -118,7 +119,7 @@ export function conversionPaths(table: TouchTable, conv: ConversionSet, lookback
  * Journeys with no touch there are left out. Ranges only: at 1M touchpoints most journeys are
  * here, and nothing reads a conversion's time, revenue or key positions of them.
  */
-export function nonConvertingPaths(table: TouchTable, conv: ConversionSet, from: number, to: number, lookbackMs: number): RangeSet {
+export function nonConvertingPaths(table: TouchTable, conv: ConversionSet, from: number, to: number, lookbackMs: number, alloc: Alloc = freshAlloc): RangeSet {
   const low = from - lookbackMs
   // Two passes (count, then fill) rather than a growing list of bounds.
   const each = (f: (c: number, lo: number, hi: number) => void): number => {
@@ -134,7 +135,11 @@ export function nonConvertingPaths(table: TouchTable, conv: ConversionSet, from:
     return c
   }
   const count = each(() => {})
-  const p: RangeSet = { count, start: new Int32Array(count), end: new Int32Array(count), keepDirect: new Uint8Array(count), length: new Int32Array(count) }
+  // fillRange writes every field of every range.
+  const p: RangeSet = {
+    count, start: alloc('start', count, Int32Array), end: alloc('end', count, Int32Array),
+    keepDirect: alloc('keepDirect', count, Uint8Array), length: alloc('length', count, Int32Array),
+  }
   each((c, lo, hi) => fillRange(p, c, table.direct, lo, hi))
   return p
 }

@@ -23,7 +23,27 @@ export interface TouchTable {
   direct: Uint8Array
   /** Dimension key columns built for this table (channel, source, medium, campaign eagerly). */
   cache: Map<string, KeyColumn>
+  /**
+   * Memory for the engine's per-table work, when the table's builder keeps some between tables
+   * (store/touch-log.ts): conversions and paths are computed once per table and parameters, shared
+   * by every engine over it, in arrays the next table's engines take again.
+   */
+  scratch?: EngineScratch
 }
+
+export type ScratchArray = Int32Array | Float64Array | Uint8Array
+
+export interface EngineScratch {
+  /** Results already computed for this table, by a key of what they depend on. */
+  memo: Map<string, unknown>
+  /** n elements of the array `name` (its contents are whatever was there: fill what you read). */
+  take<T extends ScratchArray>(name: string, n: number, make: new (n: number) => T): T
+}
+
+/** Allocates a typed array: from the table's scratch when it has one (under `name`), else new. */
+export type Alloc = <T extends ScratchArray>(field: string, n: number, make: new (n: number) => T) => T
+
+export const freshAlloc: Alloc = (_field, n, make) => new make(n)
 
 export function isDirect(t: AttributionTouch): boolean {
   if (t.direct !== undefined) return t.direct

@@ -5,7 +5,7 @@
 // TouchTable (attribution/table.ts) in a few linear passes.
 
 import { Interner, type KeyColumn } from '../attribution/interner.js'
-import type { JourneyOutcome, TouchTable } from '../attribution/table.js'
+import type { EngineScratch, JourneyOutcome, TouchTable } from '../attribution/table.js'
 import { NOT_SET_KEY } from '../attribution/types.js'
 import type { TouchExtra } from '../outcome-types.js'
 
@@ -228,6 +228,25 @@ type Arrays = Int32Array | Float64Array | Uint8Array
 export class TableBuffers {
   journeys: JourneyOutcome[] = []
   private readonly arrays = new Map<string, Arrays>()
+  /** Engine arrays taken since the last table was built in these buffers. */
+  private readonly used = new Set<string>()
+
+  /**
+   * The engine's scratch for the table being built now (TouchTable.scratch): its conversions and
+   * paths go into arrays kept here for the next table. Engine arrays the last table's reports did
+   * not use are given up, so the ones kept are at most what one table's reports asked for.
+   */
+  scratch(): EngineScratch {
+    for (const name of this.arrays.keys()) if (name.startsWith('engine:') && !this.used.has(name)) this.arrays.delete(name)
+    this.used.clear()
+    return {
+      memo: new Map(),
+      take: (name, n, make) => {
+        this.used.add(name)
+        return this.take(name, n, make)
+      },
+    }
+  }
 
   /** A view of n elements of the array `name` (contents left from the last build). */
   take<T extends Arrays>(name: string, n: number, make: new (n: number) => T): T {
@@ -322,7 +341,7 @@ export function buildTouchTable(log: TouchLog, out: LogOutcomes, from: number, t
   const sIds = log.source.ids
   const mIds = log.medium.ids
   for (let i = 0; i < total; i++) direct[i] = dk.source[sIds[src[i]]] & dk.medium[mIds[src[i]]]
-  return { journeys, offsets, ts, direct, cache }
+  return { journeys, offsets, ts, direct, cache, scratch: buf.scratch() }
 }
 
 /** Puts src[a, b) in time order (stable: log order for equal times); usually already sorted. */

@@ -1,7 +1,9 @@
 // TouchLog's columns: dictionary ids in two bytes until a dimension outgrows them, then four,
 // with every earlier id kept; and the touch table built from them.
 import { describe, expect, it } from 'vitest'
-import { buildTouchTable, TouchLog, VisitorIndex } from '../../src/store/touch-log.js'
+import { buildModelsComparison, buildReport } from '../../src/attribution/report.js'
+import type { TouchTable } from '../../src/attribution/table.js'
+import { buildTouchTable, TableBuffers, TouchLog, VisitorIndex, type LogOutcomes } from '../../src/store/touch-log.js'
 
 describe('TouchLog', () => {
   it('widens a dimension past 65,536 values without changing any id, and the table reads them all', () => {
@@ -68,5 +70,51 @@ describe('VisitorIndex', () => {
     for (let i = 0; i < 5000; i++) see(sorted[rnd(sorted.length)])
     for (const v of reference.keys()) expect(index.id(v)).toBe(reference.get(v))
     expect(index.size).toBe(reference.size)
+  })
+})
+
+describe('engine scratch of a table built in TableBuffers', () => {
+  const DAY = 86_400_000
+  // A small site: visitors with a few touches over 60 days, every third a lead, some with deals.
+  function site(seed: number): { log: TouchLog; out: LogOutcomes } {
+    let x = seed
+    const rnd = (n: number) => { x = (x * 1103515245 + 12345) % 2147483648; return x % n }
+    const log = new TouchLog()
+    const sources = ['google', 'bing', 'newsletter', '(direct)', 'ref.example']
+    for (let v = 0; v < 400; v++) {
+      for (let t = 0; t < 1 + rnd(4); t++) {
+        const src = sources[rnd(sources.length)]
+        log.append(`v${String(v).padStart(4, '0')}`, rnd(60) * DAY + t, src === '(direct)' ? 'Direct' : 'Paid Search', src, src === '(direct)' ? '(none)' : 'cpc', rnd(3) ? `c${rnd(4)}` : null)
+      }
+    }
+    const out: LogOutcomes = { leads: [], visitorsOf: [] }
+    for (let v = 0; v < 400; v += 3) {
+      const at = rnd(60) * DAY + DAY / 2
+      const deals = rnd(2) ? [{ dealId: `d${v}`, amount: 100 + rnd(900), stages: [{ stage: 'sql' as const, ts: at + DAY }, ...(rnd(2) ? [{ stage: 'won' as const, ts: at + 5 * DAY }] : [])] }] : []
+      out.leads.push({ identifiedAt: at, deals })
+      out.visitorsOf.push([log.visitors.id(`v${String(v).padStart(4, '0')}`)])
+    }
+    return { log, out }
+  }
+  const queries = [
+    { model: 'linear' as const, by: 'source' as const, conversion: 'won' as const },
+    { model: 'markov' as const, by: 'channel' as const, conversion: 'won' as const, from: 10 * DAY, to: 40 * DAY },
+    { model: 'first_touch' as const, by: 'campaign' as const, conversion: 'sql' as const, lookbackDays: 7 },
+    { model: 'w_shaped' as const, by: 'source' as const, conversion: 'lead' as const, from: 5 * DAY, to: 50 * DAY, lookbackDays: 14 },
+  ]
+  const fresh = (t: TouchTable): TouchTable => ({ ...t, scratch: undefined })
+
+  it('gives every report what a table without scratch gives, across parameters and across tables built in the same buffers', () => {
+    const buf = new TableBuffers()
+    for (const seed of [3, 7, 11]) {
+      const { log, out } = site(seed)
+      const table = buildTouchTable(log, out, -Infinity, Infinity, buf)
+      expect(table.scratch).toBeDefined()
+      // Each query twice (the second from the memo), interleaved with the others, and all models at once.
+      for (const q of [...queries, ...queries.slice().reverse()]) {
+        expect(buildReport({ ...q, journeys: table }), `${seed} ${q.model}`).toEqual(buildReport({ ...q, journeys: fresh(table) }))
+      }
+      expect(buildModelsComparison({ ...queries[1], journeys: table })).toEqual(buildModelsComparison({ ...queries[1], journeys: fresh(table) }))
+    }
   })
 })
