@@ -26,6 +26,18 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
 })
 
+/** Holds back what durable batches changed (as during their fsync) until `release`; `stop` ends it. */
+function holdDurable(store: SqliteStore): { release: () => void; stop: () => void } {
+  const cache = (store as unknown as { reportCache: { durable: (d: unknown) => void } }).reportCache
+  const durable = cache.durable.bind(cache)
+  const held: unknown[] = []
+  cache.durable = (d) => { held.push(d) }
+  return {
+    release: () => { for (const d of held.splice(0)) durable(d) },
+    stop: () => { cache.durable = durable },
+  }
+}
+
 storeContract('SQLite', async () => {
   const dir = tempDir()
   return {
@@ -121,21 +133,18 @@ describe('SqliteStore specifics', () => {
         await store.migrate()
         const { site } = await makeSite(store)
         // What each durable batch changed is held back here, as when a report scans between a
-        // commit and the message that it is durable.
-        const cache = (store as unknown as { reportCache: { durable: (d: unknown) => void } }).reportCache
-        const durable = cache.durable.bind(cache)
-        const held: unknown[] = []
-        cache.durable = (d) => { held.push(d) }
+        // commit and the end of its fsync.
+        const deltas = holdDurable(store)
         await store.ingest(touches(site.id, 'gr-1', 1000, 10))
         expect(await expectSameReportInput(store, site.id, all)).toHaveLength(1)
-        for (const d of held.splice(0)) durable(d)
+        deltas.release()
         await expectSameReportInput(store, site.id, all)
         expect(store.reportCacheStats()).toMatchObject({ touchScans: 1, appended: 0, touches: 10 })
         // A batch the scan did not see is appended when it arrives, however late.
         await store.ingest(touches(site.id, 'gr-2', 2000, 5))
         expect(store.reportCacheStats()).toMatchObject({ appended: 0 })
-        for (const d of held.splice(0)) durable(d)
-        cache.durable = durable
+        deltas.release()
+        deltas.stop()
         await expectSameReportInput(store, site.id, all)
         expect(store.reportCacheStats()).toMatchObject({ touchScans: 1, appended: 5, touches: 15 })
         await store.close()
@@ -174,14 +183,11 @@ describe('SqliteStore specifics', () => {
       await cli.ingest(touches(site.id, 'ow-2', 2000, 3))
       await cli.close()
       // Our next commit sees their touch generation; its delta is held back (as during its fsync).
-      const cache = (store as unknown as { reportCache: { durable: (d: unknown) => void } }).reportCache
-      const durable = cache.durable.bind(cache)
-      const held: unknown[] = []
-      cache.durable = (d) => { held.push(d) }
+      const deltas = holdDurable(store)
       await store.ingest(touches(site.id, 'ow-3', 3000, 2))
       expect(await expectSameReportInput(store, site.id, all)).toHaveLength(3)
-      cache.durable = durable
-      for (const d of held) durable(d)
+      deltas.release()
+      deltas.stop()
       expect(await expectSameReportInput(store, site.id, all)).toHaveLength(3)
       await store.close()
     })
