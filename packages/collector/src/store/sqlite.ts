@@ -116,7 +116,15 @@ export class SqliteStore implements Store {
     const onDisk = file !== ':memory:'
     const walFile = (o.synchronous ?? SQLITE_DEFAULTS.synchronous) === 'FULL' && onDisk ? file + '-wal' : null
     const maxPendingEvents = o.maxPendingEvents ?? SQLITE_DEFAULTS.maxPendingEvents
-    const onDurable = (delta: BatchDelta) => this.reportCache.durable(delta)
+    const onDurable = (delta: BatchDelta) => {
+      // The batch is stored whatever happens here: a cache that failed to follow starts over
+      // rather than leaving the batch's requests unanswered.
+      try {
+        this.reportCache.durable(delta)
+      } catch {
+        this.reportCache.clear()
+      }
+    }
     const interval = o.checkpointIntervalMs ?? SQLITE_DEFAULTS.checkpointIntervalMs
     const checkpoints = onDisk && interval > 0
     if (checkpoints) {
