@@ -192,6 +192,21 @@ describe('SqliteStore specifics', () => {
       await store.close()
     })
 
+    it('answers a batch whose report-cache update throws, and reads the site again', async () => {
+      const store = (await openStore({ dataDir: tempDir() })) as SqliteStore
+      const { site } = await makeSite(store)
+      await store.ingest(touches(site.id, 'cf-1', 1000, 3))
+      await expectSameReportInput(store, site.id, all)
+      const cache = (store as unknown as { reportCache: { durable: (d: unknown) => void } }).reportCache
+      const durable = cache.durable.bind(cache)
+      cache.durable = () => { throw new Error('cache bug') }
+      await expect(store.ingest(touches(site.id, 'cf-2', 2000, 2))).resolves.toMatchObject({ accepted: 2 })
+      cache.durable = durable
+      expect(await expectSameReportInput(store, site.id, all)).toHaveLength(2)
+      expect(store.reportCacheStats()).toMatchObject({ touchScans: 2 })
+      await store.close()
+    })
+
     it('keeps nothing of an ingest that failed, and rebuilds after another connection wrote', async () => {
       const dir = tempDir()
       const store = (await openStore({ dataDir: dir })) as SqliteStore
