@@ -115,21 +115,20 @@ export class SqliteWriter {
     const batch: BatchDelta = { ...emptyDelta(), gen: null, othersWroteTouches: false }
     s.tx.begin.run()
     try {
+      const ctx = { s, loop: this.loop, delta: batch }
       for (const job of jobs) {
         s.tx.savepoint.run()
-        const delta = emptyDelta()
+        // A job adds its changes to the batch's; a job rolled back to its savepoint takes them back.
+        const mark = [batch.touches.length, batch.leads.length, batch.deals.length, batch.erased.length]
         try {
-          job.result = runWrite({ s, loop: this.loop, delta }, job.run)
+          job.result = runWrite(ctx, job.run)
           s.tx.release.run()
-          batch.touches.push(...delta.touches)
-          batch.leads.push(...delta.leads)
-          batch.deals.push(...delta.deals)
-          batch.erased.push(...delta.erased)
         } catch (err) {
           job.failed = true
           job.error = err
           s.tx.rollbackTo.run()
           s.tx.release.run()
+          ;[batch.touches.length, batch.leads.length, batch.deals.length, batch.erased.length] = mark
         }
       }
       if (batch.touches.length > 0 || batch.erased.length > 0) {

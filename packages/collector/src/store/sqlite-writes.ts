@@ -53,12 +53,8 @@ export const emptyDelta = (): CacheDelta => ({ touches: [], leads: [], deals: []
 export interface WriteContext {
   s: Statements
   loop: LoopStatements
-  /** The current job's changes (dropped by the caller when the job rolls back). */
+  /** Changes of the batch so far: the job adds its own (cut back by the caller if it rolls back). */
   delta: CacheDelta
-}
-
-export function writesTouches(op: WriteOp): boolean {
-  return op.op === 'ingest' || op.op === 'erase'
 }
 
 export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
