@@ -58,6 +58,12 @@ export class VisitorIndex {
     return this.count + this.rest.size
   }
 
+  /** Gives back packed room beyond `headroom` (after a scan; growth by 1.5× may leave a third unused). */
+  trim(headroom = 0.05): void {
+    const want = Math.max(W * 1024, Math.ceil(this.count * (1 + headroom)) * W)
+    if (want < this.packed.length) this.packed = this.packed.slice(0, want)
+  }
+
   /** Index of a packable ID among the packed ones, or -1. */
   private search(visitor: string): number {
     const p = this.packed
@@ -178,6 +184,7 @@ export class TouchLog {
   /** Gives back the spare capacity beyond `headroom` (after a scan: room for later appends). */
   trim(headroom = 0.05): void {
     this.resize(Math.max(1024, Math.ceil(this.size * (1 + headroom))))
+    this.visitors.trim(headroom)
   }
 
   private grow(): void {

@@ -70,6 +70,15 @@ describe('VisitorIndex', () => {
     for (let i = 0; i < 5000; i++) see(sorted[rnd(sorted.length)])
     for (const v of reference.keys()) expect(index.id(v)).toBe(reference.get(v))
     expect(index.size).toBe(reference.size)
+    // Trimmed after a scan, every id stays and later ones still append.
+    index.trim(0)
+    for (const v of reference.keys()) expect(index.id(v)).toBe(reference.get(v))
+    expect(index.id('z'.repeat(21))).toBe(reference.size)
+    const packed = new VisitorIndex()
+    for (let i = 0; i < 3000; i++) packed.id(sorted[i])
+    packed.trim(0)
+    expect(packed.id('zzzz'.padEnd(21, 'z'))).toBe(3000)
+    expect([packed.id(sorted[0]), packed.id(sorted[2999]), packed.id('zzzz'.padEnd(21, 'z'))]).toEqual([0, 2999, 3000])
   })
 })
 
