@@ -6,7 +6,7 @@ import { newLeadId } from './lead-id.js'
 import { byPriority, mergeLeadFields, resolveMatches, type Match } from './identity-rules.js'
 import { leadFromRow, touchFromRow, type Row } from './rows.js'
 import type { Statements } from './sqlite-statements.js'
-import type { IdentifyInput, IdentifyOutcome, StoredTouch } from './types.js'
+import type { IdentifyInput, IdentifyOutcome, Lead, StoredTouch } from './types.js'
 
 export function identifySync(s: Statements, input: IdentifyInput, now: number): IdentifyOutcome {
   const { siteId, visitorId } = input
@@ -18,23 +18,21 @@ export function identifySync(s: Statements, input: IdentifyInput, now: number): 
   }
   const { winner, others } = resolveMatches(matches)
 
-  let leadId: string
-  // Known here, so the lead need not be read back before deciding on its original source.
-  let firstTouchId: string | null = null
+  // The lead as this identify leaves it, kept up to date here rather than read back for the journey.
+  let lead: Lead
   const created = winner === null
   if (winner === null) {
-    leadId = newLeadId(now)
-    s.leads.insert.run(
-      leadId, siteId, now, input.ts, input.emailEnc ?? null, input.phoneEnc ?? null, input.externalId ?? null,
-      JSON.stringify(input.traits ?? {}),
-    )
+    lead = {
+      id: newLeadId(now), siteId, createdAt: now, identifiedAt: input.ts, emailEnc: input.emailEnc ?? null,
+      phoneEnc: input.phoneEnc ?? null, externalId: input.externalId ?? null, traits: input.traits ?? {}, firstTouchId: null,
+    }
+    s.leads.insert.run(lead.id, siteId, now, input.ts, lead.emailEnc, lead.phoneEnc, lead.externalId, JSON.stringify(lead.traits))
   } else {
-    leadId = winner
-    const lead = leadFromRow(s.leads.byId.get(leadId, siteId) as Row)
-    firstTouchId = lead.firstTouchId
-    const f = mergeLeadFields(lead, input)
-    s.leads.updateFields.run(f.emailEnc, f.phoneEnc, f.externalId, JSON.stringify(f.traits), leadId)
+    const current = leadFromRow(s.leads.byId.get(winner, siteId) as Row)
+    lead = { ...current, ...mergeLeadFields(current, input) }
+    s.leads.updateFields.run(lead.emailEnc, lead.phoneEnc, lead.externalId, JSON.stringify(lead.traits), lead.id)
   }
+  const leadId = lead.id
   for (const other of others) {
     s.leads.insertConflict.run(siteId, leadId, other.leadId, other.kind, visitorId, now)
   }
@@ -44,14 +42,17 @@ export function identifySync(s: Statements, input: IdentifyInput, now: number): 
   s.leads.link.run(siteId, leadId, visitorId, now)
 
   const touches = input.journey ? (s.leads.touches.all(siteId, leadId) as Row[]).map(touchFromRow) : null
-  if (firstTouchId === null) {
+  if (lead.firstTouchId === null) {
     // Original source: the earliest touch known now. Once set it is fixed (SPEC §5).
     const first = earliestTouch(s, siteId, leadId, touches)
-    if (first) s.leads.setFirstTouch.run(first.id, first.ts, leadId)
+    if (first) {
+      s.leads.setFirstTouch.run(first.id, first.ts, leadId)
+      lead.firstTouchId = first.id
+    }
   }
   const visitorIds = (s.leads.visitors.all(siteId, leadId) as Row[]).map((r) => String(r.visitor_id))
   const conflict = others.length > 0 ? { keptLeadId: leadId, otherLeadId: others[0].leadId, kind: others[0].kind } : null
-  const journey = touches ? { lead: leadFromRow(s.leads.byId.get(leadId, siteId) as Row), visitorIds, touches } : undefined
+  const journey = touches ? { lead, visitorIds, touches } : undefined
   return { leadId, created, visitorIds, conflict, journey }
 }
 

@@ -140,9 +140,11 @@ export function upsertDealsSync(s: LoopStatements, siteId: string, deals: readon
 
 export function linkPendingDealsSync(s: LoopStatements, siteId: string, leadId: string, keys: readonly IdentityKey[], now: number): number {
   let n = 0
+  // Nearly every identify has no deal waiting: the read touches only the small partial index,
+  // where the UPDATE would open the deals table and all of its indexes (~15 µs at 1M touchpoints).
   for (const k of keys) {
-    if (k.kind === 'email') n += s.linkByEmail.run(leadId, now, siteId, k.hash).changes
-    else if (k.kind === 'external') n += s.linkByExternal.run(leadId, now, siteId, k.hash).changes
+    if (k.kind === 'email' && s.pendingByEmail.get(siteId, k.hash) !== undefined) n += s.linkByEmail.run(leadId, now, siteId, k.hash).changes
+    else if (k.kind === 'external' && s.pendingByExternal.get(siteId, k.hash) !== undefined) n += s.linkByExternal.run(leadId, now, siteId, k.hash).changes
   }
   return n
 }
