@@ -8,19 +8,6 @@ import type { IngestEvent, IngestResult } from './types.js'
 
 const SEP = '\u0000'
 
-interface Span { siteId: string; id: string; visitorId: string; first: number; last: number }
-
-/** Keyed by site, visitor and ID: a session belongs to its visitor (for visitors, id = visitorId). */
-function widen(map: Map<string, Span>, siteId: string, id: string, visitorId: string, ts: number): void {
-  const key = siteId + SEP + visitorId + SEP + id
-  const span = map.get(key)
-  if (!span) map.set(key, { siteId, id, visitorId, first: ts, last: ts })
-  else {
-    if (ts < span.first) span.first = ts
-    if (ts > span.last) span.last = ts
-  }
-}
-
 export async function ingestPg(c: PoolClient, all: readonly IngestEvent[]): Promise<IngestResult> {
   const outcome: IngestResult['outcome'] = new Array(all.length)
   // Suppressed events first, in this transaction (one query for the whole batch).
@@ -67,34 +54,12 @@ export async function ingestPg(c: PoolClient, all: readonly IngestEvent[]): Prom
       accepted.push(e)
     } else outcome[index[k]] = 'duplicate'
   }
-  if (accepted.length > 0) await writeDerived(c, accepted)
+  if (accepted.length > 0) await writeTouches(c, accepted)
   const suppressed = all.length - events.length
   return { accepted: accepted.length, duplicates: events.length - accepted.length, suppressed, outcome }
 }
 
-async function writeDerived(c: PoolClient, events: IngestEvent[]): Promise<void> {
-  const visitors = new Map<string, Span>()
-  const sessions = new Map<string, Span>()
-  for (const e of events) {
-    widen(visitors, e.siteId, e.visitorId, e.visitorId, e.ts)
-    widen(sessions, e.siteId, e.sessionId, e.visitorId, e.ts)
-  }
-  const vs = [...visitors.values()]
-  await c.query(
-    `INSERT INTO visitors (site_id, id, first_seen, last_seen)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
-     ON CONFLICT (site_id, id) DO UPDATE SET first_seen = LEAST(visitors.first_seen, excluded.first_seen),
-                                             last_seen = GREATEST(visitors.last_seen, excluded.last_seen)`,
-    [vs.map((v) => v.siteId), vs.map((v) => v.id), vs.map((v) => v.first), vs.map((v) => v.last)],
-  )
-  const ss = [...sessions.values()]
-  await c.query(
-    `INSERT INTO sessions (site_id, id, visitor_id, started_at, last_seen)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
-     ON CONFLICT (site_id, visitor_id, id) DO UPDATE SET started_at = LEAST(sessions.started_at, excluded.started_at),
-                                                         last_seen = GREATEST(sessions.last_seen, excluded.last_seen)`,
-    [ss.map((v) => v.siteId), ss.map((v) => v.id), ss.map((v) => v.visitorId), ss.map((v) => v.first), ss.map((v) => v.last)],
-  )
+async function writeTouches(c: PoolClient, events: IngestEvent[]): Promise<void> {
   const withTouch = events.filter((e) => e.touch)
   if (withTouch.length === 0) return
   const col = <T>(f: (e: IngestEvent) => T): T[] => withTouch.map(f)

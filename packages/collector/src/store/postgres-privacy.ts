@@ -74,9 +74,12 @@ export async function erasePg(
   await c.query('DELETE FROM deal_stages WHERE site_id = $1 AND deal_id = ANY($2::text[])', [siteId, deals.rows.map((r) => r.id)])
   const v = [siteId, visitorIds]
   await c.query('DELETE FROM touches WHERE site_id = $1 AND visitor_id = ANY($2::text[])', v)
-  const events = await c.query('DELETE FROM events WHERE site_id = $1 AND visitor_id = ANY($2::text[])', v)
-  await c.query('DELETE FROM sessions WHERE site_id = $1 AND visitor_id = ANY($2::text[])', v)
-  const visitors = await c.query('DELETE FROM visitors WHERE site_id = $1 AND id = ANY($2::text[])', v)
+  // A visitor is its events (the visitors view): one existed if any event did.
+  const events = await c.query<{ events: string; visitors: string }>(
+    `WITH gone AS (DELETE FROM events WHERE site_id = $1 AND visitor_id = ANY($2::text[]) RETURNING visitor_id)
+     SELECT count(*) AS events, count(DISTINCT visitor_id) AS visitors FROM gone`,
+    v,
+  )
   await c.query('DELETE FROM lead_visitors WHERE site_id = $1 AND (visitor_id = ANY($2::text[]) OR lead_id = ANY($3::text[]))', [siteId, visitorIds, leadIds])
   await c.query('DELETE FROM lead_identities WHERE site_id = $1 AND lead_id = ANY($2::text[])', [siteId, leadIds])
   await c.query('DELETE FROM lead_conflicts WHERE site_id = $1 AND (kept_lead_id = ANY($2::text[]) OR other_lead_id = ANY($2::text[]))', [siteId, leadIds])
@@ -85,7 +88,7 @@ export async function erasePg(
     `INSERT INTO suppressions (site_id, hash, created_at) SELECT $1, h, $3 FROM unnest($2::text[]) AS x(h) ON CONFLICT DO NOTHING`,
     [siteId, [...suppressionHashes], now],
   )
-  return { leads: leads.rowCount ?? 0, visitors: visitors.rowCount ?? 0, events: events.rowCount ?? 0, deals: deals.rowCount ?? 0 }
+  return { leads: leads.rowCount ?? 0, visitors: Number(events.rows[0].visitors), events: Number(events.rows[0].events), deals: deals.rowCount ?? 0 }
 }
 
 export async function exportPg(db: Queryable, siteId: string, who: PersonSelector): Promise<PersonExport> {

@@ -6,38 +6,10 @@ import { firstTouchTs, jsonOrNull, type Row } from './rows.js'
 import type { Statements } from './sqlite-statements.js'
 import type { IngestEvent, IngestResult } from './types.js'
 
-interface Span {
-  siteId: string
-  id: string
-  visitorId?: string
-  first: number
-  last: number
-}
-
-// Keyed by site, then by a key unique within it: a batch nearly always has one site, and this avoids building a
-// site-prefixed string key per event (measurable at 100k events).
-type Spans = Map<string, Map<string, Span>>
-
-/** `key` is unique within the site: the visitor ID, or for a session its visitor's and its own. */
-function widen(spans: Spans, siteId: string, key: string, id: string, ts: number, visitorId?: string): void {
-  let bySite = spans.get(siteId)
-  if (!bySite) spans.set(siteId, (bySite = new Map()))
-  const span = bySite.get(key)
-  if (!span) bySite.set(key, { siteId, id, visitorId, first: ts, last: ts })
-  else {
-    if (ts < span.first) span.first = ts
-    if (ts > span.last) span.last = ts
-  }
-}
-
 /** `onTouch` hears of each touch stored (inside the transaction, before it commits). */
 export function ingestBatch(s: Statements, events: readonly IngestEvent[], onTouch?: (e: IngestEvent & { touch: NonNullable<IngestEvent['touch']> }) => void): IngestResult {
   const outcome: IngestResult['outcome'] = new Array(events.length)
   let accepted = 0
-  // Visitors and sessions are folded per batch first: an import of 100k events by a few thousand
-  // visitors then costs a few thousand upserts, not 200k.
-  const visitors: Spans = new Map()
-  const sessions: Spans = new Map()
   const leadsByVisitor = new Map<string, Row[]>()
   // Per site and hash, once per batch (a batch's events mostly share a visitor).
   const suppressedHash = new Map<string, boolean>()
@@ -67,9 +39,6 @@ export function ingestBatch(s: Statements, events: readonly IngestEvent[], onTou
     }
     outcome[i] = 'accepted'
     accepted++
-    widen(visitors, e.siteId, e.visitorId, e.visitorId, e.ts)
-    // A session belongs to its visitor: another visitor sending the same session ID gets its own row.
-    widen(sessions, e.siteId, e.visitorId + '\u0000' + e.sessionId, e.sessionId, e.ts, e.visitorId)
     if (e.touch) {
       // The touch takes the event's (skew-corrected) time: one clock for a visitor's journey.
       const t = e.touch
@@ -81,12 +50,6 @@ export function ingestBatch(s: Statements, events: readonly IngestEvent[], onTou
       if (stored > 0) onTouch?.(e as IngestEvent & { touch: typeof t })
       settleOriginalSource(s, e, leadsByVisitor)
     }
-  }
-  for (const bySite of visitors.values()) {
-    for (const v of bySite.values()) s.ingest.upsertVisitor.run(v.siteId, v.id, v.first, v.last)
-  }
-  for (const bySite of sessions.values()) {
-    for (const v of bySite.values()) s.ingest.upsertSession.run(v.siteId, v.id, v.visitorId, v.first, v.last)
   }
   return { accepted, duplicates: events.length - accepted - suppressed, suppressed, outcome }
 }

@@ -56,9 +56,10 @@ export function eraseSync(
   let visitors = 0
   for (const visitorId of visitorIds) {
     s.privacy.deleteTouches.run(siteId, visitorId)
-    events += s.privacy.deleteEvents.run(siteId, visitorId).changes
-    s.privacy.deleteSessions.run(siteId, visitorId)
-    visitors += s.privacy.deleteVisitor.run(siteId, visitorId).changes
+    const deleted = s.privacy.deleteEvents.run(siteId, visitorId).changes
+    events += deleted
+    // A visitor is its events (the visitors view): one existed if any event did.
+    if (deleted > 0) visitors++
     s.privacy.deleteVisitorLinks.run(siteId, visitorId)
   }
   for (const leadId of leadIds) {

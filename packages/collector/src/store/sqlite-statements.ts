@@ -47,16 +47,6 @@ export function prepareStatements(db: Db) {
         `INSERT INTO touches (${TOUCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT DO NOTHING`,
       ),
-      upsertVisitor: p(
-        `INSERT INTO visitors (site_id, id, first_seen, last_seen) VALUES (?, ?, ?, ?)
-         ON CONFLICT (site_id, id) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),
-                                                 last_seen = max(last_seen, excluded.last_seen)`,
-      ),
-      upsertSession: p(
-        `INSERT INTO sessions (site_id, id, visitor_id, started_at, last_seen) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (site_id, visitor_id, id) DO UPDATE SET started_at = min(started_at, excluded.started_at),
-                                                            last_seen = max(last_seen, excluded.last_seen)`,
-      ),
       insertRejected: p('INSERT INTO rejected_events (site_id, received_at, code, payload) VALUES (?, ?, ?, ?)'),
       listRejected: p('SELECT * FROM rejected_events WHERE site_id = ? ORDER BY received_at DESC, id DESC LIMIT ?'),
       qualityTouches: p(QUALITY_TOUCHES_SQL(() => '?')),
@@ -110,8 +100,6 @@ export function prepareStatements(db: Db) {
       touchesOfVisitor: p('SELECT * FROM touches WHERE site_id = ? AND visitor_id = ? ORDER BY ts, id'),
       deleteTouches: p('DELETE FROM touches WHERE site_id = ? AND visitor_id = ?'),
       deleteEvents: p('DELETE FROM events WHERE site_id = ? AND visitor_id = ?'),
-      deleteSessions: p('DELETE FROM sessions WHERE site_id = ? AND visitor_id = ?'),
-      deleteVisitor: p('DELETE FROM visitors WHERE site_id = ? AND id = ?'),
       deleteVisitorLinks: p('DELETE FROM lead_visitors WHERE site_id = ? AND visitor_id = ?'),
       deleteLeadLinks: p('DELETE FROM lead_visitors WHERE site_id = ? AND lead_id = ?'),
       deleteIdentities: p('DELETE FROM lead_identities WHERE lead_id = ?'),

@@ -83,36 +83,48 @@ describe('PostgresStore specifics', () => {
     await Promise.all(stores.map((s) => s.close()))
   })
 
-  it('keys sessions by visitor (migration 3 keeps the rows)', async () => {
+  it('derives visitors and sessions from events (migration 4 replaces the tables of version 3 by views)', async () => {
     const own = await freshSchema()
-    // A schema as version 2 left it (its statements no longer match that schema, so by hand).
+    // A schema as version 3 left it (its statements no longer match that schema, so by hand).
     await admin(async (c) => {
       await c.query(`SET search_path TO ${own}`)
       await c.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)')
-      for (const m of POSTGRES_MIGRATIONS.filter((m) => m.version < 3)) {
+      for (const m of POSTGRES_MIGRATIONS.filter((m) => m.version < 4)) {
         await c.query(m.sql)
         await c.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [m.version, m.name])
       }
+      await c.query(`INSERT INTO events (site_id, id, type, ts, received_at, visitor_id, session_id) VALUES
+        ('site-1', 'e1', 'page', 1000, 0, 'sv-1', 's-1'), ('site-1', 'e2', 'page', 3000, 0, 'sv-1', 's-1'),
+        ('site-1', 'e3', 'page', 2000, 0, 'sv-2', 's-2')`)
+      await c.query(`INSERT INTO visitors VALUES ('site-1', 'sv-1', 1000, 3000), ('site-1', 'sv-2', 2000, 2000)`)
       await c.query(`INSERT INTO sessions (site_id, id, visitor_id, started_at, last_seen) VALUES
-        ('site-1', 's-sv-1', 'sv-1', 1000, 3000), ('site-1', 's-sv-2', 'sv-2', 2000, 2000)`)
+        ('site-1', 's-1', 'sv-1', 1000, 3000), ('site-1', 's-2', 'sv-2', 2000, 2000)`)
     })
     const store = new PostgresStore({ connectionString: URL, schema: own })
     await store.migrate()
     const site = { id: 'site-1' }
     const sessions = async () => (await store.pool.query(
       'SELECT visitor_id, id, started_at::int AS started_at, last_seen::int AS last_seen FROM sessions ORDER BY visitor_id, id')).rows
+    const visitors = async () => (await store.pool.query('SELECT id, first_seen::int AS first_seen, last_seen::int AS last_seen FROM visitors ORDER BY id')).rows
     expect(await sessions()).toEqual([
-      { visitor_id: 'sv-1', id: 's-sv-1', started_at: 1000, last_seen: 3000 },
-      { visitor_id: 'sv-2', id: 's-sv-2', started_at: 2000, last_seen: 2000 },
+      { visitor_id: 'sv-1', id: 's-1', started_at: 1000, last_seen: 3000 },
+      { visitor_id: 'sv-2', id: 's-2', started_at: 2000, last_seen: 2000 },
     ])
-    // Two visitors with one session ID in the same batch: two rows (one upsert may not touch a row twice).
-    await store.ingest([event(site.id, 'sv-3', 5000, { sessionId: 's-sv-1' }), event(site.id, 'sv-1', 4000)])
+    // A session ID sent by another visitor is that visitor's session.
+    await store.ingest([event(site.id, 'sv-3', 5000, { sessionId: 's-1' }), event(site.id, 'sv-1', 4000, { sessionId: 's-1' }), event(site.id, 'sv-1', 500, { sessionId: 's-0' })])
     expect(await sessions()).toEqual([
-      { visitor_id: 'sv-1', id: 's-sv-1', started_at: 1000, last_seen: 4000 },
-      { visitor_id: 'sv-2', id: 's-sv-2', started_at: 2000, last_seen: 2000 },
-      { visitor_id: 'sv-3', id: 's-sv-1', started_at: 5000, last_seen: 5000 },
+      { visitor_id: 'sv-1', id: 's-0', started_at: 500, last_seen: 500 },
+      { visitor_id: 'sv-1', id: 's-1', started_at: 1000, last_seen: 4000 },
+      { visitor_id: 'sv-2', id: 's-2', started_at: 2000, last_seen: 2000 },
+      { visitor_id: 'sv-3', id: 's-1', started_at: 5000, last_seen: 5000 },
     ])
-    await store.erase(site.id, { visitorId: 'sv-1' }, [])
+    expect(await visitors()).toEqual([
+      { id: 'sv-1', first_seen: 500, last_seen: 4000 },
+      { id: 'sv-2', first_seen: 2000, last_seen: 2000 },
+      { id: 'sv-3', first_seen: 5000, last_seen: 5000 },
+    ])
+    expect(await store.erase(site.id, { visitorId: 'sv-1' }, [])).toEqual({ leads: 0, visitors: 1, events: 4, deals: 0 })
+    expect((await visitors()).map((r) => r.id)).toEqual(['sv-2', 'sv-3'])
     expect((await sessions()).map((r) => r.visitor_id)).toEqual(['sv-2', 'sv-3'])
     await store.close()
   })

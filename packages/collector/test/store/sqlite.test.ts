@@ -461,38 +461,53 @@ describe('SqliteStore specifics', () => {
     await second.close()
   })
 
-  it('keys sessions by visitor (migration 3 keeps the rows and drops the visitor index)', async () => {
+  it('derives visitors and sessions from events (migration 4 replaces the tables of version 3 by views)', async () => {
     const file = join(tempDir(), 'db.sqlite')
-    // A database as version 2 left it (its statements no longer match that schema, so by hand).
+    // A database as version 3 left it (its statements no longer match that schema, so by hand).
     const old = new Database(file)
     old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
-    for (const m of SQLITE_MIGRATIONS.filter((m) => m.version < 3)) {
+    for (const m of SQLITE_MIGRATIONS.filter((m) => m.version < 4)) {
       old.exec(m.sql)
       old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name)
     }
-    old.exec(`INSERT INTO sessions (site_id, id, visitor_id, started_at, last_seen) VALUES
-      ('site-1', 's-sv-1', 'sv-1', 1000, 3000), ('site-1', 's-sv-2', 'sv-2', 2000, 2000)`)
+    const insert = old.prepare(`INSERT INTO events (site_id, id, type, ts, received_at, visitor_id, session_id) VALUES ('site-1', ?, 'page', ?, 0, ?, ?)`)
+    insert.run('e1', 1000, 'sv-1', 's-1')
+    insert.run('e2', 3000, 'sv-1', 's-1')
+    insert.run('e3', 2000, 'sv-2', 's-2')
+    old.exec(`INSERT INTO visitors VALUES ('site-1', 'sv-1', 1000, 3000), ('site-1', 'sv-2', 2000, 2000);
+      INSERT INTO sessions VALUES ('site-1', 'sv-1', 's-1', 1000, 3000), ('site-1', 'sv-2', 's-2', 2000, 2000)`)
     old.close()
     const store = new SqliteStore({ file })
     await store.migrate()
     const site = { id: 'site-1' }
     const sessions = () => store.db.prepare('SELECT visitor_id, id, started_at, last_seen FROM sessions ORDER BY visitor_id, id').all()
+    const visitors = () => store.db.prepare('SELECT id, first_seen, last_seen FROM visitors ORDER BY id').all()
+    expect(store.db.prepare("SELECT type FROM sqlite_master WHERE name IN ('visitors', 'sessions')").pluck().all()).toEqual(['view', 'view'])
     expect(sessions()).toEqual([
-      { visitor_id: 'sv-1', id: 's-sv-1', started_at: 1000, last_seen: 3000 },
-      { visitor_id: 'sv-2', id: 's-sv-2', started_at: 2000, last_seen: 2000 },
+      { visitor_id: 'sv-1', id: 's-1', started_at: 1000, last_seen: 3000 },
+      { visitor_id: 'sv-2', id: 's-2', started_at: 2000, last_seen: 2000 },
     ])
-    expect(store.db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'sessions_visitor'").pluck().get()).toBe(0)
     // A session ID sent by another visitor is that visitor's session, not a widening of the first one's.
-    await store.ingest([event(site.id, 'sv-3', 5000, { sessionId: 's-sv-1' }), event(site.id, 'sv-1', 4000)])
+    await store.ingest([event(site.id, 'sv-3', 5000, { sessionId: 's-1' }), event(site.id, 'sv-1', 4000, { sessionId: 's-1' }), event(site.id, 'sv-1', 500, { sessionId: 's-0' })])
     expect(sessions()).toEqual([
-      { visitor_id: 'sv-1', id: 's-sv-1', started_at: 1000, last_seen: 4000 },
-      { visitor_id: 'sv-2', id: 's-sv-2', started_at: 2000, last_seen: 2000 },
-      { visitor_id: 'sv-3', id: 's-sv-1', started_at: 5000, last_seen: 5000 },
+      { visitor_id: 'sv-1', id: 's-0', started_at: 500, last_seen: 500 },
+      { visitor_id: 'sv-1', id: 's-1', started_at: 1000, last_seen: 4000 },
+      { visitor_id: 'sv-2', id: 's-2', started_at: 2000, last_seen: 2000 },
+      { visitor_id: 'sv-3', id: 's-1', started_at: 5000, last_seen: 5000 },
     ])
-    await store.erase(site.id, { visitorId: 'sv-1' }, [])
+    expect(visitors()).toEqual([
+      { id: 'sv-1', first_seen: 500, last_seen: 4000 },
+      { id: 'sv-2', first_seen: 2000, last_seen: 2000 },
+      { id: 'sv-3', first_seen: 5000, last_seen: 5000 },
+    ])
+    // A visitor's rows are a range of the events' key, not a scan of every event.
+    const plan = store.db.prepare("EXPLAIN QUERY PLAN SELECT * FROM sessions WHERE site_id = 'site-1' AND visitor_id = 'sv-1'").all() as Array<{ detail: string }>
+    expect(plan.map((r) => r.detail).join('; ')).toMatch(/SEARCH events USING PRIMARY KEY \(site_id=\? AND visitor_id=\?\)/)
+    expect(await store.erase(site.id, { visitorId: 'sv-1' }, [])).toEqual({ leads: 0, visitors: 1, events: 4, deals: 0 })
+    expect(visitors().map((r) => (r as { id: string }).id)).toEqual(['sv-2', 'sv-3'])
     expect(sessions()).toEqual([
-      { visitor_id: 'sv-2', id: 's-sv-2', started_at: 2000, last_seen: 2000 },
-      { visitor_id: 'sv-3', id: 's-sv-1', started_at: 5000, last_seen: 5000 },
+      { visitor_id: 'sv-2', id: 's-2', started_at: 2000, last_seen: 2000 },
+      { visitor_id: 'sv-3', id: 's-1', started_at: 5000, last_seen: 5000 },
     ])
     await store.close()
   })

@@ -224,4 +224,20 @@ DROP INDEX sessions_visitor;
 `,
 }
 
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [core, loop, sessionsByVisitor]
+// See the SQLite migration of the same version.
+const derivedVisitors: Migration = {
+  version: 4,
+  name: 'visitors and sessions derived from events',
+  sql: `
+DROP TABLE sessions;
+DROP TABLE visitors;
+CREATE VIEW visitors AS
+  SELECT site_id, visitor_id AS id, min(ts) AS first_seen, max(ts) AS last_seen
+  FROM events GROUP BY site_id, visitor_id;
+CREATE VIEW sessions AS
+  SELECT site_id, visitor_id, session_id AS id, min(ts) AS started_at, max(ts) AS last_seen
+  FROM events GROUP BY site_id, visitor_id, session_id;
+`,
+}
+
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [core, loop, sessionsByVisitor, derivedVisitors]

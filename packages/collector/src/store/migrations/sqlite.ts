@@ -254,4 +254,25 @@ ALTER TABLE sessions_by_visitor RENAME TO sessions;
 `,
 }
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [core, loop, sessionsByVisitor]
+// Visitors and sessions derived from the events they summarise instead of stored beside them:
+// nothing reads them on a hot path, and keeping them meant two more random b-tree pages written
+// for every new visitor's event. Store level, 500k imported events: 39 -> 29 us an event, file
+// 209 -> 173 MB. A visitor's or session's rows are one range of the events' primary key (site,
+// visitor, ...), which a WHERE on site_id and visitor_id reaches through the view. As PostHog
+// derives sessions from $session_id. Old rows add nothing the events do not hold.
+const derivedVisitors: Migration = {
+  version: 4,
+  name: 'visitors and sessions derived from events',
+  sql: `
+DROP TABLE sessions;
+DROP TABLE visitors;
+CREATE VIEW visitors AS
+  SELECT site_id, visitor_id AS id, min(ts) AS first_seen, max(ts) AS last_seen
+  FROM events GROUP BY site_id, visitor_id;
+CREATE VIEW sessions AS
+  SELECT site_id, visitor_id, session_id AS id, min(ts) AS started_at, max(ts) AS last_seen
+  FROM events GROUP BY site_id, visitor_id, session_id;
+`,
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [core, loop, sessionsByVisitor, derivedVisitors]
