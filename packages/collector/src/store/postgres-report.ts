@@ -1,48 +1,59 @@
 // The report's touch table for PostgreSQL, built the way SQLite's report cache builds it
-// (touch-log.ts): the site's touches streamed through a cursor into a TouchLog's columns, leads,
+// (touch-log.ts): the site's touches streamed by a binary COPY into a TouchLog's columns, leads,
 // visitor links and deals into LogOutcomes, then buildTouchTable. No touch object is made: at 1M
 // touchpoints the journey objects of loadReportDataPg cost seconds and hundreds of MB. Everything
 // is read in one REPEATABLE READ snapshot, so touches, links and deals agree with each other.
 // Nothing is kept between loads: other collectors write to the same database.
 
 import type pg from 'pg'
+import { to as copyTo } from 'pg-copy-streams'
 import type { JourneyDeal } from '../attribution/types.js'
 import type { JourneyOutcome } from '../attribution/table.js'
 import type { ReportLoadOptions, ReportTableData } from '../outcome-types.js'
 import { landingPage, loadSpendPg, reportDealsPg } from './postgres-loop.js'
+import { copyInt8, copyText, readBinaryCopy } from './pg-copy-binary.js'
 import { buildTouchTable, TouchLog, type LogOutcomes } from './touch-log.js'
 
 const MIN_TS = -8.64e15
 const MAX_TS = 8.64e15
-/** Rows per FETCH: large enough that round trips do not matter, small enough to stay a few MB. */
-const FETCH_ROWS = 20_000
+
+/** A bound as an SQL integer literal. */
+function int(v: number): string {
+  if (!Number.isFinite(v)) throw new RangeError(`report bound ${v} is not a number`)
+  return String(Math.trunc(v))
+}
 
 export async function loadReportTablePg(pool: pg.Pool, siteId: string, opts: ReportLoadOptions): Promise<ReportTableData> {
   const c = await pool.connect()
   let broken = false
   try {
     await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-    const range = [siteId, opts.touchesFrom ?? MIN_TS, opts.touchesTo ?? MAX_TS]
+    const from = opts.touchesFrom ?? MIN_TS
+    const to = opts.touchesTo ?? MAX_TS
+    const range = [siteId, from, to]
     const where = 'FROM touches WHERE site_id = $1 AND ts >= $2 AND ts <= $3'
     const count = Number((await c.query({ text: `SELECT count(*) ${where}`, values: range, rowMode: 'array' })).rows[0][0])
     const extras = opts.extra != null
     const log = new TouchLog(count, extras)
-    // Visitor order (the primary key's): a visitor's touches arrive together, and with a bytewise
-    // collation the visitor index stays one sorted array (any order is correct, see VisitorIndex).
-    await c.query({
-      text: `DECLARE report_touches NO SCROLL CURSOR FOR
-             SELECT visitor_id, ts, channel, source, medium, campaign${extras ? ', content, term, landing' : ''} ${where} ORDER BY visitor_id`,
-      values: range,
+    // COPY takes no parameters: the site ID is quoted by the driver, the bounds are integers.
+    const bounded = `site_id = ${c.escapeLiteral(siteId)} AND ts >= ${int(from)} AND ts <= ${int(to)}`
+    // Heap order, not the primary key's: ORDER BY visitor_id made PostgreSQL walk the index and read
+    // heap pages at random, 3.4 s of server time for 1M touches written in time order against 0.7 s
+    // for the scan. The visitor index takes any order (see VisitorIndex).
+    const stream = c.query(copyTo(
+      `COPY (SELECT visitor_id, ts, channel, source, medium, campaign${extras ? ', content, term, landing' : ''}
+             FROM touches WHERE ${bounded}) TO STDOUT (FORMAT binary)`,
+    ))
+    await readBinaryCopy(stream, extras ? 9 : 6, (r) => {
+      const visitor = copyText(r, 0) as string
+      const ts = copyInt8(r, 1)
+      const channel = copyText(r, 2) as string
+      const source = copyText(r, 3) as string
+      const medium = copyText(r, 4) as string
+      const campaign = copyText(r, 5)
+      if (extras) log.append(visitor, ts, channel, source, medium, campaign, copyText(r, 6), copyText(r, 7), landingPage(copyText(r, 8)))
+      else log.append(visitor, ts, channel, source, medium, campaign)
     })
-    for (;;) {
-      const rows = (await c.query({ text: `FETCH ${FETCH_ROWS} FROM report_touches`, rowMode: 'array' })).rows as unknown[][]
-      for (const r of rows) {
-        if (extras) log.append(r[0] as string, Number(r[1]), r[2] as string, r[3] as string, r[4] as string, r[5] as string | null, r[6] as string | null, r[7] as string | null, landingPage(r[8]))
-        else log.append(r[0] as string, Number(r[1]), r[2] as string, r[3] as string, r[4] as string, r[5] as string | null)
-      }
-      if (rows.length < FETCH_ROWS) break
-    }
-    await c.query('CLOSE report_touches')
     const outcomes = await loadOutcomesPg(c, siteId, log)
     const spend = await loadSpendPg(c, siteId, opts)
     await c.query('COMMIT')
