@@ -17,82 +17,96 @@ function keyOf(v: string | null | undefined): string {
 }
 
 /**
- * Visitor ID → dense index. A scan yields visitors in key order, so they are kept sorted and
- * searched by bisection; visitors met out of order afterwards (new ones appended by ingests) go
- * to a Map. The sorted ones are packed as bytes, W to an ID, in one growing array: visitor IDs are
- * 21 characters of the nanoid alphabet, and half a million of them as JS strings took ~22 MB of
- * heap (a string object each, plus the array), packed ~10 MB outside it. An ID of another length or
- * with other characters goes to the Map, wherever it sorts.
+ * Visitor ID → dense index, in any order. Visitor IDs are 21 characters of the nanoid alphabet:
+ * those are packed as bytes, W to an ID at id × W in one growing array, and found through an
+ * open-addressing table of ids hashed from the same characters. Half a million IDs as JS strings in
+ * a Map took ~22 MB of heap (a string object each, plus the Map); packed with the table, ~14 MB
+ * outside it. The order matters for nothing: PostgreSQL's reports read touches in heap order, where
+ * sorted packing with a Map for the rest cost a quarter of their load. An ID of another length or
+ * with other characters goes to a Map.
  */
 export class VisitorIndex {
   private packed = new Uint8Array(W * 1024)
-  private count = 0
-  /** The last packed ID, as a string: the next in-order one must sort after it. */
-  private last = ''
+  /** Slot → id + 1 of a packed ID (0: empty). A power of two long, at most half full. */
+  private slots = new Int32Array(2048)
+  private inSlots = 0
+  private next = 0
   private readonly rest = new Map<string, number>()
 
   id(visitor: string): number {
-    const n = this.count
-    const packable = isPackable(visitor)
-    if (packable && this.rest.size === 0 && (n === 0 || visitor > this.last)) {
-      if ((n + 1) * W > this.packed.length) {
-        const more = new Uint8Array(Math.ceil(this.packed.length * 1.5))
-        more.set(this.packed)
-        this.packed = more
-      }
-      for (let k = 0, o = n * W; k < W; k++) this.packed[o + k] = visitor.charCodeAt(k)
-      this.count = n + 1
-      this.last = visitor
-      return n
+    const h = packableHash(visitor)
+    if (h < 0) {
+      let id = this.rest.get(visitor)
+      if (id === undefined) this.rest.set(visitor, (id = this.next++))
+      return id
     }
-    if (packable) {
-      const at = this.search(visitor)
-      if (at >= 0) return at
+    const mask = this.slots.length - 1
+    let slot = h & mask
+    for (let s = this.slots[slot]; s !== 0; s = this.slots[slot]) {
+      if (this.holds(s - 1, visitor)) return s - 1
+      slot = (slot + 1) & mask
     }
-    let id = this.rest.get(visitor)
-    if (id === undefined) this.rest.set(visitor, (id = n + this.rest.size))
+    const id = this.next++
+    if ((id + 1) * W > this.packed.length) {
+      const more = new Uint8Array(Math.ceil(this.packed.length * 1.5 / W) * W)
+      more.set(this.packed)
+      this.packed = more
+    }
+    for (let k = 0, o = id * W; k < W; k++) this.packed[o + k] = visitor.charCodeAt(k)
+    this.slots[slot] = id + 1
+    if (++this.inSlots * 2 > this.slots.length) this.rehash(this.slots.length * 2)
     return id
   }
 
   get size(): number {
-    return this.count + this.rest.size
+    return this.next
   }
 
   /** Gives back packed room beyond `headroom` (after a scan; growth by 1.5× may leave a third unused). */
   trim(headroom = 0.05): void {
-    const want = Math.max(W * 1024, Math.ceil(this.count * (1 + headroom)) * W)
+    const want = Math.max(W * 1024, Math.ceil(this.next * (1 + headroom)) * W)
     if (want < this.packed.length) this.packed = this.packed.slice(0, want)
   }
 
-  /** Index of a packable ID among the packed ones, or -1. */
-  private search(visitor: string): number {
+  private holds(id: number, visitor: string): boolean {
     const p = this.packed
-    let lo = 0
-    let hi = this.count - 1
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1
-      const o = mid * W
-      let c = 0
-      for (let k = 0; k < W && c === 0; k++) c = p[o + k] - visitor.charCodeAt(k)
-      if (c === 0) return mid
-      if (c < 0) lo = mid + 1
-      else hi = mid - 1
+    for (let k = 0, o = id * W; k < W; k++) if (p[o + k] !== visitor.charCodeAt(k)) return false
+    return true
+  }
+
+  private rehash(length: number): void {
+    const slots = new Int32Array(length)
+    const mask = length - 1
+    const p = this.packed
+    for (let id = 0; id < this.next; id++) {
+      const o = id * W
+      // An ID kept in the Map left its bytes zero (or unallocated); no packable character is zero.
+      if (o >= p.length || p[o] === 0) continue
+      let h = FNV_OFFSET
+      for (let k = 0; k < W; k++) h = Math.imul(h ^ p[o + k], FNV_PRIME)
+      let slot = (h >>> 0) & mask
+      while (slots[slot] !== 0) slot = (slot + 1) & mask
+      slots[slot] = id + 1
     }
-    return -1
+    this.slots = slots
   }
 }
 
 /** Bytes a packed visitor ID takes (the tracker's and the server cookie's IDs). */
 const W = 21
+const FNV_OFFSET = 0x811c9dc5
+const FNV_PRIME = 0x01000193
 
-/** 21 characters of [A-Za-z0-9_-]: bytes compare as the strings do. */
-function isPackable(v: string): boolean {
-  if (v.length !== W) return false
+/** FNV-1a of a packable ID's characters (21 of [A-Za-z0-9_-]), as a non-negative int; -1 when not packable. */
+function packableHash(v: string): number {
+  if (v.length !== W) return -1
+  let h = FNV_OFFSET
   for (let k = 0; k < W; k++) {
     const c = v.charCodeAt(k)
-    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 95)) return false
+    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 95)) return -1
+    h = Math.imul(h ^ c, FNV_PRIME)
   }
-  return true
+  return h >>> 0
 }
 
 /**
