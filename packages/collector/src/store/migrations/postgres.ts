@@ -2,7 +2,7 @@
 // ./sqlite.ts). APPEND new migrations; never edit one that may already have run. Times are epoch
 // milliseconds (BIGINT), like the SQLite store, so both map through the same row helpers.
 
-import type { Migration } from './sqlite.js'
+import { DERIVED_VISITORS, type Migration } from './sqlite.js'
 
 export type { Migration } from './sqlite.js'
 
@@ -224,20 +224,5 @@ DROP INDEX sessions_visitor;
 `,
 }
 
-// See the SQLite migration of the same version.
-const derivedVisitors: Migration = {
-  version: 4,
-  name: 'visitors and sessions derived from events',
-  sql: `
-DROP TABLE sessions;
-DROP TABLE visitors;
-CREATE VIEW visitors AS
-  SELECT site_id, visitor_id AS id, min(ts) AS first_seen, max(ts) AS last_seen
-  FROM events GROUP BY site_id, visitor_id;
-CREATE VIEW sessions AS
-  SELECT site_id, visitor_id, session_id AS id, min(ts) AS started_at, max(ts) AS last_seen
-  FROM events GROUP BY site_id, visitor_id, session_id;
-`,
-}
-
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [core, loop, sessionsByVisitor, derivedVisitors]
+// Version 4, visitors and sessions derived from events, is the SQLite store's (standard SQL).
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [core, loop, sessionsByVisitor, DERIVED_VISITORS]

@@ -259,8 +259,9 @@ ALTER TABLE sessions_by_visitor RENAME TO sessions;
 // for every new visitor's event. Store level, 500k imported events: 39 -> 29 us an event, file
 // 209 -> 173 MB. A visitor's or session's rows are one range of the events' primary key (site,
 // visitor, ...), which a WHERE on site_id and visitor_id reaches through the view. As PostHog
-// derives sessions from $session_id. Old rows add nothing the events do not hold.
-const derivedVisitors: Migration = {
+// derives sessions from $session_id. Old rows add nothing the events do not hold. Standard SQL: the
+// PostgreSQL store runs this same migration.
+export const DERIVED_VISITORS: Migration = {
   version: 4,
   name: 'visitors and sessions derived from events',
   sql: `
@@ -275,4 +276,4 @@ CREATE VIEW sessions AS
 `,
 }
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [core, loop, sessionsByVisitor, derivedVisitors]
+export const SQLITE_MIGRATIONS: readonly Migration[] = [core, loop, sessionsByVisitor, DERIVED_VISITORS]
