@@ -75,9 +75,9 @@ export async function erasePg(
   const v = [siteId, visitorIds]
   await c.query('DELETE FROM touches WHERE site_id = $1 AND visitor_id = ANY($2::text[])', v)
   // A visitor is its events (the visitors view): one existed if any event did.
-  const events = await c.query<{ events: string; visitors: string }>(
-    `WITH gone AS (DELETE FROM events WHERE site_id = $1 AND visitor_id = ANY($2::text[]) RETURNING visitor_id)
-     SELECT count(*) AS events, count(DISTINCT visitor_id) AS visitors FROM gone`,
+  const gone = await c.query<{ events: string; visitors: string }>(
+    `WITH deleted AS (DELETE FROM events WHERE site_id = $1 AND visitor_id = ANY($2::text[]) RETURNING visitor_id)
+     SELECT count(*) AS events, count(DISTINCT visitor_id) AS visitors FROM deleted`,
     v,
   )
   await c.query('DELETE FROM lead_visitors WHERE site_id = $1 AND (visitor_id = ANY($2::text[]) OR lead_id = ANY($3::text[]))', [siteId, visitorIds, leadIds])
@@ -88,7 +88,7 @@ export async function erasePg(
     `INSERT INTO suppressions (site_id, hash, created_at) SELECT $1, h, $3 FROM unnest($2::text[]) AS x(h) ON CONFLICT DO NOTHING`,
     [siteId, [...suppressionHashes], now],
   )
-  return { leads: leads.rowCount ?? 0, visitors: Number(events.rows[0].visitors), events: Number(events.rows[0].events), deals: deals.rowCount ?? 0 }
+  return { leads: leads.rowCount ?? 0, visitors: Number(gone.rows[0].visitors), events: Number(gone.rows[0].events), deals: deals.rowCount ?? 0 }
 }
 
 export async function exportPg(db: Queryable, siteId: string, who: PersonSelector): Promise<PersonExport> {

@@ -28,15 +28,11 @@ export async function loadReportTablePg(pool: pg.Pool, siteId: string, opts: Rep
   let broken = false
   try {
     await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-    const from = opts.touchesFrom ?? MIN_TS
-    const to = opts.touchesTo ?? MAX_TS
-    const range = [siteId, from, to]
-    const where = 'FROM touches WHERE site_id = $1 AND ts >= $2 AND ts <= $3'
-    const count = Number((await c.query({ text: `SELECT count(*) ${where}`, values: range, rowMode: 'array' })).rows[0][0])
+    // COPY takes no parameters: the site ID is quoted by the driver, the bounds are integers.
+    const bounded = `site_id = ${c.escapeLiteral(siteId)} AND ts >= ${int(opts.touchesFrom ?? MIN_TS)} AND ts <= ${int(opts.touchesTo ?? MAX_TS)}`
+    const count = Number((await c.query({ text: `SELECT count(*) FROM touches WHERE ${bounded}`, rowMode: 'array' })).rows[0][0])
     const extras = opts.extra != null
     const log = new TouchLog(count, extras)
-    // COPY takes no parameters: the site ID is quoted by the driver, the bounds are integers.
-    const bounded = `site_id = ${c.escapeLiteral(siteId)} AND ts >= ${int(from)} AND ts <= ${int(to)}`
     // Heap order, not the primary key's: ORDER BY visitor_id made PostgreSQL walk the index and read
     // heap pages at random, 3.4 s of server time for 1M touches written in time order against 0.7 s
     // for the scan. The visitor index takes any order (see VisitorIndex).
