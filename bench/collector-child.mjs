@@ -27,9 +27,9 @@ if (kind === 'bare') {
   app = Fastify()
   app.post('/v1/collect', async () => ({ accepted: 1, duplicates: 0, rejected: [] }))
 } else {
-  const { buildApp } = await import(DIST + 'app.js')
-  const { loadInstallKeys } = await import(DIST + 'crypto.js')
-  const { createSite } = await import(DIST + 'site-admin.js')
+  const { buildApp } = await import(DIST + 'http/app.js')
+  const { loadInstallKeys } = await import(DIST + 'identity/crypto.js')
+  const { createSite } = await import(DIST + 'sites/admin.js')
   const { openStore } = await import(DIST + 'store/index.js')
   const store = await openStore({ dataDir: dir })
   const metaFile = join(dir, 'meta.json')

@@ -20,7 +20,7 @@ import { loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const DATA = fileURLToPath(new URL('./.data/', import.meta.url))
+export const DATA = fileURLToPath(new URL('.data/', import.meta.url))
 export const DATASET = join(DATA, 'sim-1m')
 export const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36'
 export const ORIGIN = 'https://bench.example'

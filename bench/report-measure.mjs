@@ -10,8 +10,8 @@
 // append, re-reading the lead and the deal, the table build and the engine. RSS is sampled every 20 ms.
 const DIST = '../packages/collector/dist/'
 const { MODELS } = await import(DIST + 'attribution/types.js')
-const { hashIdentity } = await import(DIST + 'identity.js')
-const { attributionReport, modelsReport } = await import(DIST + 'reports.js')
+const { hashIdentity } = await import(DIST + 'identity/match-keys.js')
+const { attributionReport, modelsReport } = await import(DIST + 'reports/query.js')
 const { openStore } = await import(DIST + 'store/index.js')
 
 const END = Date.UTC(2026, 0, 1)

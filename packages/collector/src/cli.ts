@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `closeloop <command>`: a dispatcher only. Each command lives in commands/<name>.ts and exports
+// `closeloop <command>`: a dispatcher only. Each command lives in cli/<name>.ts and exports
 // `run(argv)`, so adding one (report, deals, spend, erase) is one line here.
 
 import { ClError } from './errors.js'
@@ -9,13 +9,13 @@ export interface Command {
 }
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  serve: { summary: 'serve [--port 8787] [--host 127.0.0.1] [--data DIR] [--database-url URL] [--base-path /_cl]', load: () => import('./commands/serve.js') },
-  sites: { summary: 'sites add --name N --origin URL [--origin URL] [--cookie-domain D] [--currency EUR] | sites update --name N [--stage "CRM name=won"] [--phone-region GB] … | sites list', load: () => import('./commands/sites.js') },
-  demo: { summary: 'demo [--port 8787] — collector, example site and form backend on a local SQLite file', load: () => import('./commands/demo.js') },
-  report: { summary: 'report --site N [--model linear|all] [--by channel] [--from D --to D] [--conversion won] [--format table|csv|json]', load: () => import('./commands/report.js') },
-  spend: { summary: 'spend import FILE.csv --site N', load: () => import('./commands/spend-import.js') },
-  deals: { summary: 'deals import FILE.csv --site N', load: () => import('./commands/deals-import.js') },
-  erase: { summary: 'erase --site N (--email E | --phone P | --external-id X | --visitor-id V)', load: () => import('./commands/erase.js') },
+  serve: { summary: 'serve [--port 8787] [--host 127.0.0.1] [--data DIR] [--database-url URL] [--base-path /_cl]', load: () => import('./cli/serve.js') },
+  sites: { summary: 'sites add --name N --origin URL [--origin URL] [--cookie-domain D] [--currency EUR] | sites update --name N [--stage "CRM name=won"] [--phone-region GB] … | sites list', load: () => import('./cli/sites.js') },
+  demo: { summary: 'demo [--port 8787] — collector, example site and form backend on a local SQLite file', load: () => import('./cli/demo.js') },
+  report: { summary: 'report --site N [--model linear|all] [--by channel] [--from D --to D] [--conversion won] [--format table|csv|json]', load: () => import('./cli/report.js') },
+  spend: { summary: 'spend import FILE.csv --site N', load: () => import('./cli/spend-import.js') },
+  deals: { summary: 'deals import FILE.csv --site N', load: () => import('./cli/deals-import.js') },
+  erase: { summary: 'erase --site N (--email E | --phone P | --external-id X | --visitor-id V)', load: () => import('./cli/erase.js') },
 }
 
 export function usage(): string {

@@ -4,10 +4,10 @@
 // — one set of report routes, no proxy and no copy of the secret key on the server.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { RouteModule } from '../context.js'
+import type { RouteModule } from '../http/context.js'
 import { z } from 'zod'
 import { clError } from '../errors.js'
-import { secretKeyId, verifySecretKey } from '../keys.js'
+import { secretKeyId, verifySecretKey } from '../sites/keys.js'
 import type { Site, Store } from '../store/types.js'
 import { findAssetsDir, loadAssets } from './assets.js'
 import { readCookie, SESSION_COOKIE, sessionCookie } from './cookie.js'

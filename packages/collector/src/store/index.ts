@@ -2,11 +2,11 @@
 // the SQLite file under the data directory. The returned store is migrated and ready.
 
 import { join } from 'node:path'
-import { SqliteStore } from './sqlite.js'
+import { SqliteStore } from './sqlite/store.js'
 import type { Store } from './types.js'
 
 export type { Store } from './types.js'
-export { SqliteStore } from './sqlite.js'
+export { SqliteStore } from './sqlite/store.js'
 
 export const SQLITE_FILE = 'closeloop.sqlite'
 export const DEFAULT_DATA_DIR = './closeloop-data'
@@ -22,7 +22,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
   let store: Store
   if (options.databaseUrl) {
     // Loaded only when asked for, so a SQLite-only install never touches the pg driver.
-    const { PostgresStore } = await import('./postgres.js')
+    const { PostgresStore } = await import('./postgres/store.js')
     store = new PostgresStore({ connectionString: options.databaseUrl })
   } else {
     store = new SqliteStore({ file: join(options.dataDir ?? DEFAULT_DATA_DIR, SQLITE_FILE) })

@@ -7,7 +7,7 @@
 import { Interner, type KeyColumn } from '../attribution/interner.js'
 import type { EngineScratch, JourneyOutcome, TouchTable } from '../attribution/table.js'
 import { NOT_SET_KEY } from '../attribution/types.js'
-import type { TouchExtra } from '../outcome-types.js'
+import type { TouchExtra } from '../outcomes/types.js'
 
 const TOUCH_DIMS = ['channel', 'source', 'medium', 'campaign'] as const
 type TouchDim = (typeof TOUCH_DIMS)[number]

@@ -3,7 +3,7 @@
 // Field names of Touch follow the wire format of SPEC §2–3 (snake_case) on purpose:
 // one shape from the browser to the database.
 
-import type { LoopStore } from '../outcome-types.js'
+import type { LoopStore } from '../outcomes/types.js'
 
 export type Stage = 'lead' | 'mql' | 'sql' | 'opportunity' | 'won' | 'lost'
 export const STAGES: readonly Stage[] = ['lead', 'mql', 'sql', 'opportunity', 'won', 'lost']

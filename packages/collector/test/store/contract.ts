@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Store } from '../../src/store/types.js'
 import { emailKey, event, externalKey, makeSite, phoneKey, touch } from './fixtures.js'
-import { loopContract } from './contract-loop.js'
+import { loopContract } from './contract-outcomes.js'
 
 export { emailKey, event, externalKey, makeSite, phoneKey, touch } from './fixtures.js'
 

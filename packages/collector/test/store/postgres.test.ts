@@ -4,10 +4,10 @@
 import pg from 'pg'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PostgresStore } from '../../src/store/postgres.js'
-import { POSTGRES_MIGRATIONS } from '../../src/store/migrations/postgres.js'
+import { PostgresStore } from '../../src/store/postgres/store.js'
+import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations.js'
 import { emailKey, event, makeSite, storeContract, touch } from './contract.js'
-import { expectSameReportInput } from './contract-loop.js'
+import { expectSameReportInput } from './contract-outcomes.js'
 
 const URL = process.env.CLOSELOOP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const schemas: string[] = []

@@ -86,7 +86,7 @@ export interface LeadView {
 }
 
 // The server's own type: the client is bundled separately, and a type-only export is erased.
-export type { QualityReport } from '../../quality.js'
+export type { QualityReport } from '../../reports/quality.js'
 
 export interface SessionInfo {
   site: { name: string; currency: string }

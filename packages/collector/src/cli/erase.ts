@@ -1,0 +1,40 @@
+// `closeloop erase --site N (--email E | --phone P | --external-id X | --visitor-id V)`: the same
+// erasure as POST /v1/privacy/erase (SPEC §7), straight on the store — for a request that arrives
+// by mail rather than through an integration. Needs the installation's encryption key (the data
+// folder's key file or CLOSELOOP_SECRET_KEY) to find the person's other identifiers.
+
+import { parseArgs } from 'node:util'
+import { loadInstallKeys } from '../identity/crypto.js'
+import { erasePerson } from '../identity/erase.js'
+import { clError } from '../errors.js'
+import { Pii } from '../identity/pii.js'
+import { personSchema } from '../ingest/schemas.js'
+import { parseOr } from '../http/validate.js'
+import { STORE_OPTIONS, withStore } from './store.js'
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      ...STORE_OPTIONS,
+      site: { type: 'string' },
+      email: { type: 'string' },
+      phone: { type: 'string' },
+      'external-id': { type: 'string' },
+      'visitor-id': { type: 'string' },
+    },
+  })
+  if (!values.site) {
+    process.stderr.write('closeloop erase: --site NAME is required\n')
+    return 1
+  }
+  const input = parseOr(personSchema, { email: values.email, phone: values.phone, externalId: values['external-id'], visitorId: values['visitor-id'] })
+  const erased = await withStore(values, async (store, config) => {
+    const site = await store.getSiteByName(values.site as string)
+    if (!site) throw clError('SITE_NOT_FOUND', `No site named "${values.site}"`)
+    return erasePerson(store, new Pii(loadInstallKeys({ dataDir: config.dataDir })), site, input)
+  })
+  process.stdout.write(`Erased ${erased.leads} lead(s), ${erased.visitors} visitor(s), ${erased.events} event(s), ${erased.deals} deal(s); their identifiers are suppressed.\n`)
+  return 0
+}

@@ -1,0 +1,37 @@
+// Shared runner of `closeloop spend import` and `closeloop deals import`: the CSV goes straight
+// into the store (no running server needed), errors are printed per line, exit code 1 if any.
+
+import { readFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import type { ImportResult } from '../outcomes/csv-import.js'
+import { clError } from '../errors.js'
+import type { Site, Store } from '../store/types.js'
+import { STORE_OPTIONS, withStore } from './store.js'
+
+export async function runCsvImport(
+  what: 'spend' | 'deals',
+  argv: string[],
+  importer: (store: Store, site: Site, text: string, dataDir: string) => Promise<ImportResult>,
+): Promise<number> {
+  const [sub, ...rest] = argv
+  const { values, positionals } = parseArgs({
+    args: rest,
+    strict: true,
+    allowPositionals: true,
+    options: { ...STORE_OPTIONS, site: { type: 'string' } },
+  })
+  if (sub !== 'import' || positionals.length !== 1 || !values.site) {
+    process.stderr.write(`Usage: closeloop ${what} import FILE.csv --site NAME [--data DIR] [--database-url URL]\n`)
+    return 1
+  }
+  const text = await readFile(positionals[0], 'utf8')
+  const result = await withStore(values, async (store, config) => {
+    const site = await store.getSiteByName(values.site as string)
+    if (!site) throw clError('SITE_NOT_FOUND', `No site named "${values.site}"`)
+    return importer(store, site, text, config.dataDir)
+  })
+  for (const e of result.errors) process.stderr.write(`${positionals[0]}:${e.line}: ${e.message} (${e.code})\n`)
+  process.stdout.write(`${what}: ${result.accepted} of ${result.rows} rows imported${result.errors.length ? `, ${result.errors.length} failed` : ''}\n`)
+  return result.errors.length > 0 ? 1 : 0
+}
+

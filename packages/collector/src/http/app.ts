@@ -1,0 +1,176 @@
+// buildApp: the Fastify application without a listening socket (server.ts listens). Everything
+// it needs comes in through options, so tests build one against a temporary store.
+
+import cors from '@fastify/cors'
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import { DEFAULTS, type Config } from '../config.js'
+import type { AppContext, RouteModule } from './context.js'
+import type { InstallKeys } from '../identity/crypto.js'
+import { clError, errorBody, ERRORS, toClError } from '../errors.js'
+import { truncateIp } from './ip.js'
+import { Metrics } from './metrics.js'
+import { Pii } from '../identity/pii.js'
+import { RateLimiter } from './rate-limit.js'
+import { ROUTES } from './routes/index.js'
+import { SiteCache } from '../sites/cache.js'
+import type { Store } from '../store/types.js'
+
+export interface AppOptions {
+  store: Store
+  /** Encryption key and suppression salt (crypto.ts `loadInstallKeys`). */
+  keys: InstallKeys
+  config?: Partial<Config>
+  /** Fastify/pino logger options; false (the default) for silence in tests. */
+  logger?: FastifyServerOptions['logger']
+  /** Close the store when the app closes (default true). */
+  closeStore?: boolean
+  /** Extra route modules (dashboard, reports, …), registered under the base path too. */
+  routes?: RouteModule[]
+}
+
+interface RawRequestLike {
+  method?: string
+  url?: string
+  ip?: string
+  socket?: { remoteAddress?: string }
+}
+
+// Logs never hold a whole IP or a query string (export takes ?email=).
+const serializers = {
+  req(req: RawRequestLike) {
+    return { method: req.method, url: (req.url ?? '').split('?')[0].slice(0, 200), remoteAddress: truncateIp(req.ip ?? req.socket?.remoteAddress) }
+  },
+}
+
+function loggerOption(logger: AppOptions['logger']): FastifyServerOptions['logger'] {
+  if (!logger) return false
+  const base = typeof logger === 'object' ? logger : {}
+  return { ...base, serializers: { ...serializers, ...('serializers' in base ? base.serializers : {}) }, redact: ['req.headers.authorization'] }
+}
+
+function parseJson(body: string): unknown {
+  if (body.trim() === '') throw clError('EMPTY_BODY')
+  try {
+    return JSON.parse(body)
+  } catch {
+    throw clError('BAD_JSON')
+  }
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const config: Config = { ...DEFAULTS, ...options.config, rateLimit: { ...DEFAULTS.rateLimit, ...options.config?.rateLimit } }
+  const app = Fastify({
+    logger: loggerOption(options.logger),
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    // Our own 503 (coded) replaces Fastify's uncoded one while closing.
+    return503OnClosing: false,
+    // Two access-log lines per beacon would dominate a busy collector: only at debug/trace.
+    logController: new LogController({ disableRequestLogging: !['debug', 'trace'].includes(config.logLevel) }),
+    forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: 200 },
+    // Router errors (bad URL encoding, overlong parameters) skip the error handler: code them here.
+    frameworkErrors: (error, _request, genericReply) => {
+      const cl = toClError(error)
+      // The generic reply type is parameterised per route; here there is no route yet.
+      const reply = genericReply as unknown as FastifyReply
+      reply.code(cl.status).type('application/json; charset=utf-8').send(errorBody(cl))
+    },
+    // Unparseable HTTP never reaches Fastify's request cycle; answer it coded on the socket.
+    clientErrorHandler: (error, socket) => {
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return
+      const mapped = toClError(error)
+      const cl = mapped.code === ERRORS.INTERNAL.code ? clError('BAD_REQUEST') : mapped
+      const body = JSON.stringify(errorBody(cl))
+      if (socket.writable) {
+        socket.write(`HTTP/1.1 ${cl.status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+      }
+      socket.destroy()
+    },
+  })
+
+  const ctx: AppContext = {
+    store: options.store,
+    config,
+    metrics: new Metrics(),
+    pii: new Pii(options.keys),
+    sites: new SiteCache(options.store),
+    keyLimiter: new RateLimiter({ perSecond: config.rateLimit.keyPerSecond, burst: config.rateLimit.keyBurst }),
+    ipLimiter: new RateLimiter({ perSecond: config.rateLimit.ipPerSecond, burst: config.rateLimit.ipBurst }),
+  }
+  app.decorate('closeloop', ctx)
+
+  // text/plain is what the tracker sends (no CORS preflight); both carry JSON.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJson(body as string))
+    } catch (err) {
+      done(err as Error, undefined)
+    }
+  })
+
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onRequest', async (request, reply) => {
+    if (closing) {
+      reply.header('connection', 'close')
+      throw clError('SHUTTING_DOWN')
+    }
+    const wait = ctx.ipLimiter.take(request.ip)
+    if (wait > 0) throw clError('RATE_LIMITED', undefined, { retryAfter: wait })
+  })
+  // A request that arrived before closing but is answered after it (its write waited for the
+  // WAL fsync) must not leave a keep-alive connection open: close() waits for every connection.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    ctx.metrics.requestDuration.observe(reply.elapsedTime / 1000, {
+      route: request.routeOptions.url ?? 'unmatched',
+      status: `${Math.floor(reply.statusCode / 100)}xx`,
+    })
+  })
+
+  app.setErrorHandler((err, request, reply) => {
+    const cl = toClError(err)
+    if (cl.status >= 500 && cl.code === ERRORS.INTERNAL.code) request.log.error({ err }, 'request failed')
+    else request.log.debug({ code: cl.code }, cl.message)
+    const retryAfter = (cl.details as { retryAfter?: unknown } | undefined)?.retryAfter
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter))
+    reply.code(cl.status).type('application/json; charset=utf-8').send(errorBody(cl))
+  })
+  app.setNotFoundHandler((_request, reply) => {
+    reply.code(404).type('application/json; charset=utf-8').send(errorBody(clError('NOT_FOUND')))
+  })
+
+  // CORS headers go to any origin some site allows (preflights carry no key); each route then
+  // checks the origin against its own site and answers 403 when it is not listed.
+  await app.register(cors, {
+    origin: async (origin: string | undefined) => (origin === undefined ? false : ctx.sites.isKnownOrigin(origin)),
+    credentials: true,
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ['content-type', 'authorization'],
+    maxAge: 86400,
+  })
+
+  await app.register(async (scoped) => {
+    for (const route of [...ROUTES, ...(options.routes ?? [])]) route(scoped, ctx)
+  }, { prefix: config.basePath })
+
+  if (options.closeStore !== false) {
+    app.addHook('onClose', async () => {
+      // Resolves after pending group commits are written: acknowledged events are on disk.
+      await options.store.close()
+    })
+  }
+  return app
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    closeloop: AppContext
+  }
+}

@@ -1,0 +1,40 @@
+// POST /v1/identify (SPEC §4–5): link a visitor to a lead by email, phone or external ID.
+
+import { authenticateSecret } from '../auth.js'
+import type { RouteModule } from '../context.js'
+import { clError } from '../../errors.js'
+import { summarizeJourney } from '../../identity/journey.js'
+import { identifySchema, LIMITS } from '../../ingest/schemas.js'
+import { parseOr } from '../validate.js'
+
+export const identifyRoute: RouteModule = (app, ctx) => {
+  app.post('/v1/identify', { bodyLimit: LIMITS.identifyBody }, async (request) => {
+    const site = await authenticateSecret(request, ctx)
+    const body = parseOr(identifySchema, request.body)
+    const traits: Record<string, unknown> = {}
+    // Identifiers sent as traits are protected like top-level ones and never stored raw.
+    for (const [k, v] of Object.entries(body.traits ?? {})) if (k !== 'email' && k !== 'phone') traits[k] = v
+    const email = body.email ?? (typeof body.traits?.email === 'string' ? body.traits.email : null)
+    const phone = body.phone ?? (typeof body.traits?.phone === 'string' ? body.traits.phone : null)
+    const externalId = body.externalId ?? null
+    if (!email && !phone && !externalId) throw clError('IDENTIFY_NO_KEY')
+    const person = ctx.pii.protect({ email: email || null, phone: phone || null, externalId }, body.visitorId, site.settings.phoneRegion)
+    // An erased person is refused (CL_ERR_SUPPRESSED), checked in the identify's own transaction.
+    const outcome = await ctx.store.identify({
+      siteId: site.id,
+      visitorId: body.visitorId,
+      suppression: person.suppression,
+      keys: person.keys,
+      emailEnc: person.emailEnc,
+      phoneEnc: person.phoneEnc,
+      externalId: person.externalId,
+      traits,
+      ts: body.ts ?? Date.now(),
+      journey: true,
+    })
+    if (outcome.conflict) request.log.warn({ conflict: outcome.conflict }, 'identity conflict: email match kept')
+    ctx.metrics.identifies.inc({ created: String(outcome.created) })
+    const summary = summarizeJourney(outcome.journey ?? (await ctx.store.getLead(site.id, outcome.leadId)))
+    return { leadId: outcome.leadId, created: outcome.created, visitorIds: outcome.visitorIds, ...summary }
+  })
+}

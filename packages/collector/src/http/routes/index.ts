@@ -1,0 +1,32 @@
+// Every route module, registered in order under the base path. Add new resources here.
+
+import type { RouteModule } from '../context.js'
+import { dashboardRoute } from '../../dashboard/plugin.js'
+import { collectRoute } from './collect.js'
+import { dealsRoute } from './deals.js'
+import { ratesRoute } from './rates.js'
+import { reportsRoute } from './reports.js'
+import { spendRoute } from './spend.js'
+import { healthRoute } from './health.js'
+import { identifyRoute } from './identify.js'
+import { importRoute } from './import.js'
+import { leadsRoute } from './leads.js'
+import { metricsRoute } from './metrics.js'
+import { privacyRoute } from './privacy.js'
+import { scriptRoute } from './script.js'
+
+export const ROUTES: RouteModule[] = [
+  healthRoute,
+  metricsRoute,
+  scriptRoute,
+  collectRoute,
+  importRoute,
+  identifyRoute,
+  leadsRoute,
+  privacyRoute,
+  dealsRoute,
+  spendRoute,
+  ratesRoute,
+  reportsRoute,
+  dashboardRoute,
+]

@@ -1,0 +1,45 @@
+// GET /v1/reports/attribution, /models, /series and /quality (SPEC §6, §9), secret key (or a dashboard
+// session). Query strings are validated strictly: an unknown parameter is a coded 400, not ignored.
+
+import { authenticateSecret } from '../auth.js'
+import type { AppContext, RouteModule } from '../context.js'
+import type { Dimension } from '../../attribution/types.js'
+import { attributionQuerySchema, modelsQuerySchema, qualityQuerySchema, seriesQuerySchema } from '../../outcomes/schemas.js'
+import { qualityReport } from '../../reports/quality.js'
+import { attributionReport, modelsReport, seriesReport } from '../../reports/query.js'
+import type { FastifyRequest } from 'fastify'
+import type { Site } from '../../store/types.js'
+import { parseOr } from '../validate.js'
+
+async function siteOf(request: FastifyRequest, ctx: AppContext): Promise<Site> {
+  if (request.headers.authorization === undefined && ctx.sessionSite) {
+    const site = await ctx.sessionSite(request)
+    if (site) return site
+  }
+  return authenticateSecret(request, ctx)
+}
+
+export const reportsRoute: RouteModule = (app, ctx) => {
+  app.get('/v1/reports/attribution', async (request) => {
+    const site = await siteOf(request, ctx)
+    const q = parseOr(attributionQuerySchema, request.query)
+    return attributionReport(ctx.store, site, { ...q, by: q.by as Dimension })
+  })
+
+  app.get('/v1/reports/models', async (request) => {
+    const site = await siteOf(request, ctx)
+    const q = parseOr(modelsQuerySchema, request.query)
+    return modelsReport(ctx.store, site, { ...q, by: q.by as Dimension })
+  })
+
+  app.get('/v1/reports/series', async (request) => {
+    const site = await siteOf(request, ctx)
+    const q = parseOr(seriesQuerySchema, request.query)
+    return seriesReport(ctx.store, site, { ...q, by: 'channel' })
+  })
+
+  app.get('/v1/reports/quality', async (request) => {
+    const site = await siteOf(request, ctx)
+    return qualityReport(ctx.store, site, parseOr(qualityQuerySchema, request.query))
+  })
+}

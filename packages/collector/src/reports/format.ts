@@ -1,0 +1,59 @@
+// Reports as text for the CLI: an aligned table for people, CSV for spreadsheets, JSON for tools.
+
+import type { AttributionReport, ModelsComparison } from '../attribution/types.js'
+import { formatCsv } from '../outcomes/csv.js'
+
+export type ReportFormat = 'table' | 'csv' | 'json'
+
+const COLUMNS = ['touches', 'leads', 'conversions', 'revenue', 'spend', 'roas', 'cac', 'costPerLead', 'avgDealSize', 'conversionRate'] as const
+/** The per-model columns of `--model all` (touches and spend are the row's). */
+const MODEL_COLUMNS = ['leads', 'conversions', 'revenue', 'roas', 'cac', 'costPerLead', 'avgDealSize', 'conversionRate'] as const
+
+function fixed(v: number | null, digits: number): string {
+  return v === null ? '-' : v.toFixed(digits)
+}
+
+/** Control characters of tracked text would rewrite the terminal; show them escaped. */
+function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).slice(0, 80)
+}
+
+function align(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)))
+  return rows.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ').trimEnd()).join('\n') + '\n'
+}
+
+export function formatReport(r: AttributionReport, format: ReportFormat): string {
+  if (format === 'json') return JSON.stringify(r, null, 2) + '\n'
+  if (format === 'csv') {
+    return formatCsv([[r.by, ...COLUMNS], ...r.rows.map((row) => [row.key, ...COLUMNS.map((c) => row[c])]), ['(total)', ...COLUMNS.map((c) => r.totals[c])]])
+  }
+  const head = [r.by, 'touches', 'leads', 'conv', `revenue ${r.currency}`, `spend ${r.currency}`, 'roas', 'cac']
+  const line = (key: string, m: AttributionReport['totals']): string[] => [
+    printable(key), String(m.touches), fixed(m.leads, 1), fixed(m.conversions, 2), fixed(m.revenue, 2), fixed(m.spend, 2), fixed(m.roas, 2), fixed(m.cac, 2),
+  ]
+  const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(1)}%`)
+  const window = `${r.from ?? '…'} → ${r.to ?? '…'}`
+  return [
+    `${r.model} attribution of ${r.conversion} by ${r.by}, ${window}, lookback ${r.lookbackDays} days`,
+    '',
+    align([head, ...r.rows.map((row) => line(row.key, row)), line('(total)', r.totals)]),
+    `coverage: ${pct(r.coverage.conversions)} of conversions, ${pct(r.coverage.revenue)} of revenue have a non-direct touch; UTM completeness of paid touches: ${pct(r.utmCompleteness)}`,
+    '',
+  ].join('\n')
+}
+
+export function formatModels(r: ModelsComparison, format: ReportFormat): string {
+  if (format === 'json') return JSON.stringify(r, null, 2) + '\n'
+  if (format === 'csv') {
+    const head = [r.by, 'touches', 'spend', ...r.models.flatMap((m) => MODEL_COLUMNS.map((c) => `${m}_${c}`))]
+    return formatCsv([head, ...r.rows.map((row) => [row.key, row.touches, row.spend, ...r.models.flatMap((m) => MODEL_COLUMNS.map((c) => row.models[m][c]))])])
+  }
+  const head = [r.by, ...r.models.map((m) => `${m} ${r.currency}`)]
+  return [
+    `revenue of ${r.conversion} by ${r.by} under every model`,
+    '',
+    align([head, ...r.rows.map((row) => [printable(row.key), ...r.models.map((m) => fixed(row.models[m].revenue, 0))])]),
+  ].join('\n')
+}

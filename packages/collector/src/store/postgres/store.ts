@@ -1,0 +1,359 @@
+// The scale-out store: PostgreSQL through a `pg` pool, for any number of stateless collector
+// processes. Writes group-commit like the SQLite store (one transaction per flush, each request
+// in its own savepoint, answered after COMMIT); reads use the pool directly.
+
+import pg from 'pg'
+import { nanoid } from 'nanoid'
+import { clError } from '../../errors.js'
+import { GroupCommit, type Job } from '../group-commit.js'
+import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js'
+import { identifyPg } from './identify.js'
+import { getDealsPg, linkPendingDealsPg, listRatesPg, loadReportDataPg, upsertDealsPg, upsertRatesPg, upsertSpendPg } from './outcomes.js'
+import type { FxRate } from '../../outcomes/currency.js'
+import type { Deal, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, ReportTableData, SpendWrite } from '../../outcomes/types.js'
+import { loadReportTablePg } from './report.js'
+import { ingestPg } from './ingest.js'
+import { anySuppressedPg, erasePg, exportPg, journeyPg } from './privacy.js'
+import {
+  boundPayload, conflictFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, QUALITY_REJECTED_SQL, QUALITY_TOUCHES_SQL, qualityFromRows, rejectedFromRow,
+  siteFromRow, type Row,
+} from '../rows.js'
+import type {
+  Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
+  Site, Store, StoreStats,
+} from '../types.js'
+
+export interface PostgresStoreOptions {
+  connectionString: string
+  /** Schema to work in (search_path); default the server's (`public`). Tests use a fresh one. */
+  schema?: string
+  /** Pool size; one connection serves the group-commit writer, the rest reads. */
+  max?: number
+  maxPendingEvents?: number
+  migrations?: readonly Migration[]
+}
+
+export const POSTGRES_DEFAULTS = { max: 10, maxPendingEvents: 5_000 } as const
+// Serialises migrations across processes starting at once (any constant, shared by all).
+const MIGRATION_LOCK = 0x636c6f73
+
+/** A write queued for the next group-commit transaction. */
+type PgTask = (c: pg.PoolClient) => Promise<unknown>
+
+const UNIQUE_VIOLATION = '23505'
+
+export class PostgresStore implements Store {
+  readonly pool: pg.Pool
+  private readonly writer: GroupCommit<PgTask>
+  private readonly migrations: readonly Migration[]
+  private closed = false
+  private readonly ingests = new WeakMap<object, readonly IngestEvent[]>()
+
+  constructor(options: PostgresStoreOptions) {
+    if (options.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.schema)) {
+      throw clError('INTERNAL', 'PostgreSQL schema name must be a plain lower-case identifier')
+    }
+    this.pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.max ?? POSTGRES_DEFAULTS.max,
+      options: options.schema ? `-c search_path=${options.schema}` : undefined,
+    })
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    this.pool.on('error', () => undefined)
+    this.migrations = options.migrations ?? POSTGRES_MIGRATIONS
+    this.writer = new GroupCommit<PgTask>((jobs) => this.runBatch(jobs), {
+      maxPendingWeight: options.maxPendingEvents ?? POSTGRES_DEFAULTS.maxPendingEvents,
+    })
+  }
+
+  async migrate(): Promise<void> {
+    const c = await this.pool.connect()
+    try {
+      for (const m of [...this.migrations].sort((a, b) => a.version - b.version)) {
+        await c.query('BEGIN')
+        try {
+          // Under the lock even the bookkeeping table's creation: concurrent CREATE TABLE IF NOT
+          // EXISTS can still collide in PostgreSQL's catalog.
+          await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
+          await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)')
+          const done = await c.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version])
+          if (done.rows.length === 0) {
+            await c.query(m.sql)
+            await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()])
+          }
+          await c.query('COMMIT')
+        } catch (err) {
+          await c.query('ROLLBACK')
+          throw err
+        }
+      }
+    } finally {
+      c.release()
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.writer.drain()
+    await this.pool.end()
+  }
+
+  dataVersion(): string {
+    return String(this.writer.stats.jobs)
+  }
+
+  stats(): StoreStats {
+    const { flushes, jobs, maxBatch, commitSizes } = this.writer.stats
+    return { flushes, jobs, maxBatch, commitSizes: [...commitSizes] }
+  }
+
+  /**
+   * One transaction per flush. Each request runs in its own savepoint, except that a run of
+   * consecutive ingests is written as ONE set of statements: per-request savepoints and
+   * statements would cost ~8 round trips each, which at 64 requests per flush is most of the
+   * flush. If the merged write fails, the run is replayed request by request so only the
+   * offending request fails.
+   */
+  private async runBatch(jobs: Array<Job<PgTask>>): Promise<void> {
+    const c = await this.pool.connect()
+    let broken = false
+    try {
+      await c.query('BEGIN')
+      let i = 0
+      while (i < jobs.length) {
+        let j = i
+        while (j < jobs.length && this.ingests.has(jobs[j].run)) j++
+        if (j - i > 1 && (await this.runMergedIngest(c, jobs.slice(i, j)))) {
+          i = j
+          continue
+        }
+        for (const job of jobs.slice(i, Math.max(j, i + 1))) await this.runOne(c, job)
+        i = Math.max(j, i + 1)
+      }
+      await c.query('COMMIT')
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => { broken = true })
+      throw err
+    } finally {
+      c.release(broken)
+    }
+  }
+
+  private async runOne(c: pg.PoolClient, job: Job<PgTask>): Promise<void> {
+    await c.query('SAVEPOINT job')
+    try {
+      job.result = await job.run(c)
+      await c.query('RELEASE SAVEPOINT job')
+    } catch (err) {
+      job.failed = true
+      job.error = err
+      await c.query('ROLLBACK TO SAVEPOINT job')
+      await c.query('RELEASE SAVEPOINT job')
+    }
+  }
+
+  /** False when the merged write failed (and was rolled back): the caller replays one by one. */
+  private async runMergedIngest(c: pg.PoolClient, run: Array<Job<PgTask>>): Promise<boolean> {
+    const batches = run.map((job) => this.ingests.get(job.run) ?? [])
+    await c.query('SAVEPOINT merged')
+    let merged: IngestResult
+    try {
+      merged = await ingestPg(c, batches.flat())
+      await c.query('RELEASE SAVEPOINT merged')
+    } catch {
+      await c.query('ROLLBACK TO SAVEPOINT merged')
+      await c.query('RELEASE SAVEPOINT merged')
+      return false
+    }
+    let offset = 0
+    run.forEach((job, k) => {
+      const outcome = merged.outcome.slice(offset, offset + batches[k].length)
+      offset += batches[k].length
+      const accepted = outcome.filter((o) => o === 'accepted').length
+      const suppressed = outcome.filter((o) => o === 'suppressed').length
+      job.result = { accepted, duplicates: outcome.length - accepted - suppressed, suppressed, outcome } satisfies IngestResult
+    })
+    return true
+  }
+
+  /**
+   * Run `run` inside the next group-commit transaction (its own savepoint); resolves after COMMIT.
+   * For store extensions living in their own module (e.g. deals).
+   */
+  write<T>(run: (c: pg.PoolClient) => Promise<T>, weight = 1): Promise<T> {
+    if (this.closed) return Promise.reject(clError('INTERNAL', 'Store is closed'))
+    return this.writer.submit<T>(run, weight)
+  }
+
+  private async one(sql: string, values: unknown[]): Promise<Row | null> {
+    const r = await this.pool.query<Row>(sql, values)
+    return r.rows[0] ?? null
+  }
+
+  async createSite(input: NewSite): Promise<Site> {
+    const id = nanoid()
+    const now = Date.now()
+    return this.write(async (c) => {
+      try {
+        const r = await c.query<Row>(
+          `INSERT INTO sites (id, name, public_key, origins, cookie_domain, currency, settings, created_at)
+           VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7::jsonb, $8) RETURNING *`,
+          [id, input.name, input.publicKey, JSON.stringify(input.origins), input.cookieDomain ?? null, input.currency ?? 'USD', JSON.stringify(input.settings ?? {}), now],
+        )
+        await c.query('INSERT INTO site_keys (key_id, site_id, secret_hash, created_at) VALUES ($1, $2, $3, $4)', [input.secretKeyId, id, input.secretKeyHash, now])
+        return siteFromRow(r.rows[0])
+      } catch (err) {
+        if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw clError('VALIDATION', `A site named "${input.name}" or with these keys already exists`)
+        throw err
+      }
+    })
+  }
+
+  async getSite(id: string): Promise<Site | null> {
+    const row = await this.one('SELECT * FROM sites WHERE id = $1', [id])
+    return row ? siteFromRow(row) : null
+  }
+
+  async getSiteByName(name: string): Promise<Site | null> {
+    const row = await this.one('SELECT * FROM sites WHERE name = $1', [name])
+    return row ? siteFromRow(row) : null
+  }
+
+  async getSiteByPublicKey(publicKey: string): Promise<Site | null> {
+    const row = await this.one('SELECT * FROM sites WHERE public_key = $1', [publicKey])
+    return row ? siteFromRow(row) : null
+  }
+
+  async getSiteBySecretKeyId(keyId: string): Promise<{ site: Site; secretKeyHash: string } | null> {
+    const row = await this.one('SELECT s.*, k.secret_hash FROM site_keys k JOIN sites s ON s.id = k.site_id WHERE k.key_id = $1', [keyId])
+    return row ? { site: siteFromRow(row), secretKeyHash: String(row.secret_hash) } : null
+  }
+
+  async listSites(): Promise<Site[]> {
+    const r = await this.pool.query<Row>('SELECT * FROM sites ORDER BY created_at, name')
+    return r.rows.map(siteFromRow)
+  }
+
+  async updateSite(id: string, patch: Partial<Pick<Site, 'origins' | 'cookieDomain' | 'currency' | 'settings' | 'name'>>): Promise<Site> {
+    return this.write(async (c) => {
+      const cur = await c.query<Row>('SELECT * FROM sites WHERE id = $1 FOR UPDATE', [id])
+      if (cur.rows.length === 0) throw clError('NOT_FOUND', 'Unknown site')
+      const next = { ...siteFromRow(cur.rows[0]), ...patch }
+      const r = await c.query<Row>(
+        'UPDATE sites SET name = $2, origins = $3::jsonb, cookie_domain = $4, currency = $5, settings = $6::jsonb WHERE id = $1 RETURNING *',
+        [id, next.name, JSON.stringify(next.origins), next.cookieDomain, next.currency, JSON.stringify(next.settings)],
+      )
+      return siteFromRow(r.rows[0])
+    })
+  }
+
+  ingest(events: IngestEvent[]): Promise<IngestResult> {
+    if (events.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0, suppressed: 0, outcome: [] })
+    const run = (c: pg.PoolClient): Promise<IngestResult> => ingestPg(c, events)
+    // Marks the job as mergeable with neighbouring ingests (see runBatch).
+    this.ingests.set(run, events)
+    return this.write(run, events.length)
+  }
+
+  recordRejected(rows: RejectedEvent[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve()
+    return this.write(async (c) => {
+      await c.query(
+        `INSERT INTO rejected_events (site_id, received_at, code, payload)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])`,
+        [rows.map((r) => r.siteId), rows.map((r) => r.receivedAt), rows.map((r) => r.code), rows.map((r) => boundPayload(r.payload))],
+      )
+    }, rows.length)
+  }
+
+  async qualityStats(siteId: string, from: number | null, to: number | null): Promise<QualityStats> {
+    const range = [siteId, from ?? QUALITY_MIN_TS, to ?? QUALITY_MAX_TS]
+    const [touches, rejected] = await Promise.all([
+      this.pool.query<Row>(QUALITY_TOUCHES_SQL((i) => `$${i}`), range),
+      this.pool.query<Row>(QUALITY_REJECTED_SQL((i) => `$${i}`), range),
+    ])
+    return qualityFromRows(touches.rows, rejected.rows)
+  }
+
+  async listConflicts(siteId: string, limit = 100): Promise<LeadConflict[]> {
+    const r = await this.pool.query<Row>(
+      'SELECT kept_lead_id, other_lead_id, kind, created_at FROM lead_conflicts WHERE site_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2',
+      [siteId, limit],
+    )
+    return r.rows.map(conflictFromRow)
+  }
+
+  async listRejected(siteId: string, limit = 100): Promise<RejectedEvent[]> {
+    const r = await this.pool.query<Row>(
+      'SELECT * FROM rejected_events WHERE site_id = $1 ORDER BY received_at DESC, id DESC LIMIT $2',
+      [siteId, limit],
+    )
+    return r.rows.map(rejectedFromRow)
+  }
+
+  identify(input: IdentifyInput): Promise<IdentifyOutcome> {
+    return this.write(async (c) => {
+      if (input.suppression && (await anySuppressedPg(c, input.siteId, input.suppression))) throw clError('SUPPRESSED')
+      const now = Date.now()
+      const outcome = await identifyPg(c, input, now)
+      // Deals that arrived before their person are linked in the same transaction.
+      await linkPendingDealsPg(c, input.siteId, outcome.leadId, input.keys, now)
+      return outcome
+    })
+  }
+
+  getLead(siteId: string, leadId: string): Promise<LeadJourney | null> {
+    return journeyPg(this.pool, siteId, leadId)
+  }
+
+  async isSuppressed(siteId: string, hashes: string[]): Promise<boolean> {
+    return anySuppressedPg(this.pool, siteId, hashes)
+  }
+
+  erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<Erased> {
+    return this.write((c) => erasePg(c, siteId, who, suppressionHashes, Date.now()))
+  }
+
+  exportPerson(siteId: string, who: PersonSelector): Promise<PersonExport> {
+    return exportPg(this.pool, siteId, who)
+  }
+
+  upsertDeals(siteId: string, deals: DealWrite[]): Promise<DealWriteResult[]> {
+    if (deals.length === 0) return Promise.resolve([])
+    return this.write((c) => upsertDealsPg(c, siteId, deals, Date.now()), deals.length)
+  }
+
+  linkPendingDeals(siteId: string, leadId: string, keys: IdentityKey[]): Promise<number> {
+    return this.write((c) => linkPendingDealsPg(c, siteId, leadId, keys, Date.now()))
+  }
+
+  getDeals(siteId: string, leadId: string): Promise<Deal[]> {
+    return getDealsPg(this.pool, siteId, leadId)
+  }
+
+  upsertSpend(siteId: string, rows: SpendWrite[]): Promise<{ inserted: number; updated: number }> {
+    return this.write((c) => upsertSpendPg(c, siteId, rows, Date.now()), rows.length)
+  }
+
+  upsertRates(siteId: string, rates: FxRate[]): Promise<number> {
+    return this.write((c) => upsertRatesPg(c, siteId, rates, Date.now()), rates.length)
+  }
+
+  listRates(siteId: string): Promise<FxRate[]> {
+    return listRatesPg(this.pool, siteId)
+  }
+
+  loadReportData(siteId: string, opts: ReportLoadOptions): Promise<ReportData> {
+    return loadReportDataPg(this.pool, siteId, opts)
+  }
+
+  /** Nothing is kept between PostgreSQL report loads (other collectors write to the same database). */
+  async warmReports(): Promise<number> {
+    return 0
+  }
+
+  loadReportTable(siteId: string, opts: ReportLoadOptions): Promise<ReportTableData> {
+    return loadReportTablePg(this.pool, siteId, opts)
+  }
+}

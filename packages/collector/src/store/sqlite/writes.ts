@@ -1,0 +1,116 @@
+// Every write of the SQLite store as data: a `WriteOp` names what to do, `runWrite` does it inside
+// the current group-commit transaction (its own savepoint). Being plain data (no closures), an op
+// and what it returns could be passed to a writer on another thread by structured clone.
+//
+// What a write changes that the in-memory report input holds (sqlite-report-cache.ts) is returned
+// beside its result as a `CacheDelta`, applied by the store once the transaction is durable.
+
+import { clError } from '../../errors.js'
+import type { FxRate } from '../../outcomes/currency.js'
+import type { DealWrite, SpendWrite } from '../../outcomes/types.js'
+import { siteFromRow, boundPayload, type Row } from '../rows.js'
+import { identifySync } from './identify.js'
+import { ingestBatch } from './ingest.js'
+import { eraseDealsSync, linkPendingDealsSync, upsertDealsSync, upsertRatesSync, upsertSpendSync, type LoopStatements } from './outcomes.js'
+import { anySuppressed, eraseSync } from './privacy.js'
+import type { Statements } from './statements.js'
+import type { IdentifyInput, IdentityKey, IngestEvent, NewSite, PersonSelector, RejectedEvent, Site } from '../types.js'
+
+export type SitePatch = Partial<Pick<Site, 'origins' | 'cookieDomain' | 'currency' | 'settings' | 'name'>>
+
+export type WriteOp =
+  | { op: 'createSite'; id: string; input: NewSite }
+  | { op: 'updateSite'; id: string; patch: SitePatch }
+  | { op: 'ingest'; events: IngestEvent[] }
+  | { op: 'recordRejected'; rows: RejectedEvent[] }
+  | { op: 'identify'; input: IdentifyInput }
+  | { op: 'erase'; siteId: string; who: PersonSelector; hashes: string[] }
+  | { op: 'upsertDeals'; siteId: string; deals: DealWrite[] }
+  | { op: 'linkPendingDeals'; siteId: string; leadId: string; keys: IdentityKey[] }
+  | { op: 'upsertSpend'; siteId: string; rows: SpendWrite[] }
+  | { op: 'upsertRates'; siteId: string; rates: FxRate[] }
+
+/** A touch as the report cache holds it (content, term and landing for a log that holds one of them). */
+export type CachedTouch = [
+  siteId: string, visitor: string, ts: number, channel: string, source: string, medium: string, campaign: string | null,
+  content: string | null, term: string | null, landing: string | null,
+]
+
+/** What committed writes changed for the report cache. */
+export interface CacheDelta {
+  /** Touches stored, in commit order. */
+  touches: CachedTouch[]
+  /** Leads whose identify time, visitors or deals changed, per site. */
+  leads: Array<[siteId: string, leadIds: string[]]>
+  /** Deals written, per site. */
+  deals: Array<[siteId: string, dealIds: string[]]>
+  /** Sites whose touches, leads and deals were deleted (erasure). */
+  erased: string[]
+}
+
+export const emptyDelta = (): CacheDelta => ({ touches: [], leads: [], deals: [], erased: [] })
+
+export interface WriteContext {
+  s: Statements
+  loop: LoopStatements
+  /** Changes of the batch so far: the job adds its own (cut back by the caller if it rolls back). */
+  delta: CacheDelta
+}
+
+export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
+  const { s, loop, delta } = ctx
+  const now = Date.now()
+  switch (w.op) {
+    case 'createSite': {
+      const input = w.input
+      if (s.sites.byName.get(input.name)) throw clError('VALIDATION', `A site named "${input.name}" already exists`)
+      s.sites.insert.run(
+        w.id, input.name, input.publicKey, JSON.stringify(input.origins), input.cookieDomain ?? null,
+        input.currency ?? 'USD', JSON.stringify(input.settings ?? {}), now,
+      )
+      s.sites.insertKey.run(input.secretKeyId, w.id, input.secretKeyHash, now)
+      return siteFromRow(s.sites.byId.get(w.id) as Row)
+    }
+    case 'updateSite': {
+      const row = s.sites.byId.get(w.id) as Row | undefined
+      if (!row) throw clError('NOT_FOUND', 'Unknown site')
+      const next = { ...siteFromRow(row), ...w.patch }
+      s.sites.update.run(next.name, JSON.stringify(next.origins), next.cookieDomain, next.currency, JSON.stringify(next.settings), w.id)
+      return siteFromRow(s.sites.byId.get(w.id) as Row)
+    }
+    case 'ingest':
+      return ingestBatch(s, w.events, (e) => {
+        const t = e.touch
+        delta.touches.push([e.siteId, e.visitorId, e.ts, t.channel, t.source, t.medium, t.campaign ?? null, t.content ?? null, t.term ?? null, t.landing ?? null])
+      })
+    case 'recordRejected':
+      for (const r of w.rows) s.ingest.insertRejected.run(r.siteId, r.receivedAt, r.code, boundPayload(r.payload))
+      return undefined
+    case 'identify': {
+      const input = w.input
+      if (input.suppression && anySuppressed(s, input.siteId, input.suppression)) throw clError('SUPPRESSED')
+      const outcome = identifySync(s, input, now)
+      // Deals that arrived before their person are linked in the same transaction.
+      linkPendingDealsSync(loop, input.siteId, outcome.leadId, input.keys, now)
+      delta.leads.push([input.siteId, [outcome.leadId]])
+      return outcome
+    }
+    case 'erase':
+      delta.erased.push(w.siteId)
+      return eraseSync(s, w.siteId, w.who, w.hashes, now, (leadIds) => eraseDealsSync(loop, w.siteId, leadIds, w.who.emailHash, w.who.externalIdHash))
+    case 'upsertDeals': {
+      const results = upsertDealsSync(loop, w.siteId, w.deals, now)
+      delta.deals.push([w.siteId, results.map((r) => r.dealId)])
+      return results
+    }
+    case 'linkPendingDeals': {
+      const linked = linkPendingDealsSync(loop, w.siteId, w.leadId, w.keys, now)
+      delta.leads.push([w.siteId, [w.leadId]])
+      return linked
+    }
+    case 'upsertSpend':
+      return upsertSpendSync(loop, w.siteId, w.rows, now)
+    case 'upsertRates':
+      return upsertRatesSync(loop, w.siteId, w.rates, now)
+  }
+}

@@ -1,0 +1,309 @@
+// The dashboard in real Chromium against the real collector (buildApp over a SQLite file in a
+// temporary directory, listening on 127.0.0.1 under --base-path /_cl), seeded over HTTP with a small
+// business whose tracked text is XSS payloads (dashboard/business.ts). Figures are compared with
+// the API's own answer to the same query, fetched with the secret key.
+// Screenshots of every view go to test-output/dashboard/ (gitignored).
+
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { secret, startTestServer, type TestServer } from '../http/helpers.js'
+import { day, LEAD_TOUCHES, seedBusiness, shown, type Business } from './dashboard/business.js'
+import { XSS } from './dashboard/xss.js'
+
+const pkg = fileURLToPath(new URL('../..', import.meta.url))
+const shots = fileURLToPath(new URL('../../../../test-output/dashboard/', import.meta.url))
+
+let base: TestServer
+let biz: Business
+let url: string
+let browser: Browser
+let context: BrowserContext
+let page: Page
+let violations: string[]
+
+beforeAll(async () => {
+  execFileSync(process.execPath, ['scripts/build-dashboard.mjs'], { cwd: pkg })
+  mkdirSync(shots, { recursive: true })
+  base = await startTestServer({ basePath: '/_cl' })
+  url = base.url
+  biz = await seedBusiness(base)
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await base?.close()
+})
+
+beforeEach(async () => {
+  await context?.close()
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true })
+  page = await context.newPage()
+  violations = []
+  page.on('console', (m) => { if (/Content Security Policy|TrustedHTML|Trusted Type/i.test(m.text())) violations.push(m.text()) })
+  page.on('pageerror', (e) => violations.push(`pageerror: ${e.message}`))
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => console.error(`Content Security Policy violation: ${e.violatedDirective}`))
+  })
+})
+
+async function signIn(p = page): Promise<void> {
+  await p.goto(`${url}/dashboard`)
+  await p.getByLabel('Secret key').fill(biz.key)
+  await p.getByRole('button', { name: 'Sign in' }).click()
+  await p.locator('#view[data-rendered^="overview"]').waitFor()
+}
+
+async function figure(name: string): Promise<number> {
+  return Number(await page.locator(`[data-figure="${name}"]`).getAttribute('data-value'))
+}
+
+interface Report { totals: { revenue: number; spend: number; roas: number | null; cac: number | null; avgDealSize: number | null }; coverage: { conversions: number | null }; rows: Array<{ key: string; revenue: number; spend: number }> }
+
+/** The API's own answer, asked with the secret key rather than the browser's session. */
+async function report(model: string, conversion: string, from: string, to: string): Promise<Report> {
+  const r = await secret(biz.server, `/v1/reports/attribution?model=${model}&by=channel&conversion=${conversion}&from=${from}&to=${to}`)
+  expect(r.status).toBe(200)
+  return r.body as Report
+}
+
+/** The channel table's top-level rows: key → [pipeline, won revenue, spend], in table order. */
+async function channelRows(): Promise<Array<[string, number[]]>> {
+  return page.locator('table[data-table="channels"] tbody tr[data-depth="0"]').evaluateAll((trs) =>
+    trs.map((tr): [string, number[]] => [tr.children[0].textContent ?? '', [4, 6, 7].map((i) => Number(tr.children[i].getAttribute('data-value')))]))
+}
+
+/**
+ * The same from the API: one row per key of the won or the opportunity report. The table lists
+ * the won report's keys by won revenue, then keys with pipeline only (views/overview.ts), so its
+ * order is checked as "by won revenue", and the figures key by key.
+ */
+function expectedRows(won: Report, opp: Report): Record<string, number[]> {
+  const out: Record<string, number[]> = {}
+  for (const key of new Set([...won.rows, ...opp.rows].map((r) => r.key))) {
+    const w = won.rows.find((r) => r.key === key)
+    const o = opp.rows.find((r) => r.key === key)
+    out[key] = [o?.revenue ?? 0, w?.revenue ?? 0, (w ?? o)?.spend ?? 0]
+  }
+  return out
+}
+
+async function expectTableEqualsApi(won: Report, opp: Report): Promise<Array<[string, number[]]>> {
+  const rows = await channelRows()
+  expect(Object.fromEntries(rows)).toEqual(expectedRows(won, opp))
+  expect(rows).toHaveLength(Object.keys(expectedRows(won, opp)).length)
+  const revenue = rows.map(([, [, r]]) => r)
+  expect(revenue).toEqual([...revenue].sort((a, b) => b - a))
+  return rows
+}
+
+describe('dashboard in Chromium', () => {
+  it('refuses a wrong key with a visible error and sets no cookie', async () => {
+    await page.goto(`${url}/dashboard`)
+    await page.getByLabel('Secret key').fill('sk_AAAAAAAAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await expect.poll(() => page.locator('#signin-error').textContent()).toBe('That secret key is not valid.')
+    expect(await context.cookies()).toEqual([])
+    await page.screenshot({ path: `${shots}signin-error.png` })
+  })
+
+  it('signs in with an HttpOnly SameSite=Strict opaque cookie and signs out for good', async () => {
+    await signIn()
+    const [cookie] = await context.cookies()
+    expect(cookie).toMatchObject({ name: 'cl_dash', httpOnly: true, sameSite: 'Strict', path: '/_cl/' })
+    expect(cookie.value).not.toContain(biz.key.slice(3))
+    expect(await page.evaluate(() => document.cookie)).toBe('')
+    expect(await page.locator('[data-field="site"]').textContent()).toBe(`Shop ${XSS[0]}`)
+    const stolen = `cl_dash=${cookie.value}`
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByLabel('Secret key').waitFor()
+    expect(await context.cookies()).toEqual([])
+    // The old cookie value is dead on the server, not just deleted in this browser.
+    const res = await fetch(`${url}/v1/reports/attribution?by=channel`, { headers: { cookie: stolen } })
+    expect(res.status).toBe(401)
+  })
+
+  it('shows headline figures and channel rows equal to the API report for the same query', async () => {
+    await signIn()
+    const from = await page.getByLabel('From').inputValue()
+    const to = await page.getByLabel('To').inputValue()
+    const won = await report('linear', 'won', from, to)
+    const opp = await report('linear', 'opportunity', from, to)
+    // The seed landed: every won deal is in the default range, and spend is matched.
+    expect(won.totals.revenue).toBe(biz.won.all)
+    expect(won.totals.spend).toBeGreaterThan(0)
+    expect(opp.totals.revenue).toBeGreaterThan(won.totals.revenue)
+    expect(await figure('spend')).toBe(won.totals.spend)
+    expect(await figure('revenue')).toBe(won.totals.revenue)
+    expect(await figure('pipeline')).toBe(opp.totals.revenue)
+    expect(await figure('roas')).toBe(won.totals.roas)
+    expect(await figure('cac')).toBe(won.totals.cac)
+    expect(await figure('avgDealSize')).toBe(won.totals.avgDealSize)
+    expect(await figure('coverage')).toBe(won.coverage.conversions)
+    const rows = await expectTableEqualsApi(won, opp)
+    expect(rows.filter(([, [, revenue]]) => revenue > 0).length).toBeGreaterThan(3)
+    await page.screenshot({ path: `${shots}overview.png`, fullPage: true })
+  })
+
+  it('follows the chosen model and date range', async () => {
+    await signIn()
+    const from = await page.getByLabel('From').inputValue()
+    const to = await page.getByLabel('To').inputValue()
+    const linear = await channelRows()
+    await page.getByLabel('Attribution model').selectOption('markov')
+    await page.locator('#view[data-rendered^="overview:markov"]').waitFor()
+    const markov = await report('markov', 'won', from, to)
+    const rows = await expectTableEqualsApi(markov, await report('markov', 'opportunity', from, to))
+    expect(Object.fromEntries(rows)).not.toEqual(Object.fromEntries(linear))
+    expect(await figure('revenue')).toBe(markov.totals.revenue)
+    await page.getByLabel('From').fill(day(0))
+    await page.getByLabel('To').fill(day(20))
+    await page.locator(`#view[data-rendered="overview:markov:${day(0)}:${day(20)}"]`).waitFor()
+    const narrow = await report('markov', 'won', day(0), day(20))
+    expect(narrow.totals.revenue).toBe(biz.won.firstDays)
+    expect(await figure('revenue')).toBe(narrow.totals.revenue)
+    expect(await figure('spend')).toBe(narrow.totals.spend)
+    expect(narrow.totals.spend).toBeLessThan(markov.totals.spend)
+    await expectTableEqualsApi(narrow, await report('markov', 'opportunity', day(0), day(20)))
+  })
+
+  it('drills down by keyboard and exports exactly the visible table as CSV', async () => {
+    await signIn()
+    const drill = page.locator('table[data-table="channels"] button.drill').first()
+    await drill.focus()
+    await page.keyboard.press('Enter')
+    await page.locator('tr[data-depth="1"]').first().waitFor()
+    expect(await drill.getAttribute('aria-expanded')).toBe('true')
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Space')
+    await page.locator('tr[data-depth="2"]').first().waitFor()
+    // Visible focus: the focused drill button gets an outline.
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement as Element).outlineStyle)
+    expect(outline).toBe('solid')
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('button[data-csv="channels"]').click()])
+    const csv = readFileSync((await download.path()) as string, 'utf8')
+    const lines = parseCsv(csv)
+    const table = await page.locator('table[data-table="channels"] tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => [tr.getAttribute('data-depth') ?? '', ...[...tr.children].map((c) => c.getAttribute('data-value') ?? '')]))
+    const header = await page.locator('table[data-table="channels"] thead th').allTextContents()
+    expect(lines[0]).toEqual(['level', ...header])
+    const neutral = (v: string) => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v)
+    expect(lines.slice(1)).toEqual(table.map((r) => r.map(neutral)))
+    expect(lines.some((l) => l[0] === '2')).toBe(true)
+    // The top channel's first source carries a formula campaign: exported inert, shown as sent.
+    expect(lines.flat()).toContain(`'${XSS[5]}`)
+    expect(table.flat()).toContain(XSS[5])
+    await page.screenshot({ path: `${shots}overview-drilldown.png`, fullPage: true })
+  })
+
+  it('renders every view with XSS payloads in every tracked field inert', async () => {
+    await signIn()
+    const views: Array<[string, readonly string[]]> = [
+      // Overview, drilled down twice: sources and campaigns of the top channel.
+      ['overview', [XSS[0], XSS[3], XSS[5]]],
+      ['trend', []],
+      ['models', []],
+      // The untagged paid source.
+      ['quality', [XSS[3]]],
+      // Every touch field, traits (nested too) and deal IDs of one lead.
+      [`journey/${biz.leadId}`, XSS],
+    ]
+    for (const [view, payloads] of views) {
+      const name = view.split('/')[0]
+      await page.goto(`${url}/dashboard/#${view}`)
+      await page.reload()
+      await page.locator(`#view[data-rendered^="${name}"]`).waitFor()
+      if (name === 'overview') {
+        await page.locator('tr[data-depth="0"] button.drill').first().click()
+        await page.locator('tr[data-depth="1"] button.drill').first().click()
+        await page.locator('tr[data-depth="2"]').first().waitFor()
+      }
+      if (name === 'journey') await page.locator('[data-field="lead-id"]').waitFor()
+      if (name === 'trend') await page.locator('.chart canvas').first().waitFor()
+      if (name === 'quality') {
+        const api = (await secret(biz.server, `/v1/reports/quality?from=${await page.getByLabel('From').inputValue()}&to=${await page.getByLabel('To').inputValue()}`)).body
+        expect(api.duplicateLeads).toHaveLength(1)
+        expect([await figure('paidTouches'), await figure('rejected'), await figure('utmCompleteness')]).toEqual([api.paidTouches, 1, api.utmCompleteness])
+        expect(await page.locator('table[data-table="untagged-paid"] tbody th').allTextContents()).toEqual(api.untaggedPaid.map((u: { source: string }) => u.source))
+      }
+      // overview.png is the undrilled overview of the headline test.
+      await page.screenshot({ path: `${shots}${name === 'overview' ? 'overview-payloads' : name}.png`, fullPage: true })
+      const text = await page.locator('#view').textContent() ?? ''
+      for (const payload of payloads) expect(text, `${name} shows ${payload}`).toContain(payload)
+      expect(await page.locator('#app img, #app script, #app svg, #app iframe, #app [onerror], #app [onload], #app a[href^="javascript"]').count()).toBe(0)
+      expect(await page.locator('[data-field="site"]').textContent()).toBe(`Shop ${XSS[0]}`)
+      expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), name).toBeUndefined()
+    }
+    expect(await page.locator('[data-trait="name"]').textContent()).toBe(XSS[0])
+    expect(await page.locator('[data-trait="company"]').textContent()).toBe(XSS[1])
+    expect(await page.locator('[data-trait="note"]').textContent()).toBe(JSON.stringify({ nested: XSS[3] }))
+    const deals = await page.locator(`table[data-table="lead-${biz.leadId}-deals"] tbody th`).allTextContents()
+    expect(deals).toEqual([XSS[4]])
+    // Each tracked field of each touch, exactly as it was sent, as text.
+    const touches = await page.locator(`table[data-table="lead-${biz.leadId}-touches"] tbody tr`).evaluateAll((trs) =>
+      trs.map((tr) => [...tr.children].slice(2, 10).map((td) => td.textContent)))
+    expect(touches).toEqual(LEAD_TOUCHES.map(shown))
+    expect(violations).toEqual([])
+  })
+
+  it('gives every control an accessible name and reaches views by keyboard', async () => {
+    await signIn()
+    for (const view of ['overview', 'trend', 'journey']) {
+      await page.goto(`${url}/dashboard/#${view}`)
+      await page.locator(`#view[data-rendered^="${view}"]`).waitFor()
+      const unnamed = await page.locator('input, select, button, a[href]').evaluateAll((els) => els.filter((el) => {
+        const labelled = (el as HTMLInputElement).labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')
+        return !labelled && !(el.textContent ?? '').trim()
+      }).map((el) => el.outerHTML))
+      expect(unnamed).toEqual([])
+    }
+    await page.goto(`${url}/dashboard/#overview`)
+    await page.locator('#view[data-rendered^="overview"]').waitFor()
+    await page.locator('nav a[data-view="models"]').focus()
+    await page.keyboard.press('Enter')
+    await page.locator('#view[data-rendered^="models"]').waitFor()
+    expect(await page.locator('nav a[aria-current="page"]').textContent()).toBe('Models side by side')
+  })
+
+  it('serves the page under a strict CSP and refuses cross-origin sign-in with a coded 403', async () => {
+    const res = await fetch(`${url}/dashboard/`)
+    const csp = res.headers.get('content-security-policy') ?? ''
+    expect(csp).toContain("script-src 'self'")
+    expect(csp).not.toContain('unsafe-inline')
+    expect(csp).toContain("require-trusted-types-for 'script'")
+    expect(await res.text()).not.toMatch(/<script>|<script [^>]*>[^<]/)
+    const cross = await fetch(`${url}/dashboard/session`, {
+      method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: JSON.stringify({ key: biz.key }),
+    })
+    expect(cross.status).toBe(403)
+    expect((await cross.json()).error.code).toBe('CL_ERR_CROSS_ORIGIN')
+    expect(cross.headers.get('set-cookie')).toBeNull()
+    const noOrigin = await fetch(`${url}/dashboard/session`, { method: 'DELETE' })
+    expect(noOrigin.status).toBe(403)
+  })
+})
+
+/** Minimal RFC 4180 reader for the test's own check of the export. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = []
+  let row: string[] = []
+  let cell = ''
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++ } else if (c === '"') quoted = false
+      else cell += c
+    } else if (c === '"') quoted = true
+    else if (c === ',') { row.push(cell); cell = '' }
+    else if (c === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++ }
+    else cell += c
+  }
+  return rows
+}

@@ -1,0 +1,69 @@
+// The pure event rules, without HTTP.
+import { randomBytes } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { deriveKeys } from '../../../src/identity/crypto.js'
+import { cleanTouch, correctTs, prepareEvent, type EventContext } from '../../../src/ingest/events.js'
+import { rejectedExcerpt } from '../../../src/ingest/batch.js'
+import { boundedObject } from '../../../src/ingest/json-bounds.js'
+import { Pii } from '../../../src/identity/pii.js'
+import { pageEvent, visitorId } from '../../http/helpers.js'
+
+const pii = new Pii(deriveKeys(randomBytes(32)))
+const now = Date.UTC(2026, 0, 1)
+const collectCtx: EventContext = { siteId: 's', receivedAt: now, sentAt: now + 60_000, trustTs: false }
+
+describe('correctTs', () => {
+  it('shifts by the client clock offset and never lands after receipt', () => {
+    expect(correctTs(now + 50_000, collectCtx)).toBe(now - 10_000)
+    expect(correctTs(now + 120_000, collectCtx)).toBe(now) // "sent" before it happened: clamp
+    expect(correctTs(123, { ...collectCtx, trustTs: true })).toBe(123)
+  })
+})
+
+describe('cleanTouch', () => {
+  it('trims, caps, lower-cases and classifies', () => {
+    const t = cleanTouch({ source: ' FaceBook.com ', medium: ' Referral', campaign: '  ', click_id_type: 'FBCLID', landing: 'x'.repeat(900) }, now, collectCtx)
+    expect(t).toMatchObject({ source: 'facebook.com', medium: 'referral', campaign: null, click_id_type: 'fbclid', ts: now, channel: 'Organic Social' })
+    expect(t.landing).toHaveLength(500)
+    expect(cleanTouch({}, now, collectCtx)).toMatchObject({ source: '(direct)', medium: '(none)', channel: 'Direct' })
+    expect(cleanTouch({ source: 'google', medium: 'cpc', channel: 'Email' }, now, collectCtx).channel).toBe('Paid Search')
+  })
+})
+
+describe('prepareEvent', () => {
+  it('protects identify traits and keeps the rest', () => {
+    const vid = visitorId()
+    const p = prepareEvent(pageEvent(vid, { type: 'identify', ts: now, traits: { email: 'A@B.co', userId: 'u1', plan: 'pro' } }), collectCtx, pii)
+    expect(p.ok).toBe(true)
+    if (!p.ok) return
+    expect(p.event.traits).toEqual({ plan: 'pro' })
+    expect(p.person?.keys.map((k) => k.kind)).toEqual(['email', 'external'])
+    expect(p.person?.emailEnc).toMatch(/^v1\./)
+    expect(p.person?.suppression.length).toBe(3) // email, external, visitor
+  })
+
+  it('strips identifiers from traits of non-identify events without linking', () => {
+    const p = prepareEvent(pageEvent(visitorId(), { type: 'track', name: 'x', ts: now, traits: { email: 'a@b.co' } }), collectCtx, pii)
+    expect(p.ok && p.event.traits).toEqual({})
+    expect(p.ok && p.person).toBeNull()
+  })
+})
+
+describe('bounds and excerpts', () => {
+  it('caps depth, keys and strings', () => {
+    expect(boundedObject({ a: { b: { c: { d: { e: 1 } } } } })).not.toBeNull()
+    expect(boundedObject({ a: { b: { c: { d: { e: { f: 1 } } } } } })).toBeNull()
+    expect(boundedObject(Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`k${i}`, i])))).toBeNull()
+    expect(boundedObject({ s: 'x'.repeat(2001) })).toBeNull()
+    expect(boundedObject({ n: Infinity })).toBeNull()
+    expect(boundedObject([1])).toBeNull()
+  })
+
+  it('removes traits and email addresses from rejected excerpts', () => {
+    const text = rejectedExcerpt({ type: 'identify', traits: { email: 'x@y.co' }, url: 'https://a.b/?e=someone@example.com' })
+    expect(text).not.toContain('x@y.co')
+    expect(text).not.toContain('someone@example.com')
+    expect(text).toContain('[email]')
+    expect(rejectedExcerpt('z'.repeat(5000)).length).toBeLessThanOrEqual(1000)
+  })
+})
