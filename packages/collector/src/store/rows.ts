@@ -24,6 +24,18 @@ function intOrNull(value: unknown): number | null {
   return value == null ? null : int(value)
 }
 
+/** A nullable number column (amounts are REAL / DOUBLE PRECISION). */
+export function numOrNull(value: unknown): number | null {
+  return value == null ? null : Number(value)
+}
+
+/** GA4's "Landing page": the URL without query string or fragment (query strings carry click IDs). */
+export function landingPage(v: unknown): string | null {
+  if (typeof v !== 'string' || v === '') return null
+  const cut = v.search(/[?#]/)
+  return cut < 0 ? v : v.slice(0, cut)
+}
+
 function str(value: unknown): string | null {
   return value == null ? null : String(value)
 }

@@ -19,9 +19,11 @@
 // dropped first); a site larger than that is scanned for each report and not kept.
 
 import type { TouchTable } from '../../attribution/table.js'
-import type { LoopStatements, SiteOutcomes } from './outcomes.js'
 import type { TouchExtra } from '../../outcomes/types.js'
-import { landingPage, loadOutcomesSync, refreshOutcomesSync, scanTouchesSync } from './outcomes.js'
+import { landingPage } from '../rows.js'
+import type { OutcomeStatements } from './outcome-statements.js'
+import { loadOutcomesSync, refreshOutcomesSync, type SiteOutcomes } from './report-outcomes.js'
+import { scanTouchesSync } from './touch-scan.js'
 import type { Stmt } from './statements.js'
 import type { BatchDelta, OtherWrites } from './writer.js'
 import { buildTouchTable, TableBuffers, TouchLog } from '../touch-log.js'
@@ -68,7 +70,7 @@ export class SqliteReportCache {
   readonly stats: ReportCacheStats = { touchScans: 0, outcomeLoads: 0, refreshed: 0, appended: 0, keptAfterOtherWrites: 0, touches: 0, sites: 0, tablesReleased: 0 }
 
   constructor(
-    private readonly s: () => LoopStatements,
+    private readonly s: () => OutcomeStatements,
     /** Runs a function in one read transaction (a scan and the generation it saw must agree). */
     private readonly readTx: <T>(fn: () => T) => T,
     private readonly genStmt: () => Stmt,

@@ -8,6 +8,15 @@ export type Db = Database.Database
 // An interface (not an alias) so declaration emit can name it in the inferred return types below.
 export interface Stmt extends Database.Statement<unknown[], unknown> {}
 
+/** The statements of a record of SQL texts, under the same names. */
+export type Prepared<T extends Record<string, string>> = { [K in keyof T]: Stmt }
+
+export function prepareAll<T extends Record<string, string>>(db: Db, sql: T): Prepared<T> {
+  const out = {} as Record<string, Stmt>
+  for (const [name, text] of Object.entries(sql)) out[name] = db.prepare(text)
+  return out as Prepared<T>
+}
+
 // Journey queries say CROSS JOIN on purpose: it makes SQLite start from the lead's few visitor
 // links. Left to itself the planner may walk all of the site's touches in time order to avoid a sort,
 // which on 1M touches turned a sub-millisecond identify into hundreds of milliseconds.

@@ -29,9 +29,10 @@ import { SQLITE_MIGRATIONS, type Migration } from './migrations.js'
 import {
   conflictFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, qualityFromRows, rejectedFromRow, siteFromRow, type Row,
 } from '../rows.js'
-import {
-  getDealsSync, listRatesSync, loadReportDataSync, loadSpendSync, type LoopStatements,
-} from './outcomes.js'
+import { getDealsSync } from './deals.js'
+import type { OutcomeStatements } from './outcome-statements.js'
+import { loadReportDataSync, loadSpendSync } from './report-data.js'
+import { listRatesSync } from './spend.js'
 import type { FxRate } from '../../outcomes/currency.js'
 import type { Deal, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, ReportTableData, SpendWrite } from '../../outcomes/types.js'
 import { REPORT_CACHE_DEFAULTS, SqliteReportCache, type ReportCacheStats } from './report-cache.js'
@@ -86,7 +87,7 @@ export class SqliteStore implements Store {
     this.migrations = options.migrations ?? SQLITE_MIGRATIONS
     const gen = this.db.prepare('PRAGMA user_version').pluck()
     this.reportCache = new SqliteReportCache(
-      () => this.loop,
+      () => this.outcomes,
       (fn) => this.db.transaction(fn)(),
       () => gen,
       options.reportCacheTouches ?? REPORT_CACHE_DEFAULTS.maxTouches,
@@ -248,9 +249,9 @@ export class SqliteStore implements Store {
     return exportSync(this.s, siteId, who)
   }
 
-  private get loop(): LoopStatements {
+  private get outcomes(): OutcomeStatements {
     if (!this.writer) throw clError('INTERNAL', 'SqliteStore used before migrate()')
-    return this.writer.loop
+    return this.writer.outcomes
   }
 
   upsertDeals(siteId: string, deals: DealWrite[]): Promise<DealWriteResult[]> {
@@ -263,7 +264,7 @@ export class SqliteStore implements Store {
   }
 
   async getDeals(siteId: string, leadId: string): Promise<Deal[]> {
-    return getDealsSync(this.loop, siteId, leadId)
+    return getDealsSync(this.outcomes, siteId, leadId)
   }
 
   upsertSpend(siteId: string, rows: SpendWrite[]): Promise<{ inserted: number; updated: number }> {
@@ -275,11 +276,11 @@ export class SqliteStore implements Store {
   }
 
   async listRates(siteId: string): Promise<FxRate[]> {
-    return listRatesSync(this.loop, siteId)
+    return listRatesSync(this.outcomes, siteId)
   }
 
   async loadReportData(siteId: string, opts: ReportLoadOptions): Promise<ReportData> {
-    return loadReportDataSync(this.loop, siteId, opts)
+    return loadReportDataSync(this.outcomes, siteId, opts)
   }
 
   async warmReports(): Promise<number> {
@@ -298,6 +299,6 @@ export class SqliteStore implements Store {
   async loadReportTable(siteId: string, opts: ReportLoadOptions): Promise<ReportTableData> {
     this.reportCache.others(this.othersWrote())
     const { table, release } = this.reportCache.table(siteId, opts.touchesFrom, opts.touchesTo, opts.extra ?? null)
-    return { table, spend: loadSpendSync(this.loop, siteId, opts), release }
+    return { table, spend: loadSpendSync(this.outcomes, siteId, opts), release }
   }
 }

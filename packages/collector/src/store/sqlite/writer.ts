@@ -14,7 +14,7 @@
 
 import { fdatasync, openSync, closeSync } from 'node:fs'
 import { GroupCommit, type GroupCommitStats, type Job } from '../group-commit.js'
-import { prepareLoopStatements, type LoopStatements } from './outcomes.js'
+import { prepareOutcomeStatements, type OutcomeStatements } from './outcome-statements.js'
 import { prepareStatements, type Db, type Statements, type Stmt } from './statements.js'
 import { emptyDelta, runWrite, type CacheDelta, type WriteOp } from './writes.js'
 
@@ -55,7 +55,7 @@ export function configureConnection(db: Db): void {
 
 export class SqliteWriter {
   readonly s: Statements
-  readonly loop: LoopStatements
+  readonly outcomes: OutcomeStatements
   private readonly commit: GroupCommit<WriteOp, BatchDelta>
   private readonly dataVersion: Stmt
   private readonly userVersion: Stmt
@@ -69,7 +69,7 @@ export class SqliteWriter {
 
   constructor(private readonly db: Db, private readonly options: SqliteWriterOptions) {
     this.s = prepareStatements(db)
-    this.loop = prepareLoopStatements(db)
+    this.outcomes = prepareOutcomeStatements(db)
     this.dataVersion = db.prepare('PRAGMA data_version').pluck()
     this.userVersion = db.prepare('PRAGMA user_version').pluck()
     this.version = this.dataVersion.get()
@@ -115,7 +115,7 @@ export class SqliteWriter {
     const batch: BatchDelta = { ...emptyDelta(), gen: null, othersWroteTouches: false }
     s.tx.begin.run()
     try {
-      const ctx = { s, loop: this.loop, delta: batch }
+      const ctx = { s, outcomes: this.outcomes, delta: batch }
       for (const job of jobs) {
         s.tx.savepoint.run()
         // A job adds its changes to the batch's; a job rolled back to its savepoint takes them back.

@@ -11,8 +11,10 @@ import type { DealWrite, SpendWrite } from '../../outcomes/types.js'
 import { siteFromRow, boundPayload, type Row } from '../rows.js'
 import { identifySync } from './identify.js'
 import { ingestBatch } from './ingest.js'
-import { eraseDealsSync, linkPendingDealsSync, upsertDealsSync, upsertRatesSync, upsertSpendSync, type LoopStatements } from './outcomes.js'
+import { eraseDealsSync, linkPendingDealsSync, upsertDealsSync } from './deals.js'
+import type { OutcomeStatements } from './outcome-statements.js'
 import { anySuppressed, eraseSync } from './privacy.js'
+import { upsertRatesSync, upsertSpendSync } from './spend.js'
 import type { Statements } from './statements.js'
 import type { IdentifyInput, IdentityKey, IngestEvent, NewSite, PersonSelector, RejectedEvent, Site } from '../types.js'
 
@@ -52,13 +54,13 @@ export const emptyDelta = (): CacheDelta => ({ touches: [], leads: [], deals: []
 
 export interface WriteContext {
   s: Statements
-  loop: LoopStatements
+  outcomes: OutcomeStatements
   /** Changes of the batch so far: the job adds its own (cut back by the caller if it rolls back). */
   delta: CacheDelta
 }
 
 export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
-  const { s, loop, delta } = ctx
+  const { s, outcomes, delta } = ctx
   const now = Date.now()
   switch (w.op) {
     case 'createSite': {
@@ -91,26 +93,26 @@ export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
       if (input.suppression && anySuppressed(s, input.siteId, input.suppression)) throw clError('SUPPRESSED')
       const outcome = identifySync(s, input, now)
       // Deals that arrived before their person are linked in the same transaction.
-      linkPendingDealsSync(loop, input.siteId, outcome.leadId, input.keys, now)
+      linkPendingDealsSync(outcomes, input.siteId, outcome.leadId, input.keys, now)
       delta.leads.push([input.siteId, [outcome.leadId]])
       return outcome
     }
     case 'erase':
       delta.erased.push(w.siteId)
-      return eraseSync(s, w.siteId, w.who, w.hashes, now, (leadIds) => eraseDealsSync(loop, w.siteId, leadIds, w.who.emailHash, w.who.externalIdHash))
+      return eraseSync(s, w.siteId, w.who, w.hashes, now, (leadIds) => eraseDealsSync(outcomes, w.siteId, leadIds, w.who.emailHash, w.who.externalIdHash))
     case 'upsertDeals': {
-      const results = upsertDealsSync(loop, w.siteId, w.deals, now)
+      const results = upsertDealsSync(outcomes, w.siteId, w.deals, now)
       delta.deals.push([w.siteId, results.map((r) => r.dealId)])
       return results
     }
     case 'linkPendingDeals': {
-      const linked = linkPendingDealsSync(loop, w.siteId, w.leadId, w.keys, now)
+      const linked = linkPendingDealsSync(outcomes, w.siteId, w.leadId, w.keys, now)
       delta.leads.push([w.siteId, [w.leadId]])
       return linked
     }
     case 'upsertSpend':
-      return upsertSpendSync(loop, w.siteId, w.rows, now)
+      return upsertSpendSync(outcomes, w.siteId, w.rows, now)
     case 'upsertRates':
-      return upsertRatesSync(loop, w.siteId, w.rates, now)
+      return upsertRatesSync(outcomes, w.siteId, w.rates, now)
   }
 }

@@ -1,0 +1,18 @@
+// The statements of deals, spend, rates and the report load (migration 2) as one object, prepared
+// once after migrations from the SQL of the modules that use them.
+
+import { DEAL_SQL, type DealStatements } from './deals.js'
+import { REPORT_DATA_SQL, type ReportDataStatements } from './report-data.js'
+import { REPORT_OUTCOME_SQL, type ReportOutcomeStatements } from './report-outcomes.js'
+import { SPEND_SQL, type SpendStatements } from './spend.js'
+import { prepareAll, type Db } from './statements.js'
+import { prepareTouchScans, TOUCH_SQL, type TouchScanStatements } from './touch-scan.js'
+
+export type OutcomeStatements = DealStatements & SpendStatements & TouchScanStatements & ReportOutcomeStatements & ReportDataStatements
+
+export function prepareOutcomeStatements(db: Db): OutcomeStatements {
+  return {
+    ...prepareAll(db, { ...TOUCH_SQL, ...DEAL_SQL, ...SPEND_SQL, ...REPORT_OUTCOME_SQL, ...REPORT_DATA_SQL }),
+    touches: prepareTouchScans(db),
+  }
+}

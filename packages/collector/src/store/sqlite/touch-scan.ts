@@ -1,0 +1,41 @@
+// Touch scans for SQLite: a site's touches in a time range, in storage (visitor, time) order, with
+// the optional content/term/landing columns; the report cache's TouchLog and loadReportDataSync
+// read them.
+
+import type { TouchExtra } from '../../outcomes/types.js'
+import { landingPage } from '../rows.js'
+import type { TouchLog } from '../touch-log.js'
+import type { Db, Prepared, Stmt } from './statements.js'
+
+export const TOUCH_SQL = {
+  touchCount: 'SELECT count(*) AS n FROM touches WHERE site_id = ?',
+} as const
+
+export type TouchScanStatements = Prepared<typeof TOUCH_SQL> & { touches: Record<'base' | 'extras' | TouchExtra, Stmt> }
+
+export const MIN_TS = -8.64e15
+export const MAX_TS = 8.64e15
+
+function touchScan(db: Db, extra: string): Stmt {
+  return db.prepare(`SELECT visitor_id, ts, channel, source, medium, campaign${extra} FROM touches WHERE site_id = ? AND ts >= ? AND ts <= ?`).raw(true)
+}
+
+/** The scans as raw rows: without extras, with all three (`extras`), or with one. */
+export function prepareTouchScans(db: Db): TouchScanStatements['touches'] {
+  return {
+    base: touchScan(db, ''), extras: touchScan(db, ', content, term, landing'),
+    content: touchScan(db, ', content'), term: touchScan(db, ', term'), landing: touchScan(db, ', landing'),
+  }
+}
+
+/** Every touch of the site in [from, to] (at most `limit`) appended to `log`, in storage (visitor, time) order. */
+export function scanTouchesSync(s: TouchScanStatements, siteId: string, log: TouchLog, from: number | null, to: number | null, limit = Infinity): void {
+  const extras = log.extras !== null
+  const rows = (extras ? s.touches.extras : s.touches.base).iterate(siteId, from ?? MIN_TS, to ?? MAX_TS) as Iterable<unknown[]>
+  for (const r of rows) {
+    if (extras) log.append(r[0] as string, Number(r[1]), r[2] as string, r[3] as string, r[4] as string, r[5] as string | null, r[6] as string | null, r[7] as string | null, landingPage(r[8]))
+    else log.append(r[0] as string, Number(r[1]), r[2] as string, r[3] as string, r[4] as string, r[5] as string | null)
+    if (log.size >= limit) break
+  }
+  log.trim()
+}
