@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { CONVERSIONS, DIMENSIONS, MODELS } from '../attribution/types.js'
 import { cleanText } from '../ingest/text.js'
 
-export const LOOP_LIMITS = {
+export const OUTCOME_LIMITS = {
   dealsPerRequest: 1_000,
   spendRowsPerRequest: 10_000,
   ratesPerRequest: 10_000,
@@ -63,7 +63,7 @@ export const dealSchema = z.object({
 export type DealInput = z.infer<typeof dealSchema>
 
 export const dealsBatchSchema = z.object({
-  deals: z.array(z.unknown()).min(1).max(LOOP_LIMITS.dealsPerRequest),
+  deals: z.array(z.unknown()).min(1).max(OUTCOME_LIMITS.dealsPerRequest),
 })
 
 export const spendRowSchema = z.object({
@@ -77,7 +77,7 @@ export const spendRowSchema = z.object({
 export type SpendRowInput = z.infer<typeof spendRowSchema>
 
 export const spendBatchSchema = z.object({
-  rows: z.array(z.unknown()).min(1).max(LOOP_LIMITS.spendRowsPerRequest),
+  rows: z.array(z.unknown()).min(1).max(OUTCOME_LIMITS.spendRowsPerRequest),
 })
 
 export const rateSchema = z.object({
@@ -87,7 +87,7 @@ export const rateSchema = z.object({
 })
 
 export const ratesBatchSchema = z.object({
-  rates: z.array(rateSchema).min(1).max(LOOP_LIMITS.ratesPerRequest),
+  rates: z.array(rateSchema).min(1).max(OUTCOME_LIMITS.ratesPerRequest),
 })
 
 /** A report bound: YYYY-MM-DD (UTC day), an ISO 8601 time, or epoch ms. */

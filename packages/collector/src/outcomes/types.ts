@@ -107,7 +107,7 @@ export interface ReportLoadOptions {
 }
 
 /** Storage of the closing-the-loop data; part of Store. */
-export interface LoopStore {
+export interface OutcomeStore {
   /**
    * Upsert deals by (site, dealId), in input order, one transaction. A stage change (or a new
    * amount) adds a history entry; an identical repeat does not. A deal whose person is unknown is

@@ -3,7 +3,7 @@
 // Field names of Touch follow the wire format of SPEC §2–3 (snake_case) on purpose:
 // one shape from the browser to the database.
 
-import type { LoopStore } from '../outcomes/types.js'
+import type { OutcomeStore } from '../outcomes/types.js'
 
 export type Stage = 'lead' | 'mql' | 'sql' | 'opportunity' | 'won' | 'lost'
 export const STAGES: readonly Stage[] = ['lead', 'mql', 'sql', 'opportunity', 'won', 'lost']
@@ -242,7 +242,7 @@ export interface StoreStats {
   reportCache?: { touches: number; sites: number; touchScans: number; outcomeLoads: number; refreshed: number; appended: number; tablesReleased: number }
 }
 
-export interface Store extends LoopStore {
+export interface Store extends OutcomeStore {
   /**
    * Changes whenever data this store reads may have changed: after every write committed through
    * it; for SQLite also after a commit by another connection (PRAGMA data_version), e.g. the CLI.

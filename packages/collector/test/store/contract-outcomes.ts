@@ -48,7 +48,7 @@ export async function expectSameReportInput(store: Store, siteId: string, opts: 
   return expected
 }
 
-export function loopContract(getStore: () => Store): void {
+export function outcomesContract(getStore: () => Store): void {
   describe('deals', () => {
     it('upserts by dealId, keeps each change as history, ignores repeats, orders by time', async () => {
       const store = getStore()

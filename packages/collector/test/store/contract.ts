@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Store } from '../../src/store/types.js'
 import { emailKey, event, externalKey, makeSite, phoneKey, touch } from './fixtures.js'
-import { loopContract } from './contract-outcomes.js'
+import { outcomesContract } from './contract-outcomes.js'
 
 export { emailKey, event, externalKey, makeSite, phoneKey, touch } from './fixtures.js'
 
@@ -29,7 +29,7 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       await harness?.destroy()
     })
 
-    describe('deals, spend, rates and report load', () => loopContract(() => store))
+    describe('deals, spend, rates and report load', () => outcomesContract(() => store))
 
     describe('data version', () => {
       it('changes after every committed write, and only then', async () => {

@@ -7,7 +7,7 @@ import type { AppContext, RouteModule } from '../context.js'
 import { parseDeal, prepareDeal, type PreparedDeal } from '../../outcomes/deals.js'
 import { rateBookFor } from '../../outcomes/rate-book.js'
 import { clError, toClError } from '../../errors.js'
-import { dealsBatchSchema, LOOP_LIMITS, type DealInput } from '../../outcomes/schemas.js'
+import { dealsBatchSchema, OUTCOME_LIMITS, type DealInput } from '../../outcomes/schemas.js'
 import type { DealWriteResult } from '../../outcomes/types.js'
 import type { Site } from '../../store/types.js'
 import { parseOr } from '../validate.js'
@@ -22,7 +22,7 @@ function present(r: DealWriteResult) {
 }
 
 export const dealsRoute: RouteModule = (app, ctx) => {
-  app.post('/v1/deals', { bodyLimit: LOOP_LIMITS.body }, async (request) => {
+  app.post('/v1/deals', { bodyLimit: OUTCOME_LIMITS.body }, async (request) => {
     const site = await authenticateSecret(request, ctx)
     const body = request.body
     const now = Date.now()

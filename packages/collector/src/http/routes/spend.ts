@@ -4,14 +4,14 @@
 import { authenticateSecret } from '../auth.js'
 import type { RouteModule } from '../context.js'
 import { toClError } from '../../errors.js'
-import { LOOP_LIMITS, spendBatchSchema, type SpendRowInput } from '../../outcomes/schemas.js'
+import { OUTCOME_LIMITS, spendBatchSchema, type SpendRowInput } from '../../outcomes/schemas.js'
 import type { SpendWrite } from '../../outcomes/types.js'
 import { parseSpendRow, prepareSpendRow } from '../../outcomes/spend.js'
 import { parseOr } from '../validate.js'
 import { rateBookFor } from '../../outcomes/rate-book.js'
 
 export const spendRoute: RouteModule = (app, ctx) => {
-  app.post('/v1/spend', { bodyLimit: LOOP_LIMITS.body }, async (request) => {
+  app.post('/v1/spend', { bodyLimit: OUTCOME_LIMITS.body }, async (request) => {
     const site = await authenticateSecret(request, ctx)
     const { rows } = parseOr(spendBatchSchema, request.body)
     const rejected: Array<{ index: number; code: string; message: string }> = []

@@ -153,8 +153,8 @@ CREATE TABLE suppressions (
 `,
 }
 
-// Deals (with stage history), spend and exchange rates; see migrations/sqlite.ts for the comments.
-const loop: Migration = {
+// Deals (with stage history), spend and exchange rates; see sqlite/migrations.ts for the comments.
+const outcomes: Migration = {
   version: 2,
   name: 'deals, spend, fx rates',
   sql: `
@@ -225,4 +225,4 @@ DROP INDEX sessions_visitor;
 }
 
 // Version 4, visitors and sessions derived from events, is the SQLite store's (standard SQL).
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [core, loop, sessionsByVisitor, DERIVED_VISITORS]
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS]

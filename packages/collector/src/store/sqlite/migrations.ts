@@ -166,7 +166,7 @@ CREATE TABLE suppressions (
 `,
 }
 
-const loop: Migration = {
+const outcomes: Migration = {
   version: 2,
   name: 'deals, spend, fx rates',
   sql: `
@@ -276,4 +276,4 @@ CREATE VIEW sessions AS
 `,
 }
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [core, loop, sessionsByVisitor, DERIVED_VISITORS]
+export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS]

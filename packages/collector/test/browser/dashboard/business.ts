@@ -42,7 +42,7 @@ function event(vid: string, d: number, t: Touch): Record<string, unknown> {
 }
 
 export interface Business {
-  /** The server as seen with this site's keys (for helpers.ts and loop-helpers.ts). */
+  /** The server as seen with this site's keys (for helpers.ts and outcome-helpers.ts). */
   server: TestServer
   site: Site
   key: string
