@@ -1,5 +1,6 @@
-// Every SQL statement of the SQLite store, prepared once after migrations (STYLE: never prepare
-// per call). Grouped by concern; the modules that use them take this object.
+// The SQL statements of the SQLite store, prepared once after migrations (STYLE: never prepare
+// per call). Grouped by concern; the modules that use them take this object. Deals, spend and the
+// report load keep their SQL beside their code (outcome-statements.ts prepares it).
 
 import type Database from 'better-sqlite3'
 import { QUALITY_REJECTED_SQL, QUALITY_TOUCHES_SQL, TOUCH_COLUMNS } from '../rows.js'
