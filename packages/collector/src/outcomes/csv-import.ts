@@ -1,14 +1,13 @@
-// CSV files of spend and deals → the store, row by row: good rows are kept, every bad row is
-// reported with its line number and error code, and the caller exits non-zero when any failed.
-// Headers are matched loosely ("Deal ID", "deal_id", "dealId" are one column).
+// CSV files of spend and deals → the deal and spend batch pipelines, row by row: good rows are
+// kept, every bad row is reported with its line number and error code, and the caller exits
+// non-zero when any failed. Headers are matched loosely ("Deal ID", "deal_id", "dealId" are one column).
 
+import { describeRejection, type BatchRejection } from './batch.js'
 import { CsvSyntaxError, parseCsvTable } from './csv.js'
-import { parseDeal, prepareDeal } from './deals.js'
-import { rateBookFor } from './rate-book.js'
-import { clError, toClError } from '../errors.js'
-import type { DealWrite, SpendWrite } from './types.js'
+import { writeDealBatch } from './deal-batch.js'
+import { clError } from '../errors.js'
 import type { Pii } from '../identity/pii.js'
-import { parseSpendRow, prepareSpendRow } from './spend.js'
+import { writeSpendBatch } from './spend-batch.js'
 import type { Site, Store } from '../store/types.js'
 
 export interface RowError {
@@ -23,6 +22,7 @@ export interface ImportResult {
   errors: RowError[]
 }
 
+// Rows per store transaction: a large file is not one long write.
 const BATCH = 1_000
 
 function column(name: string): string {
@@ -57,9 +57,8 @@ function table(text: string, required: Array<[string, readonly string[]]>) {
   return t
 }
 
-function rowError(line: number, err: unknown): RowError {
-  const e = toClError(err)
-  return { line, code: e.code, message: e.message }
+function rowError(r: BatchRejection): RowError {
+  return { line: r.at, ...describeRejection(r) }
 }
 
 const SPEND_COLUMNS = {
@@ -73,18 +72,9 @@ const SPEND_COLUMNS = {
 
 export async function importSpendCsv(store: Store, site: Site, text: string): Promise<ImportResult> {
   const t = table(text, [['date', SPEND_COLUMNS.date], ['source', SPEND_COLUMNS.source], ['amount', SPEND_COLUMNS.amount]])
-  const errors: RowError[] = []
-  const parsed = t.rows.flatMap((r) => {
-    try { return [{ line: r.line, row: parseSpendRow(pick(r.values, SPEND_COLUMNS)) }] } catch (err) { errors.push(rowError(r.line, err)); return [] }
-  })
-  const rates = await rateBookFor(store, site, parsed.map((p) => p.row))
-  const writes: SpendWrite[] = []
-  for (const p of parsed) {
-    try { writes.push(prepareSpendRow(p.row, rates)) } catch (err) { errors.push(rowError(p.line, err)) }
-  }
-  for (let i = 0; i < writes.length; i += BATCH) await store.upsertSpend(site.id, writes.slice(i, i + BATCH))
-  errors.sort((a, b) => a.line - b.line)
-  return { rows: t.rows.length, accepted: writes.length, errors }
+  const items = t.rows.map((r) => ({ at: r.line, raw: pick(r.values, SPEND_COLUMNS) }))
+  const r = await writeSpendBatch(store, site, items, { chunk: BATCH })
+  return { rows: t.rows.length, accepted: r.accepted, errors: r.rejected.map(rowError) }
 }
 
 const DEAL_COLUMNS = {
@@ -108,30 +98,7 @@ function dealInput(cells: Record<string, string>): Record<string, unknown> {
 
 export async function importDealsCsv(store: Store, site: Site, text: string, pii: Pii | null, now = Date.now()): Promise<ImportResult> {
   const t = table(text, [['dealId', DEAL_COLUMNS.dealId], ['stage', DEAL_COLUMNS.stage]])
-  const errors: RowError[] = []
-  const parsed = t.rows.flatMap((r) => {
-    try { return [{ line: r.line, deal: parseDeal(dealInput(pick(r.values, DEAL_COLUMNS))) }] } catch (err) { errors.push(rowError(r.line, err)); return [] }
-  })
-  const rates = await rateBookFor(store, site, parsed.map((p) => p.deal))
-  const ok: Array<{ line: number; write: DealWrite }> = []
-  for (const p of parsed) {
-    try {
-      const prepared = prepareDeal(p.deal, site, rates, now)
-      if (pii && await store.isSuppressed(site.id, pii.suppression(prepared.person))) throw clError('SUPPRESSED')
-      ok.push({ line: p.line, write: prepared.write })
-    } catch (err) {
-      errors.push(rowError(p.line, err))
-    }
-  }
-  let accepted = 0
-  for (let i = 0; i < ok.length; i += BATCH) {
-    const slice = ok.slice(i, i + BATCH)
-    const results = await store.upsertDeals(site.id, slice.map((o) => o.write))
-    results.forEach((r, k) => {
-      if (r.unknownLead) errors.push({ line: slice[k].line, code: 'CL_ERR_LEAD_NOT_FOUND', message: 'Lead not found' })
-      else accepted++
-    })
-  }
-  errors.sort((a, b) => a.line - b.line)
-  return { rows: t.rows.length, accepted, errors }
+  const items = t.rows.map((r) => ({ at: r.line, raw: dealInput(pick(r.values, DEAL_COLUMNS)) }))
+  const r = await writeDealBatch(store, site, items, { pii, now, chunk: BATCH })
+  return { rows: t.rows.length, accepted: r.written.length, errors: r.rejected.map(rowError) }
 }
