@@ -59,6 +59,10 @@ export const ERRORS = {
   NO_FX_RATE: def('CL_ERR_NO_FX_RATE', 422, 'No exchange rate to the site currency; import one with POST /v1/rates'),
   BAD_DATE: def('CL_ERR_BAD_DATE', 400, 'Date must be a real UTC day YYYY-MM-DD'),
   BAD_CSV: def('CL_ERR_BAD_CSV', 400, 'CSV is malformed or lacks a required column'),
+  // CRM connectors and conversion destinations.
+  BAD_SIGNATURE: def('CL_ERR_BAD_SIGNATURE', 401, 'Webhook signature or credentials are missing or not valid'),
+  UNKNOWN_CRM_KIND: def('CL_ERR_UNKNOWN_CRM_KIND', 400, 'Unknown CRM kind'),
+  UNKNOWN_DESTINATION_KIND: def('CL_ERR_UNKNOWN_DESTINATION_KIND', 400, 'Unknown destination kind'),
 } as const satisfies Record<string, ErrorDef>
 
 export type ErrorName = keyof typeof ERRORS

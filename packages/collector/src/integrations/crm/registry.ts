@@ -1,0 +1,19 @@
+// Every CRM connector of this build, by kind. A new CRM is one adapter file plus its line in
+// CRM_ADAPTERS; `crmAdapter('x')` of a kind without one is CL_ERR_UNKNOWN_CRM_KIND.
+
+import { AdapterRegistry } from '../adapter-registry.js'
+import { CRM_KINDS, type CrmAdapter, type CrmKind } from './adapter.js'
+
+/** The connectors, one line each. None is implemented yet. */
+const CRM_ADAPTERS: readonly CrmAdapter[] = []
+
+export function createCrmRegistry(adapters: readonly CrmAdapter[]): AdapterRegistry<CrmKind, CrmAdapter> {
+  return new AdapterRegistry({ kinds: CRM_KINDS, error: 'UNKNOWN_CRM_KIND', noun: 'CRM' }, adapters)
+}
+
+export const crmRegistry = createCrmRegistry(CRM_ADAPTERS)
+
+/** The connector of `kind`; throws CL_ERR_UNKNOWN_CRM_KIND. */
+export function crmAdapter(kind: string): CrmAdapter {
+  return crmRegistry.get(kind)
+}

@@ -1,0 +1,20 @@
+// Every conversion destination of this build, by kind. A new platform is one adapter file plus
+// its line in DESTINATION_ADAPTERS; `destinationAdapter('x')` of a kind without one is
+// CL_ERR_UNKNOWN_DESTINATION_KIND.
+
+import { AdapterRegistry } from '../adapter-registry.js'
+import { DESTINATION_KINDS, type DestinationAdapter, type DestinationKind } from './adapter.js'
+
+/** The adapters, one line each. None is implemented yet. */
+const DESTINATION_ADAPTERS: readonly DestinationAdapter[] = []
+
+export function createDestinationRegistry(adapters: readonly DestinationAdapter[]): AdapterRegistry<DestinationKind, DestinationAdapter> {
+  return new AdapterRegistry({ kinds: DESTINATION_KINDS, error: 'UNKNOWN_DESTINATION_KIND', noun: 'destination' }, adapters)
+}
+
+export const destinationRegistry = createDestinationRegistry(DESTINATION_ADAPTERS)
+
+/** The adapter of `kind`; throws CL_ERR_UNKNOWN_DESTINATION_KIND. */
+export function destinationAdapter(kind: string): DestinationAdapter {
+  return destinationRegistry.get(kind)
+}
