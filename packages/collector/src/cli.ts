@@ -2,7 +2,7 @@
 // `closeloop <command>`: a dispatcher only. Each command lives in cli/<name>.ts and exports
 // `run(argv)`, so adding one (report, deals, spend, erase) is one line here.
 
-import { ClError } from './errors.js'
+import { asClError } from './errors.js'
 
 export interface Command {
   run(argv: string[]): Promise<number>
@@ -37,8 +37,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await entry.load()).run(rest)
   } catch (err) {
-    if (err instanceof ClError) {
-      process.stderr.write(`closeloop ${name}: ${err.message} (${err.code})\n`)
+    const coded = asClError(err)
+    if (coded) {
+      process.stderr.write(`closeloop ${name}: ${coded.message} (${coded.code})\n`)
       return 1
     }
     if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {

@@ -1,6 +1,8 @@
 // Every error a client can see, defined once with a stable code. docs/errors.md documents
 // each code; test/errors.test.ts checks that codes are unique and documented.
 
+import { AttributionError, type AttributionErrorReason } from './attribution/errors.js'
+
 export interface ErrorDef {
   code: `CL_ERR_${string}`
   status: number
@@ -109,9 +111,24 @@ const BY_STATUS: Record<number, ErrorName> = {
   503: 'SHUTTING_DOWN',
 }
 
+// The attribution engine's own errors, by reason; the engine's message is kept.
+const ATTRIBUTION_REASONS: Record<AttributionErrorReason, ErrorName> = {
+  invalid_option: 'VALIDATION',
+  too_complex: 'VALIDATION',
+  internal: 'INTERNAL',
+}
+
+/** A coded error as a ClError (ours, or the attribution engine's mapped to its code); else undefined. */
+export function asClError(err: unknown): ClError | undefined {
+  if (err instanceof ClError) return err
+  if (err instanceof AttributionError) return clError(ATTRIBUTION_REASONS[err.reason], err.message)
+  return undefined
+}
+
 /** Any thrown value as a client-safe ClError; unknown failures become CL_ERR_INTERNAL. */
 export function toClError(err: unknown): ClError {
-  if (err instanceof ClError) return err
+  const coded = asClError(err)
+  if (coded) return coded
   if (typeof err === 'object' && err !== null) {
     const e = err as { code?: unknown; statusCode?: unknown; validation?: unknown }
     if (typeof e.code === 'string' && e.code in FASTIFY_CODES) return clError(FASTIFY_CODES[e.code])

@@ -2,7 +2,7 @@
 // One Engine serves several models (the models comparison) so journeys are compiled, keys
 // interned and paths cut once.
 
-import { clError } from '../errors.js'
+import { AttributionError } from './errors.js'
 import { findConversions, type ConversionSet } from './conversions.js'
 import { Interner, keyColumn, PeriodKeys } from './keys.js'
 import { MODEL_FUNCTIONS } from './models/index.js'
@@ -35,23 +35,23 @@ export interface KeyCredits {
 }
 
 function positive(name: string, v: number): number {
-  if (!Number.isFinite(v) || v <= 0) throw clError('VALIDATION', `${name} must be a positive number`)
+  if (!Number.isFinite(v) || v <= 0) throw new AttributionError('invalid_option', `${name} must be a positive number`)
   return v
 }
 
 function bound(name: string, v: number | null | undefined, fallback: number): number {
   if (v === null || v === undefined) return fallback
-  if (!Number.isFinite(v)) throw clError('VALIDATION', `${name} must be a finite timestamp`)
+  if (!Number.isFinite(v)) throw new AttributionError('invalid_option', `${name} must be a finite timestamp`)
   return v
 }
 
 export function checkModel(model: string): ModelName {
-  if (!(MODELS as readonly string[]).includes(model)) throw clError('VALIDATION', `unknown model "${model}"`)
+  if (!(MODELS as readonly string[]).includes(model)) throw new AttributionError('invalid_option', `unknown model "${model}"`)
   return model as ModelName
 }
 
 export function checkConversion(kind: string): ConversionKind {
-  if (!(CONVERSIONS as readonly string[]).includes(kind)) throw clError('VALIDATION', `unknown conversion "${kind}"`)
+  if (!(CONVERSIONS as readonly string[]).includes(kind)) throw new AttributionError('invalid_option', `unknown conversion "${kind}"`)
   return kind as ConversionKind
 }
 
@@ -72,12 +72,12 @@ export class Engine {
   private readonly nullPathsByKind = new Map<ConversionKind, RangeSet>()
 
   constructor(journeys: readonly Journey[] | TouchTable, opts: EngineOptions) {
-    if (!(DIMENSIONS as readonly string[]).includes(opts.by)) throw clError('VALIDATION', `unknown dimension "${String(opts.by)}"`)
+    if (!(DIMENSIONS as readonly string[]).includes(opts.by)) throw new AttributionError('invalid_option', `unknown dimension "${String(opts.by)}"`)
     this.table = Array.isArray(journeys) ? compileJourneys(journeys) : (journeys as TouchTable)
     this.by = opts.by
     this.from = bound('from', opts.from, -Infinity)
     this.to = bound('to', opts.to, Infinity)
-    if (this.from > this.to) throw clError('VALIDATION', 'from must not be after to')
+    if (this.from > this.to) throw new AttributionError('invalid_option', 'from must not be after to')
     this.lookbackDays = positive('lookbackDays', opts.lookbackDays ?? DEFAULTS.lookbackDays)
     this.halfLifeDays = positive('halfLifeDays', opts.halfLifeDays ?? DEFAULTS.halfLifeDays)
     if (this.by === 'week' || this.by === 'month') {

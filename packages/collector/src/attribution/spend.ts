@@ -5,7 +5,7 @@
 // medium, campaign, "source / medium", or the injected channel classifier), else
 // `(unmatched spend)`, so totals always include all spend in the window.
 
-import { clError } from '../errors.js'
+import { AttributionError } from './errors.js'
 import type { Engine } from './engine.js'
 import { Interner, keyColumn } from './keys.js'
 import { DAY_MS } from './paths.js'
@@ -96,7 +96,7 @@ export function allocateSpend(engine: Engine, rows: readonly SpendRow[], spendCh
     // source / pair / triple levels are summed from those few distinct entries afterwards.
     const nMedRaw = med.keys.length, nCampRaw = camp.keys.length, nKeys = engine.keys.size
     if (wantedRaw.length * nMedRaw * nCampRaw * nKeys > Number.MAX_SAFE_INTEGER) {
-      throw clError('VALIDATION', 'too many distinct sources, mediums, campaigns and keys to match spend')
+      throw new AttributionError('too_complex', 'too many distinct sources, mediums, campaigns and keys to match spend')
     }
     const rawCounts = new Map<number, number>()
     const ts = table.ts, keys = engine.touchKeys

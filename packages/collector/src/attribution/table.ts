@@ -4,7 +4,7 @@
 // pass that reads timestamps, so each touch object is visited once.
 
 import { Interner, type KeyColumn } from './interner.js'
-import { clError } from '../errors.js'
+import { AttributionError } from './errors.js'
 import { NOT_SET_KEY, type AttributionTouch, type Journey } from './types.js'
 
 /** What the engine reads of a journey besides its touches: when it became a lead, its deals. */
@@ -125,7 +125,7 @@ export function compileJourneys(journeys: readonly Journey[]): TouchTable {
 
 /** Builds the key column of any other touch field by one more pass over the touches. */
 export function fieldColumn(table: TouchTable, get: (t: AttributionTouch) => string | null | undefined): KeyColumn {
-  if (!table.lists) throw clError('INTERNAL', 'this touch table has no touch objects to build a key column from')
+  if (!table.lists) throw new AttributionError('internal', 'this touch table has no touch objects to build a key column from')
   const b = new ColumnBuilder(table.ts.length)
   let k = 0
   for (const list of table.lists) for (let i = 0; i < list.length; i++, k++) b.put(k, get(list[i]))

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { ClError, clError, ERRORS, toClError } from '../../src/errors.js'
+import { AttributionError } from '../../src/attribution/errors.js'
+import { asClError, ClError, clError, ERRORS, toClError } from '../../src/errors.js'
 
 const docs = readFileSync(new URL('../../../../docs/errors.md', import.meta.url), 'utf8')
 
@@ -38,5 +39,18 @@ describe('error registry', () => {
     const own = clError('RATE_LIMITED')
     expect(toClError(own)).toBe(own)
     expect(own).toBeInstanceOf(ClError)
+  })
+
+  it('maps the attribution engine\'s errors to coded client errors with the engine\'s message', () => {
+    const cases = [
+      [new AttributionError('invalid_option', 'unknown model "x"'), 'CL_ERR_VALIDATION', 400],
+      [new AttributionError('too_complex', 'markov: 5000 states form one cycle'), 'CL_ERR_VALIDATION', 400],
+      [new AttributionError('internal', 'no touch objects'), 'CL_ERR_INTERNAL', 500],
+    ] as const
+    for (const [err, code, status] of cases) {
+      expect(toClError(err)).toMatchObject({ code, status, message: err.message })
+      expect(asClError(err)).toMatchObject({ code, status, message: err.message })
+    }
+    expect(asClError(new Error('plain'))).toBeUndefined()
   })
 })

@@ -18,7 +18,7 @@
 // component is the diagonal of its own block's inverse. Cost: Σ m³ over component sizes m plus
 // the number of transitions — linear for path-like data, cubic only inside large cycles.
 
-import { clError } from '../../errors.js'
+import { AttributionError } from '../errors.js'
 
 export interface AbsorbingChain {
   /** Number of transient states. */
@@ -158,7 +158,7 @@ export function removalEffects(chain: AbsorbingChain): RemovalEffects {
   for (let c = 0; c < comps.length; c++) {
     const members = comps[c]
     const m = members.length
-    if (m > MAX_BLOCK) throw clError('VALIDATION', `markov: ${m} states form one cycle; more than ${MAX_BLOCK} cannot be solved exactly — use a coarser "by"`)
+    if (m > MAX_BLOCK) throw new AttributionError('too_complex', `markov: ${m} states form one cycle; more than ${MAX_BLOCK} cannot be solved exactly — use a coarser "by"`)
     const rhs = new Float64Array(m)
     for (let i = 0; i < m; i++) {
       const v = members[i]

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { buildModelsComparison, buildReport, CONVERSIONS, isoWeekOfDay, MODELS, UNATTRIBUTED_KEY, UNMATCHED_SPEND_KEY, type AttributionTouch, type Dimension, type Journey, type SpendRow } from '../../../src/attribution/index.js'
-import { ClError } from '../../../src/errors.js'
+import { AttributionError, buildModelsComparison, buildReport, CONVERSIONS, isoWeekOfDay, MODELS, UNATTRIBUTED_KEY, UNMATCHED_SPEND_KEY, type AttributionTouch, type Dimension, type Journey, type SpendRow } from '../../../src/attribution/index.js'
+import { toClError } from '../../../src/errors.js'
 import { formatModels } from '../../../src/reports/format.js'
 import { day, direct, journey, rng, touch, wonDeal } from './helpers.js'
 
@@ -98,8 +98,9 @@ describe('buildReport', () => {
         buildReport(input)
         throw new Error(`accepted ${JSON.stringify(b)}`)
       } catch (e) {
-        expect(e).toBeInstanceOf(ClError)
-        expect((e as ClError).code).toBe('CL_ERR_VALIDATION')
+        expect(e).toBeInstanceOf(AttributionError)
+        expect((e as AttributionError).reason).toBe('invalid_option')
+        expect(toClError(e)).toMatchObject({ code: 'CL_ERR_VALIDATION', status: 400, message: (e as Error).message })
       }
     }
   })
