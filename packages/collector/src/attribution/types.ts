@@ -2,10 +2,14 @@
 // pure (journeys and spend in, credits and reports out) so it can be checked against published
 // worked examples, and the storage layer only has to produce these shapes.
 
-import type { Stage } from '../store/types.js'
 import type { TouchTable } from './table.js'
 
-export type { Stage }
+/**
+ * The funnel stages a deal moves through. The engine owns this vocabulary (it ranks stages to
+ * find conversions); storage and the CRM stage mapping use it as is.
+ */
+export type Stage = 'lead' | 'mql' | 'sql' | 'opportunity' | 'won' | 'lost'
+export const STAGES: readonly Stage[] = ['lead', 'mql', 'sql', 'opportunity', 'won', 'lost']
 
 export const MODELS = [
   'first_touch',
@@ -29,7 +33,7 @@ export type TimeDimension = (typeof TIME_DIMENSIONS)[number]
 export type Dimension = TouchDimension | TimeDimension
 export const DIMENSIONS: readonly Dimension[] = [...TOUCH_DIMENSIONS, ...TIME_DIMENSIONS]
 
-export const CONVERSIONS = ['lead', 'sql', 'opportunity', 'won'] as const
+export const CONVERSIONS = ['lead', 'sql', 'opportunity', 'won'] as const satisfies readonly Stage[]
 export type ConversionKind = (typeof CONVERSIONS)[number]
 
 /** One arrival from a source, as the engine needs it (a subset of the stored touch). */

@@ -4,9 +4,10 @@
 // one shape from the browser to the database.
 
 import type { OutcomeStore } from '../outcomes/types.js'
+import type { Stage } from '../attribution/types.js'
 
-export type Stage = 'lead' | 'mql' | 'sql' | 'opportunity' | 'won' | 'lost'
-export const STAGES: readonly Stage[] = ['lead', 'mql', 'sql', 'opportunity', 'won', 'lost']
+// The stage vocabulary is the engine's (attribution/types.ts); re-exported for the store's users.
+export { STAGES, type Stage } from '../attribution/types.js'
 
 export interface SiteSettings {
   /** CRM stage name (lower-cased) → Closeloop stage. */
