@@ -36,7 +36,10 @@ export const DIMENSIONS: readonly Dimension[] = [...TOUCH_DIMENSIONS, ...TIME_DI
 export const CONVERSIONS = ['lead', 'sql', 'opportunity', 'won'] as const satisfies readonly Stage[]
 export type ConversionKind = (typeof CONVERSIONS)[number]
 
-/** One arrival from a source, as the engine needs it (a subset of the stored touch). */
+/**
+ * One arrival from a source, as the engine needs it. Not the store's Touch: the engine's own pure
+ * input (the fields reports read, plus `direct`), so attribution/ depends on nothing outside it.
+ */
 export interface AttributionTouch {
   /** Epoch milliseconds. */
   ts: number

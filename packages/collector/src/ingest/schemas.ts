@@ -1,6 +1,7 @@
 // Every request shape, in one place. Every string is bounded; free-form objects go through
 // boundedObject. Touch values are accepted up to 2048 characters and capped at 500 when cleaned.
 
+import type { Touch } from '@closeloop/tracker'
 import { z } from 'zod'
 import { boundedObject } from './json-bounds.js'
 import { cleanText } from './text.js'
@@ -38,6 +39,8 @@ const looseObject = z.unknown().transform((value, ctx): Record<string, unknown> 
 
 export const visitorId = z.string().regex(VISITOR_ID_RE)
 
+// Exactly the tracker's Touch fields (satisfies fails on a missing or extra one), each optional
+// here: the input is untrusted and the server fills the defaults.
 export const touchSchema = z.object({
   ts: clientMs.optional(),
   source: text(2048).nullish(),
@@ -55,7 +58,7 @@ export const touchSchema = z.object({
   landing: text(2048).nullish(),
   // The client's channel is ignored: the server recomputes it (authoritative).
   channel: text(64).nullish(),
-})
+} satisfies Record<keyof Touch, z.ZodType>)
 export type TouchInput = z.infer<typeof touchSchema>
 
 export const eventSchema = z.object({

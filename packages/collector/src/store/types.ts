@@ -1,8 +1,9 @@
 // The storage contract. Routes and the attribution engine talk only to `Store`;
 // every implementation (SQLite and PostgreSQL) passes test/store/contract.ts.
-// Field names of Touch follow the wire format of SPEC §2–3 (snake_case) on purpose:
-// one shape from the browser to the database.
+// Touch is the tracker's own shape (snake_case, the wire format) on purpose: one shape from the
+// browser to the database.
 
+import type { Touch as TrackerTouch } from '@closeloop/tracker'
 import type { OutcomeStore } from '../outcomes/types.js'
 import type { Stage } from '../attribution/types.js'
 
@@ -44,24 +45,11 @@ export interface NewSite {
   secretKeyHash: string
 }
 
-export interface Touch {
-  ts: number
-  source: string
-  medium: string
-  campaign?: string | null
-  term?: string | null
-  content?: string | null
-  /** utm_id */
-  id?: string | null
-  source_platform?: string | null
-  creative_format?: string | null
-  marketing_tactic?: string | null
-  click_id?: string | null
-  click_id_type?: string | null
-  referrer?: string | null
-  landing?: string | null
-  channel: string
-}
+/**
+ * A touch as stored and read back: the tracker's Touch with its optional fields also nullable,
+ * since a value the touch did not carry is a NULL column.
+ */
+export type Touch = { [K in keyof TrackerTouch]: undefined extends TrackerTouch[K] ? TrackerTouch[K] | null : TrackerTouch[K] }
 
 export interface StoredTouch extends Touch {
   /** ID of the event that opened the touch. `ts` is that event's (skew-corrected) time. */

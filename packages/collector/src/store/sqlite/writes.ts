@@ -32,7 +32,10 @@ export type WriteOp =
   | { op: 'upsertSpend'; siteId: string; rows: SpendWrite[] }
   | { op: 'upsertRates'; siteId: string; rates: FxRate[] }
 
-/** A touch as the report cache holds it (content, term and landing for a log that holds one of them). */
+/**
+ * A touch as the report cache holds it (content, term and landing for a log that holds one of
+ * them). Not a Touch: a flat tuple of only the columns reports read, as the cache holds every touch.
+ */
 export type CachedTouch = [
   siteId: string, visitor: string, ts: number, channel: string, source: string, medium: string, campaign: string | null,
   content: string | null, term: string | null, landing: string | null,
