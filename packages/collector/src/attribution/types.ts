@@ -31,7 +31,8 @@ export type TouchDimension = (typeof TOUCH_DIMENSIONS)[number]
 export const TIME_DIMENSIONS = ['week', 'month'] as const
 export type TimeDimension = (typeof TIME_DIMENSIONS)[number]
 export type Dimension = TouchDimension | TimeDimension
-export const DIMENSIONS: readonly Dimension[] = [...TOUCH_DIMENSIONS, ...TIME_DIMENSIONS]
+// Marked pure (a spread is not) so a bundle that imports only MODELS (the dashboard) drops it.
+export const DIMENSIONS: readonly Dimension[] = /* @__PURE__ */ (TOUCH_DIMENSIONS as readonly Dimension[]).concat(TIME_DIMENSIONS)
 
 export const CONVERSIONS = ['lead', 'sql', 'opportunity', 'won'] as const satisfies readonly Stage[]
 export type ConversionKind = (typeof CONVERSIONS)[number]

@@ -34,7 +34,12 @@ export interface Dashboard {
 
 const SignIn = z.object({ key: z.string().min(1).max(200) })
 
-function siteInfo(site: Site) {
+/** What the session routes answer: the signed-in site as the page shows it. */
+export interface SessionInfo {
+  site: { name: string; currency: string }
+}
+
+function siteInfo(site: Site): SessionInfo {
   return { site: { name: site.name, currency: site.currency } }
 }
 

@@ -2,7 +2,7 @@
 // relative to it and the collector's base path needs no configuration here. The session cookie
 // rides along automatically (same origin); the secret key is never kept in the page.
 
-import type { AttributionReport, LeadView, ModelsReport, QualityReport, ReportQuery, SeriesReport, SessionInfo } from './types.js'
+import type { AttributionReport, LeadView, ModelsComparison, QualityReport, ReportQuery, SeriesReport, SessionInfo } from './types.js'
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -37,7 +37,7 @@ export const api = {
   signOut: () => call<null>(new URL('session', dashboard), { method: 'DELETE' }),
   report: (q: ReportQuery, by: string, extra: Record<string, string> = {}) =>
     call<AttributionReport>(query('v1/reports/attribution', { ...q, by, ...extra })),
-  models: (q: ReportQuery, by: string) => call<ModelsReport>(query('v1/reports/models', { ...q, by })),
+  models: (q: ReportQuery, by: string) => call<ModelsComparison>(query('v1/reports/models', { ...q, by })),
   lead: (id: string) => call<LeadView>(new URL(`v1/leads/${encodeURIComponent(id)}`, root)),
   series: (q: ReportQuery, period: 'week' | 'month') => call<SeriesReport>(query('v1/reports/series', { ...q, period })),
   quality: (q: ReportQuery) => call<QualityReport>(query('v1/reports/quality', { from: q.from, to: q.to })),

@@ -6,6 +6,7 @@ import type { RouteModule } from '../context.js'
 import { clError } from '../../errors.js'
 import { summarizeJourney } from '../../identity/journey.js'
 import { leadParamsSchema } from '../../ingest/schemas.js'
+import type { Deal } from '../../outcomes/types.js'
 import type { LeadJourney } from '../../store/types.js'
 import type { Pii } from '../../identity/pii.js'
 import { parseOr } from '../validate.js'
@@ -30,8 +31,11 @@ export function presentJourney(journey: LeadJourney, pii: Pii) {
   }
 }
 
+/** The body of GET /v1/leads/:id (the dashboard's lead journey reads it). */
+export type LeadView = ReturnType<typeof presentJourney> & { deals: Deal[] }
+
 export const leadsRoute: RouteModule = (app, ctx) => {
-  app.get('/v1/leads/:id', async (request) => {
+  app.get('/v1/leads/:id', async (request): Promise<LeadView> => {
     const site = await authenticateSecret(request, ctx)
     const { id } = parseOr(leadParamsSchema, request.params)
     const journey = await ctx.store.getLead(site.id, id)

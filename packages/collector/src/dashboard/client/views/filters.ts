@@ -2,9 +2,9 @@
 // last 90 days (UTC dates, as the API reads them).
 
 import { h } from '../dom.js'
-import { MODELS, type Model, type ReportQuery } from '../types.js'
+import { MODELS, type ModelName, type ReportQuery } from '../types.js'
 
-export const MODEL_LABELS: Record<Model, string> = {
+export const MODEL_LABELS: Record<ModelName, string> = {
   first_touch: 'First touch', last_touch: 'Last touch', linear: 'Linear', time_decay: 'Time decay',
   position_based: 'Position-based (U)', w_shaped: 'W-shaped', full_path: 'Full path', markov: 'Markov chain', shapley: 'Shapley',
 }
@@ -26,7 +26,7 @@ export function filtersView(q: ReportQuery, onChange: (q: ReportQuery) => void):
     h('button', { type: 'submit' }, 'Apply'))
   const emit = () => {
     if (!from.value || !to.value) return
-    onChange({ ...q, model: model.value as Model, from: from.value, to: to.value })
+    onChange({ ...q, model: model.value as ModelName, from: from.value, to: to.value })
   }
   model.addEventListener('change', emit)
   from.addEventListener('change', emit)

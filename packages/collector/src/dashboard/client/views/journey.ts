@@ -59,7 +59,7 @@ async function show(out: HTMLElement, id: string, currency: string): Promise<voi
       columns: [
         { label: 'Deal', value: (d) => d.dealId },
         { label: 'Stage', value: (d) => d.stage },
-        { label: 'Amount', numeric: true, value: (d) => d.amount ?? null, format: (d) => money(d.amount ?? null, d.currency ?? currency) },
+        { label: 'Amount', numeric: true, value: (d) => d.amount, format: (d) => money(d.amount, currency) },
         { label: 'Stage history', value: (d) => (d.history ?? []).map((s) => `${s.stage} ${date(s.ts)}`).join('; ') },
       ],
     }))

@@ -5,10 +5,10 @@ import { api } from '../api.js'
 import { h, replace } from '../dom.js'
 import { money, num } from '../format.js'
 import { dataTable, type Column } from '../table.js'
-import type { ModelsReport, ReportQuery } from '../types.js'
+import type { ModelsComparison, ReportQuery } from '../types.js'
 import { MODEL_LABELS } from './filters.js'
 
-type Row = ModelsReport['rows'][number]
+type Row = ModelsComparison['rows'][number]
 
 export async function modelsView(el: HTMLElement, q: ReportQuery): Promise<void> {
   const report = await api.models(q, 'channel')
