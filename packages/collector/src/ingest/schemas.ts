@@ -79,7 +79,6 @@ export const eventSchema = z.object({
   message: 'track events need a name',
   path: ['name'],
 })
-export type EventInput = z.infer<typeof eventSchema>
 
 /** The batch envelope; events are validated one by one so valid ones survive invalid neighbours. */
 export const collectSchema = z.object({
@@ -100,7 +99,6 @@ export const identifySchema = z.object({
   traits: looseObject.nullish(),
   ts: epochMs.optional(),
 })
-export type IdentifyBody = z.infer<typeof identifySchema>
 
 export const personSchema = z.object({
   email: z.string().max(320).optional(),

@@ -29,10 +29,6 @@ const BUILT_IN: ReadonlyMap<string, Stage> = new Map(
   (Object.entries(ALIASES) as Array<[Stage, readonly string[]]>).flatMap(([stage, names]) => names.map((n) => [n, stage] as const)),
 )
 
-export function builtInStageAliases(): ReadonlyMap<string, Stage> {
-  return BUILT_IN
-}
-
 export function isStage(v: string): v is Stage {
   return (STAGES as readonly string[]).includes(v)
 }

@@ -31,9 +31,3 @@ export function replace(parent: Element, ...children: Array<Child | Child[]>): v
   parent.replaceChildren()
   append(parent, children)
 }
-
-let idSeq = 0
-/** A document-unique id, for label/aria wiring. */
-export function uid(prefix: string): string {
-  return `${prefix}-${++idSeq}`
-}
