@@ -7,13 +7,7 @@ import { CRM_KINDS, type CrmAdapter, type CrmKind } from './adapter.js'
 /** The connectors, one line each. None is implemented yet. */
 const CRM_ADAPTERS: readonly CrmAdapter[] = []
 
-export function createCrmRegistry(adapters: readonly CrmAdapter[]): AdapterRegistry<CrmKind, CrmAdapter> {
-  return new AdapterRegistry({ kinds: CRM_KINDS, error: 'UNKNOWN_CRM_KIND', noun: 'CRM' }, adapters)
-}
-
+export const createCrmRegistry = (adapters: readonly CrmAdapter[]): AdapterRegistry<CrmKind, CrmAdapter> =>
+  new AdapterRegistry({ kinds: CRM_KINDS, error: 'UNKNOWN_CRM_KIND', noun: 'CRM' }, adapters)
 export const crmRegistry = createCrmRegistry(CRM_ADAPTERS)
-
-/** The connector of `kind`; throws CL_ERR_UNKNOWN_CRM_KIND. */
-export function crmAdapter(kind: string): CrmAdapter {
-  return crmRegistry.get(kind)
-}
+export const crmAdapter = (kind: string): CrmAdapter => crmRegistry.get(kind)

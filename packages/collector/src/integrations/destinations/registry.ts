@@ -8,13 +8,7 @@ import { DESTINATION_KINDS, type DestinationAdapter, type DestinationKind } from
 /** The adapters, one line each. None is implemented yet. */
 const DESTINATION_ADAPTERS: readonly DestinationAdapter[] = []
 
-export function createDestinationRegistry(adapters: readonly DestinationAdapter[]): AdapterRegistry<DestinationKind, DestinationAdapter> {
-  return new AdapterRegistry({ kinds: DESTINATION_KINDS, error: 'UNKNOWN_DESTINATION_KIND', noun: 'destination' }, adapters)
-}
-
+export const createDestinationRegistry = (adapters: readonly DestinationAdapter[]): AdapterRegistry<DestinationKind, DestinationAdapter> =>
+  new AdapterRegistry({ kinds: DESTINATION_KINDS, error: 'UNKNOWN_DESTINATION_KIND', noun: 'destination' }, adapters)
 export const destinationRegistry = createDestinationRegistry(DESTINATION_ADAPTERS)
-
-/** The adapter of `kind`; throws CL_ERR_UNKNOWN_DESTINATION_KIND. */
-export function destinationAdapter(kind: string): DestinationAdapter {
-  return destinationRegistry.get(kind)
-}
+export const destinationAdapter = (kind: string): DestinationAdapter => destinationRegistry.get(kind)
