@@ -1,5 +1,5 @@
 // Every error a client can see, defined once with a stable code. docs/errors.md documents
-// each code; test/errors.test.ts checks that codes are unique and documented.
+// each code; test/unit/errors.test.ts checks that codes are unique and documented.
 
 import { AttributionError, type AttributionErrorReason } from './attribution/errors.js'
 

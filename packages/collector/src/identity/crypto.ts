@@ -72,8 +72,8 @@ export function loadInstallKeys(options: { dataDir: string; env?: NodeJS.Process
 }
 
 // Every Hash, and every randomBytes call, makes a native object with a weak handle that each
-// young-generation GC has to process: at ~1,650 identifies/s that was ~2 ms of every ~4 ms
-// scavenge pause. crypto.hash (Node >= 20.12) hashes without one; IVs come from a pool of CSPRNG
+// young-generation GC has to process (a large share of identify's scavenge pauses, see
+// bench/RESULTS.md). crypto.hash (Node >= 20.12) hashes without one; IVs come from a pool of CSPRNG
 // bytes refilled every 256 uses, each 12 bytes handed out once.
 const oneShotHash: typeof nodeCrypto.hash | undefined = nodeCrypto.hash
 

@@ -18,8 +18,8 @@ const ID_RE = /^[A-Za-z0-9_-]{1,64}$/
 /** `_cl_vid`: 21 characters of the nanoid alphabet. */
 export const VISITOR_ID_RE = /^[A-Za-z0-9_-]{21}$/
 
-// overwrite, not transform: zod 4 wraps a transformed field in a pipe, an overwrite is one more check.
-// Validating a simulator event took 7.1 µs with transform, 2.4 µs with overwrite.
+// overwrite, not transform: zod 4 wraps a transformed field in a pipe, an overwrite is one more
+// check (about three times faster per event).
 const text = (max: number) => z.string().max(max).overwrite(cleanText)
 /** Event times must land in 2000-01-01 … 2100-01-01 (after clock correction): rejects seconds and garbage. */
 export const TS_RANGE = { min: 946_684_800_000, max: 4_102_444_800_000 } as const

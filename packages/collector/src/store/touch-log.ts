@@ -19,9 +19,8 @@ function keyOf(v: string | null | undefined): string {
 /**
  * Visitor ID → dense index, in any order. Visitor IDs are 21 characters of the nanoid alphabet:
  * those are packed as bytes, W to an ID at id × W in one growing array, and found through an
- * open-addressing table of ids hashed from the same characters. Half a million IDs as JS strings in
- * a Map took ~22 MB of heap (a string object each, plus the Map); packed with the table, ~14 MB
- * outside it. The order matters for nothing: PostgreSQL's reports read touches in heap order, where
+ * open-addressing table of ids hashed from the same characters: a JS string per ID in a Map took
+ * more memory, all of it on the heap. The order matters for nothing: PostgreSQL's reports read touches in heap order, where
  * sorted packing with a Map for the rest cost a quarter of their load. An ID of another length or
  * with other characters goes to a Map.
  */

@@ -227,7 +227,7 @@ export interface StoreStats {
   commitSizes: readonly number[]
   /** SQLite: fsyncs of the WAL the store made after commits (durable acknowledgements). */
   fsyncs?: number
-  /** SQLite: the in-memory report input (see store/sqlite-report-cache.ts). */
+  /** SQLite: the in-memory report input (see store/sqlite/report-cache.ts). */
   reportCache?: { touches: number; sites: number; touchScans: number; outcomeLoads: number; refreshed: number; appended: number; tablesReleased: number }
 }
 
@@ -253,7 +253,7 @@ export interface Store extends OutcomeStore {
   updateSite(id: string, patch: Partial<Pick<Site, 'origins' | 'cookieDomain' | 'currency' | 'settings' | 'name'>>): Promise<Site>
 
   /**
-   * Durably store a batch (events, touches, visitors, sessions); resolves only after commit.
+   * Durably store a batch (events and their touches; visitors and sessions are views over events); resolves only after commit.
    * Concurrent calls share one transaction (group commit). Duplicate IDs are not stored twice.
    */
   ingest(events: IngestEvent[]): Promise<IngestResult>

@@ -83,7 +83,7 @@ async function writeTouches(c: PoolClient, events: IngestEvent[]): Promise<void>
   await settleOriginalSources(c, withTouch)
 }
 
-/** Same rule as the SQLite store (see sqlite-ingest.ts), applied set-wise. */
+/** Same rule as the SQLite store (see ../sqlite/ingest.ts), applied set-wise. */
 async function settleOriginalSources(c: PoolClient, touches: IngestEvent[]): Promise<void> {
   const links = await c.query<Row>(
     `SELECT lv.site_id, lv.visitor_id, l.id, l.first_touch_id, l.first_touch_ts

@@ -1,5 +1,5 @@
 // PostgreSQL schema, as ordered versioned migrations (same versions and tables as SQLite, see
-// ./sqlite.ts). APPEND new migrations; never edit one that may already have run. Times are epoch
+// ../sqlite/migrations.ts). APPEND new migrations; never edit one that may already have run. Times are epoch
 // milliseconds (BIGINT), like the SQLite store, so both map through the same row helpers.
 
 import { DERIVED_VISITORS, type Migration } from '../sqlite/migrations.js'

@@ -1,7 +1,6 @@
 // WAL checkpoints off the event loop. better-sqlite3 is synchronous, and with SQLite's automatic
 // checkpoints a commit every ~1,000 pages also copies the WAL into the database file and fsyncs
-// it, while the process parses no request (the collector bench measured COMMIT at ~10 ms per
-// group, checkpoints included). So the writing connection never checkpoints
+// it, while the process parses no request. So the writing connection never checkpoints
 // (wal_autocheckpoint = 0, set by the store): a worker thread with its own connection runs PASSIVE checkpoints,
 // which never block the writer or readers, every `intervalMs`. Once a checkpoint has caught up,
 // the writer's next transaction restarts the WAL from its beginning, so the file stays bounded.

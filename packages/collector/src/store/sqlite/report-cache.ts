@@ -1,8 +1,8 @@
 // Report input kept in memory for the SQLite store: per site, its touches as a TouchLog and its
 // leads/links/deals, so a report costs a few linear passes over typed arrays instead of a
-// million-row scan that builds a million objects (the scan is ~2 µs a touch before any JS work).
+// million-row scan that builds a million objects.
 //
-// Kept true by the store, whose writer (sqlite-writer.ts) reports what each durable batch changed
+// Kept true by the store, whose writer (writer.ts) reports what each durable batch changed
 // (`durable`, after the WAL fsync, so a report may scan between a commit and its delta):
 // - its new touches are appended to the sites held, unless the site was scanned after that batch
 //   committed: a scan records the touch generation (PRAGMA user_version, moved by every commit that

@@ -14,10 +14,8 @@
 // fsync, before it is acknowledged. `synchronous: 'NORMAL'` skips the fsync (an acknowledged write
 // then only survives a process crash, not a power loss).
 //
-// Group commit is what makes this affordable: one fsync per flush, shared by every request in it.
-// Measured against synchronous=FULL (alternating runs, load 1.2–1.5): /v1/identify on 1M touchpoints
-// 1,736–2,119 vs 1,393–1,647 req/s at 10 connections (p99 12–14 ms either way); /v1/collect unchanged
-// (its main thread is busy with the requests themselves).
+// Group commit is what makes this affordable: one fsync per flush, shared by every request in it
+// (bench/RESULTS.md has the comparison with synchronous=FULL).
 
 import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
@@ -56,16 +54,15 @@ export interface SqliteStoreOptions {
   migrations?: readonly Migration[]
   /** WAL checkpoints run in a worker thread this often (ms); 0 leaves them to SQLite on commit. */
   checkpointIntervalMs?: number
-  /** Touches kept in memory for reports, over all sites (see sqlite-report-cache.ts); 0 keeps none. */
+  /** Touches kept in memory for reports, over all sites (see report-cache.ts); 0 keeps none. */
   reportCacheTouches?: number
 }
 
 export const SQLITE_DEFAULTS = { synchronous: 'FULL', maxPendingEvents: 5_000, checkpointIntervalMs: 250 } as const
 
 // SQLite's own page cache: 8 MB per connection. Reads past it come from the OS page cache at the
-// cost of a pread. Measured at 1M touchpoints against 32 MB: collector RSS 50 MB lower (start-up
-// reads every touch through it), /v1/identify no slower (2.2-2.3k req/s at 10 connections), bulk
-// /v1/import 10-18% slower (17.3k vs 19.5k events/s), far from its budget either way.
+// cost of a pread. A larger cache raised the collector's RSS (start-up reads every touch through
+// it) for little gain in bulk import and none in identify (bench/RESULTS.md).
 const CACHE_SIZE_KB = 8000
 
 export class SqliteStore implements Store {

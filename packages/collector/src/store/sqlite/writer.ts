@@ -1,9 +1,8 @@
 // The one writing connection of a SQLite store: group commit (one transaction for many requests,
 // each in its own savepoint), the WAL fsync that makes a batch durable, and the bookkeeping that
-// tells the report cache what changed. Writes come as data (sqlite-writes.ts), so this class could
-// run on another thread with its own connection; it runs on the store's thread, because a writer
-// thread measured no faster on the 2-core reference machine (the load generator takes the second
-// core) and cost ~75 MB of RSS: see bench/RESULTS.md, notes of stop 9.
+// tells the report cache what changed. Writes come as data (writes.ts), so this class could run on
+// another thread with its own connection; it runs on the store's thread, because a writer thread
+// measured no faster on two cores and cost memory (bench/RESULTS.md).
 //
 // Other writers: a CLI command or another process may commit to the same file. This connection's
 // PRAGMA data_version moves only for those, and every transaction that stores or deletes touches
@@ -43,7 +42,7 @@ export interface SqliteWriterOptions {
 /** The settings of the store's connection (it reads and writes). */
 export function configureConnection(db: Db): void {
   db.pragma('journal_mode = WAL')
-  // The store fsyncs the WAL itself after each group commit (see sqlite.ts).
+  // The store fsyncs the WAL itself after each group commit (see store.ts).
   db.pragma('synchronous = NORMAL')
   // A CLI command (e.g. `closeloop sites add`) may write while `serve` holds the file.
   db.pragma('busy_timeout = 5000')

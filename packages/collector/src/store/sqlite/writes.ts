@@ -2,7 +2,7 @@
 // the current group-commit transaction (its own savepoint). Being plain data (no closures), an op
 // and what it returns could be passed to a writer on another thread by structured clone.
 //
-// What a write changes that the in-memory report input holds (sqlite-report-cache.ts) is returned
+// What a write changes that the in-memory report input holds (report-cache.ts) is returned
 // beside its result as a `CacheDelta`, applied by the store once the transaction is durable.
 
 import { clError } from '../../errors.js'
