@@ -1,6 +1,6 @@
 // Public surface of the attribution engine: pure functions, journeys in, credits and reports out.
 export * from './types.js'
-export { buildReport, buildModelsComparison, ratio, isPaidChannel, tagged } from './report.js'
+export { buildReport, buildModelsComparison, creditKeys, ratio, isPaidChannel, tagged } from './report.js'
 export { Engine, type EngineOptions, type KeyCredits } from './engine.js'
 export { compileJourneys, isDirect, type JourneyOutcome, type TouchTable } from './table.js'
 export { findConversions, type ConversionSet } from './conversions.js'
