@@ -13,6 +13,7 @@ import {
   DEFAULTS,
   DIMENSIONS,
   MODELS,
+  OUTSIDE_KEY,
   UNATTRIBUTED_KEY,
   type ConversionKind,
   type Dimension,
@@ -26,6 +27,11 @@ export interface EngineOptions {
   to?: number | null
   lookbackDays?: number
   halfLifeDays?: number
+  /**
+   * Drill-down (touch dimensions only): per touch, 0 when outside the filter. Such touches keep
+   * their place in paths but carry the key OUTSIDE_KEY, and empty paths credit no key.
+   */
+  inside?: Uint8Array
 }
 
 export interface KeyCredits {
@@ -66,6 +72,8 @@ export class Engine {
   readonly keys: Interner
   /** Key id of every touch (touch dimension: its value; week/month: the period of its own time). */
   readonly touchKeys: Int32Array
+  /** Key id of the touches outside a drill-down filter; -1 without one. */
+  readonly outside: number
   private readonly periods: PeriodKeys | null
   private readonly conversionsByKind = new Map<ConversionKind, ConversionSet>()
   private readonly pathsByKind = new Map<ConversionKind, PathSet>()
@@ -80,6 +88,9 @@ export class Engine {
     if (this.from > this.to) throw new AttributionError('invalid_option', 'from must not be after to')
     this.lookbackDays = positive('lookbackDays', opts.lookbackDays ?? DEFAULTS.lookbackDays)
     this.halfLifeDays = positive('halfLifeDays', opts.halfLifeDays ?? DEFAULTS.halfLifeDays)
+    const inside = opts.inside
+    if (inside && (this.by === 'week' || this.by === 'month')) throw new AttributionError('invalid_option', 'drill-down filters need a touch dimension, not week/month')
+    this.outside = -1
     if (this.by === 'week' || this.by === 'month') {
       this.periods = new PeriodKeys(this.by)
       this.keys = this.periods.interner
@@ -92,6 +103,10 @@ export class Engine {
       this.keys = new Interner()
       for (const k of col.keys) this.keys.id(k)
       this.touchKeys = col.ids
+      if (inside) {
+        const out = (this.outside = this.keys.id(OUTSIDE_KEY))
+        this.touchKeys = Int32Array.from(col.ids, (id, i) => (inside[i] === 1 ? id : out))
+      }
     }
   }
 
@@ -143,12 +158,15 @@ export class Engine {
     return v
   }
 
-  /** Credits of one model for one conversion kind. Conversions with an empty path go to `(unattributed)`. */
+  /**
+   * Credits of one model for one conversion kind. Conversions with an empty path go to
+   * `(unattributed)`, except in a drill-down: they belong to no channel, source or campaign.
+   */
   credit(model: ModelName, kind: ConversionKind): KeyCredits {
     const paths = this.paths(kind)
     if (this.periods) return this.creditPeriods(paths)
     let unattributed = -1
-    for (let c = 0; c < paths.count; c++) if (paths.length[c] === 0) { unattributed = this.keys.id(UNATTRIBUTED_KEY); break }
+    if (this.outside < 0) for (let c = 0; c < paths.count; c++) if (paths.length[c] === 0) { unattributed = this.keys.id(UNATTRIBUTED_KEY); break }
     const size = this.keys.size
     const out = { conversions: new Float64Array(size), revenue: new Float64Array(size) }
     MODEL_FUNCTIONS[model](

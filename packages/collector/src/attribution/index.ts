@@ -1,7 +1,7 @@
 // Public surface of the attribution engine: pure functions, journeys in, credits and reports out.
 export * from './types.js'
 export { AttributionError, type AttributionErrorReason } from './errors.js'
-export { buildReport, buildModelsComparison, ratio, isPaidChannel, tagged } from './report.js'
+export { buildReport, buildModelsComparison, creditKeys, ratio, isPaidChannel, tagged } from './report.js'
 export { Engine, type EngineOptions, type KeyCredits } from './engine.js'
 export { compileJourneys, isDirect, type JourneyOutcome, type TouchTable } from './table.js'
 export { findConversions, type ConversionSet } from './conversions.js'

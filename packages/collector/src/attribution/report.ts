@@ -3,6 +3,7 @@
 
 import { checkConversion, checkModel, Engine, type KeyCredits } from './engine.js'
 import { keyColumn } from './keys.js'
+import type { RangeSet } from './paths.js'
 import { allocateSpend } from './spend.js'
 import {
   DEFAULTS,
@@ -11,6 +12,7 @@ import {
   type ComparisonRow,
   type ConversionKind,
   type Coverage,
+  type DrillDown,
   type ModelColumn,
   type ModelName,
   type ModelsComparison,
@@ -116,21 +118,94 @@ function byRevenueThenConversions(a: { key: string; revenue: number; conversions
 
 function setup(input: ReportInput | Omit<ReportInput, 'model'>) {
   const conversion = checkConversion(input.conversion ?? DEFAULTS.conversion)
-  const engine = new Engine(input.journeys, input)
+  const engine = new Engine(input.journeys, { ...input, inside: input.drill?.inside })
   return { conversion, engine, currency: input.currency ?? DEFAULTS.currency }
+}
+
+function finite(t: number): number | null {
+  return Number.isFinite(t) ? t : null
+}
+
+/**
+ * Credits of a model, drill-downs included. Most models credit each touch on its own, so the
+ * touches inside a filter carry exactly their share of the parent row. markov and shapley credit
+ * keys, not touches, so a finer key would change the shares: in a drill-down they are computed by
+ * the root dimension of the filter (the top level it was drilled from) and each root key's credit
+ * is split over its path touches — shapley per conversion equally over the key's touches on the
+ * path; markov over the key's touches on converting paths (revenue in proportion to their paths'
+ * revenue), or on non-converting paths when it has none on a converting one.
+ */
+export function creditKeys(engine: Engine, model: ModelName, kind: ConversionKind, drill?: DrillDown): KeyCredits {
+  if (!drill || (model !== 'markov' && model !== 'shapley')) return engine.credit(model, kind)
+  const root = new Engine(engine.table, { by: drill.filter[0][0], from: finite(engine.from), to: finite(engine.to), lookbackDays: engine.lookbackDays, halfLifeDays: engine.halfLifeDays })
+  const paths = root.paths(kind)
+  const rk = root.touchKeys, keys = engine.touchKeys, direct = engine.table.direct
+  const out: KeyCredits = { conversions: new Float64Array(engine.keys.size), revenue: new Float64Array(engine.keys.size) }
+  // Walks the path touches of range c (direct rule applied).
+  const each = (set: RangeSet, c: number, f: (i: number) => void): void => {
+    const keep = set.keepDirect[c]
+    for (let i = set.start[c], e = set.end[c]; i < e; i++) if (direct[i] <= keep) f(i)
+  }
+  if (model === 'shapley') {
+    const count = new Int32Array(root.keys.size)
+    for (let c = 0; c < paths.count; c++) {
+      if (paths.length[c] === 0) continue
+      let distinct = 0
+      each(paths, c, (i) => { if (count[rk[i]]++ === 0) distinct++ })
+      const rev = paths.revenue[c]
+      each(paths, c, (i) => {
+        const share = 1 / (distinct * count[rk[i]])
+        out.conversions[keys[i]] += share
+        out.revenue[keys[i]] += share * rev
+      })
+      each(paths, c, (i) => { count[rk[i]] = 0 })
+    }
+    return out
+  }
+  const credit = root.credit('markov', kind)
+  const n = root.keys.size
+  const touches = new Float64Array(n), revenue = new Float64Array(n), idle = new Float64Array(n)
+  for (let c = 0; c < paths.count; c++) each(paths, c, (i) => { touches[rk[i]]++; revenue[rk[i]] += paths.revenue[c] })
+  const nulls = root.nullPaths(kind)
+  for (let c = 0; c < nulls.count; c++) each(nulls, c, (i) => { idle[rk[i]]++ })
+  for (let c = 0; c < paths.count; c++) {
+    each(paths, c, (i) => {
+      const k = rk[i]
+      out.conversions[keys[i]] += at(credit.conversions, k) / touches[k]
+      out.revenue[keys[i]] += at(credit.revenue, k) * (revenue[k] > 0 ? paths.revenue[c] / revenue[k] : 1 / touches[k])
+    })
+  }
+  // A state only on non-converting paths can still earn credit (it leads to converting states).
+  for (let c = 0; c < nulls.count; c++) {
+    each(nulls, c, (i) => {
+      const k = rk[i]
+      if (touches[k] > 0) return
+      out.conversions[keys[i]] += at(credit.conversions, k) / idle[k]
+      out.revenue[keys[i]] += at(credit.revenue, k) / idle[k]
+    })
+  }
+  return out
+}
+
+/** Totals of a drill-down: the sum of its rows (exact counts belong to the top level only). */
+function sumOf(rows: ReadonlyArray<Pick<ReportMetrics, 'touches' | 'leads' | 'conversions' | 'revenue' | 'spend'>>): ReportMetrics {
+  const sum = (f: 'touches' | 'leads' | 'conversions' | 'revenue' | 'spend'): number => rows.reduce((s, r) => s + r[f], 0)
+  return metrics(sum('touches'), sum('leads'), sum('conversions'), sum('revenue'), sum('spend'))
 }
 
 export function buildReport(input: ReportInput): AttributionReport {
   const model = checkModel(input.model)
   const { conversion, engine, currency } = setup(input)
-  const credits = engine.credit(model, conversion)
-  const leads: KeyCredits = conversion === 'lead' ? credits : engine.credit(model, 'lead')
+  const drill = input.drill
+  const credits = creditKeys(engine, model, conversion, drill)
+  const leads: KeyCredits = conversion === 'lead' ? credits : creditKeys(engine, model, 'lead', drill)
   const touches = touchStats(engine)
-  const spend = allocateSpend(engine, input.spend ?? [], input.spendChannel)
+  const spend = allocateSpend(engine, input.spend ?? [], input.spendChannel, drill)
   const total = conversionTotals(engine, conversion)
 
   const rows: ReportRow[] = []
   for (let k = 0; k < engine.keys.size; k++) {
+    if (k === engine.outside) continue
     const row = metrics(
       at(touches.perKey, k),
       at(leads.conversions, k),
@@ -153,7 +228,7 @@ export function buildReport(input: ReportInput): AttributionReport {
     currency,
     coverage: coverage(engine, conversion),
     utmCompleteness: touches.utmCompleteness,
-    totals: metrics(touches.total, conversionTotals(engine, 'lead').count, total.count, total.revenue, spend.total),
+    totals: drill ? sumOf(rows) : metrics(touches.total, conversionTotals(engine, 'lead').count, total.count, total.revenue, spend.total),
     rows,
   }
 }
@@ -164,14 +239,16 @@ export function buildModelsComparison(input: Omit<ReportInput, 'model'>): Models
   const credits = {} as Record<ModelName, KeyCredits>
   const leads = {} as Record<ModelName, KeyCredits>
   // `leads` is credited by each model, as in buildReport (the lead paths are cut once for all).
+  const drill = input.drill
   for (const m of MODELS) {
-    credits[m] = engine.credit(m, conversion)
-    leads[m] = conversion === 'lead' ? credits[m] : engine.credit(m, 'lead')
+    credits[m] = creditKeys(engine, m, conversion, drill)
+    leads[m] = conversion === 'lead' ? credits[m] : creditKeys(engine, m, 'lead', drill)
   }
   const touches = touchStats(engine)
-  const spend = allocateSpend(engine, input.spend ?? [], input.spendChannel)
+  const spend = allocateSpend(engine, input.spend ?? [], input.spendChannel, drill)
   const rows: ComparisonRow[] = []
   for (let k = 0; k < engine.keys.size; k++) {
+    if (k === engine.outside) continue
     const spendK = at(spend.byKey, k)
     const models = {} as Record<ModelName, ModelColumn>
     let any = at(touches.perKey, k) > 0 || spendK !== 0
@@ -194,7 +271,8 @@ export function buildModelsComparison(input: Omit<ReportInput, 'model'>): Models
     models: MODELS,
     coverage: coverage(engine, conversion),
     utmCompleteness: touches.utmCompleteness,
-    totals: metrics(touches.total, conversionTotals(engine, 'lead').count, total.count, total.revenue, spend.total),
+    // A drill-down's credited figures depend on the model: its totals are those of linear (the row order).
+    totals: drill ? sumOf(rows.map((r) => ({ touches: r.touches, spend: r.spend, ...r.models.linear }))) : metrics(touches.total, conversionTotals(engine, 'lead').count, total.count, total.revenue, spend.total),
     rows,
   }
 }

@@ -4,12 +4,15 @@
 // that matches no touch still counts: it goes to a key taken from the row itself (its source,
 // medium, campaign, "source / medium", or the injected channel classifier), else
 // `(unmatched spend)`, so totals always include all spend in the window.
+// In a drill-down, spend follows the touches it was matched to (outside touches take their share
+// out), and spend that matched no touch is inside when the keys taken from the row itself equal
+// the filter: so a drill-down's spend adds up to its parent row's.
 
 import { AttributionError } from './errors.js'
 import type { Engine } from './engine.js'
 import { Interner, keyColumn } from './keys.js'
 import { DAY_MS } from './paths.js'
-import { NOT_SET_KEY, UNMATCHED_SPEND_KEY, type SpendRow } from './types.js'
+import { NOT_SET_KEY, UNMATCHED_SPEND_KEY, type DrillDown, type SpendRow, type TouchDimension } from './types.js'
 
 export interface SpendAllocation {
   /** By key id of engine.keys. */
@@ -51,10 +54,11 @@ function bump(counter: Counter, at: number, key: number, n: number): void {
   m.set(key, (m.get(key) ?? 0) + n)
 }
 
-function unmatchedKey(engine: Engine, row: SpendRow, spendChannel?: (row: SpendRow) => string): string {
+/** The key of spend row `row` under dimension `by` when it matched no touch. */
+function unmatchedKey(by: TouchDimension | 'week' | 'month', row: SpendRow, spendChannel?: (row: SpendRow) => string): string {
   const source = norm(row.source) ?? NOT_SET_KEY
   const medium = norm(row.medium) ?? NOT_SET_KEY
-  switch (engine.by) {
+  switch (by) {
     case 'source': return source
     case 'medium': return medium
     case 'campaign': return row.campaign?.trim() || NOT_SET_KEY
@@ -64,7 +68,7 @@ function unmatchedKey(engine: Engine, row: SpendRow, spendChannel?: (row: SpendR
   }
 }
 
-export function allocateSpend(engine: Engine, rows: readonly SpendRow[], spendChannel?: (row: SpendRow) => string): SpendAllocation {
+export function allocateSpend(engine: Engine, rows: readonly SpendRow[], spendChannel?: (row: SpendRow) => string, drill?: Pick<DrillDown, 'filter'>): SpendAllocation {
   const amounts = new Map<number, number>()
   const add = (key: number, v: number): void => { amounts.set(key, (amounts.get(key) ?? 0) + v) }
   let total = 0
@@ -138,7 +142,8 @@ export function allocateSpend(engine: Engine, rows: readonly SpendRow[], spendCh
         for (const [key, v] of match) add(key, (row.amount * v) / n)
       } else {
         unmatched += row.amount
-        add(engine.keys.id(unmatchedKey(engine, row, spendChannel)), row.amount)
+        const inside = !drill || drill.filter.every(([dim, v]) => unmatchedKey(dim, row, spendChannel) === v)
+        add(inside ? engine.keys.id(unmatchedKey(engine.by, row, spendChannel)) : engine.outside, row.amount)
       }
     }
   }

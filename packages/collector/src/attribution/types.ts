@@ -116,10 +116,28 @@ export const DEFAULTS = {
 
 /** Key of the row that receives conversions whose path is empty, so totals still add up. */
 export const UNATTRIBUTED_KEY = '(unattributed)'
+/**
+ * Key of the touches outside a drill-down filter: stored text never holds NUL, so no touch value
+ * equals it. Its row is never reported.
+ */
+export const OUTSIDE_KEY = '\u0000outside'
 /** Key of a missing dimension value. */
 export const NOT_SET_KEY = '(not set)'
 /** Key of spend that matches no touch when the dimension cannot be derived from the spend row. */
 export const UNMATCHED_SPEND_KEY = '(unmatched spend)'
+
+/**
+ * A drill-down: the report of the touches inside a filter (channel = X, source = Y, …). Touches
+ * outside keep their place in every path (credit shares do not change) but their credit, touch
+ * counts and spend are left out; a conversion without touches is in no drill-down. Rows then add
+ * up to the parent row they were drilled from.
+ */
+export interface DrillDown {
+  /** Per touch of the table: 1 when the touch is inside the filter. */
+  inside: Uint8Array
+  /** The filter, root first (the dimension drilled from at the top level). */
+  filter: ReadonlyArray<readonly [TouchDimension, string]>
+}
 
 export interface ReportInput extends AttributionOptions {
   /** Journeys, or a table already compiled from them (or built from storage columns). */
@@ -132,6 +150,7 @@ export interface ReportInput extends AttributionOptions {
    * the spend row's source/medium/campaign). Without it such spend goes to `(unmatched spend)`.
    */
   spendChannel?: (row: SpendRow) => string
+  drill?: DrillDown
 }
 
 export interface ReportMetrics {

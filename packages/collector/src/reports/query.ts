@@ -1,13 +1,13 @@
 // Reports end to end: a parsed query → one bounded load from the store (load-cache.ts) → the
 // pure engine. Shared by the HTTP routes and `closeloop report`.
 
-import { buildModelsComparison, buildReport, Engine, type AttributionReport, type Dimension, type ModelsComparison } from '../attribution/index.js'
+import { buildModelsComparison, buildReport, creditKeys, Engine, type AttributionReport, type Dimension, type DrillDown, type ModelsComparison } from '../attribution/index.js'
 import { DEFAULTS, type ConversionKind, type ModelName, type SpendRow } from '../attribution/types.js'
 import { classifyChannel } from '../ingest/channel.js'
 import { clError } from '../errors.js'
 import type { Site, Store } from '../store/types.js'
 import type { ReportTableData } from '../outcomes/types.js'
-import { applyFilter, filterOf, outside, totalsOf, type ReportFilter } from './drill-down.js'
+import { drillDown, filterOf, type ReportFilter } from './drill-down.js'
 import { withLoad } from './load-cache.js'
 
 const DAY = 86_400_000
@@ -39,12 +39,13 @@ function spendChannel(row: SpendRow): string {
   return classifyChannel({ source: row.source, medium: row.medium ?? '', campaign: row.campaign ?? '' })
 }
 
-type Loaded = ReportTableData & { filtered: boolean }
+type Loaded = ReportTableData & { drill?: DrillDown }
 
 /** The input of query q from the load cache, its drill-down applied, handed to `use` (which must not keep the table past its return). */
 async function withQueryLoad<R>(store: Store, site: Site, q: ReportQuery, w: Window, use: (data: Loaded) => R): Promise<R> {
   const lookbackMs = (q.lookbackDays ?? DEFAULTS.lookbackDays) * DAY
   const filter = filterOf(q)
+  if (filter.length > 0 && (q.by === 'week' || q.by === 'month')) throw clError('VALIDATION', 'drill-down filters need a touch dimension, not week/month')
   const extras = new Set([q.by, ...filter.map(([k]) => k)].filter((k) => k === 'content' || k === 'term' || k === 'landing'))
   if (extras.size > 1) throw clError('VALIDATION', 'at most one of content, term and landing may be used at once')
   return withLoad(store, site.id, {
@@ -52,7 +53,7 @@ async function withQueryLoad<R>(store: Store, site: Site, q: ReportQuery, w: Win
     touchesFrom: w.from === null ? null : w.from - lookbackMs,
     touchesTo: w.to,
     extra: ([...extras][0] as 'content' | 'term' | 'landing' | undefined) ?? null,
-  }, (data) => use(filter.length === 0 ? { ...data, filtered: false } : { ...data, table: applyFilter(data.table, q.by, filter), filtered: true }))
+  }, (data) => use({ ...data, drill: drillDown(data.table, filter) }))
 }
 
 /** What buildReport and buildModelsComparison share: the query, its window and the loaded data. */
@@ -68,26 +69,18 @@ function engineInput(site: Site, q: ReportQuery, w: Window, data: Loaded) {
     spend: data.spend,
     currency: site.currency,
     spendChannel,
+    drill: data.drill,
   }
 }
 
 export async function attributionReport(store: Store, site: Site, q: ReportQuery & { model: ModelName }): Promise<AttributionReport> {
   const w = window(q)
-  return withQueryLoad(store, site, q, w, (data) => {
-    const report = buildReport({ model: q.model, ...engineInput(site, q, w, data) })
-    if (!data.filtered) return report
-    // Spend that matched no touch cannot be placed inside a drill-down: only attributed rows stay.
-    const rows = report.rows.filter((r) => !outside(r.key) && (r.touches > 0 || r.leads > 0 || r.conversions > 0))
-    return { ...report, rows, totals: totalsOf(rows) }
-  })
+  return withQueryLoad(store, site, q, w, (data) => buildReport({ model: q.model, ...engineInput(site, q, w, data) }))
 }
 
 export async function modelsReport(store: Store, site: Site, q: ReportQuery): Promise<ModelsComparison> {
   const w = window(q)
-  return withQueryLoad(store, site, q, w, (data) => {
-    const report = buildModelsComparison(engineInput(site, q, w, data))
-    return data.filtered ? { ...report, rows: report.rows.filter((r) => !outside(r.key) && (r.touches > 0 || Object.values(r.models).some((m) => m.conversions > 0))) } : report
-  })
+  return withQueryLoad(store, site, q, w, (data) => buildModelsComparison(engineInput(site, q, w, data)))
 }
 
 export interface SeriesReport {
@@ -129,10 +122,10 @@ export async function seriesReport(store: Store, site: Site, q: ReportQuery & { 
     const periods: string[] = []
     const credits: Array<Map<string, number>> = []
     for (let start = periodStart(from, q.period); start <= to; start = nextPeriod(start, q.period)) {
-      const engine = new Engine(table, { by: 'channel', from: Math.max(start, from), to: Math.min(nextPeriod(start, q.period) - 1, to), lookbackDays: q.lookbackDays, halfLifeDays: q.halfLifeDays })
-      const c = engine.credit(q.model, q.conversion)
+      const engine = new Engine(table, { by: 'channel', from: Math.max(start, from), to: Math.min(nextPeriod(start, q.period) - 1, to), lookbackDays: q.lookbackDays, halfLifeDays: q.halfLifeDays, inside: data.drill?.inside })
+      const c = creditKeys(engine, q.model, q.conversion, data.drill)
       const byKey = new Map<string, number>()
-      for (let k = 0; k < c.revenue.length; k++) if (c.revenue[k] !== 0) byKey.set(engine.keys.keys[k], c.revenue[k])
+      for (let k = 0; k < c.revenue.length; k++) if (c.revenue[k] !== 0 && k !== engine.outside) byKey.set(engine.keys.keys[k], c.revenue[k])
       periods.push(new Date(start).toISOString().slice(0, 10))
       credits.push(byKey)
     }

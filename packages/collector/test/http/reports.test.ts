@@ -124,7 +124,11 @@ describe('GET /v1/reports/attribution', () => {
     const social = await secret(server, `/v1/reports/attribution?model=linear&by=campaign&channel=${encodeURIComponent('Paid Social')}`)
     expect(social.status).toBe(200)
     const keys = social.body.rows.map((r: { key: string }) => r.key).sort()
-    expect(keys).toEqual(['abm', 'retarget'])
+    // `test` is TikTok spend that matched no touch: Paid Social's spend, so in its drill-down too.
+    expect(keys).toEqual(['abm', 'retarget', 'test'])
+    const channels = await secret(server, '/v1/reports/attribution?model=linear&by=channel')
+    const parent = channels.body.rows.find((r: { key: string }) => r.key === 'Paid Social')
+    expect(social.body.rows.reduce((s: number, r: { spend: number }) => s + r.spend, 0)).toBeCloseTo(parent.spend)
     for (const row of social.body.rows) {
       const same = all.body.rows.find((r: { key: string }) => r.key === row.key)
       expect(rounded(row)).toEqual(rounded(same))

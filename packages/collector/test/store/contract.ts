@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Store } from '../../src/store/types.js'
 import { emailKey, event, externalKey, makeSite, phoneKey, touch } from './fixtures.js'
 import { outcomesContract } from './contract-outcomes.js'
+import { reconcileContract } from './contract-reconcile.js'
 
 export { emailKey, event, externalKey, makeSite, phoneKey, touch } from './fixtures.js'
 
@@ -30,6 +31,7 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
     })
 
     describe('deals, spend, rates and report load', () => outcomesContract(() => store))
+    reconcileContract(() => store)
 
     describe('data version', () => {
       it('changes after every committed write, and only then', async () => {

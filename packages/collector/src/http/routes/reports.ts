@@ -4,7 +4,7 @@
 import { authenticateSecret } from '../auth.js'
 import type { AppContext, RouteModule } from '../context.js'
 import type { Dimension } from '../../attribution/types.js'
-import { attributionQuerySchema, modelsQuerySchema, qualityQuerySchema, seriesQuerySchema } from '../../outcomes/schemas.js'
+import { attributionQuerySchema, FILTER_KEYS, modelsQuerySchema, qualityQuerySchema, seriesQuerySchema } from '../../outcomes/schemas.js'
 import { qualityReport } from '../../reports/quality.js'
 import { attributionReport, modelsReport, seriesReport } from '../../reports/query.js'
 import type { FastifyRequest } from 'fastify'
@@ -19,22 +19,31 @@ async function siteOf(request: FastifyRequest, ctx: AppContext): Promise<Site> {
   return authenticateSecret(request, ctx)
 }
 
+/**
+ * The parsed query with its drill-down filters in the order of the query string: the first is the
+ * drill-down's root (see reports/drill-down.ts). Parsing reorders keys; this puts them back.
+ */
+function inOrder<Q extends object>(raw: unknown, q: Q): Q {
+  const given = Object.keys(raw as object).filter((k) => (FILTER_KEYS as readonly string[]).includes(k))
+  return { ...Object.fromEntries(given.map((k) => [k, (q as Record<string, unknown>)[k]])), ...q }
+}
+
 export const reportsRoute: RouteModule = (app, ctx) => {
   app.get('/v1/reports/attribution', async (request) => {
     const site = await siteOf(request, ctx)
-    const q = parseOr(attributionQuerySchema, request.query)
+    const q = inOrder(request.query, parseOr(attributionQuerySchema, request.query))
     return attributionReport(ctx.store, site, { ...q, by: q.by as Dimension })
   })
 
   app.get('/v1/reports/models', async (request) => {
     const site = await siteOf(request, ctx)
-    const q = parseOr(modelsQuerySchema, request.query)
+    const q = inOrder(request.query, parseOr(modelsQuerySchema, request.query))
     return modelsReport(ctx.store, site, { ...q, by: q.by as Dimension })
   })
 
   app.get('/v1/reports/series', async (request) => {
     const site = await siteOf(request, ctx)
-    const q = parseOr(seriesQuerySchema, request.query)
+    const q = inOrder(request.query, parseOr(seriesQuerySchema, request.query))
     return seriesReport(ctx.store, site, { ...q, by: 'channel' })
   })
 
