@@ -32,6 +32,7 @@ export async function runCsvImport(
   })
   for (const e of result.errors) process.stderr.write(`${positionals[0]}:${e.line}: ${e.message} (${e.code})\n`)
   process.stdout.write(`${what}: ${result.accepted} of ${result.rows} rows imported${result.errors.length ? `, ${result.errors.length} failed` : ''}\n`)
+  if (result.pending) process.stdout.write(`${what}: ${result.pending} not linked to a lead yet (held until that person is identified)\n`)
   return result.errors.length > 0 ? 1 : 0
 }
 

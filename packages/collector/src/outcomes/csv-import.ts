@@ -20,6 +20,8 @@ export interface ImportResult {
   rows: number
   accepted: number
   errors: RowError[]
+  /** Deals imported but not linked to a lead yet: held until that person is identified. */
+  pending?: number
 }
 
 // Rows per store transaction: a large file is not one long write.
@@ -88,11 +90,11 @@ const DEAL_COLUMNS = {
   ts: ['ts', 'timestamp', 'time', 'date', 'stagedate', 'changedat', 'closedate'],
 } as const
 
-/** CSV cells are text: epoch digits become numbers, a bare day becomes midnight UTC. */
+/** CSV cells are text: epoch digits become numbers (a bare day is read by the deal schema, as on the API). */
 function dealInput(cells: Record<string, string>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...cells }
   const ts = cells.ts
-  if (ts !== undefined) out.ts = /^\d+$/.test(ts) ? Number(ts) : /^\d{4}-\d{2}-\d{2}$/.test(ts) ? `${ts}T00:00:00Z` : ts
+  if (ts !== undefined && /^\d+$/.test(ts)) out.ts = Number(ts)
   return out
 }
 
@@ -100,5 +102,6 @@ export async function importDealsCsv(store: Store, site: Site, text: string, pii
   const t = table(text, [['dealId', DEAL_COLUMNS.dealId], ['stage', DEAL_COLUMNS.stage]])
   const items = t.rows.map((r) => ({ at: r.line, raw: dealInput(pick(r.values, DEAL_COLUMNS)) }))
   const r = await writeDealBatch(store, site, items, { pii, now, chunk: BATCH })
-  return { rows: t.rows.length, accepted: r.written.length, errors: r.rejected.map(rowError) }
+  const pending = r.written.filter((w) => w.result.leadId === null).length
+  return { rows: t.rows.length, accepted: r.written.length, errors: r.rejected.map(rowError), pending }
 }

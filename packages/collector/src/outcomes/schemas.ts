@@ -19,11 +19,14 @@ const MIN_MS = 946_684_800_000
 const MAX_MS = 4_102_444_800_000
 export const DAY_RE = /^\d{4}-\d{2}-\d{2}$/
 
-/** Epoch ms, or an ISO 8601 string (what CRMs send). */
+/**
+ * Epoch ms, or an ISO 8601 string (what CRMs send). A bare day (YYYY-MM-DD) is the END of that
+ * UTC day: a deal closed "on" a day comes after that day's visits, not before them at midnight.
+ */
 const timestamp = z.union([
   z.number().int().min(MIN_MS).max(MAX_MS),
   z.string().max(40).transform((s, ctx) => {
-    const t = Date.parse(s)
+    const t = Date.parse(DAY_RE.test(s) ? `${s}T23:59:59.999Z` : s)
     if (!Number.isFinite(t) || t < MIN_MS || t > MAX_MS) {
       ctx.addIssue({ code: 'custom', message: 'not an ISO 8601 time or epoch milliseconds' })
       return z.NEVER

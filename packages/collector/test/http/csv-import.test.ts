@@ -49,10 +49,12 @@ describe('deals CSV import', () => {
       'D-4,unknown@example.com,closedlost,,,1768000000000',
     ].join('\n')
     const result = await importDealsCsv(server.store, server.site, csv, null)
-    expect(result).toMatchObject({ rows: 5, accepted: 3 })
+    // D-4's person is not identified yet: imported, not linked.
+    expect(result).toMatchObject({ rows: 5, accepted: 3, pending: 1 })
     expect(result.errors.map((e) => [e.line, e.code])).toEqual([[4, 'CL_ERR_DEAL_NO_PERSON'], [5, 'CL_ERR_UNKNOWN_STAGE']])
     const deals = await server.store.getDeals(server.site.id, leadId)
     expect(deals.map((d) => [d.dealId, d.stage, d.amount, d.history.length])).toEqual([['D-1', 'won', 12500, 2]])
-    expect(deals[0].history[0].ts).toBe(Date.UTC(2026, 0, 10))
+    // A bare day is the end of that UTC day, as on the API.
+    expect(deals[0].history[0].ts).toBe(Date.UTC(2026, 0, 10, 23, 59, 59, 999))
   })
 })

@@ -65,6 +65,22 @@ describe('POST /v1/deals', () => {
     expect((await secret(server, '/v1/deals', { dealId: 'D-later', email: 'grace@example.com', stage: 'won', amount: 950 })).body.leadId).toBe(leadId)
   })
 
+  it('reads a bare day as the end of that UTC day, so the day\'s visits come before the deal', async () => {
+    // The visit is at noon on the deal's day: a deal at midnight would come before it, unattributed.
+    const vid = visitorId()
+    const noon = Date.UTC(2026, 11, 4, 12)
+    await importEvents(server, [touchEvent(vid, noon, { source: 'newsletter', medium: 'email', campaign: 'dec' })])
+    const leadId = await identify(server, { visitorId: vid, email: 'sameday@example.com', ts: noon + 1000 })
+    const r = await secret(server, '/v1/deals', { dealId: 'D-day', email: 'sameday@example.com', stage: 'won', amount: 321, ts: '2026-12-04' })
+    expect(r.status).toBe(200)
+    const [deal] = await server.store.getDeals(server.site.id, leadId)
+    expect(deal.history.map((h) => h.ts)).toEqual([Date.UTC(2026, 11, 4, 23, 59, 59, 999)])
+    const report = await secret(server, '/v1/reports/attribution?model=last_touch&by=campaign&conversion=won&from=2026-12-01&to=2026-12-31')
+    expect(report.status).toBe(200)
+    // (Other tests' deals without a time are dated now and may fall in this window too.)
+    expect(report.body.rows.find((x: { key: string }) => x.key === 'dec')?.revenue).toBe(321)
+  })
+
   it('uses the site stageMapping before the built-in aliases', async () => {
     await server.store.updateSite(server.site.id, { settings: { stageMapping: { 'Stage 4 - Signed': 'won', 'Closed Won': 'opportunity' } } })
     server.app.closeloop.sites.clear()
@@ -107,6 +123,8 @@ describe('POST /v1/deals', () => {
     })
     expect(r.status).toBe(200)
     expect(r.body.accepted).toBe(2)
+    // B-3's person is not known yet: stored, held until identified.
+    expect(r.body.pending).toBe(1)
     expect(r.body.deals.map((d: { dealId: string; stage: string; linked: boolean }) => [d.dealId, d.stage, d.linked])).toEqual([['B-1', 'sql', true], ['B-3', 'lost', false]])
     expect(r.body.rejected.map((x: { index: number; code: string }) => [x.index, x.code])).toEqual([[1, 'CL_ERR_UNKNOWN_STAGE'], [2, 'CL_ERR_VALIDATION']])
     const empty = await secret(server, '/v1/deals', { deals: [] })

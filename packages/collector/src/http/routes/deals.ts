@@ -30,6 +30,8 @@ export const dealsRoute: RouteModule = (app, ctx) => {
     const { deals } = parseOr(dealsBatchSchema, body)
     const { written, rejected } = await writeDealBatch(ctx.store, site, deals.map((raw, at) => ({ at, raw })), opts)
     const accepted = written.map((w) => present(w.result))
-    return { accepted: accepted.length, deals: accepted, rejected: rejected.map((r) => ({ index: r.at, ...describeRejection(r) })) }
+    // pending: stored, but held until their person is identified (no lead to credit yet).
+    const pending = accepted.filter((d) => !d.linked).length
+    return { accepted: accepted.length, pending, deals: accepted, rejected: rejected.map((r) => ({ index: r.at, ...describeRejection(r) })) }
   })
 }
