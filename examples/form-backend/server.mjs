@@ -6,7 +6,6 @@
 //   CLOSELOOP_COLLECTOR=http://127.0.0.1:8787 CLOSELOOP_SECRET_KEY=sk_… PORT=8789 node server.mjs
 // or import { startFormBackend } (as `closeloop demo` does).
 
-import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import { fileURLToPath } from 'node:url'
 
@@ -76,9 +75,9 @@ export async function startFormBackend(options) {
         return
       }
       const form = parseForm(req, await readBody(req))
-      // Without the tracker (blocked, consent denied) there is no visitor ID: the lead is still
-      // created, just without a journey.
-      const visitorId = VISITOR_ID.test(form.cl_visitor_id ?? '') ? form.cl_visitor_id : randomBytes(16).toString('base64url').slice(0, 21)
+      // Without the tracker (blocked, consent denied, Global Privacy Control) the field is missing
+      // or empty: leave visitorId out and the lead is still created, just without a journey.
+      const visitorId = VISITOR_ID.test(form.cl_visitor_id ?? '') ? form.cl_visitor_id : undefined
       const email = (form.email ?? '').trim() || undefined
       const phone = (form.phone ?? '').trim() || undefined
       if (!email && !phone) {

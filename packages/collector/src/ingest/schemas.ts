@@ -92,7 +92,9 @@ export const importSchema = z.object({
 })
 
 export const identifySchema = z.object({
-  visitorId,
+  // Absent when the tracker never ran (blocked, consent denied, Global Privacy Control): the lead is
+  // still created or updated, with no visitor link. A form posts an empty field as "": also absent.
+  visitorId: z.union([z.literal('').transform(() => undefined), visitorId]).nullish().transform((v) => v ?? undefined),
   email: z.string().max(320).nullish(),
   phone: z.string().max(64).nullish(),
   externalId: text(256).nullish(),

@@ -4,6 +4,9 @@
 
 import type { IdentifyInput, IdentityKey, IdentityKind } from './types.js'
 
+/** lead_conflicts.visitor_id of an identify without a visitor (the column is NOT NULL; nothing reads it). */
+export const NO_VISITOR = ''
+
 const RANK: Record<IdentityKind, number> = { email: 0, phone: 1, external: 2 }
 
 /** Keys ordered email, phone, external: the order in which a match wins. */

@@ -158,7 +158,8 @@ export interface IdentityKey {
 
 export interface IdentifyInput {
   siteId: string
-  visitorId: string
+  /** The browser visitor to link; absent when the tracker never ran: the lead gets no visitor link. */
+  visitorId?: string | null
   keys: IdentityKey[]
   /** AES-256-GCM ciphertexts (see crypto.ts), never raw values. */
   emailEnc?: string | null

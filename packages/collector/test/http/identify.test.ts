@@ -66,10 +66,31 @@ describe('POST /v1/identify', () => {
     expect(lead.body.visitorIds).toHaveLength(50)
   })
 
+  it('without a visitor ID (tracker blocked or not allowed) still creates and updates the lead', async () => {
+    const res = await secret(server, '/v1/identify', { email: 'blocked@example.com', traits: { form: 'demo' } })
+    expect(res.status).toBe(200)
+    expect(res.body).toMatchObject({ created: true, visitorIds: [], firstTouch: null, lastTouch: null, touchCount: 0, channel: null })
+    // A form's empty hidden field arrives as "" (or null): no visitor either, the same lead.
+    for (const visitorId of ['', null]) {
+      const again = await secret(server, '/v1/identify', { visitorId, email: 'Blocked@example.com', traits: { plan: 'pro' } })
+      expect(again.status).toBe(200)
+      expect(again.body).toMatchObject({ leadId: res.body.leadId, created: false, visitorIds: [] })
+    }
+    const lead = await secret(server, `/v1/leads/${res.body.leadId}`)
+    expect(lead.body.lead).toMatchObject({ email: 'blocked@example.com', traits: { form: 'demo', plan: 'pro' }, firstTouchId: null })
+    expect(lead.body.visitorIds).toEqual([])
+    // When the tracker runs later, its visitor joins the lead with its touches.
+    const vid = visitorId()
+    await collect(server, [pageEvent(vid, { touch: { source: 'google', medium: 'cpc', campaign: 'late' } })])
+    const linked = await secret(server, '/v1/identify', { visitorId: vid, email: 'blocked@example.com' })
+    expect(linked.body).toMatchObject({ leadId: res.body.leadId, visitorIds: [vid], touchCount: 1, firstTouch: { campaign: 'late' } })
+  })
+
   it('rejects bad input with coded 400s and keeps serving valid calls', async () => {
     const vid = visitorId()
     const cases: Array<[unknown, string]> = [
       [{ visitorId: vid }, 'CL_ERR_IDENTIFY_NO_KEY'],
+      [{ visitorId: '' }, 'CL_ERR_IDENTIFY_NO_KEY'],
       [{ visitorId: vid, email: 'nope' }, 'CL_ERR_BAD_EMAIL'],
       [{ visitorId: vid, phone: 'call me' }, 'CL_ERR_BAD_PHONE'],
       [{ visitorId: 'short', email: 'a@b.co' }, 'CL_ERR_VALIDATION'],

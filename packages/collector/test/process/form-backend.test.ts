@@ -4,7 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serveExampleSite } from '../../src/cli/demo-site.js'
-import { collect, pageEvent, startTestServer, tempDir, visitorId, type TestServer } from '../http/helpers.js'
+import { collect, pageEvent, secret, startTestServer, tempDir, visitorId, type TestServer } from '../http/helpers.js'
 
 interface FormBackend {
   url: string
@@ -47,7 +47,14 @@ describe('example form backend', () => {
   it('still records the lead without a visitor ID, and refuses an empty form', async () => {
     const ok = await fetch(backend.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=novisitor%40example.com' })
     expect(ok.status).toBe(200)
-    expect(await ok.text()).toContain('(none)')
+    const html = await ok.text()
+    expect(html).toContain('(none)')
+    // No visitor is invented for it: the lead has none linked (an empty field is the same).
+    const leadId = /data-lead-id>([^<]+)</.exec(html)?.[1]
+    expect((await secret(server, `/v1/leads/${leadId}`)).body.visitorIds).toEqual([])
+    const blank = await fetch(backend.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'cl_visitor_id=&email=novisitor%40example.com' })
+    expect(blank.status).toBe(200)
+    expect(await blank.text()).toContain(`data-lead-id>${leadId}<`)
     const empty = await fetch(backend.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=x' })
     expect(empty.status).toBe(400)
   })

@@ -173,6 +173,34 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         expect(await store.getLead(other.id, first.leadId)).toBeNull()
       })
 
+      it('without a visitor creates or updates the lead by its keys and links no visitor', async () => {
+        const { site } = await makeSite(store)
+        const email = emailKey('novisit@example.com')
+        const first = await store.identify({ siteId: site.id, keys: [email], emailEnc: 'v1.nv', traits: { form: 'demo' }, ts: 4000, journey: true })
+        expect(first.created).toBe(true)
+        expect(first.visitorIds).toEqual([])
+        const lead = await store.getLead(site.id, first.leadId)
+        expect(lead?.lead).toMatchObject({ identifiedAt: 4000, emailEnc: 'v1.nv', traits: { form: 'demo' }, firstTouchId: null })
+        expect(lead?.visitorIds).toEqual([])
+        expect(lead?.touches).toEqual([])
+        // Again without a visitor (null): the same lead, updated.
+        const again = await store.identify({ siteId: site.id, visitorId: null, keys: [email], traits: { plan: 'pro' }, ts: 5000 })
+        expect([again.leadId, again.created]).toEqual([first.leadId, false])
+        expect((await store.getLead(site.id, first.leadId))?.lead.traits).toEqual({ form: 'demo', plan: 'pro' })
+        // A later identify with a visitor links it to that lead, with its touches.
+        await store.ingest([event(site.id, 'nv-browser', 6000, { touch: touch(6000) })])
+        const linked = await store.identify({ siteId: site.id, visitorId: 'nv-browser', keys: [email], ts: 7000 })
+        expect(linked.leadId).toBe(first.leadId)
+        expect(linked.visitorIds).toEqual(['nv-browser'])
+        const journey = await store.getLead(site.id, first.leadId)
+        expect(journey?.touches.map((t) => t.source)).toEqual(['google'])
+        expect(journey?.lead.firstTouchId).not.toBeNull()
+        // Keys of two leads without a visitor: the conflict is still recorded.
+        const b = await store.identify({ siteId: site.id, keys: [phoneKey('+15550002222')], ts: 8000 })
+        const both = await store.identify({ siteId: site.id, keys: [email, phoneKey('+15550002222')], ts: 9000 })
+        expect(both.conflict).toEqual({ keptLeadId: first.leadId, otherLeadId: b.leadId, kind: 'phone' })
+      })
+
       it('keys pointing at different leads: email wins, the conflict is recorded, nothing merged', async () => {
         const { site } = await makeSite(store)
         const a = await store.identify({ siteId: site.id, visitorId: 'va', keys: [emailKey('a@x.io')], ts: 1 })

@@ -1,4 +1,5 @@
-// POST /v1/identify (SPEC §4–5): link a visitor to a lead by email, phone or external ID.
+// POST /v1/identify: find or create a lead by email, phone or external ID, and link the visitor
+// to it when one is given (none when the tracker was blocked or not allowed to run).
 
 import { authenticateSecret } from '../auth.js'
 import type { RouteModule } from '../context.js'
@@ -22,7 +23,7 @@ export const identifyRoute: RouteModule = (app, ctx) => {
     // An erased person is refused (CL_ERR_SUPPRESSED), checked in the identify's own transaction.
     const outcome = await ctx.store.identify({
       siteId: site.id,
-      visitorId: body.visitorId,
+      visitorId: body.visitorId ?? null,
       suppression: person.suppression,
       keys: person.keys,
       emailEnc: person.emailEnc,

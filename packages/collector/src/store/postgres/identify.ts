@@ -5,7 +5,7 @@
 
 import { newLeadId } from '../lead-id.js'
 import type { PoolClient } from 'pg'
-import { byPriority, resolveMatches, type Match } from '../identity-rules.js'
+import { byPriority, NO_VISITOR, resolveMatches, type Match } from '../identity-rules.js'
 import type { Row } from '../rows.js'
 import type { IdentifyInput, IdentifyOutcome } from '../types.js'
 
@@ -29,7 +29,8 @@ export async function identifyPg(c: PoolClient, input: IdentifyInput, now: numbe
 }
 
 async function attemptIdentify(c: PoolClient, input: IdentifyInput, now: number): Promise<IdentifyOutcome> {
-  const { siteId, visitorId } = input
+  const { siteId } = input
+  const visitorId = input.visitorId ?? null
   const keys = byPriority(input.keys)
   const found = await c.query<Row>(
     'SELECT kind, hash, lead_id FROM lead_identities WHERE site_id = $1 AND hash = ANY($2::text[])',
@@ -70,13 +71,15 @@ async function attemptIdentify(c: PoolClient, input: IdentifyInput, now: number)
     await c.query(
       `INSERT INTO lead_conflicts (site_id, kept_lead_id, other_lead_id, kind, visitor_id, created_at)
        VALUES ($1, $2, $3, $4, $5, $6)`,
-      [siteId, leadId, other.leadId, other.kind, visitorId, now],
+      [siteId, leadId, other.leadId, other.kind, visitorId ?? NO_VISITOR, now],
     )
   }
-  await c.query(
-    `INSERT INTO lead_visitors (site_id, lead_id, visitor_id, linked_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-    [siteId, leadId, visitorId, now],
-  )
+  if (visitorId !== null) {
+    await c.query(
+      `INSERT INTO lead_visitors (site_id, lead_id, visitor_id, linked_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+      [siteId, leadId, visitorId, now],
+    )
+  }
   // Original source: the earliest touch known now, only if none is set (SPEC §5).
   await c.query(
     `UPDATE leads SET (first_touch_id, first_touch_ts) = (

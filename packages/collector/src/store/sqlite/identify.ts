@@ -3,13 +3,14 @@
 // key and create two leads: the second sees the first's identity row.
 
 import { newLeadId } from '../lead-id.js'
-import { byPriority, mergeLeadFields, resolveMatches, type Match } from '../identity-rules.js'
+import { byPriority, mergeLeadFields, NO_VISITOR, resolveMatches, type Match } from '../identity-rules.js'
 import { leadFromRow, touchFromRow, type Row } from '../rows.js'
 import type { Statements } from './statements.js'
 import type { IdentifyInput, IdentifyOutcome, Lead, StoredTouch } from '../types.js'
 
 export function identifySync(s: Statements, input: IdentifyInput, now: number): IdentifyOutcome {
-  const { siteId, visitorId } = input
+  const { siteId } = input
+  const visitorId = input.visitorId ?? null
   const keys = byPriority(input.keys)
   const matches: Match[] = []
   for (const key of keys) {
@@ -34,12 +35,12 @@ export function identifySync(s: Statements, input: IdentifyInput, now: number): 
   }
   const leadId = lead.id
   for (const other of others) {
-    s.leads.insertConflict.run(siteId, leadId, other.leadId, other.kind, visitorId, now)
+    s.leads.insertConflict.run(siteId, leadId, other.leadId, other.kind, visitorId ?? NO_VISITOR, now)
   }
   // A key already owned by another lead keeps pointing there (ON CONFLICT DO NOTHING): conflicts
   // are recorded, never silently merged.
   for (const key of keys) s.leads.insertIdentity.run(siteId, key.kind, key.hash, leadId, now)
-  s.leads.link.run(siteId, leadId, visitorId, now)
+  if (visitorId !== null) s.leads.link.run(siteId, leadId, visitorId, now)
 
   const touches = input.journey ? (s.leads.touches.all(siteId, leadId) as Row[]).map(touchFromRow) : null
   if (lead.firstTouchId === null) {
