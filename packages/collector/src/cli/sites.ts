@@ -38,7 +38,7 @@ async function add(argv: string[]): Promise<number> {
 }
 
 export const UPDATE_USAGE =
-  'sites update --name N [--origin URL …] [--cookie-domain D|none] [--currency EUR] [--phone-region GB] [--stage "CRM name=won" …] [--internal-domain D …]'
+  'sites update --name N [--origin URL …] [--cookie-domain D|none] [--currency EUR] [--phone-region GB] [--stage "CRM name=won" …] [--internal-domain D …] [--keep-bots|--no-keep-bots]'
 
 async function update(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -49,6 +49,8 @@ async function update(argv: string[]): Promise<number> {
       'phone-region': { type: 'string' },
       stage: { type: 'string', multiple: true },
       'internal-domain': { type: 'string', multiple: true },
+      'keep-bots': { type: 'boolean' },
+      'no-keep-bots': { type: 'boolean' },
     },
   })
   if (!values.name) {
@@ -59,6 +61,7 @@ async function update(argv: string[]): Promise<number> {
     updateSite(store, values.name ?? '', {
       origins: values.origin, cookieDomain: values['cookie-domain'], currency: values.currency, phoneRegion: values['phone-region'],
       stages: values.stage, internalDomains: values['internal-domain'],
+      keepBots: values['keep-bots'] ? true : values['no-keep-bots'] ? false : undefined,
     }))
   process.stdout.write(`Site "${site.name}" updated.\n${JSON.stringify({ origins: site.origins, cookieDomain: site.cookieDomain, currency: site.currency, settings: site.settings }, null, 2)}\n`)
   return 0

@@ -64,6 +64,10 @@ export class Metrics {
   readonly eventsRejected = new Counter('closeloop_events_rejected_total', 'Events rejected, by code')
   readonly eventsBot = new Counter('closeloop_events_bot_total', 'Events from bots (counted, not stored)')
   readonly eventsSuppressed = new Counter('closeloop_events_suppressed_total', 'Events of erased persons, dropped')
+  readonly eventsDropped = new Counter(
+    'closeloop_events_dropped_total',
+    'Events not stored, by reason (bot, unknown_key, origin, suppressed, invalid) and site (when known)',
+  )
   readonly identifies = new Counter('closeloop_identify_total', 'Identify calls, by created')
   readonly requestDuration = new Histogram(
     'closeloop_http_request_duration_seconds',
@@ -78,7 +82,7 @@ export class Metrics {
 
   render(): string {
     return [
-      this.eventsAccepted, this.eventsDuplicate, this.eventsRejected, this.eventsBot, this.eventsSuppressed,
+      this.eventsAccepted, this.eventsDuplicate, this.eventsRejected, this.eventsBot, this.eventsSuppressed, this.eventsDropped,
       this.identifies, this.requestDuration, this.ingestBatchSize,
     ].map((m) => m.render()).join('\n') + '\n'
   }

@@ -4,6 +4,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { AppContext } from '../http/context.js'
 import { ClError, ERRORS } from '../errors.js'
+import { recordDrop } from './drops.js'
 import { prepareEvent, type EventContext } from './events.js'
 import type { ProtectedPerson } from '../identity/pii.js'
 import type { IngestEvent, IngestResult, RejectedEvent, Site } from '../store/types.js'
@@ -95,10 +96,13 @@ export async function ingestBatch(ctx: AppContext, log: FastifyBaseLogger, site:
   const m = ctx.metrics
   m.eventsAccepted.inc({}, result.accepted)
   m.eventsDuplicate.inc({}, result.duplicates)
+  let suppressed = 0
   for (const r of rejected) {
-    if (r.code === ERRORS.SUPPRESSED.code) m.eventsSuppressed.inc()
+    if (r.code === ERRORS.SUPPRESSED.code) { m.eventsSuppressed.inc(); suppressed++ }
     else m.eventsRejected.inc({ code: r.code })
   }
+  await recordDrop(ctx, log, site, 'invalid', rejected.length - suppressed, ectx.receivedAt)
+  await recordDrop(ctx, log, site, 'suppressed', suppressed, ectx.receivedAt)
   if (kept.length > 0) m.ingestBatchSize.observe(kept.length)
   if (rejected.length > 0) log.debug({ rejected: rejected.length }, 'events rejected')
   rejected.sort((a, b) => a.index - b.index)

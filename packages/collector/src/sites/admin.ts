@@ -62,6 +62,8 @@ export interface SiteUpdate {
   stages?: string[]
   /** Replaces the other own domains whose referrals are not touches. */
   internalDomains?: string[]
+  /** Store events from bot user agents (testing with a headless browser); false drops them again. */
+  keepBots?: boolean
 }
 
 /** Validates and applies a settings change (CLI `sites update`); only what is given changes. */
@@ -77,6 +79,8 @@ export async function updateSite(store: Store, name: string, u: SiteUpdate): Pro
     currency: u.currency ?? site.currency,
   })
   const settings: SiteSettings = { ...site.settings }
+  if (u.keepBots === true) settings.keepBots = true
+  else if (u.keepBots === false) delete settings.keepBots
   if (u.phoneRegion !== undefined) {
     const region = u.phoneRegion.trim().toUpperCase()
     if (!/^[A-Z]{2}$/.test(region)) throw clError('BAD_CONFIG', 'phone region must be an ISO 3166 alpha-2 code such as GB')

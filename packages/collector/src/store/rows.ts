@@ -2,7 +2,7 @@
 // column names; the drivers differ only in returning JSON as text or as parsed values and
 // 64-bit integers as numbers or strings, which these helpers absorb.
 
-import type { IdentityKind, Lead, LeadConflict, QualityStats, RejectedEvent, Site, SiteSettings, StoredTouch } from './types.js'
+import { DROP_REASONS, type DropReason, type IdentityKind, type Lead, type LeadConflict, type QualityStats, type RejectedEvent, type Site, type SiteSettings, type StoredTouch } from './types.js'
 
 type Scalar = string | number | bigint | null
 export type Row = Record<string, unknown>
@@ -143,10 +143,20 @@ export const QUALITY_TOUCHES_SQL = (p: (i: number) => string) =>
 export const QUALITY_REJECTED_SQL = (p: (i: number) => string) =>
   `SELECT code, count(*) AS n FROM rejected_events WHERE site_id = ${p(1)} AND received_at >= ${p(2)} AND received_at <= ${p(3)}
    GROUP BY code ORDER BY n DESC, code`
+// A day's count is in the range when its day starts in it or the range starts within that day.
+export const QUALITY_DROPPED_SQL = (p: (i: number) => string) =>
+  `SELECT reason, sum(count) AS n FROM dropped_events WHERE site_id = ${p(1)} AND day + 86400000 > ${p(2)} AND day <= ${p(3)}
+   GROUP BY reason`
+export const COUNT_DROPPED_SQL = (p: (i: number) => string) =>
+  `INSERT INTO dropped_events (site_id, day, reason, count) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})
+   ON CONFLICT (site_id, day, reason) DO UPDATE SET count = dropped_events.count + excluded.count`
+export const utcDayStart = (t: number): number => Math.floor(t / 86_400_000) * 86_400_000
 export const QUALITY_MIN_TS = -8.64e15
 export const QUALITY_MAX_TS = 8.64e15
 
-export function qualityFromRows(touchRows: Row[], rejectedRows: Row[]): QualityStats {
+export function qualityFromRows(touchRows: Row[], rejectedRows: Row[], droppedRows: Row[]): QualityStats {
+  const dropped = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as QualityStats['dropped']
+  for (const r of droppedRows) if ((DROP_REASONS as readonly string[]).includes(String(r.reason))) dropped[String(r.reason) as DropReason] = Number(r.n)
   let paidTouches = 0
   let completePaid = 0
   const untaggedPaid: QualityStats['untaggedPaid'] = []
@@ -163,5 +173,6 @@ export function qualityFromRows(touchRows: Row[], rejectedRows: Row[]): QualityS
     completePaid,
     untaggedPaid: untaggedPaid.slice(0, 50),
     rejected: rejectedRows.map((r) => ({ code: String(r.code), count: Number(r.n) })),
+    dropped,
   }
 }

@@ -17,6 +17,8 @@ export interface SiteSettings {
   internalDomains?: string[]
   /** ISO 3166 alpha-2 region for phone numbers given without a country code (default `US`). */
   phoneRegion?: string
+  /** Store events from bot user agents (headless browsers) instead of dropping them: for testing a site. */
+  keepBots?: boolean
 }
 
 export interface Site {
@@ -140,6 +142,20 @@ export interface QualityStats {
   untaggedPaid: Array<{ source: string; medium: string; clickIdType: string | null; touches: number }>
   /** Events refused in the time range (by receipt), by code, most first. */
   rejected: Array<{ code: string; count: number }>
+  /** Events dropped without a stored copy (bot, origin, suppressed), by UTC day of receipt in the range. */
+  dropped: Record<DropReason, number>
+}
+
+/** Why an event was not stored without being recorded as rejected (counted only). */
+export type DropReason = 'bot' | 'origin' | 'suppressed'
+export const DROP_REASONS: readonly DropReason[] = ['bot', 'origin', 'suppressed']
+
+export interface DroppedCount {
+  siteId: string
+  reason: DropReason
+  /** When received: counted on its UTC day. */
+  receivedAt: number
+  count: number
 }
 
 /** Two leads that one identify call found by different keys (SPEC §5: recorded, not merged). */
@@ -259,6 +275,8 @@ export interface Store extends OutcomeStore {
    */
   ingest(events: IngestEvent[]): Promise<IngestResult>
   recordRejected(rows: RejectedEvent[]): Promise<void>
+  /** Add to the per-site, per-day counts of dropped events (data-quality view). */
+  countDropped(rows: DroppedCount[]): Promise<void>
   /** Most recent rejected events of a site, newest first (data-quality view). */
   listRejected(siteId: string, limit?: number): Promise<RejectedEvent[]>
   /** Most recent identity conflicts of a site, newest first (data-quality view: duplicate leads). */

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { nanoid } from 'nanoid'
-import { buildApp } from '../../src/http/app.js'
+import { buildApp, type AppOptions } from '../../src/http/app.js'
 import type { Config } from '../../src/config.js'
 import { loadInstallKeys } from '../../src/identity/crypto.js'
 import { createSite } from '../../src/sites/admin.js'
@@ -31,12 +31,12 @@ export function tempDir(prefix = 'closeloop-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }
 
-export async function startTestServer(config: Partial<Config> = {}): Promise<TestServer> {
+export async function startTestServer(config: Partial<Config> = {}, options: { logger?: AppOptions['logger'] } = {}): Promise<TestServer> {
   const dir = tempDir()
   const store = await openStore({ dataDir: dir })
   const keys = loadInstallKeys({ dataDir: dir, env: {} })
   const { site, secretKey } = await createSite(store, { name: 'Test shop', origins: [ORIGIN, 'http://localhost:5173'], cookieDomain: '.shop.example' })
-  const app = await buildApp({ store, keys, config })
+  const app = await buildApp({ store, keys, config, logger: options.logger })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('no port')

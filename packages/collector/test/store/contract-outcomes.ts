@@ -155,11 +155,32 @@ export function outcomesContract(getStore: () => Store): void {
           { source: 'google', medium: 'cpc', clickIdType: null, touches: 1 },
         ],
         rejected: [{ code: 'CL_ERR_INVALID_EVENT', count: 2 }, { code: 'CL_ERR_EVENT_TOO_LARGE', count: 1 }],
+        dropped: { bot: 0, origin: 0, suppressed: 0 },
       })
       const all = await store.qualityStats(site.id, null, null)
       expect([all.paidTouches, all.completePaid, all.rejected[0]]).toEqual([5, 1, { code: 'CL_ERR_INVALID_EVENT', count: 3 }])
       const other = await makeSite(store)
-      expect(await store.qualityStats(other.site.id, null, null)).toEqual({ paidTouches: 0, completePaid: 0, untaggedPaid: [], rejected: [] })
+      expect(await store.qualityStats(other.site.id, null, null)).toEqual({ paidTouches: 0, completePaid: 0, untaggedPaid: [], rejected: [], dropped: { bot: 0, origin: 0, suppressed: 0 } })
+    })
+
+    it('adds dropped-event counts per site, UTC day and reason, and sums them over a range', async () => {
+      const store = getStore()
+      const { site } = await makeSite(store)
+      const other = await makeSite(store)
+      const day = Date.UTC(2026, 2, 10)
+      await store.countDropped([
+        { siteId: site.id, reason: 'bot', receivedAt: day + 1000, count: 2 },
+        { siteId: site.id, reason: 'bot', receivedAt: day + 20 * 3_600_000, count: 3 },
+        { siteId: site.id, reason: 'origin', receivedAt: day + 5, count: 1 },
+        { siteId: other.site.id, reason: 'bot', receivedAt: day, count: 7 },
+      ])
+      await store.countDropped([{ siteId: site.id, reason: 'suppressed', receivedAt: day + 2 * DAY, count: 4 }])
+      expect((await store.qualityStats(site.id, null, null)).dropped).toEqual({ bot: 5, origin: 1, suppressed: 4 })
+      // A range that starts inside a day counts that day; one that ends before it does not.
+      expect((await store.qualityStats(site.id, day + 12 * 3_600_000, day + DAY)).dropped).toEqual({ bot: 5, origin: 1, suppressed: 0 })
+      expect((await store.qualityStats(site.id, day + DAY, null)).dropped).toEqual({ bot: 0, origin: 0, suppressed: 4 })
+      expect((await store.qualityStats(site.id, null, day - 1)).dropped).toEqual({ bot: 0, origin: 0, suppressed: 0 })
+      expect((await store.qualityStats(other.site.id, null, null)).dropped).toEqual({ bot: 7, origin: 0, suppressed: 0 })
     })
   })
 

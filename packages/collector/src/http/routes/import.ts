@@ -2,14 +2,21 @@
 
 import { authenticateSecret } from '../auth.js'
 import type { RouteModule } from '../context.js'
-import { clError } from '../../errors.js'
+import { ClError, clError, ERRORS } from '../../errors.js'
+import { recordDrop } from '../../ingest/drops.js'
 import { ingestBatch } from '../../ingest/batch.js'
 import { importSchema } from '../../ingest/schemas.js'
 import { parseOr } from '../validate.js'
 
 export const importRoute: RouteModule = (app, ctx) => {
   app.post('/v1/import', { bodyLimit: ctx.config.importBodyLimit }, async (request) => {
-    const site = await authenticateSecret(request, ctx)
+    const site = await authenticateSecret(request, ctx).catch(async (err: unknown) => {
+      if (err instanceof ClError && err.code === ERRORS.BAD_SECRET_KEY.code) {
+        const events = (request.body as { events?: unknown } | null)?.events
+        await recordDrop(ctx, request.log, null, 'unknown_key', Array.isArray(events) ? events.length : 0, Date.now())
+      }
+      throw err
+    })
     const body = parseOr(importSchema, request.body)
     const max = ctx.config.importMaxEvents
     if (body.events.length > max) throw clError('TOO_MANY_EVENTS', `At most ${max} events per import request`)

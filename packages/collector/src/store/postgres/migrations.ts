@@ -2,7 +2,7 @@
 // ../sqlite/migrations.ts). APPEND new migrations; never edit one that may already have run. Times are epoch
 // milliseconds (BIGINT), like the SQLite store, so both map through the same row helpers.
 
-import { DERIVED_VISITORS, type Migration } from '../sqlite/migrations.js'
+import { DERIVED_VISITORS, DROPPED_EVENTS, type Migration } from '../sqlite/migrations.js'
 
 export type { Migration } from '../sqlite/migrations.js'
 
@@ -224,5 +224,6 @@ DROP INDEX sessions_visitor;
 `,
 }
 
-// Version 4, visitors and sessions derived from events, is the SQLite store's (standard SQL).
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS]
+// Versions 4 (visitors and sessions derived from events) and 5 (dropped event counts) are the
+// SQLite store's (standard SQL).
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS]

@@ -17,11 +17,11 @@ import { loadReportTablePg } from './report.js'
 import { ingestPg } from './ingest.js'
 import { anySuppressedPg, erasePg, exportPg, journeyPg } from './privacy.js'
 import {
-  boundPayload, conflictFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, QUALITY_REJECTED_SQL, QUALITY_TOUCHES_SQL, qualityFromRows, rejectedFromRow,
+  boundPayload, COUNT_DROPPED_SQL, QUALITY_DROPPED_SQL, utcDayStart, conflictFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, QUALITY_REJECTED_SQL, QUALITY_TOUCHES_SQL, qualityFromRows, rejectedFromRow,
   siteFromRow, type Row,
 } from '../rows.js'
 import type {
-  Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
+  DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
 } from '../types.js'
 
@@ -269,13 +269,21 @@ export class PostgresStore implements Store {
     }, rows.length)
   }
 
+  countDropped(rows: DroppedCount[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve()
+    return this.write(async (c) => {
+      for (const r of rows) await c.query(COUNT_DROPPED_SQL((i) => `$${i}`), [r.siteId, utcDayStart(r.receivedAt), r.reason, r.count])
+    }, rows.length)
+  }
+
   async qualityStats(siteId: string, from: number | null, to: number | null): Promise<QualityStats> {
     const range = [siteId, from ?? QUALITY_MIN_TS, to ?? QUALITY_MAX_TS]
-    const [touches, rejected] = await Promise.all([
+    const [touches, rejected, dropped] = await Promise.all([
       this.pool.query<Row>(QUALITY_TOUCHES_SQL((i) => `$${i}`), range),
       this.pool.query<Row>(QUALITY_REJECTED_SQL((i) => `$${i}`), range),
+      this.pool.query<Row>(QUALITY_DROPPED_SQL((i) => `$${i}`), range),
     ])
-    return qualityFromRows(touches.rows, rejected.rows)
+    return qualityFromRows(touches.rows, rejected.rows, dropped.rows)
   }
 
   async listConflicts(siteId: string, limit = 100): Promise<LeadConflict[]> {

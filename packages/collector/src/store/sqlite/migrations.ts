@@ -275,4 +275,21 @@ CREATE VIEW sessions AS
 `,
 }
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS]
+// Events dropped without a stored copy (bot user agents, unlisted origins, erased people), counted
+// per site, UTC day and reason for the data-quality view: one row a day, however many arrive.
+// Standard SQL: the PostgreSQL store runs this same migration.
+export const DROPPED_EVENTS: Migration = {
+  version: 5,
+  name: 'dropped event counts',
+  sql: `
+CREATE TABLE dropped_events (
+  site_id TEXT NOT NULL,
+  day     BIGINT NOT NULL,
+  reason  TEXT NOT NULL,
+  count   BIGINT NOT NULL,
+  PRIMARY KEY (site_id, day, reason)
+);
+`,
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS]

@@ -3,7 +3,7 @@
 // report load keep their SQL beside their code (outcome-statements.ts prepares it).
 
 import type Database from 'better-sqlite3'
-import { QUALITY_REJECTED_SQL, QUALITY_TOUCHES_SQL, TOUCH_COLUMNS } from '../rows.js'
+import { COUNT_DROPPED_SQL, QUALITY_DROPPED_SQL, QUALITY_REJECTED_SQL, QUALITY_TOUCHES_SQL, TOUCH_COLUMNS } from '../rows.js'
 
 export type Db = Database.Database
 // An interface (not an alias) so declaration emit can name it in the inferred return types below.
@@ -61,6 +61,8 @@ export function prepareStatements(db: Db) {
       listRejected: p('SELECT * FROM rejected_events WHERE site_id = ? ORDER BY received_at DESC, id DESC LIMIT ?'),
       qualityTouches: p(QUALITY_TOUCHES_SQL(() => '?')),
       qualityRejected: p(QUALITY_REJECTED_SQL(() => '?')),
+      qualityDropped: p(QUALITY_DROPPED_SQL(() => '?')),
+      countDropped: p(COUNT_DROPPED_SQL(() => '?')),
       listConflicts: p(
         `SELECT kept_lead_id, other_lead_id, kind, created_at FROM lead_conflicts WHERE site_id = ?
          ORDER BY created_at DESC, id DESC LIMIT ?`,

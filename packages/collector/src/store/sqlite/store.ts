@@ -39,7 +39,7 @@ import type { Db, Statements, Stmt } from './statements.js'
 import { configureConnection, SqliteWriter, type BatchDelta, type OtherWrites } from './writer.js'
 import type { SitePatch, WriteOp } from './writes.js'
 import type {
-  Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
+  DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
 } from '../types.js'
 
@@ -212,13 +212,19 @@ export class SqliteStore implements Store {
     return this.write({ op: 'recordRejected', rows }, rows.length)
   }
 
+  countDropped(rows: DroppedCount[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve()
+    return this.write({ op: 'countDropped', rows }, rows.length)
+  }
+
   async listRejected(siteId: string, limit = 100): Promise<RejectedEvent[]> {
     return (this.s.ingest.listRejected.all(siteId, limit) as Row[]).map(rejectedFromRow)
   }
 
   async qualityStats(siteId: string, from: number | null, to: number | null): Promise<QualityStats> {
     const range = [siteId, from ?? QUALITY_MIN_TS, to ?? QUALITY_MAX_TS]
-    return qualityFromRows(this.s.ingest.qualityTouches.all(...range) as Row[], this.s.ingest.qualityRejected.all(...range) as Row[])
+    const s = this.s.ingest
+    return qualityFromRows(s.qualityTouches.all(...range) as Row[], s.qualityRejected.all(...range) as Row[], s.qualityDropped.all(...range) as Row[])
   }
 
   async listConflicts(siteId: string, limit = 100): Promise<LeadConflict[]> {

@@ -8,7 +8,7 @@
 import { clError } from '../../errors.js'
 import type { FxRate } from '../../outcomes/currency.js'
 import type { DealWrite, SpendWrite } from '../../outcomes/types.js'
-import { siteFromRow, boundPayload, type Row } from '../rows.js'
+import { siteFromRow, boundPayload, utcDayStart, type Row } from '../rows.js'
 import { identifySync } from './identify.js'
 import { ingestBatch } from './ingest.js'
 import { eraseDealsSync, linkPendingDealsSync, upsertDealsSync } from './deals.js'
@@ -16,7 +16,7 @@ import type { OutcomeStatements } from './outcome-statements.js'
 import { anySuppressed, eraseSync } from './privacy.js'
 import { upsertRatesSync, upsertSpendSync } from './spend.js'
 import type { Statements } from './statements.js'
-import type { IdentifyInput, IdentityKey, IngestEvent, NewSite, PersonSelector, RejectedEvent, Site } from '../types.js'
+import type { IdentifyInput, IdentityKey, IngestEvent, NewSite, PersonSelector, RejectedEvent, Site, DroppedCount } from '../types.js'
 
 export type SitePatch = Partial<Pick<Site, 'origins' | 'cookieDomain' | 'currency' | 'settings' | 'name'>>
 
@@ -25,6 +25,7 @@ export type WriteOp =
   | { op: 'updateSite'; id: string; patch: SitePatch }
   | { op: 'ingest'; events: IngestEvent[] }
   | { op: 'recordRejected'; rows: RejectedEvent[] }
+  | { op: 'countDropped'; rows: DroppedCount[] }
   | { op: 'identify'; input: IdentifyInput }
   | { op: 'erase'; siteId: string; who: PersonSelector; hashes: string[] }
   | { op: 'upsertDeals'; siteId: string; deals: DealWrite[] }
@@ -90,6 +91,9 @@ export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
       })
     case 'recordRejected':
       for (const r of w.rows) s.ingest.insertRejected.run(r.siteId, r.receivedAt, r.code, boundPayload(r.payload))
+      return undefined
+    case 'countDropped':
+      for (const r of w.rows) s.ingest.countDropped.run(r.siteId, utcDayStart(r.receivedAt), r.reason, r.count)
       return undefined
     case 'identify': {
       const input = w.input

@@ -1,5 +1,5 @@
 // Data quality: how much of the paid traffic is tagged well enough to attribute, what is not,
-// possible duplicate leads, and events the collector rejected, by code.
+// possible duplicate leads, and events the collector did not store: by reason, and rejected ones by code.
 
 import { api } from '../api.js'
 import { h, replace } from '../dom.js'
@@ -7,15 +7,35 @@ import { num, pct } from '../format.js'
 import { dataTable } from '../table.js'
 import type { ReportQuery } from '../types.js'
 
+// What each reason means and what to do about it.
+const DROP_REASONS: Array<{ reason: 'bot' | 'origin' | 'suppressed' | 'invalid'; label: string; hint: string }> = [
+  { reason: 'bot', label: 'Bot user agent', hint: 'headless browsers too; to test with one: closeloop sites update --name N --keep-bots' },
+  { reason: 'origin', label: 'Origin not allowed', hint: 'the page\'s origin is not in the site\'s list: closeloop sites update --origin' },
+  { reason: 'suppressed', label: 'Erased person', hint: 'dropped by design' },
+  { reason: 'invalid', label: 'Invalid', hint: 'by code in the table below' },
+]
+
 export async function qualityView(el: HTMLElement, q: ReportQuery): Promise<void> {
   const r = await api.quality(q)
+  const notStored = DROP_REASONS.reduce((s, d) => s + r.dropped[d.reason], 0)
   replace(el,
     h('h2', null, 'Data quality'),
     h('dl', { class: 'headline', 'aria-label': 'Data quality figures' },
       h('div', { class: 'figure' }, h('dt', null, 'UTM completeness'), h('dd', { 'data-figure': 'utmCompleteness', 'data-value': r.utmCompleteness }, pct(r.utmCompleteness)),
         h('dd', { class: 'note' }, 'paid touches with source, medium and campaign')),
       h('div', { class: 'figure' }, h('dt', null, 'Paid touches'), h('dd', { 'data-figure': 'paidTouches', 'data-value': r.paidTouches }, num(r.paidTouches))),
-      h('div', { class: 'figure' }, h('dt', null, 'Rejected events'), h('dd', { 'data-figure': 'rejected', 'data-value': r.rejected.reduce((s, x) => s + x.count, 0) }, num(r.rejected.reduce((s, x) => s + x.count, 0))))),
+      h('div', { class: 'figure' }, h('dt', null, 'Rejected events'), h('dd', { 'data-figure': 'rejected', 'data-value': r.rejected.reduce((s, x) => s + x.count, 0) }, num(r.rejected.reduce((s, x) => s + x.count, 0)))),
+      h('div', { class: 'figure' }, h('dt', null, 'Events not stored'), h('dd', { 'data-figure': 'notStored', 'data-value': notStored }, num(notStored)),
+        h('dd', { class: 'note' }, 'bots, other origins, erased people, invalid'))),
+    dataTable({
+      caption: 'Events not stored, by reason (unknown site keys have no site: see /metrics)', name: 'dropped-events',
+      rows: DROP_REASONS.map((d) => ({ ...d, count: r.dropped[d.reason] })).filter((d) => d.count > 0), empty: 'Every event received was stored.',
+      columns: [
+        { label: 'Reason', value: (x) => x.label },
+        { label: 'Events', numeric: true, value: (x) => x.count, format: (x) => num(x.count) },
+        { label: 'What to do', value: (x) => x.hint },
+      ],
+    }),
     dataTable({
       caption: 'Untagged paid traffic (paid touches missing source, medium or campaign)', name: 'untagged-paid', rows: r.untaggedPaid, empty: 'All paid touches are fully tagged.',
       columns: [
