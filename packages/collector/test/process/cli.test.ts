@@ -87,6 +87,10 @@ describe('closeloop CLI', () => {
         origins: ['https://beta.example'], cookieDomain: null, currency: 'USD',
         settings: { stageMapping: { 'Signed Contract': 'won', 'Demo Done': 'sql' }, phoneRegion: 'GB', internalDomains: ['beta-app.example'] },
       })
+      // --keep-bots stores bot events (testing with a headless browser); --no-keep-bots undoes it.
+      const settingsOf = (out: string) => JSON.parse(out.slice(out.indexOf('{'))).settings
+      expect(settingsOf((await runCli(['sites', 'update', '--data', home, '--name', 'Beta', '--keep-bots'])).stdout).keepBots).toBe(true)
+      expect(settingsOf((await runCli(['sites', 'update', '--data', home, '--name', 'Beta', '--no-keep-bots'])).stdout)).not.toHaveProperty('keepBots')
 
       // A collector on the same data folder applies them.
       const store = await openStore({ dataDir: home })
