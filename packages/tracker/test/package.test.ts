@@ -20,6 +20,20 @@ const run = async (bin: string, args: string[]) => {
 }
 
 describe('the published package', () => {
+  it('npm runs without a warning, here and at the repository root', { timeout: 60_000 }, async () => {
+    // An .npmrc with pnpm-only keys made npm warn on every command; they live in pnpm-workspace.yaml.
+    // pnpm's own npm_config_* variables (set when pnpm runs this test) are not the project's config.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_/i.test(k)))
+    const { stderr } = await promisify(execFile)('npm', ['config', 'list'], { cwd: `${dir}../..`, env, encoding: 'utf8' })
+    expect(stderr).not.toMatch(/warn/i)
+    const pack = await promisify(execFile)('npm', ['pack', '--dry-run', '--json'], { cwd: dir, env, encoding: 'utf8' })
+    expect(pack.stderr).not.toMatch(/warn/i)
+    // The vendored data's licence notice and both declaration kinds ship; the CSV itself does not.
+    const files = (JSON.parse(pack.stdout)[0].files as { path: string }[]).map((f) => f.path)
+    expect(files).toEqual(expect.arrayContaining(['data/README.md', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/channel.d.ts', 'dist/channel.d.cts', 'dist/closeloop.js']))
+    expect(files.filter((f) => f.endsWith('.csv'))).toEqual([])
+  })
+
   it('passes publint, warnings included', { timeout: 60_000 }, async () => {
     const r = await run('publint', ['--pack', 'npm', '--level', 'warning', '--strict'])
     expect(r.out).toContain('All good!')
