@@ -18,7 +18,8 @@ export default [
       terser({
         ecma: 2020,
         toplevel: true,
-        compress: { passes: 5, unsafe: true, unsafe_arrows: true, unsafe_methods: true, unsafe_comps: true, pure_getters: true },
+        // hoist_funs: function declarations first, a layout that gzips smaller here.
+        compress: { passes: 5, hoist_funs: true, unsafe: true, unsafe_arrows: true, unsafe_methods: true, unsafe_comps: true, pure_getters: true },
         mangle: { toplevel: true },
         format: { comments: false, wrap_func_args: false },
       }),

@@ -94,14 +94,36 @@ describe('arrival from a click ID alone', () => {
       ['msclkid', 'bing', 'Paid Search'],
       ['ttclid', 'tiktok', 'Paid Social'],
       ['gbraid', 'google', 'Paid Search'],
+      // Snapchat documents its click ID as ScCid: names match in any case, stored lower-cased.
+      ['ScCid', 'snapchat', 'Paid Social'],
     ] as const
     for (const [param, source, channel] of cases) {
       await page.goto(suite.server.url(`/pricing.html?${param}=id-${param}#plans`))
       const a = await attribution(page)
-      expect(a.lastTouch).toMatchObject({ source, medium: 'cpc', channel, click_id: `id-${param}`, click_id_type: param })
+      expect(a.lastTouch).toMatchObject({ source, medium: 'cpc', channel, click_id: `id-${param}`, click_id_type: param.toLowerCase() })
       // The landing page is stored without its fragment.
       expect(a.lastTouch?.landing).toBe(suite.server.url(`/pricing.html?${param}=id-${param}`))
     }
+  })
+})
+
+describe('arrival from a campaign marker that is no click ID', () => {
+  it('Mailchimp and Klaviyo links are Email; gad_source is a Google ad whose click ID is the gclid', async () => {
+    const { page } = await suite.open()
+    const cases = [
+      ['?mc_cid=5f2c1e&mc_eid=9a8b7c', { source: 'mailchimp', medium: 'email', channel: 'Email' }],
+      ['?_kx=abc.XyZ', { source: 'klaviyo', medium: 'email', channel: 'Email' }],
+      ['?gad_source=1', { source: 'google', medium: 'cpc', channel: 'Paid Search' }],
+      ['?gad_source=1&gclid=g-1', { source: 'google', medium: 'cpc', channel: 'Paid Search', click_id: 'g-1', click_id_type: 'gclid' }],
+    ] as const
+    for (const [query, want] of cases) {
+      await page.goto(suite.server.url(`/pricing.html${query}`))
+      const a = await attribution(page)
+      expect(a.lastTouch, query).toMatchObject(want)
+      if (!('click_id' in want)) expect([a.lastTouch?.click_id, a.lastTouch?.click_id_type], query).toEqual([undefined, undefined])
+    }
+    const sent = await suite.server.collect.waitForAccepted((es) => es.filter((e) => e.touch).length >= cases.length && es, 'the touches')
+    expect(sent.filter((e) => e.touch).map((e) => e.touch!.channel)).toEqual(['Email', 'Email', 'Paid Search', 'Paid Search'])
   })
 })
 
@@ -220,6 +242,14 @@ describe('arrival from a referrer', () => {
   it('of a country search domain is reported by the engine name', async () => {
     const { a } = await viaReferrer('www.google.co.uk')
     expect(a.firstTouch).toMatchObject({ source: 'google', medium: 'organic', channel: 'Organic Search' })
+  })
+
+  it('with an Instagram share ID (igshid) on the link stays the referral it is, not a paid click', async () => {
+    // instagram.com is HSTS-preloaded, so a partner page shares the link here; the unit tests
+    // cover an Instagram referrer (Organic Social).
+    const { a } = await viaReferrer('blog.partner.test', '/pricing.html?igshid=MzRlODBiNWFlZA==')
+    expect(a.firstTouch).toMatchObject({ source: 'blog.partner.test', medium: 'referral', channel: 'Referral' })
+    expect(a.firstTouch?.click_id_type).toBeUndefined()
   })
 
   it('of another subdomain of this site is no touch', async () => {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
 const BUDGET_GZIP = 3072
-const RATCHET_GZIP = 4430
+const RATCHET_GZIP = 4423
 const file = new URL('../dist/closeloop.js', import.meta.url)
 const code = readFileSync(file)
 const gzip = gzipSync(code, { level: 9 }).length

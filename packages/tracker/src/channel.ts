@@ -20,8 +20,15 @@ export function classify(t: ChannelInput, category: (source: string) => Category
   const s = (t.source || '').toLowerCase().trim()
   let m = (t.medium || '').toLowerCase().trim()
   const c = (t.campaign || '').toLowerCase()
-  // Auto-tagged clicks (gclid without utm_medium) are paid, as GA4 treats them.
-  if (t.click_id_type && (!m || m == '(not set)')) m = 'cpc'
+  const k = (t.click_id_type || '').toLowerCase()
+  // Mailchimp's mc_cid and Klaviyo's _kx mark e-mail links, not ad clicks (touch.ts), yet a touch
+  // recorded elsewhere or by an earlier tracker may carry them as click IDs with an implied cpc.
+  if (/^(mc_cid|_kx)$/.test(k)) {
+    if (!m || m == '(not set)' || m == 'cpc') m = 'email'
+  }
+  // Auto-tagged clicks (gclid without utm_medium) are paid, as GA4 treats them; an igshid marks
+  // an Instagram share, not an ad click.
+  else if (k && k != 'igshid' && (!m || m == '(not set)')) m = 'cpc'
   const cat = category(s)
   const paid = PAID.test(m)
   const shop = cat == 'SHOPPING' || SHOP_CAMPAIGN.test(c)

@@ -29,12 +29,14 @@ export interface Touch {
 /** Touch fields besides `ts`; the first nine are the utm_* parameters. */
 export const TOUCH_FIELDS = 'source medium campaign term content id source_platform creative_format marketing_tactic click_id click_id_type channel landing referrer'.split(' ') as (keyof Touch)[]
 
-/** Click-ID parameter → the platform's source, in precedence order when a URL carries several. */
-export const CLICK_IDS: Record<string, string> = {}
-for (const group of 'gclid,gbraid,wbraid,gclsrc,dclid,gad_source:google fbclid:facebook msclkid:bing li_fat_id:linkedin ttclid:tiktok twclid:twitter epik:pinterest rdt_cid:reddit sccid:snapchat irclickid:impact yclid:yandex qclid:quora mc_cid:mailchimp _kx:klaviyo'.split(' ')) {
-  const [params, source] = group.split(':')
-  for (const p of params.split(',')) CLICK_IDS[p] = source
-}
+/**
+ * Campaign parameters in precedence order (names match in any case: Snapchat documents ScCid).
+ * `names:source` are ad click IDs: stored as click_id, with medium cpc under the platform's source.
+ * `names:source:medium` are markers that identify no click, used for what no UTM parameter says:
+ * Google's ad-source flags (a gclid beside them is the click ID) and Mailchimp's and Klaviyo's
+ * e-mail links. Instagram's igshid marks a share, not a visit from an ad, and is ignored.
+ */
+export const CAMPAIGN_PARAMS = 'gclid,gbraid,wbraid,dclid:google fbclid:facebook msclkid:bing li_fat_id:linkedin ttclid:tiktok twclid:twitter epik:pinterest rdt_cid:reddit sccid:snapchat irclickid:impact yclid:yandex qclid:quora gad_source,gclsrc:google:cpc mc_cid:mailchimp:email _kx:klaviyo:email'
 
 export interface TouchContext {
   /** This site's host (location.hostname). */
@@ -60,15 +62,21 @@ export function detectTouch(href: string, referrer: string, ctx: TouchContext, n
       if (!k.indexOf('utm_') && v.trim()) tagged = 1
     })
     TOUCH_FIELDS.slice(0, 9).forEach((f, i) => (t[f as string] = clean(q.get('utm_' + f), i < 2)))
-    for (const k in CLICK_IDS)
-      if (!t.click_id && (t.click_id = clean(q.get(k)))) {
-        t.click_id_type = k
-        if (!t.source) {
-          t.source = CLICK_IDS[k]
-          t.medium = t.medium || 'cpc'
-        }
-        tagged = 1
-      }
+    for (const group of CAMPAIGN_PARAMS.split(' ')) {
+      const [names, source, medium] = group.split(':')
+      for (const k of names.split(','))
+        for (const [n, v] of q)
+          if (!t.click_id && n.toLowerCase() == k && clean(v)) {
+            if (!medium) {
+              t.click_id = clean(v)
+              t.click_id_type = k
+            }
+            // A click ID implies cpc only under its own platform's source (utm_source unset).
+            t.medium = t.medium || medium || (t.source ? '' : 'cpc')
+            t.source = t.source || source
+            tagged = 1
+          }
+    }
     if (!tagged) {
       let host: string
       try {

@@ -56,6 +56,18 @@ describe('classifyChannel (GA4 default channel grouping, rules in order)', () =>
     expect(classifyChannel({ source: 'google', medium: '(not set)', click_id_type: 'gclid' })).toBe('Paid Search')
   })
 
+  it('takes e-mail markers and Instagram share IDs stored as click IDs for what they are, not paid clicks', () => {
+    // As an import, or an earlier tracker, records them: the platform as source and an implied cpc.
+    expect(classifyChannel({ source: 'mailchimp', medium: 'cpc', click_id_type: 'mc_cid' })).toBe('Email')
+    expect(classifyChannel({ source: 'klaviyo', medium: '', click_id_type: '_kx' })).toBe('Email')
+    expect(classifyChannel({ source: 'klaviyo', medium: '(not set)', click_id_type: '_KX' })).toBe('Email')
+    // A medium the link was tagged with still wins.
+    expect(classifyChannel({ source: 'mailchimp', medium: 'social', click_id_type: 'mc_cid' })).toBe('Organic Social')
+    expect(classifyChannel({ source: 'l.instagram.com', medium: '', click_id_type: 'igshid' })).toBe('Organic Social')
+    expect(classifyChannel({ source: 'instagram', medium: '(not set)', click_id_type: 'igshid' })).toBe('Organic Social')
+    expect(classifyChannel({ source: 'instagram', medium: 'paid', click_id_type: 'igshid' })).toBe('Paid Social')
+  })
+
   it('the script\'s compact rules agree with the full rules on the channels common traffic falls in', () => {
     const cases: In[] = [
       { source: '(direct)', medium: '(none)' },
@@ -87,6 +99,10 @@ describe('classifyChannel (GA4 default channel grouping, rules in order)', () =>
       { source: 'newsletter', medium: 'email' },
       { source: 'e-mail', medium: 'blast' },
       { source: 'mailchimp', medium: 'newsletter_e_mail' },
+      { source: 'mailchimp', medium: 'email' },
+      { source: 'klaviyo', medium: 'email' },
+      { source: 'snapchat', medium: 'cpc', click_id_type: 'sccid' },
+      { source: 'quora', medium: 'cpc', click_id_type: 'qclid' },
       { source: 'partner', medium: 'affiliate' },
       { source: 'something', medium: 'other' },
       { source: '(not set)', medium: '(not set)' },

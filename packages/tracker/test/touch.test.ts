@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { classifyChannel } from '../src/channel-full.js'
 import { COMPACT_SOURCES } from '../src/sources-compact.js'
-import { CLICK_IDS, detectTouch } from '../src/touch.js'
+import { CAMPAIGN_PARAMS, detectTouch } from '../src/touch.js'
 
 const ctx = { host: 'www.example.com', internal: ['example.org', '.partner-shop.co.uk'], sources: COMPACT_SOURCES }
 const NOW = 1767225600000
@@ -30,17 +31,59 @@ describe('rule 1: UTM parameters and click IDs', () => {
 
   it('a click ID without utm_source implies the platform and medium cpc', () => {
     const want: Record<string, string> = {
-      gclid: 'google', gbraid: 'google', wbraid: 'google', gclsrc: 'google', dclid: 'google', gad_source: 'google',
-      fbclid: 'facebook', msclkid: 'bing', li_fat_id: 'linkedin', ttclid: 'tiktok', twclid: 'twitter', epik: 'pinterest',
-      rdt_cid: 'reddit', sccid: 'snapchat', irclickid: 'impact', yclid: 'yandex', qclid: 'quora', mc_cid: 'mailchimp', _kx: 'klaviyo',
+      gclid: 'google', gbraid: 'google', wbraid: 'google', dclid: 'google', fbclid: 'facebook', msclkid: 'bing',
+      li_fat_id: 'linkedin', ttclid: 'tiktok', twclid: 'twitter', epik: 'pinterest', rdt_cid: 'reddit', sccid: 'snapchat',
+      irclickid: 'impact', yclid: 'yandex', qclid: 'quora',
     }
-    expect(CLICK_IDS).toEqual(want)
+    const clickIds = CAMPAIGN_PARAMS.split(' ').filter((g) => g.split(':').length == 2).flatMap((g) => g.split(':')[0].split(','))
+    expect(clickIds).toEqual(Object.keys(want))
     for (const [param, source] of Object.entries(want)) {
       const t = at(`?${param}=CLICK-1`)!
       expect([t.source, t.medium, t.click_id, t.click_id_type]).toEqual([source, 'cpc', 'CLICK-1', param])
+      // The script names every platform's paid click as the collector's full rules do.
+      expect(t.channel, param).toBe(classifyChannel(t))
     }
     expect(at('?gclid=x')!.channel).toBe('Paid Search')
     expect(at('?fbclid=x')!.channel).toBe('Paid Social')
+    expect(at('?sccid=x')!.channel).toBe('Paid Social')
+  })
+
+  it('click-ID names match in any case, as platforms spell them (Snapchat: ScCid)', () => {
+    const t = at('?ScCid=snap-1')!
+    expect([t.source, t.medium, t.click_id, t.click_id_type, t.channel]).toEqual(['snapchat', 'cpc', 'snap-1', 'sccid', 'Paid Social'])
+    expect(at('?GCLID=g-1')).toMatchObject({ source: 'google', click_id: 'g-1', click_id_type: 'gclid' })
+    // The first non-empty value in the URL wins, whatever its case.
+    expect(at('?sccid=&ScCid=snap-2&SCCID=snap-3')!.click_id).toBe('snap-2')
+  })
+
+  it('Mailchimp and Klaviyo links are e-mail campaigns, never ad clicks', () => {
+    for (const [param, source] of [['mc_cid', 'mailchimp'], ['_kx', 'klaviyo']]) {
+      const t = at(`?${param}=abc123&mc_eid=e1`)!
+      expect(t, param).toEqual({ ts: NOW, source, medium: 'email', landing: `https://www.example.com/land?${param}=abc123&mc_eid=e1`, channel: 'Email' })
+      expect(classifyChannel(t)).toBe('Email')
+    }
+    // UTM parameters say otherwise where they are set; the marker fills the rest.
+    expect(at('?utm_source=newsletter&mc_cid=a')).toMatchObject({ source: 'newsletter', medium: 'email', channel: 'Email' })
+    expect(at('?utm_medium=newsletter&_kx=a')).toMatchObject({ source: 'klaviyo', medium: 'newsletter' })
+    expect(at('?utm_source=x&utm_medium=social&mc_cid=a')).toMatchObject({ source: 'x', medium: 'social', channel: 'Organic Social' })
+    // An ad click ID on the same link is the click.
+    expect(at('?mc_cid=a&fbclid=f')).toMatchObject({ source: 'facebook', medium: 'cpc', click_id: 'f', click_id_type: 'fbclid' })
+  })
+
+  it("Google's ad-source flags mark a Google ad without being a click ID", () => {
+    for (const q of ['?gad_source=1', '?gclsrc=aw.ds']) {
+      const t = at(q)!
+      expect([t.source, t.medium, t.click_id, t.click_id_type, t.channel], q).toEqual(['google', 'cpc', undefined, undefined, 'Paid Search'])
+    }
+    for (const q of ['?gad_source=1&gclid=g-1', '?gclid=g-1&gad_source=1', '?gad_source=1&gclsrc=aw.ds&gclid=g-1'])
+      expect(at(q), q).toMatchObject({ source: 'google', medium: 'cpc', click_id: 'g-1', click_id_type: 'gclid', channel: 'Paid Search' })
+  })
+
+  it("Instagram's igshid marks a share, not a paid visit", () => {
+    expect(at('?igshid=MzRlODBiNWFlZA==')).toBeNull()
+    const t = at('?igshid=MzRlODBiNWFlZA==', 'https://l.instagram.com/')!
+    expect([t.source, t.medium, t.click_id, t.click_id_type, t.channel]).toEqual(['l.instagram.com', 'referral', undefined, undefined, 'Organic Social'])
+    expect(classifyChannel(t)).toBe('Organic Social')
   })
 
   it('utm_source wins over the click ID platform; utm_medium is kept', () => {

@@ -28,6 +28,21 @@ describe('cleanTouch', () => {
     expect(cleanTouch({}, now, collectCtx)).toMatchObject({ source: '(direct)', medium: '(none)', channel: 'Direct' })
     expect(cleanTouch({ source: 'google', medium: 'cpc', channel: 'Email' }, now, collectCtx).channel).toBe('Paid Search')
   })
+
+  it('classifies campaign markers as the tracker does: e-mail links and shares are not paid clicks', () => {
+    const channel = (raw: Parameters<typeof cleanTouch>[0]) => cleanTouch(raw, now, collectCtx).channel
+    // What the tracker sends for ?mc_cid=…, ?_kx=…, ?ScCid=… and ?gad_source=1.
+    expect(channel({ source: 'mailchimp', medium: 'email', channel: 'Email' })).toBe('Email')
+    expect(channel({ source: 'klaviyo', medium: 'email', channel: 'Email' })).toBe('Email')
+    expect(channel({ source: 'snapchat', medium: 'cpc', click_id: 's1', click_id_type: 'sccid', channel: 'Paid Social' })).toBe('Paid Social')
+    expect(channel({ source: 'google', medium: 'cpc', channel: 'Paid Search' })).toBe('Paid Search')
+    // The same links recorded as click IDs (an import, an earlier tracker): still e-mail.
+    expect(channel({ source: 'mailchimp', medium: 'cpc', click_id: 'c1', click_id_type: 'mc_cid', channel: 'Paid Other' })).toBe('Email')
+    expect(channel({ source: 'Klaviyo', click_id: 'k1', click_id_type: '_KX' })).toBe('Email')
+    // An Instagram share ID without a medium is no paid click.
+    expect(channel({ source: 'l.instagram.com', medium: 'referral', click_id_type: 'igshid' })).toBe('Organic Social')
+    expect(channel({ source: 'instagram', click_id: 'i1', click_id_type: 'igshid' })).toBe('Organic Social')
+  })
 })
 
 describe('prepareEvent', () => {
