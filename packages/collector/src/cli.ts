@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // `closeloop <command>`: a dispatcher only. Each command lives in cli/<name>.ts and exports
-// `run(argv)`, so adding one (report, deals, spend, erase) is one line here.
+// `run(argv)`, so adding one is one line here. Every failure is printed by cli/failure.ts as one
+// coded line (plus a hint) and exits 1; `--debug` or CLOSELOOP_DEBUG=1 adds the stack trace of
+// an unexpected error.
 
-import { asClError } from './errors.js'
+import { clError, withHint } from './errors.js'
+import { formatFailure } from './cli/failure.js'
+import { didYouMean } from './cli/suggest.js'
 
 export interface Command {
   run(argv: string[]): Promise<number>
@@ -10,43 +14,64 @@ export interface Command {
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   serve: { summary: 'serve [--port 8787] [--host 127.0.0.1] [--data DIR] [--database-url URL] [--base-path /_cl]', load: () => import('./cli/serve.js') },
-  sites: { summary: 'sites add --name N --origin URL [--origin URL] [--cookie-domain D] [--currency EUR] | sites update --name N [--stage "CRM name=won"] [--phone-region GB] … | sites list', load: () => import('./cli/sites.js') },
-  demo: { summary: 'demo [--port 8787] — collector, example site and form backend on a local SQLite file', load: () => import('./cli/demo.js') },
-  report: { summary: 'report --site N [--model linear|all] [--by channel] [--from D --to D] [--conversion won] [--format table|csv|json]', load: () => import('./cli/report.js') },
+  sites: { summary: 'sites add --name N --origin URL [--origin URL] [--cookie-domain D] [--currency EUR] | sites update --name N [--stage "CRM name=won"] [--phone-region GB] [--internal-domain D] [--keep-bots|--no-keep-bots] … | sites list [--json]', load: () => import('./cli/sites.js') },
+  demo: { summary: 'demo [--port 8787] [--site-port P] [--backend-port P] [--data DIR] — collector, example site and form backend on a local SQLite file', load: () => import('./cli/demo.js') },
+  report: { summary: 'report --site N [--model linear|all] [--by channel] [--from D --to D] [--conversion won] [--lookback-days 90] [--half-life-days 7] [--format table|csv|json]', load: () => import('./cli/report.js') },
   spend: { summary: 'spend import FILE.csv --site N', load: () => import('./cli/spend-import.js') },
   deals: { summary: 'deals import FILE.csv --site N', load: () => import('./cli/deals-import.js') },
+  rates: { summary: 'rates import FILE.csv --site N | rates list --site N [--json]', load: () => import('./cli/rates.js') },
   erase: { summary: 'erase --site N (--email E | --phone P | --external-id X | --visitor-id V)', load: () => import('./cli/erase.js') },
 }
 
 export function usage(): string {
   return ['Usage: closeloop <command> [options]', '', ...Object.values(COMMANDS).map((c) => `  closeloop ${c.summary}`), '',
-    'Options also come from CLOSELOOP_* environment variables (CLOSELOOP_PORT, CLOSELOOP_DATA, …); flags win.'].join('\n')
+    'One-shot commands also take --data DIR or --database-url URL to find the store.',
+    'Options also come from CLOSELOOP_* environment variables (CLOSELOOP_PORT, CLOSELOOP_DATA, …); flags win.',
+    'Add --debug (or CLOSELOOP_DEBUG=1) to see the stack trace of an unexpected error.'].join('\n')
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv
+/** The flags a command's usage names, for "did you mean" on an unknown one. */
+function flagsOf(summary: string): string[] {
+  return [...new Set([...(summary.match(/--[a-z][a-z-]*/g) ?? []), '--data', '--database-url', '--debug', '--help'])]
+}
+
+/** `sites add` when the command has that subcommand, else `sites`: the name errors are prefixed with. */
+function commandName(name: string, sub: string | undefined, summary: string): string {
+  return sub !== undefined && !sub.startsWith('-') && summary.split(' | ').some((alt) => alt.startsWith(`${name} ${sub} `) || alt === `${name} ${sub}`) ? `${name} ${sub}` : name
+}
+
+/** The usage of just that subcommand when there is one. */
+function usageOf(command: string, summary: string): string {
+  return summary.split(' | ').find((alt) => command.includes(' ') && alt.startsWith(command)) ?? summary
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const debug = argv.includes('--debug') || /^(1|true|yes)$/i.test(env.CLOSELOOP_DEBUG ?? '')
+  const [name, ...rest] = argv.filter((a) => a !== '--debug')
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(usage() + '\n')
+    const topic = name === 'help' && rest[0] !== undefined && Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]] : undefined
+    process.stdout.write((topic ? `Usage: closeloop ${topic.summary}` : usage()) + '\n')
     return name === undefined ? 1 : 0
   }
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
   if (!entry) {
-    process.stderr.write(`closeloop: unknown command "${name}"\n\n${usage()}\n`)
+    const suggestion = name.startsWith('-') ? '' : didYouMean(name, Object.keys(COMMANDS))
+    const err = withHint(clError('UNKNOWN_COMMAND', `unknown command "${name}"`),
+      [suggestion, `commands: ${Object.keys(COMMANDS).join(', ')} (closeloop help shows their options)`].filter(Boolean).join(' '))
+    process.stderr.write(formatFailure(null, err, { debug }))
     return 1
+  }
+  const command = commandName(name, rest[0], entry.summary)
+  const summary = usageOf(command, entry.summary)
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`Usage: closeloop ${summary}\n`)
+    return 0
   }
   try {
     return await (await entry.load()).run(rest)
   } catch (err) {
-    const coded = asClError(err)
-    if (coded) {
-      process.stderr.write(`closeloop ${name}: ${coded.message} (${coded.code})\n`)
-      return 1
-    }
-    if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`closeloop ${name}: ${err.message}\n\n${usage()}\n`)
-      return 1
-    }
-    throw err
+    process.stderr.write(formatFailure(command, err, { debug, usage: summary, flags: flagsOf(summary) }))
+    return 1
   }
 }
 

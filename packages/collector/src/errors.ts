@@ -65,6 +65,14 @@ export const ERRORS = {
   BAD_SIGNATURE: def('CL_ERR_BAD_SIGNATURE', 401, 'Webhook signature or credentials are missing or not valid'),
   UNKNOWN_CRM_KIND: def('CL_ERR_UNKNOWN_CRM_KIND', 400, 'Unknown CRM kind'),
   UNKNOWN_DESTINATION_KIND: def('CL_ERR_UNKNOWN_DESTINATION_KIND', 400, 'Unknown destination kind'),
+  // The command line (closeloop …): printed as one line on stderr, exit code 1.
+  UNKNOWN_COMMAND: def('CL_ERR_UNKNOWN_COMMAND', 400, 'Unknown command'),
+  USAGE: def('CL_ERR_USAGE', 400, 'Unknown option, missing option or unexpected argument'),
+  PORT_IN_USE: def('CL_ERR_PORT_IN_USE', 409, 'The port is already in use'),
+  NO_PERMISSION: def('CL_ERR_NO_PERMISSION', 403, 'Permission denied'),
+  FILE_NOT_FOUND: def('CL_ERR_FILE_NOT_FOUND', 404, 'No such file or directory'),
+  NO_STORE: def('CL_ERR_NO_STORE', 404, 'The data folder holds no Closeloop store'),
+  DATABASE_UNREACHABLE: def('CL_ERR_DATABASE_UNREACHABLE', 503, 'Cannot connect to the database'),
 } as const satisfies Record<string, ErrorDef>
 
 export type ErrorName = keyof typeof ERRORS
@@ -73,6 +81,8 @@ export class ClError extends Error {
   readonly code: string
   readonly status: number
   readonly details?: unknown
+  /** What the user can do about it: the CLI prints it as a second line `hint: …`. */
+  hint?: string
   constructor(def: ErrorDef, message?: string, details?: unknown) {
     super(message ?? def.message)
     this.code = def.code
@@ -83,6 +93,12 @@ export class ClError extends Error {
 
 export function clError(name: ErrorName, message?: string, details?: unknown): ClError {
   return new ClError(ERRORS[name], message, details)
+}
+
+/** The error with a hint for the CLI's second line. */
+export function withHint<T extends ClError>(err: T, hint: string): T {
+  err.hint = hint
+  return err
 }
 
 // Fastify's own errors, by their stable codes (never by message text).

@@ -1,5 +1,5 @@
 // `closeloop erase --site N (--email E | --phone P | --external-id X | --visitor-id V)`: the same
-// erasure as POST /v1/privacy/erase (SPEC §7), straight on the store — for a request that arrives
+// erasure as POST /v1/privacy/erase, straight on the store — for a request that arrives
 // by mail rather than through an integration. Needs the installation's encryption key (the data
 // folder's key file or CLOSELOOP_SECRET_KEY) to find the person's other identifiers.
 
@@ -25,10 +25,7 @@ export async function run(argv: string[]): Promise<number> {
       'visitor-id': { type: 'string' },
     },
   })
-  if (!values.site) {
-    process.stderr.write('closeloop erase: --site NAME is required\n')
-    return 1
-  }
+  if (!values.site) throw clError('USAGE', '--site NAME is required')
   const input = parseOr(personSchema, { email: values.email, phone: values.phone, externalId: values['external-id'], visitorId: values['visitor-id'] })
   const erased = await withStore(values, async (store, config) => {
     const site = await store.getSiteByName(values.site as string)

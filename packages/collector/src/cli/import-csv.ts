@@ -1,15 +1,16 @@
-// Shared runner of `closeloop spend import` and `closeloop deals import`: the CSV goes straight
+// Shared runner of `closeloop spend|deals|rates import`: the CSV goes straight
 // into the store (no running server needed), errors are printed per line, exit code 1 if any.
 
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import type { ImportResult } from '../outcomes/csv-import.js'
-import { clError } from '../errors.js'
+import { clError, withHint } from '../errors.js'
+import { didYouMean } from './suggest.js'
 import type { Site, Store } from '../store/types.js'
 import { STORE_OPTIONS, withStore } from './store.js'
 
 export async function runCsvImport(
-  what: 'spend' | 'deals',
+  what: 'spend' | 'deals' | 'rates',
   argv: string[],
   importer: (store: Store, site: Site, text: string, dataDir: string) => Promise<ImportResult>,
 ): Promise<number> {
@@ -20,10 +21,12 @@ export async function runCsvImport(
     allowPositionals: true,
     options: { ...STORE_OPTIONS, site: { type: 'string' } },
   })
-  if (sub !== 'import' || positionals.length !== 1 || !values.site) {
-    process.stderr.write(`Usage: closeloop ${what} import FILE.csv --site NAME [--data DIR] [--database-url URL]\n`)
-    return 1
+  if (sub !== 'import') {
+    if (sub === undefined) throw clError('USAGE', `${what} needs a subcommand`)
+    throw withHint(clError('UNKNOWN_COMMAND', `unknown subcommand "${what} ${sub}"`), didYouMean(sub, what === 'rates' ? ['import', 'list'] : ['import']) || `closeloop ${what} import FILE.csv --site N`)
   }
+  if (positionals.length !== 1) throw clError('USAGE', positionals.length === 0 ? 'the CSV file is missing' : `one CSV file at a time (got ${positionals.length})`)
+  if (!values.site) throw clError('USAGE', '--site NAME is required')
   const text = await readFile(positionals[0], 'utf8')
   const result = await withStore(values, async (store, config) => {
     const site = await store.getSiteByName(values.site as string)

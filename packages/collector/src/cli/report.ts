@@ -30,10 +30,7 @@ export async function run(argv: string[]): Promise<number> {
       format: { type: 'string', default: 'table' },
     },
   })
-  if (!values.site) {
-    process.stderr.write('closeloop report: --site NAME is required\n')
-    return 1
-  }
+  if (!values.site) throw clError('USAGE', '--site NAME is required')
   const format = values.format as ReportFormat
   if (!FORMATS.includes(format)) throw clError('VALIDATION', '--format must be table, csv or json')
   const query: Record<string, string> = {}

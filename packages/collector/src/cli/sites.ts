@@ -1,6 +1,9 @@
-// `closeloop sites add|list`.
+// `closeloop sites add|update|list`. `sites add` may start a new store (it says so); the others
+// need an existing one.
 
 import { parseArgs } from 'node:util'
+import { clError, withHint } from '../errors.js'
+import { didYouMean } from './suggest.js'
 import { createSite, updateSite } from '../sites/admin.js'
 import { STORE_OPTIONS, withStore } from './store.js'
 
@@ -21,12 +24,9 @@ async function add(argv: string[]): Promise<number> {
       ...SITE_OPTIONS,
     },
   })
-  if (!values.name) {
-    process.stderr.write('closeloop sites add: --name is required\n')
-    return 1
-  }
+  if (!values.name) throw clError('USAGE', '--name is required')
   const created = await withStore(values, (store) =>
-    createSite(store, { name: values.name ?? '', origins: values.origin ?? [], cookieDomain: values['cookie-domain'], currency: values.currency }))
+    createSite(store, { name: values.name ?? '', origins: values.origin ?? [], cookieDomain: values['cookie-domain'], currency: values.currency }), { command: 'sites add' })
   process.stdout.write([
     `Site "${created.site.name}" created.`,
     `  public key: ${created.site.publicKey}`,
@@ -36,9 +36,6 @@ async function add(argv: string[]): Promise<number> {
   ].join('\n'))
   return 0
 }
-
-export const UPDATE_USAGE =
-  'sites update --name N [--origin URL …] [--cookie-domain D|none] [--currency EUR] [--phone-region GB] [--stage "CRM name=won" …] [--internal-domain D …] [--keep-bots|--no-keep-bots]'
 
 async function update(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -53,10 +50,7 @@ async function update(argv: string[]): Promise<number> {
       'no-keep-bots': { type: 'boolean' },
     },
   })
-  if (!values.name) {
-    process.stderr.write('closeloop sites update: --name is required\n')
-    return 1
-  }
+  if (!values.name) throw clError('USAGE', '--name is required')
   const site = await withStore(values, (store) =>
     updateSite(store, values.name ?? '', {
       origins: values.origin, cookieDomain: values['cookie-domain'], currency: values.currency, phoneRegion: values['phone-region'],
@@ -86,6 +80,7 @@ export async function run(argv: string[]): Promise<number> {
   if (sub === 'add') return add(rest)
   if (sub === 'update') return update(rest)
   if (sub === 'list') return list(rest)
-  process.stderr.write(`Usage: closeloop sites add --name N --origin URL [--origin URL] [--cookie-domain D] [--currency EUR]\n       closeloop ${UPDATE_USAGE}\n       closeloop sites list [--json]\n`)
-  return 1
+  const subs = ['add', 'update', 'list']
+  if (sub === undefined) throw clError('USAGE', `sites needs a subcommand: ${subs.join(', ')}`)
+  throw withHint(clError('UNKNOWN_COMMAND', `unknown subcommand "sites ${sub}"`), [didYouMean(sub, subs), `closeloop sites ${subs.join('|')} …`].filter(Boolean).join(' '))
 }

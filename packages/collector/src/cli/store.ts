@@ -1,14 +1,40 @@
-// Opening the configured store for one-shot commands (sites, later report/deals/spend).
+// Opening the configured store from the CLI. Only `serve`, `demo` and `sites add` may start a new
+// store, and they say so; every other command refuses a data folder without a store (a mistyped
+// --data must not silently yield an empty store and a fresh secret key) and creates nothing.
 
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { loadConfig, type Config, type ConfigFlags } from '../config.js'
-import { openStore } from '../store/index.js'
+import { clError, withHint } from '../errors.js'
+import { openStore, SQLITE_FILE } from '../store/index.js'
 import type { Store } from '../store/types.js'
 
 /** The flags every one-shot command takes to find its store. */
 export const STORE_OPTIONS = { data: { type: 'string' }, 'database-url': { type: 'string' } } as const
 
-export async function withStore<T>(flags: ConfigFlags, fn: (store: Store, config: Config) => Promise<T>): Promise<T> {
+/** Whether the configured store exists yet. PostgreSQL counts as existing: its schema is migrated in place. */
+export function storeExists(config: Config): boolean {
+  return config.databaseUrl !== null || existsSync(join(config.dataDir, SQLITE_FILE))
+}
+
+/** Throws CL_ERR_NO_STORE, before anything is created, when the data folder holds no store. */
+export function requireStore(config: Config): void {
+  if (storeExists(config)) return
+  const dir = resolve(config.dataDir)
+  throw withHint(clError('NO_STORE', `no Closeloop store (${SQLITE_FILE}) in ${dir}`),
+    `check --data or CLOSELOOP_DATA; to start a store there: closeloop sites add --data ${dir} --name N --origin URL, or closeloop serve --data ${dir}`)
+}
+
+/** For the commands that may start a store: one line on stderr when they are about to. */
+export function announceNewStore(command: string, config: Config): void {
+  if (storeExists(config)) return
+  process.stderr.write(`closeloop ${command}: no store in ${resolve(config.dataDir)} yet; creating a new one there\n`)
+}
+
+export async function withStore<T>(flags: ConfigFlags, fn: (store: Store, config: Config) => Promise<T>, create?: { command: string }): Promise<T> {
   const config = loadConfig(flags)
+  if (create) announceNewStore(create.command, config)
+  else requireStore(config)
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl ?? undefined })
   try {
     return await fn(store, config)

@@ -21,7 +21,14 @@ export async function startServer(config: Config, extra: Pick<AppOptions, 'route
   const t = performance.now()
   const touches = await store.warmReports()
   app.log.info({ touches, ms: Math.round(performance.now() - t) }, 'report cache warmed')
-  const address = await app.listen({ port: config.port, host: config.host })
+  let address: string
+  try {
+    address = await app.listen({ port: config.port, host: config.host })
+  } catch (err) {
+    // Port in use and the like: release the store so the process can exit with the error.
+    await app.close().catch(() => undefined)
+    throw err
+  }
   const url = address.replace(/\/$/, '') + config.basePath
   return { app, url, close: () => app.close() }
 }

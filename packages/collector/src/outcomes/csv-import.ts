@@ -1,14 +1,15 @@
-// CSV files of spend and deals → the deal and spend batch pipelines, row by row: good rows are
-// kept, every bad row is reported with its line number and error code, and the caller exits
-// non-zero when any failed. Headers are matched loosely ("Deal ID", "deal_id", "dealId" are one column).
+// CSV files of spend, deals and exchange rates → the store (deals and spend through their batch
+// pipelines), row by row: good rows are kept, every bad row is reported with its line number and
+// error code, and the caller exits non-zero when any failed. Headers are matched loosely ("Deal ID", "deal_id", "dealId" are one column).
 
-import { describeRejection, type BatchRejection } from './batch.js'
+import { describeRejection, rejection, type BatchRejection } from './batch.js'
 import { CsvSyntaxError, parseCsvTable } from './csv.js'
 import { writeDealBatch } from './deal-batch.js'
 import { clError } from '../errors.js'
 import type { Pii } from '../identity/pii.js'
 import { writeSpendBatch } from './spend-batch.js'
 import type { Site, Store } from '../store/types.js'
+import { parseRateRow, prepareRate } from './rates.js'
 
 export interface RowError {
   line: number
@@ -104,4 +105,21 @@ export async function importDealsCsv(store: Store, site: Site, text: string, pii
   const r = await writeDealBatch(store, site, items, { pii, now, chunk: BATCH })
   const pending = r.written.filter((w) => w.result.leadId === null).length
   return { rows: t.rows.length, accepted: r.written.length, errors: r.rejected.map(rowError), pending }
+}
+
+const RATE_COLUMNS = {
+  date: ['date', 'day'],
+  currency: ['currency', 'currencycode', 'code'],
+  rate: ['rate', 'fxrate', 'exchangerate'],
+} as const
+
+/** Exchange rates to the site currency (columns: date?, currency, rate); no date = a standing rate. */
+export async function importRatesCsv(store: Store, site: Site, text: string): Promise<ImportResult> {
+  const t = table(text, [['currency', RATE_COLUMNS.currency], ['rate', RATE_COLUMNS.rate]])
+  const errors: RowError[] = []
+  const rates = t.rows.flatMap((r) => {
+    try { return [prepareRate(parseRateRow(pick(r.values, RATE_COLUMNS)))] } catch (err) { errors.push(rowError(rejection(r.line, err))); return [] }
+  })
+  for (let i = 0; i < rates.length; i += BATCH) await store.upsertRates(site.id, rates.slice(i, i + BATCH))
+  return { rows: t.rows.length, accepted: rates.length, errors }
 }

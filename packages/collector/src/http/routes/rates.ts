@@ -4,9 +4,7 @@
 
 import { authenticateSecret } from '../auth.js'
 import type { RouteModule } from '../context.js'
-import { currencyCode, type FxRate } from '../../outcomes/currency.js'
-import { clError } from '../../errors.js'
-import { dayStart } from '../../attribution/spend.js'
+import { prepareRate } from '../../outcomes/rates.js'
 import { ratesBatchSchema } from '../../outcomes/schemas.js'
 import { parseOr } from '../validate.js'
 
@@ -14,13 +12,7 @@ export const ratesRoute: RouteModule = (app, ctx) => {
   app.post('/v1/rates', async (request) => {
     const site = await authenticateSecret(request, ctx)
     const { rates } = parseOr(ratesBatchSchema, request.body)
-    const rows: FxRate[] = rates.map((r, i) => {
-      const currency = currencyCode(r.currency)
-      if (currency === null) throw clError('BAD_CURRENCY', `rates.${i}.currency: not an ISO 4217 code`)
-      const date = r.date ?? null
-      if (date !== null && !Number.isFinite(dayStart(date))) throw clError('BAD_DATE', `rates.${i}.date: not a real day`)
-      return { date, currency, rate: r.rate }
-    })
+    const rows = rates.map((r, i) => prepareRate(r, `rates.${i}`))
     await ctx.store.upsertRates(site.id, rows)
     return { accepted: rows.length, currency: site.currency }
   })
