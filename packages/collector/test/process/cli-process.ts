@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { expect } from 'vitest'
 
 const pkg = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -72,4 +73,17 @@ export function parseKeys(stdout: string): { pk: string; sk: string } {
   const sk = /secret key: (sk_\S+)/.exec(stdout)?.[1]
   if (!pk || !sk) throw new Error(`no keys in: ${stdout}`)
   return { pk, sk }
+}
+
+/** Exit 1; line one `closeloop <command>: … (code)`, at most a `hint:` line after it, no stack. */
+export function expectFailure(r: CliResult, command: string | null, code: string): { message: string; hint?: string } {
+  expect(r.code, r.stderr).toBe(1)
+  const lines = r.stderr.trimEnd().split('\n')
+  expect(lines.length, r.stderr).toBeLessThanOrEqual(2)
+  const prefix = command === null ? 'closeloop: ' : `closeloop ${command}: `
+  expect(lines[0].startsWith(prefix), r.stderr).toBe(true)
+  expect(lines[0].endsWith(` (${code})`), r.stderr).toBe(true)
+  if (lines[1] !== undefined) expect(lines[1]).toMatch(/^hint: \S/)
+  expect(r.stderr).not.toMatch(/^\s+at /m)
+  return { message: lines[0].slice(prefix.length, -(code.length + 3)), hint: lines[1]?.slice('hint: '.length) }
 }

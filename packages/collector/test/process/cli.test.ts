@@ -41,9 +41,10 @@ describe('closeloop CLI', () => {
     expect(origin.stderr).toContain('CL_ERR_BAD_ORIGIN')
     const unknown = await runCli(['frobnicate'])
     expect(unknown.code).toBe(1)
-    expect(unknown.stderr).toContain('Usage: closeloop')
+    expect(unknown.stderr).toContain('CL_ERR_UNKNOWN_COMMAND')
     const badFlag = await runCli(['sites', 'add', '--nme', 'x'])
     expect(badFlag.code).toBe(1)
+    expect(badFlag.stderr).toContain('CL_ERR_USAGE')
   })
 
   it('erases a person from the store like POST /v1/privacy/erase, and suppresses their later data', async () => {
