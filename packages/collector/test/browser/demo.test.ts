@@ -27,7 +27,7 @@ async function freePort(): Promise<number> {
 
 async function startDemo(ports: number[]): Promise<{ child: ReturnType<typeof spawn>; out: () => string; exited: Promise<number | null> }> {
   const { command, args } = cliCommand()
-  const child = spawn(command, [...args, 'demo', '--port', String(ports[0]), '--site-port', String(ports[1]), '--form-port', String(ports[2]), '--data', dir])
+  const child = spawn(command, [...args, 'demo', '--port', String(ports[0]), '--site-port', String(ports[1]), '--backend-port', String(ports[2]), '--data', dir])
   children.push(child)
   let out = ''
   let err = ''
