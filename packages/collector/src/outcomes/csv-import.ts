@@ -2,12 +2,13 @@
 // pipelines), row by row: good rows are kept, every bad row is reported with its line number and
 // error code, and the caller exits non-zero when any failed. Headers are matched loosely ("Deal ID", "deal_id", "dealId" are one column).
 
-import { describeRejection, rejection, type BatchRejection } from './batch.js'
+import { byPosition, describeRejection, rejection, type BatchRejection } from './batch.js'
 import { CsvSyntaxError, parseCsvTable } from './csv.js'
 import { writeDealBatch } from './deal-batch.js'
 import { clError } from '../errors.js'
 import type { Pii } from '../identity/pii.js'
 import { writeSpendBatch } from './spend-batch.js'
+import { readSpendExport, type SpendExport, type SpendExportOptions } from './spend-exports.js'
 import type { Site, Store } from '../store/types.js'
 import { parseRateRow, prepareRate } from './rates.js'
 
@@ -64,20 +65,14 @@ function rowError(r: BatchRejection): RowError {
   return { line: r.at, ...describeRejection(r) }
 }
 
-const SPEND_COLUMNS = {
-  date: ['date', 'day'],
-  source: ['source', 'utmsource'],
-  medium: ['medium', 'utmmedium'],
-  campaign: ['campaign', 'utmcampaign', 'campaignname'],
-  amount: ['amount', 'spend', 'cost'],
-  currency: ['currency', 'currencycode'],
-} as const
+export interface SpendImportResult extends ImportResult, Omit<SpendExport, 'items' | 'rejected'> {}
 
-export async function importSpendCsv(store: Store, site: Site, text: string): Promise<ImportResult> {
-  const t = table(text, [['date', SPEND_COLUMNS.date], ['source', SPEND_COLUMNS.source], ['amount', SPEND_COLUMNS.amount]])
-  const items = t.rows.map((r) => ({ at: r.line, raw: pick(r.values, SPEND_COLUMNS) }))
+/** A spend CSV of our columns or an ad platform's export (spend-exports.ts). */
+export async function importSpendCsv(store: Store, site: Site, text: string, opts: SpendExportOptions = {}): Promise<SpendImportResult> {
+  const { items, rejected, ...file } = readSpendExport(text, opts)
   const r = await writeSpendBatch(store, site, items, { chunk: BATCH })
-  return { rows: t.rows.length, accepted: r.accepted, errors: r.rejected.map(rowError) }
+  const errors = [...rejected, ...r.rejected].sort(byPosition).map(rowError)
+  return { ...file, rows: items.length + rejected.length, accepted: r.accepted, errors }
 }
 
 const DEAL_COLUMNS = {
