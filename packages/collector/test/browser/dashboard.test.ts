@@ -11,6 +11,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { secret, startTestServer, type TestServer } from '../http/helpers.js'
 import { day, LEAD_TOUCHES, seedBusiness, shown, type Business } from './dashboard/business.js'
+import { VIEW_NAMES, expectViewMatchesApi } from './dashboard/views.js'
 import { XSS } from './dashboard/xss.js'
 
 const pkg = fileURLToPath(new URL('../..', import.meta.url))
@@ -200,6 +201,23 @@ describe('dashboard in Chromium', () => {
     expect(lines.flat()).toContain(`'${XSS[5]}`)
     expect(table.flat()).toContain(XSS[5])
     await page.screenshot({ path: `${shots}overview-drilldown.png`, fullPage: true })
+  })
+
+  it('reaches every view from every other view and by URL, error-free and equal to the API', async () => {
+    await signIn()
+    for (const target of VIEW_NAMES) {
+      for (const source of VIEW_NAMES.filter((v) => v !== target)) {
+        await page.goto(`${url}/dashboard/#${source}`)
+        await expectViewMatchesApi(page, biz, source)
+        await page.locator(`nav a[data-view="${target}"]`).click()
+        await expectViewMatchesApi(page, biz, target)
+      }
+      const hash = target === 'journey' ? `journey/${biz.leadId}` : target
+      await page.goto(`${url}/dashboard/#${hash}`)
+      await page.reload()
+      await expectViewMatchesApi(page, biz, target, target === 'journey' ? biz.leadId : undefined)
+    }
+    expect(violations).toEqual([])
   })
 
   it('renders every view with XSS payloads in every tracked field inert', async () => {

@@ -65,7 +65,7 @@ function showApp(session: SessionInfo): void {
       else if (name === 'trend') await chartView(target, query, period, (p) => { period = p; void render() })
       else if (name === 'models') await modelsView(target, query)
       else if (name === 'quality') await qualityView(target, query)
-      else journeyView(target, session.site.currency, decodeURIComponent(location.hash.split('/')[1] ?? ''))
+      else await journeyView(target, session.site.currency, decodeURIComponent(location.hash.split('/')[1] ?? ''))
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return showSignIn()
       replace(target, h('p', { class: 'error', role: 'alert' }, `Could not load this view: ${(err as Error).message}`))

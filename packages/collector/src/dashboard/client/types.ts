@@ -17,4 +17,6 @@ export interface ReportQuery {
   from: string
   to: string
   conversion: ConversionKind
+  /** Touches older than this many days before a conversion earn no credit; undefined = the site's setting. */
+  lookbackDays?: number
 }
