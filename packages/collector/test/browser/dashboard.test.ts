@@ -65,7 +65,7 @@ async function figure(name: string): Promise<number> {
   return Number(await page.locator(`[data-figure="${name}"]`).getAttribute('data-value'))
 }
 
-interface Report { totals: { revenue: number; spend: number; roas: number | null; cac: number | null; avgDealSize: number | null }; coverage: { conversions: number | null }; rows: Array<{ key: string; revenue: number; spend: number }> }
+interface Report { totals: { revenue: number; conversions: number; spend: number; roas: number | null; cac: number | null; avgDealSize: number | null }; coverage: { conversions: number | null }; rows: Array<{ key: string; revenue: number; spend: number }> }
 
 /** The API's own answer, asked with the secret key rather than the browser's session. */
 async function report(model: string, conversion: string, from: string, to: string): Promise<Report> {
@@ -149,6 +149,16 @@ describe('dashboard in Chromium', () => {
     expect(await figure('coverage')).toBe(won.coverage.conversions)
     const rows = await expectTableEqualsApi(won, opp)
     expect(rows.filter(([, [, revenue]]) => revenue > 0).length).toBeGreaterThan(3)
+    // Whole counts without decimals; coverage explained where it is shown.
+    expect(Number.isInteger(won.totals.conversions)).toBe(true)
+    expect(await page.locator('[data-figure="revenue"] + .note').textContent()).toBe(`${won.totals.conversions} won deals`)
+    expect(await page.locator('[data-explain="coverage"]').textContent()).toMatch(/tracked touch/)
+    expect(await page.locator('.figure:has([data-figure="coverage"])').getAttribute('title')).toMatch(/below 100%/)
+    // A channel with won deals but no spend has no CAC, not a CAC of 0.
+    const unpaid = won.rows.find((r) => r.spend === 0 && r.revenue > 0)
+    expect(unpaid).toBeDefined()
+    const cacCell = page.locator('table[data-table="channels"] tbody tr[data-depth="0"]', { has: page.locator(`th[data-value="${unpaid?.key}"]`) }).locator('td').nth(8)
+    expect([await cacCell.textContent(), await cacCell.getAttribute('data-value')]).toEqual(['—', ''])
     await page.screenshot({ path: `${shots}overview.png`, fullPage: true })
   })
 

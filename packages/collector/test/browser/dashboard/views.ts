@@ -66,6 +66,11 @@ export async function expectViewMatchesApi(page: Page, biz: Business, view: View
         [r.key, ...m.models.map((name: string) => String(r.models[name]?.[what] ?? 0))]))
     }
     expect(m.rows.length).toBeGreaterThan(1)
+    // Fractional credit keeps two decimals, whole counts none.
+    const shown = await page.locator('table[data-table="models-conversions"] tbody td').evaluateAll((tds) =>
+      tds.map((td): [number, string] => [Number(td.getAttribute('data-value')), td.textContent ?? '']))
+    for (const [value, text] of shown) expect(text, String(value)).toBe(Number.isInteger(Math.round(value * 100) / 100) ? String(Math.round(value)) : String(Math.round(value * 100) / 100))
+    expect(shown.some(([v]) => !Number.isInteger(v))).toBe(true)
   } else if (view === 'journey') {
     if (leadId) {
       const lead = await api(biz, `/v1/leads/${leadId}`)

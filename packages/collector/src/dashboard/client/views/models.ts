@@ -3,7 +3,7 @@
 
 import { api } from '../api.js'
 import { h, replace } from '../dom.js'
-import { money, num } from '../format.js'
+import { count, money } from '../format.js'
 import { dataTable, type Column } from '../table.js'
 import type { ModelsComparison, ReportQuery } from '../types.js'
 import { MODEL_LABELS } from './filters.js'
@@ -18,7 +18,7 @@ export async function modelsView(el: HTMLElement, q: ReportQuery): Promise<void>
     ...report.models.map((m): Column<Row> => ({
       label: label(m), numeric: true,
       value: (r) => r.models[m]?.[what] ?? 0,
-      format: (r) => what === 'revenue' ? money(r.models[m]?.revenue ?? 0, report.currency) : num(r.models[m]?.conversions ?? 0, 2),
+      format: (r) => what === 'revenue' ? money(r.models[m]?.revenue ?? 0, report.currency) : count(r.models[m]?.conversions ?? 0),
     })),
   ]
   replace(el,

@@ -4,7 +4,7 @@
 
 import { api } from '../api.js'
 import { h, replace } from '../dom.js'
-import { money, num, pct, ratio } from '../format.js'
+import { cacOf, count, money, num, pct, ratio } from '../format.js'
 import { dataTable, type Column } from '../table.js'
 import type { AttributionReport, ReportQuery, ReportRow } from '../types.js'
 
@@ -39,22 +39,32 @@ export async function loadLevel(q: ReportQuery, by: string, filter: Record<strin
   return { won, opp, rows: mergeRows(won.rows, opp.rows, filter, by) }
 }
 
+/** What coverage means, next to its figure: a low value is a tracking gap, not a reporting bug. */
+export const COVERAGE_EXPLAINED = {
+  short: 'of conversions had a tracked touch; the rest is (unattributed)',
+  long: 'Coverage: the share of conversions with at least one tracked touch in the lookback window. ' +
+    'It is below 100% when leads came in without a tracked visit (offline, typed into the CRM, tracker blocked, ' +
+    'or first touch older than the lookback); their revenue is reported as (unattributed), not given to a channel.',
+}
+
 function headline(won: AttributionReport, opp: AttributionReport): HTMLElement {
   const c = won.currency
-  const figure = (id: string, label: string, value: number | null, text: string, note?: string) =>
-    h('div', { class: 'figure' },
+  const figure = (id: string, label: string, value: number | null, text: string, note?: string, explain?: typeof COVERAGE_EXPLAINED) =>
+    h('div', { class: 'figure', title: explain?.long },
       h('dt', null, label),
       h('dd', { 'data-figure': id, 'data-value': value === null ? '' : String(value) }, text),
-      note ? h('dd', { class: 'note' }, note) : null)
+      note ? h('dd', { class: 'note' }, note) : null,
+      explain ? h('dd', { class: 'note', 'data-explain': id }, explain.short) : null)
   const t = won.totals
+  const cac = cacOf(t.cac, t.spend)
   return h('dl', { class: 'headline', 'aria-label': 'Headline figures' },
     figure('spend', 'Spend', t.spend, money(t.spend, c)),
-    figure('pipeline', 'Pipeline', opp.totals.revenue, money(opp.totals.revenue, c), `${num(opp.totals.conversions, 1)} opportunities`),
-    figure('revenue', 'Won revenue', t.revenue, money(t.revenue, c), `${num(t.conversions, 1)} won deals`),
+    figure('pipeline', 'Pipeline', opp.totals.revenue, money(opp.totals.revenue, c), `${count(opp.totals.conversions)} opportunities`),
+    figure('revenue', 'Won revenue', t.revenue, money(t.revenue, c), `${count(t.conversions)} won deals`),
     figure('roas', 'ROAS', t.roas, ratio(t.roas)),
-    figure('cac', 'CAC', t.cac, money(t.cac, c)),
+    figure('cac', 'CAC', cac, money(cac, c)),
     figure('avgDealSize', 'Average deal size', t.avgDealSize, money(t.avgDealSize, c)),
-    figure('coverage', 'Coverage', won.coverage.conversions, pct(won.coverage.conversions), `${pct(won.coverage.revenue)} of revenue`))
+    figure('coverage', 'Coverage', won.coverage.conversions, pct(won.coverage.conversions), `${pct(won.coverage.revenue)} of revenue`, COVERAGE_EXPLAINED))
 }
 
 export function channelColumns(currency: string, keyLabel: string): Column<MergedRow>[] {
@@ -62,14 +72,14 @@ export function channelColumns(currency: string, keyLabel: string): Column<Merge
   const figure = (r: MergedRow) => r.won ?? r.opp
   const cols: Array<[string, (r: MergedRow) => number | null, (n: number | null) => string]> = [
     ['Touches', v((r) => figure(r)?.touches ?? 0), (n) => num(n)],
-    ['Leads', v((r) => figure(r)?.leads ?? 0), (n) => num(n, 1)],
-    ['Opportunities', v((r) => r.opp?.conversions ?? 0), (n) => num(n, 2)],
+    ['Leads', v((r) => figure(r)?.leads ?? 0), count],
+    ['Opportunities', v((r) => r.opp?.conversions ?? 0), count],
     ['Pipeline', v((r) => r.opp?.revenue ?? 0), (n) => money(n, currency)],
-    ['Won deals', v((r) => r.won?.conversions ?? 0), (n) => num(n, 2)],
+    ['Won deals', v((r) => r.won?.conversions ?? 0), count],
     ['Revenue', v((r) => r.won?.revenue ?? 0), (n) => money(n, currency)],
     ['Spend', v((r) => figure(r)?.spend ?? 0), (n) => money(n, currency)],
     ['ROAS', v((r) => r.won?.roas ?? null), ratio],
-    ['CAC', v((r) => r.won?.cac ?? null), (n) => money(n, currency)],
+    ['CAC', v((r) => cacOf(r.won?.cac ?? null, figure(r)?.spend)), (n) => money(n, currency)],
     ['Avg deal size', v((r) => r.won?.avgDealSize ?? null), (n) => money(n, currency)],
   ]
   return [
