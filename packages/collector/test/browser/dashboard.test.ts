@@ -11,7 +11,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { secret, startTestServer, type TestServer } from '../http/helpers.js'
 import { day, LEAD_TOUCHES, seedBusiness, shown, type Business } from './dashboard/business.js'
-import { VIEW_NAMES, expectViewMatchesApi } from './dashboard/views.js'
+import { VIEW_NAMES, expectViewMatchesApi, pageQuery } from './dashboard/views.js'
 import { XSS } from './dashboard/xss.js'
 
 const pkg = fileURLToPath(new URL('../..', import.meta.url))
@@ -175,7 +175,7 @@ describe('dashboard in Chromium', () => {
     expect(await figure('revenue')).toBe(markov.totals.revenue)
     await page.getByLabel('From').fill(day(0))
     await page.getByLabel('To').fill(day(20))
-    await page.locator(`#view[data-rendered="overview:markov:${day(0)}:${day(20)}"]`).waitFor()
+    await page.locator(`#view[data-rendered^="overview:markov:${day(0)}:${day(20)}:"]`).waitFor()
     const narrow = await report('markov', 'won', day(0), day(20))
     expect(narrow.totals.revenue).toBe(biz.won.firstDays)
     expect(await figure('revenue')).toBe(narrow.totals.revenue)
@@ -228,6 +228,41 @@ describe('dashboard in Chromium', () => {
       await expectViewMatchesApi(page, biz, target, target === 'journey' ? biz.leadId : undefined)
     }
     expect(violations).toEqual([])
+  })
+
+  it('chooses the conversion type and lookback, kept in the URL through views, reload and back', async () => {
+    await signIn()
+    const start = page.url()
+    await page.getByLabel('Conversion').selectOption('opportunity')
+    await page.locator('#view[data-rendered^="overview:linear:"][data-rendered$=":opportunity:"]').waitFor()
+    await page.getByLabel('Lookback').selectOption('7')
+    await page.locator('#view[data-rendered$=":opportunity:7"]').waitFor()
+    expect(new URL(page.url()).hash).toMatch(/^#overview\?(?=.*conversion=opportunity)(?=.*lookbackDays=7)/)
+    await expectViewMatchesApi(page, biz, 'overview')
+    const { from, to } = await pageQuery(page)
+    // The choice matters: the API's figures differ from the defaults' (else the check proves nothing).
+    const chosen = (await secret(biz.server, `/v1/reports/attribution?by=channel&conversion=opportunity&lookbackDays=7&from=${from}&to=${to}`)).body
+    const defaults = (await secret(biz.server, `/v1/reports/attribution?by=channel&from=${from}&to=${to}`)).body
+    expect(chosen.rows).not.toEqual(defaults.rows)
+    expect(await page.locator('[data-figure="revenue"]').getAttribute('data-value')).toBe(String(chosen.totals.revenue))
+    for (const view of ['models', 'trend'] as const) {
+      await page.locator(`nav a[data-view="${view}"]`).click()
+      await page.locator(`#view[data-rendered^="${view}:"][data-rendered$=":opportunity:7"]`).waitFor()
+      await expectViewMatchesApi(page, biz, view)
+    }
+    await page.reload()
+    await page.locator('#view[data-rendered^="trend:"][data-rendered$=":opportunity:7"]').waitFor()
+    expect([await page.getByLabel('Conversion').inputValue(), await page.getByLabel('Lookback').inputValue()]).toEqual(['opportunity', '7'])
+    await page.goBack()
+    await page.locator('#view[data-rendered^="models:"][data-rendered$=":opportunity:7"]').waitFor()
+    await page.goBack()
+    await page.goBack()
+    await page.locator('#view[data-rendered^="overview:"][data-rendered$=":opportunity:"]').waitFor()
+    expect(await page.getByLabel('Lookback').inputValue()).toBe('')
+    await expectViewMatchesApi(page, biz, 'overview')
+    await page.goBack()
+    await page.locator('#view[data-rendered^="overview:"][data-rendered$=":won:"]').waitFor()
+    expect(page.url()).toBe(start)
   })
 
   it('renders every view with XSS payloads in every tracked field inert', async () => {

@@ -4,7 +4,7 @@
 
 import type { ConversionKind, ModelName } from '../../attribution/types.js'
 
-export { MODELS } from '../../attribution/types.js'
+export { CONVERSIONS, MODELS } from '../../attribution/types.js'
 export type { AttributionReport, ConversionKind, ModelName, ModelsComparison, ReportRow } from '../../attribution/types.js'
 export type { LeadView } from '../../http/routes/leads.js'
 export type { QualityReport } from '../../reports/quality.js'

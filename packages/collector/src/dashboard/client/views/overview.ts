@@ -1,12 +1,13 @@
-// Headline figures and the channel table. Won revenue, ROAS, CAC and deal size come from the
-// `won` report; pipeline from the `opportunity` report of the same query, so both are the API's
-// own numbers. Drill-down: channel → source / medium → campaign.
+// Headline figures and the channel table. Revenue, ROAS, CAC and deal size come from the report of
+// the chosen conversion (won by default); pipeline from the `opportunity` report of the same query,
+// so both are the API's own numbers. Drill-down: channel → source / medium → campaign.
 
 import { api } from '../api.js'
 import { h, replace } from '../dom.js'
 import { cacOf, count, money, num, pct, ratio } from '../format.js'
 import { dataTable, type Column } from '../table.js'
-import type { AttributionReport, ReportQuery, ReportRow } from '../types.js'
+import type { AttributionReport, ConversionKind, ReportQuery, ReportRow } from '../types.js'
+import { CONVERSION_LABELS } from './filters.js'
 
 export interface MergedRow {
   key: string
@@ -33,7 +34,7 @@ export function mergeRows(won: ReportRow[], opp: ReportRow[], filter: Record<str
 
 export async function loadLevel(q: ReportQuery, by: string, filter: Record<string, string>) {
   const [won, opp] = await Promise.all([
-    api.report({ ...q, conversion: 'won' }, by, filter),
+    api.report(q, by, filter),
     api.report({ ...q, conversion: 'opportunity' }, by, filter),
   ])
   return { won, opp, rows: mergeRows(won.rows, opp.rows, filter, by) }
@@ -49,6 +50,7 @@ export const COVERAGE_EXPLAINED = {
 
 function headline(won: AttributionReport, opp: AttributionReport): HTMLElement {
   const c = won.currency
+  const kind = CONVERSION_LABELS[won.conversion]
   const figure = (id: string, label: string, value: number | null, text: string, note?: string, explain?: typeof COVERAGE_EXPLAINED) =>
     h('div', { class: 'figure', title: explain?.long },
       h('dt', null, label),
@@ -60,14 +62,15 @@ function headline(won: AttributionReport, opp: AttributionReport): HTMLElement {
   return h('dl', { class: 'headline', 'aria-label': 'Headline figures' },
     figure('spend', 'Spend', t.spend, money(t.spend, c)),
     figure('pipeline', 'Pipeline', opp.totals.revenue, money(opp.totals.revenue, c), `${count(opp.totals.conversions)} opportunities`),
-    figure('revenue', 'Won revenue', t.revenue, money(t.revenue, c), `${count(t.conversions)} won deals`),
+    figure('revenue', `${kind.one} revenue`, t.revenue, money(t.revenue, c), `${count(t.conversions)} ${kind.many.toLowerCase()}`),
     figure('roas', 'ROAS', t.roas, ratio(t.roas)),
     figure('cac', 'CAC', cac, money(cac, c)),
     figure('avgDealSize', 'Average deal size', t.avgDealSize, money(t.avgDealSize, c)),
     figure('coverage', 'Coverage', won.coverage.conversions, pct(won.coverage.conversions), `${pct(won.coverage.revenue)} of revenue`, COVERAGE_EXPLAINED))
 }
 
-export function channelColumns(currency: string, keyLabel: string): Column<MergedRow>[] {
+export function channelColumns(currency: string, keyLabel: string, conversion: ConversionKind = 'won'): Column<MergedRow>[] {
+  const kind = CONVERSION_LABELS[conversion]
   const v = (f: (r: MergedRow) => number | null) => f
   const figure = (r: MergedRow) => r.won ?? r.opp
   const cols: Array<[string, (r: MergedRow) => number | null, (n: number | null) => string]> = [
@@ -75,8 +78,8 @@ export function channelColumns(currency: string, keyLabel: string): Column<Merge
     ['Leads', v((r) => figure(r)?.leads ?? 0), count],
     ['Opportunities', v((r) => r.opp?.conversions ?? 0), count],
     ['Pipeline', v((r) => r.opp?.revenue ?? 0), (n) => money(n, currency)],
-    ['Won deals', v((r) => r.won?.conversions ?? 0), count],
-    ['Revenue', v((r) => r.won?.revenue ?? 0), (n) => money(n, currency)],
+    [kind.many, v((r) => r.won?.conversions ?? 0), count],
+    [`${kind.one} revenue`, v((r) => r.won?.revenue ?? 0), (n) => money(n, currency)],
     ['Spend', v((r) => figure(r)?.spend ?? 0), (n) => money(n, currency)],
     ['ROAS', v((r) => r.won?.roas ?? null), ratio],
     ['CAC', v((r) => cacOf(r.won?.cac ?? null, figure(r)?.spend)), (n) => money(n, currency)],
@@ -95,7 +98,7 @@ export async function overviewView(el: HTMLElement, q: ReportQuery): Promise<voi
   const table = dataTable<MergedRow>({
     caption: 'Revenue by channel',
     name: 'channels',
-    columns: channelColumns(top.won.currency, 'Channel / source / medium / campaign'),
+    columns: channelColumns(top.won.currency, 'Channel / source / medium / campaign', q.conversion),
     rows: top.rows,
     expand: (row, depth) => {
       const by = DRILL[depth]
