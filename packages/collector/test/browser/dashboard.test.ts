@@ -151,7 +151,7 @@ describe('dashboard in Chromium', () => {
     expect(rows.filter(([, [, revenue]]) => revenue > 0).length).toBeGreaterThan(3)
     // Whole counts without decimals; coverage explained where it is shown.
     expect(Number.isInteger(won.totals.conversions)).toBe(true)
-    expect(await page.locator('[data-figure="revenue"] + .note').textContent()).toBe(`${won.totals.conversions} won deals`)
+    expect(await page.locator('.figure:has([data-figure="revenue"]) dd.note:not(.change):not([data-explain])').textContent()).toBe(`${won.totals.conversions} won deals`)
     expect(await page.locator('[data-explain="coverage"]').textContent()).toMatch(/tracked touch/)
     expect(await page.locator('.figure:has([data-figure="coverage"])').getAttribute('title')).toMatch(/below 100%/)
     // A channel with won deals but no spend has no CAC, not a CAC of 0.
@@ -228,6 +228,30 @@ describe('dashboard in Chromium', () => {
       await expectViewMatchesApi(page, biz, target, target === 'journey' ? biz.leadId : undefined)
     }
     expect(violations).toEqual([])
+  })
+
+  it('shows each headline figure’s change against the previous period of the same length', async () => {
+    await signIn()
+    // Days 21–41 against days 0–20: both hold won deals and spend (business.ts).
+    await page.getByLabel('From').fill(day(21))
+    await page.getByLabel('To').fill(day(41))
+    await page.locator(`#view[data-rendered^="overview:linear:${day(21)}:${day(41)}:"]`).waitFor()
+    const [won, opp] = [await report('linear', 'won', day(21), day(41)), await report('linear', 'opportunity', day(21), day(41))]
+    const [prevWon, prevOpp] = [await report('linear', 'won', day(0), day(20)), await report('linear', 'opportunity', day(0), day(20))]
+    expect([won.totals.revenue, prevWon.totals.revenue]).toEqual([biz.won.all - biz.won.firstDays, biz.won.firstDays])
+    const pairs: Array<[string, number | null, number | null]> = [
+      ['revenue', won.totals.revenue, prevWon.totals.revenue], ['spend', won.totals.spend, prevWon.totals.spend],
+      ['pipeline', opp.totals.revenue, prevOpp.totals.revenue], ['roas', won.totals.roas, prevWon.totals.roas],
+    ]
+    for (const [id, now, before] of pairs) {
+      expect(await figure(id)).toBe(now)
+      const el = page.locator(`[data-change="${id}"]`)
+      expect(Number(await el.getAttribute('data-previous')), id).toBe(before)
+      const p = Math.round(((now as number) - (before as number)) / (before as number) * 100)
+      expect(await el.textContent(), id).toBe(`${p > 0 ? '+' : p < 0 ? '−' : '±'}${Math.abs(p)}% vs previous 21 days`)
+    }
+    expect(await page.locator('[data-change="revenue"]').textContent()).toBe('−33% vs previous 21 days')
+    await page.screenshot({ path: `${shots}overview-change.png`, fullPage: true })
   })
 
   it('chooses the conversion type and lookback, kept in the URL through views, reload and back', async () => {

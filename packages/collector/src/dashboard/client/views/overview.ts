@@ -8,6 +8,7 @@ import { cacOf, count, money, num, pct, ratio } from '../format.js'
 import { dataTable, type Column } from '../table.js'
 import type { AttributionReport, ConversionKind, ReportQuery, ReportRow } from '../types.js'
 import { CONVERSION_LABELS } from './filters.js'
+import { change, previousPeriod } from '../period.js'
 
 export interface MergedRow {
   key: string
@@ -48,25 +49,29 @@ export const COVERAGE_EXPLAINED = {
     'or first touch older than the lookback); their revenue is reported as (unattributed), not given to a channel.',
 }
 
-function headline(won: AttributionReport, opp: AttributionReport): HTMLElement {
+interface Figures { won: AttributionReport; opp: AttributionReport }
+
+function headline({ won, opp }: Figures, prev: Figures, days: number): HTMLElement {
   const c = won.currency
   const kind = CONVERSION_LABELS[won.conversion]
-  const figure = (id: string, label: string, value: number | null, text: string, note?: string, explain?: typeof COVERAGE_EXPLAINED) =>
+  const figure = (id: string, label: string, value: number | null, before: number | null, text: string, note?: string, explain?: typeof COVERAGE_EXPLAINED) =>
     h('div', { class: 'figure', title: explain?.long },
       h('dt', null, label),
       h('dd', { 'data-figure': id, 'data-value': value === null ? '' : String(value) }, text),
+      h('dd', { class: 'note change', 'data-change': id, 'data-previous': before === null ? '' : String(before) }, change(value, before, days, id === 'coverage')),
       note ? h('dd', { class: 'note' }, note) : null,
       explain ? h('dd', { class: 'note', 'data-explain': id }, explain.short) : null)
   const t = won.totals
+  const p = prev.won.totals
   const cac = cacOf(t.cac, t.spend)
   return h('dl', { class: 'headline', 'aria-label': 'Headline figures' },
-    figure('spend', 'Spend', t.spend, money(t.spend, c)),
-    figure('pipeline', 'Pipeline', opp.totals.revenue, money(opp.totals.revenue, c), `${count(opp.totals.conversions)} opportunities`),
-    figure('revenue', `${kind.one} revenue`, t.revenue, money(t.revenue, c), `${count(t.conversions)} ${kind.many.toLowerCase()}`),
-    figure('roas', 'ROAS', t.roas, ratio(t.roas)),
-    figure('cac', 'CAC', cac, money(cac, c)),
-    figure('avgDealSize', 'Average deal size', t.avgDealSize, money(t.avgDealSize, c)),
-    figure('coverage', 'Coverage', won.coverage.conversions, pct(won.coverage.conversions), `${pct(won.coverage.revenue)} of revenue`, COVERAGE_EXPLAINED))
+    figure('spend', 'Spend', t.spend, p.spend, money(t.spend, c)),
+    figure('pipeline', 'Pipeline', opp.totals.revenue, prev.opp.totals.revenue, money(opp.totals.revenue, c), `${count(opp.totals.conversions)} opportunities`),
+    figure('revenue', `${kind.one} revenue`, t.revenue, p.revenue, money(t.revenue, c), `${count(t.conversions)} ${kind.many.toLowerCase()}`),
+    figure('roas', 'ROAS', t.roas, p.roas, ratio(t.roas)),
+    figure('cac', 'CAC', cac, cacOf(p.cac, p.spend), money(cac, c)),
+    figure('avgDealSize', 'Average deal size', t.avgDealSize, p.avgDealSize, money(t.avgDealSize, c)),
+    figure('coverage', 'Coverage', won.coverage.conversions, prev.won.coverage.conversions, pct(won.coverage.conversions), `${pct(won.coverage.revenue)} of revenue`, COVERAGE_EXPLAINED))
 }
 
 export function channelColumns(currency: string, keyLabel: string, conversion: ConversionKind = 'won'): Column<MergedRow>[] {
@@ -94,7 +99,13 @@ export function channelColumns(currency: string, keyLabel: string, conversion: C
 const DRILL = ['source_medium', 'campaign'] as const
 
 export async function overviewView(el: HTMLElement, q: ReportQuery): Promise<void> {
-  const top = await loadLevel(q, 'channel', {})
+  const previous = previousPeriod(q)
+  // The previous period's totals, for the change shown under each headline figure.
+  const [top, prevWon, prevOpp] = await Promise.all([
+    loadLevel(q, 'channel', {}),
+    api.report(previous.query, 'channel'),
+    api.report({ ...previous.query, conversion: 'opportunity' }, 'channel'),
+  ])
   const table = dataTable<MergedRow>({
     caption: 'Revenue by channel',
     name: 'channels',
@@ -108,6 +119,6 @@ export async function overviewView(el: HTMLElement, q: ReportQuery): Promise<voi
   })
   replace(el,
     h('h2', { class: 'visually-hidden' }, 'Overview'),
-    headline(top.won, top.opp),
+    headline(top, { won: prevWon, opp: prevOpp }, previous.days),
     table)
 }
