@@ -111,3 +111,9 @@ export const personSchema = z.object({
 export type PersonInput = z.infer<typeof personSchema>
 
 export const leadParamsSchema = z.object({ id: z.string().regex(ID_RE) })
+
+/** GET /v1/leads: one lead by email, or the newest `limit` leads. */
+export const leadsQuerySchema = z.object({
+  email: z.string().max(320).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+}).strict()

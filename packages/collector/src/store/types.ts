@@ -286,6 +286,10 @@ export interface Store extends OutcomeStore {
 
   identify(input: IdentifyInput): Promise<IdentifyOutcome>
   getLead(siteId: string, leadId: string): Promise<LeadJourney | null>
+  /** The lead holding this match key (e.g. an email's hash), or null; the lead search of the dashboard. */
+  findLeadByKey(siteId: string, key: IdentityKey): Promise<string | null>
+  /** The site's newest leads, by identify time (then ID), newest first. */
+  recentLeads(siteId: string, limit: number): Promise<Lead[]>
 
   /** True when any of the hashes is suppressed (an erased person). */
   isSuppressed(siteId: string, hashes: string[]): Promise<boolean>

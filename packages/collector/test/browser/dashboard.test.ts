@@ -11,6 +11,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { secret, startTestServer, type TestServer } from '../http/helpers.js'
 import { day, LEAD_TOUCHES, seedBusiness, shown, type Business } from './dashboard/business.js'
+import { VIEW_NAMES, expectViewMatchesApi, pageQuery } from './dashboard/views.js'
 import { XSS } from './dashboard/xss.js'
 
 const pkg = fileURLToPath(new URL('../..', import.meta.url))
@@ -64,7 +65,7 @@ async function figure(name: string): Promise<number> {
   return Number(await page.locator(`[data-figure="${name}"]`).getAttribute('data-value'))
 }
 
-interface Report { totals: { revenue: number; spend: number; roas: number | null; cac: number | null; avgDealSize: number | null }; coverage: { conversions: number | null }; rows: Array<{ key: string; revenue: number; spend: number }> }
+interface Report { totals: { revenue: number; conversions: number; spend: number; roas: number | null; cac: number | null; avgDealSize: number | null }; coverage: { conversions: number | null }; rows: Array<{ key: string; revenue: number; spend: number }> }
 
 /** The API's own answer, asked with the secret key rather than the browser's session. */
 async function report(model: string, conversion: string, from: string, to: string): Promise<Report> {
@@ -148,6 +149,16 @@ describe('dashboard in Chromium', () => {
     expect(await figure('coverage')).toBe(won.coverage.conversions)
     const rows = await expectTableEqualsApi(won, opp)
     expect(rows.filter(([, [, revenue]]) => revenue > 0).length).toBeGreaterThan(3)
+    // Whole counts without decimals; coverage explained where it is shown.
+    expect(Number.isInteger(won.totals.conversions)).toBe(true)
+    expect(await page.locator('.figure:has([data-figure="revenue"]) dd.note:not(.change):not([data-explain])').textContent()).toBe(`${won.totals.conversions} won deals`)
+    expect(await page.locator('[data-explain="coverage"]').textContent()).toMatch(/tracked touch/)
+    expect(await page.locator('.figure:has([data-figure="coverage"])').getAttribute('title')).toMatch(/below 100%/)
+    // A channel with won deals but no spend has no CAC, not a CAC of 0.
+    const unpaid = won.rows.find((r) => r.spend === 0 && r.revenue > 0)
+    expect(unpaid).toBeDefined()
+    const cacCell = page.locator('table[data-table="channels"] tbody tr[data-depth="0"]', { has: page.locator(`th[data-value="${unpaid?.key}"]`) }).locator('td').nth(8)
+    expect([await cacCell.textContent(), await cacCell.getAttribute('data-value')]).toEqual(['—', ''])
     await page.screenshot({ path: `${shots}overview.png`, fullPage: true })
   })
 
@@ -164,7 +175,7 @@ describe('dashboard in Chromium', () => {
     expect(await figure('revenue')).toBe(markov.totals.revenue)
     await page.getByLabel('From').fill(day(0))
     await page.getByLabel('To').fill(day(20))
-    await page.locator(`#view[data-rendered="overview:markov:${day(0)}:${day(20)}"]`).waitFor()
+    await page.locator(`#view[data-rendered^="overview:markov:${day(0)}:${day(20)}:"]`).waitFor()
     const narrow = await report('markov', 'won', day(0), day(20))
     expect(narrow.totals.revenue).toBe(biz.won.firstDays)
     expect(await figure('revenue')).toBe(narrow.totals.revenue)
@@ -200,6 +211,82 @@ describe('dashboard in Chromium', () => {
     expect(lines.flat()).toContain(`'${XSS[5]}`)
     expect(table.flat()).toContain(XSS[5])
     await page.screenshot({ path: `${shots}overview-drilldown.png`, fullPage: true })
+  })
+
+  it('reaches every view from every other view and by URL, error-free and equal to the API', async () => {
+    await signIn()
+    for (const target of VIEW_NAMES) {
+      for (const source of VIEW_NAMES.filter((v) => v !== target)) {
+        await page.goto(`${url}/dashboard/#${source}`)
+        await expectViewMatchesApi(page, biz, source)
+        await page.locator(`nav a[data-view="${target}"]`).click()
+        await expectViewMatchesApi(page, biz, target)
+      }
+      const hash = target === 'journey' ? `journey/${biz.leadId}` : target
+      await page.goto(`${url}/dashboard/#${hash}`)
+      await page.reload()
+      await expectViewMatchesApi(page, biz, target, target === 'journey' ? biz.leadId : undefined)
+    }
+    expect(violations).toEqual([])
+  })
+
+  it('shows each headline figure’s change against the previous period of the same length', async () => {
+    await signIn()
+    // Days 21–41 against days 0–20: both hold won deals and spend (business.ts).
+    await page.getByLabel('From').fill(day(21))
+    await page.getByLabel('To').fill(day(41))
+    await page.locator(`#view[data-rendered^="overview:linear:${day(21)}:${day(41)}:"]`).waitFor()
+    const [won, opp] = [await report('linear', 'won', day(21), day(41)), await report('linear', 'opportunity', day(21), day(41))]
+    const [prevWon, prevOpp] = [await report('linear', 'won', day(0), day(20)), await report('linear', 'opportunity', day(0), day(20))]
+    expect([won.totals.revenue, prevWon.totals.revenue]).toEqual([biz.won.all - biz.won.firstDays, biz.won.firstDays])
+    const pairs: Array<[string, number | null, number | null]> = [
+      ['revenue', won.totals.revenue, prevWon.totals.revenue], ['spend', won.totals.spend, prevWon.totals.spend],
+      ['pipeline', opp.totals.revenue, prevOpp.totals.revenue], ['roas', won.totals.roas, prevWon.totals.roas],
+    ]
+    for (const [id, now, before] of pairs) {
+      expect(await figure(id)).toBe(now)
+      const el = page.locator(`[data-change="${id}"]`)
+      expect(Number(await el.getAttribute('data-previous')), id).toBe(before)
+      const p = Math.round(((now as number) - (before as number)) / (before as number) * 100)
+      expect(await el.textContent(), id).toBe(`${p > 0 ? '+' : p < 0 ? '−' : '±'}${Math.abs(p)}% vs previous 21 days`)
+    }
+    expect(await page.locator('[data-change="revenue"]').textContent()).toBe('−33% vs previous 21 days')
+    await page.screenshot({ path: `${shots}overview-change.png`, fullPage: true })
+  })
+
+  it('chooses the conversion type and lookback, kept in the URL through views, reload and back', async () => {
+    await signIn()
+    const start = page.url()
+    await page.getByLabel('Conversion').selectOption('opportunity')
+    await page.locator('#view[data-rendered^="overview:linear:"][data-rendered$=":opportunity:"]').waitFor()
+    await page.getByLabel('Lookback').selectOption('7')
+    await page.locator('#view[data-rendered$=":opportunity:7"]').waitFor()
+    expect(new URL(page.url()).hash).toMatch(/^#overview\?(?=.*conversion=opportunity)(?=.*lookbackDays=7)/)
+    await expectViewMatchesApi(page, biz, 'overview')
+    const { from, to } = await pageQuery(page)
+    // The choice matters: the API's figures differ from the defaults' (else the check proves nothing).
+    const chosen = (await secret(biz.server, `/v1/reports/attribution?by=channel&conversion=opportunity&lookbackDays=7&from=${from}&to=${to}`)).body
+    const defaults = (await secret(biz.server, `/v1/reports/attribution?by=channel&from=${from}&to=${to}`)).body
+    expect(chosen.rows).not.toEqual(defaults.rows)
+    expect(await page.locator('[data-figure="revenue"]').getAttribute('data-value')).toBe(String(chosen.totals.revenue))
+    for (const view of ['models', 'trend'] as const) {
+      await page.locator(`nav a[data-view="${view}"]`).click()
+      await page.locator(`#view[data-rendered^="${view}:"][data-rendered$=":opportunity:7"]`).waitFor()
+      await expectViewMatchesApi(page, biz, view)
+    }
+    await page.reload()
+    await page.locator('#view[data-rendered^="trend:"][data-rendered$=":opportunity:7"]').waitFor()
+    expect([await page.getByLabel('Conversion').inputValue(), await page.getByLabel('Lookback').inputValue()]).toEqual(['opportunity', '7'])
+    await page.goBack()
+    await page.locator('#view[data-rendered^="models:"][data-rendered$=":opportunity:7"]').waitFor()
+    await page.goBack()
+    await page.goBack()
+    await page.locator('#view[data-rendered^="overview:"][data-rendered$=":opportunity:"]').waitFor()
+    expect(await page.getByLabel('Lookback').inputValue()).toBe('')
+    await expectViewMatchesApi(page, biz, 'overview')
+    await page.goBack()
+    await page.locator('#view[data-rendered^="overview:"][data-rendered$=":won:"]').waitFor()
+    expect(page.url()).toBe(start)
   })
 
   it('renders every view with XSS payloads in every tracked field inert', async () => {

@@ -201,6 +201,25 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         expect(both.conflict).toEqual({ keptLeadId: first.leadId, otherLeadId: b.leadId, kind: 'phone' })
       })
 
+      it('finds a lead by one match key, per site, and lists the newest leads first', async () => {
+        const { site } = await makeSite(store)
+        const ann = await store.identify({ siteId: site.id, visitorId: 'v-ann', keys: [emailKey('ann@example.com')], emailEnc: 'v1.enc-a', ts: 5000 })
+        const bo = await store.identify({ siteId: site.id, visitorId: 'v-bo', keys: [phoneKey('+14155550132')], ts: 9000 })
+        const cy = await store.identify({ siteId: site.id, visitorId: 'v-cy', keys: [emailKey('cy@example.com')], ts: 7000 })
+        expect(await store.findLeadByKey(site.id, emailKey('ann@example.com'))).toBe(ann.leadId)
+        expect(await store.findLeadByKey(site.id, phoneKey('+14155550132'))).toBe(bo.leadId)
+        expect(await store.findLeadByKey(site.id, emailKey('nobody@example.com'))).toBeNull()
+        // The same hash under another kind is not a match.
+        expect(await store.findLeadByKey(site.id, { kind: 'phone', hash: emailKey('ann@example.com').hash })).toBeNull()
+        const recent = await store.recentLeads(site.id, 10)
+        expect(recent.map((l) => l.id)).toEqual([bo.leadId, cy.leadId, ann.leadId])
+        expect(recent[2]).toMatchObject({ siteId: site.id, identifiedAt: 5000, emailEnc: 'v1.enc-a' })
+        expect((await store.recentLeads(site.id, 2)).map((l) => l.id)).toEqual([bo.leadId, cy.leadId])
+        const { site: other } = await makeSite(store)
+        expect(await store.findLeadByKey(other.id, emailKey('ann@example.com'))).toBeNull()
+        expect(await store.recentLeads(other.id, 10)).toEqual([])
+      })
+
       it('keys pointing at different leads: email wins, the conflict is recorded, nothing merged', async () => {
         const { site } = await makeSite(store)
         const a = await store.identify({ siteId: site.id, visitorId: 'va', keys: [emailKey('a@x.io')], ts: 1 })

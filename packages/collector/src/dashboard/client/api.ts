@@ -23,6 +23,14 @@ async function call<T>(url: URL, init?: RequestInit): Promise<T> {
   return body as T
 }
 
+/**
+ * Each report's query schema is strict (an unknown parameter is a 400), so every call names the
+ * parameters its endpoint takes instead of spreading the shared filter state into the URL.
+ */
+function common(q: ReportQuery): Record<string, string | number | undefined> {
+  return { from: q.from, to: q.to, conversion: q.conversion, lookbackDays: q.lookbackDays }
+}
+
 function query(path: string, params: Record<string, string | number | undefined>): URL {
   const url = new URL(path, root)
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v))
@@ -36,9 +44,10 @@ export const api = {
   }),
   signOut: () => call<null>(new URL('session', dashboard), { method: 'DELETE' }),
   report: (q: ReportQuery, by: string, extra: Record<string, string> = {}) =>
-    call<AttributionReport>(query('v1/reports/attribution', { ...q, by, ...extra })),
-  models: (q: ReportQuery, by: string) => call<ModelsComparison>(query('v1/reports/models', { ...q, by })),
+    call<AttributionReport>(query('v1/reports/attribution', { ...common(q), model: q.model, by, ...extra })),
+  // Every model at once: no `model` parameter.
+  models: (q: ReportQuery, by: string) => call<ModelsComparison>(query('v1/reports/models', { ...common(q), by })),
   lead: (id: string) => call<LeadView>(new URL(`v1/leads/${encodeURIComponent(id)}`, root)),
-  series: (q: ReportQuery, period: 'week' | 'month') => call<SeriesReport>(query('v1/reports/series', { ...q, period })),
+  series: (q: ReportQuery, period: 'week' | 'month') => call<SeriesReport>(query('v1/reports/series', { ...common(q), model: q.model, period })),
   quality: (q: ReportQuery) => call<QualityReport>(query('v1/reports/quality', { from: q.from, to: q.to })),
 }

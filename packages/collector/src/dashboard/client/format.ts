@@ -18,6 +18,21 @@ export function num(value: number | null, digits = 0): string {
   return fmt(`n${digits}`, () => new Intl.NumberFormat('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })).format(value)
 }
 
+/**
+ * A count that may carry fractional credit: whole numbers without decimals ("17 won deals"),
+ * fractions with up to two ("2.33"), since models split one deal across several touches.
+ */
+export function count(value: number | null): string {
+  if (value === null || !Number.isFinite(value)) return '—'
+  const rounded = Math.round(value * 100) / 100
+  return Number.isInteger(rounded) ? num(rounded) : fmt('c', () => new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 })).format(rounded)
+}
+
+/** Cost per acquisition is undefined, not free, where no spend was matched. */
+export function cacOf(cac: number | null, spend: number | null | undefined): number | null {
+  return !spend ? null : cac
+}
+
 export function ratio(value: number | null): string {
   return value === null || !Number.isFinite(value) ? '—' : `${num(value, 2)}×`
 }

@@ -5,7 +5,7 @@ import { ApiError, api } from './api.js'
 import { h, replace } from './dom.js'
 import type { ReportQuery, SessionInfo } from './types.js'
 import { chartView } from './views/chart.js'
-import { defaultQuery, filtersView } from './views/filters.js'
+import { filtersView, queryFromParams, queryToParams } from './views/filters.js'
 import { journeyView } from './views/journey.js'
 import { modelsView } from './views/models.js'
 import { overviewView } from './views/overview.js'
@@ -22,13 +22,21 @@ const VIEWS = [
 type ViewName = (typeof VIEWS)[number][0]
 
 const app = document.getElementById('app') as HTMLElement
-let query: ReportQuery = defaultQuery()
 let period: 'week' | 'month' = 'week'
 let renderSeq = 0
 
-function currentView(): ViewName {
-  const name = location.hash.slice(1).split('/')[0]
-  return VIEWS.some(([v]) => v === name) ? name as ViewName : 'overview'
+/** `#view[/lead-id][?query]`: the view, the journey's lead and the shared report query. */
+function parseHash(): { view: ViewName; id: string; query: ReportQuery } {
+  const raw = location.hash.slice(1)
+  const cut = raw.indexOf('?')
+  const [name, id] = (cut < 0 ? raw : raw.slice(0, cut)).split('/')
+  const view = VIEWS.some(([v]) => v === name) ? name as ViewName : 'overview'
+  return { view, id: decodeURIComponent(id ?? ''), query: queryFromParams(new URLSearchParams(cut < 0 ? '' : raw.slice(cut + 1))) }
+}
+
+function hashFor(view: ViewName, id: string, q: ReportQuery): string {
+  const params = queryToParams(q).toString()
+  return `#${view}${id ? `/${encodeURIComponent(id)}` : ''}${params ? `?${params}` : ''}`
 }
 
 function showSignIn(): void {
@@ -51,13 +59,15 @@ function showApp(session: SessionInfo): void {
 
   const render = async () => {
     const seq = ++renderSeq
-    const name = currentView()
+    const { view: name, id, query } = parseHash()
     document.title = `${VIEWS.find(([v]) => v === name)?.[1] ?? ''} · Closeloop`
     nav.querySelectorAll('a').forEach((a) => {
+      // Moving between views keeps the query.
+      a.setAttribute('href', hashFor(a.dataset.view as ViewName, '', query))
       if (a.dataset.view === name) a.setAttribute('aria-current', 'page')
       else a.removeAttribute('aria-current')
     })
-    replace(filterSlot, name === 'journey' ? null : filtersView(query, (q) => { query = q; void render() }))
+    replace(filterSlot, name === 'journey' ? null : filtersView(query, (q) => { location.hash = hashFor(name, id, q) }))
     view.setAttribute('aria-busy', 'true')
     const target = h('div')
     try {
@@ -65,7 +75,7 @@ function showApp(session: SessionInfo): void {
       else if (name === 'trend') await chartView(target, query, period, (p) => { period = p; void render() })
       else if (name === 'models') await modelsView(target, query)
       else if (name === 'quality') await qualityView(target, query)
-      else journeyView(target, session.site.currency, decodeURIComponent(location.hash.split('/')[1] ?? ''))
+      else await journeyView(target, session.site.currency, id)
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return showSignIn()
       replace(target, h('p', { class: 'error', role: 'alert' }, `Could not load this view: ${(err as Error).message}`))
@@ -74,7 +84,7 @@ function showApp(session: SessionInfo): void {
     if (seq !== renderSeq) return
     replace(view, target)
     view.setAttribute('aria-busy', 'false')
-    view.dataset.rendered = `${name}:${query.model}:${query.from}:${query.to}`
+    view.dataset.rendered = `${name}:${query.model}:${query.from}:${query.to}:${query.conversion}:${query.lookbackDays ?? ''}`
   }
   window.onhashchange = () => void render()
   void render()

@@ -4,7 +4,7 @@
 
 import type { ConversionKind, ModelName } from '../../attribution/types.js'
 
-export { MODELS } from '../../attribution/types.js'
+export { CONVERSIONS, MODELS } from '../../attribution/types.js'
 export type { AttributionReport, ConversionKind, ModelName, ModelsComparison, ReportRow } from '../../attribution/types.js'
 export type { LeadView } from '../../http/routes/leads.js'
 export type { QualityReport } from '../../reports/quality.js'
@@ -17,4 +17,6 @@ export interface ReportQuery {
   from: string
   to: string
   conversion: ConversionKind
+  /** Touches older than this many days before a conversion earn no credit; undefined = the site's setting. */
+  lookbackDays?: number
 }

@@ -17,11 +17,11 @@ import { loadReportTablePg } from './report.js'
 import { ingestPg } from './ingest.js'
 import { anySuppressedPg, erasePg, exportPg, journeyPg } from './privacy.js'
 import {
-  boundPayload, COUNT_DROPPED_SQL, QUALITY_DROPPED_SQL, utcDayStart, conflictFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, QUALITY_REJECTED_SQL, QUALITY_TOUCHES_SQL, qualityFromRows, rejectedFromRow,
+  boundPayload, COUNT_DROPPED_SQL, QUALITY_DROPPED_SQL, utcDayStart, conflictFromRow, leadFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, QUALITY_REJECTED_SQL, QUALITY_TOUCHES_SQL, qualityFromRows, rejectedFromRow,
   siteFromRow, type Row,
 } from '../rows.js'
 import type {
-  DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
+  DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
 } from '../types.js'
 
@@ -315,6 +315,16 @@ export class PostgresStore implements Store {
 
   getLead(siteId: string, leadId: string): Promise<LeadJourney | null> {
     return journeyPg(this.pool, siteId, leadId)
+  }
+
+  async findLeadByKey(siteId: string, key: IdentityKey): Promise<string | null> {
+    const r = await this.pool.query<Row>('SELECT lead_id FROM lead_identities WHERE site_id = $1 AND kind = $2 AND hash = $3', [siteId, key.kind, key.hash])
+    return r.rows[0] ? String(r.rows[0].lead_id) : null
+  }
+
+  async recentLeads(siteId: string, limit: number): Promise<Lead[]> {
+    const r = await this.pool.query<Row>('SELECT * FROM leads WHERE site_id = $1 ORDER BY identified_at DESC, id DESC LIMIT $2', [siteId, limit])
+    return r.rows.map(leadFromRow)
   }
 
   async isSuppressed(siteId: string, hashes: string[]): Promise<boolean> {

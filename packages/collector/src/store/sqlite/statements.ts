@@ -79,6 +79,7 @@ export function prepareStatements(db: Db) {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       byId: p('SELECT * FROM leads WHERE id = ? AND site_id = ?'),
+      recent: p('SELECT * FROM leads WHERE site_id = ? ORDER BY identified_at DESC, id DESC LIMIT ?'),
       updateFields: p('UPDATE leads SET email_enc = ?, phone_enc = ?, external_id = ?, traits = ? WHERE id = ?'),
       setFirstTouch: p('UPDATE leads SET first_touch_id = ?, first_touch_ts = ? WHERE id = ?'),
       link: p(

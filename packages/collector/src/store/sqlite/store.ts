@@ -25,7 +25,7 @@ import { clError } from '../../errors.js'
 import { Checkpointer } from './checkpointer.js'
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js'
 import {
-  conflictFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, qualityFromRows, rejectedFromRow, siteFromRow, type Row,
+  conflictFromRow, leadFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, qualityFromRows, rejectedFromRow, siteFromRow, type Row,
 } from '../rows.js'
 import { getDealsSync } from './deals.js'
 import type { OutcomeStatements } from './outcome-statements.js'
@@ -39,7 +39,7 @@ import type { Db, Statements, Stmt } from './statements.js'
 import { configureConnection, SqliteWriter, type BatchDelta, type OtherWrites } from './writer.js'
 import type { SitePatch, WriteOp } from './writes.js'
 import type {
-  DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
+  DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
 } from '../types.js'
 
@@ -237,6 +237,15 @@ export class SqliteStore implements Store {
 
   async getLead(siteId: string, leadId: string): Promise<LeadJourney | null> {
     return journeySync(this.s, siteId, leadId)
+  }
+
+  async findLeadByKey(siteId: string, key: IdentityKey): Promise<string | null> {
+    const row = this.s.leads.identityLead.get(siteId, key.kind, key.hash) as Row | undefined
+    return row ? String(row.lead_id) : null
+  }
+
+  async recentLeads(siteId: string, limit: number): Promise<Lead[]> {
+    return (this.s.leads.recent.all(siteId, limit) as Row[]).map(leadFromRow)
   }
 
   async isSuppressed(siteId: string, hashes: string[]): Promise<boolean> {

@@ -7,6 +7,7 @@ import { h, replace } from '../dom.js'
 import { money } from '../format.js'
 import { dataTable, type Column } from '../table.js'
 import type { ReportQuery, SeriesReport } from '../types.js'
+import { CONVERSION_LABELS } from './filters.js'
 
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#4d7c0f', '#854d0e', '#475569']
 
@@ -18,7 +19,7 @@ export async function chartView(el: HTMLElement, q: ReportQuery, period: 'week' 
     h('option', { value: 'week', selected: period === 'week' }, 'Week'),
     h('option', { value: 'month', selected: period === 'month' }, 'Month'))
   select.addEventListener('change', () => onPeriod(select.value as 'week' | 'month'))
-  const plot = h('div', { class: 'chart', role: 'img', 'aria-label': `Won revenue by channel per ${period}; the table below has the same figures` })
+  const plot = h('div', { class: 'chart', role: 'img', 'aria-label': `${CONVERSION_LABELS[q.conversion].one} revenue by channel per ${period}; the table below has the same figures` })
   replace(el,
     h('h2', null, 'Revenue over time by channel'),
     h('div', { class: 'filters' }, h('div', null, h('label', { for: 'f-period' }, 'Period'), select)),
@@ -50,7 +51,7 @@ function seriesTable(data: SeriesReport): HTMLElement {
     })),
   ]
   return dataTable({
-    caption: `Won revenue by channel per ${data.period}`,
+    caption: `${CONVERSION_LABELS[data.conversion].one} revenue by channel per ${data.period}`,
     name: `revenue-by-${data.period}`,
     columns,
     rows: data.periods.map((period, j) => ({ period, values: data.channels.map((c) => c.revenue[j] ?? 0) })),

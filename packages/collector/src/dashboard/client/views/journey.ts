@@ -7,7 +7,8 @@ import { date, money } from '../format.js'
 import { dataTable } from '../table.js'
 import type { LeadView, StoredTouch } from '../types.js'
 
-export function journeyView(el: HTMLElement, currency: string, initialId = ''): void {
+/** Resolves once the lead of the URL (if any) is shown, so the view counts as rendered only then. */
+export async function journeyView(el: HTMLElement, currency: string, initialId = ''): Promise<void> {
   const input = h('input', { id: 'lead-id', name: 'lead', type: 'search', value: initialId, required: true, autocomplete: 'off', spellcheck: 'false' })
   const out = h('div', { class: 'journey' })
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Find a lead' },
@@ -18,7 +19,7 @@ export function journeyView(el: HTMLElement, currency: string, initialId = ''): 
     void show(out, input.value.trim(), currency)
   })
   replace(el, h('h2', null, 'Lead journey'), form, out)
-  if (initialId) void show(out, initialId, currency)
+  if (initialId) await show(out, initialId, currency)
 }
 
 async function show(out: HTMLElement, id: string, currency: string): Promise<void> {

@@ -1,12 +1,12 @@
-// Every model side by side for the same query: won revenue and won deals credited to each
-// channel under each model (`GET /v1/reports/models?by=channel`).
+// Every model side by side for the same query: revenue and conversions (won deals by default)
+// credited to each channel under each model (`GET /v1/reports/models?by=channel`).
 
 import { api } from '../api.js'
 import { h, replace } from '../dom.js'
-import { money, num } from '../format.js'
+import { count, money } from '../format.js'
 import { dataTable, type Column } from '../table.js'
 import type { ModelsComparison, ReportQuery } from '../types.js'
-import { MODEL_LABELS } from './filters.js'
+import { CONVERSION_LABELS, MODEL_LABELS } from './filters.js'
 
 type Row = ModelsComparison['rows'][number]
 
@@ -18,11 +18,12 @@ export async function modelsView(el: HTMLElement, q: ReportQuery): Promise<void>
     ...report.models.map((m): Column<Row> => ({
       label: label(m), numeric: true,
       value: (r) => r.models[m]?.[what] ?? 0,
-      format: (r) => what === 'revenue' ? money(r.models[m]?.revenue ?? 0, report.currency) : num(r.models[m]?.conversions ?? 0, 2),
+      format: (r) => what === 'revenue' ? money(r.models[m]?.revenue ?? 0, report.currency) : count(r.models[m]?.conversions ?? 0),
     })),
   ]
+  const kind = CONVERSION_LABELS[report.conversion]
   replace(el,
     h('h2', null, 'All models side by side'),
-    dataTable({ caption: 'Won revenue by channel under each model', name: 'models-revenue', columns: cols('revenue'), rows: report.rows }),
-    dataTable({ caption: 'Won deals (fractional credit) by channel under each model', name: 'models-conversions', columns: cols('conversions'), rows: report.rows }))
+    dataTable({ caption: `${kind.one} revenue by channel under each model`, name: 'models-revenue', columns: cols('revenue'), rows: report.rows }),
+    dataTable({ caption: `${kind.many} (fractional credit) by channel under each model`, name: 'models-conversions', columns: cols('conversions'), rows: report.rows }))
 }

@@ -1,12 +1,14 @@
-// Headline figures and the channel table. Won revenue, ROAS, CAC and deal size come from the
-// `won` report; pipeline from the `opportunity` report of the same query, so both are the API's
-// own numbers. Drill-down: channel → source / medium → campaign.
+// Headline figures and the channel table. Revenue, ROAS, CAC and deal size come from the report of
+// the chosen conversion (won by default); pipeline from the `opportunity` report of the same query,
+// so both are the API's own numbers. Drill-down: channel → source / medium → campaign.
 
 import { api } from '../api.js'
 import { h, replace } from '../dom.js'
-import { money, num, pct, ratio } from '../format.js'
+import { cacOf, count, money, num, pct, ratio } from '../format.js'
 import { dataTable, type Column } from '../table.js'
-import type { AttributionReport, ReportQuery, ReportRow } from '../types.js'
+import type { AttributionReport, ConversionKind, ReportQuery, ReportRow } from '../types.js'
+import { CONVERSION_LABELS } from './filters.js'
+import { change, previousPeriod } from '../period.js'
 
 export interface MergedRow {
   key: string
@@ -33,43 +35,59 @@ export function mergeRows(won: ReportRow[], opp: ReportRow[], filter: Record<str
 
 export async function loadLevel(q: ReportQuery, by: string, filter: Record<string, string>) {
   const [won, opp] = await Promise.all([
-    api.report({ ...q, conversion: 'won' }, by, filter),
+    api.report(q, by, filter),
     api.report({ ...q, conversion: 'opportunity' }, by, filter),
   ])
   return { won, opp, rows: mergeRows(won.rows, opp.rows, filter, by) }
 }
 
-function headline(won: AttributionReport, opp: AttributionReport): HTMLElement {
-  const c = won.currency
-  const figure = (id: string, label: string, value: number | null, text: string, note?: string) =>
-    h('div', { class: 'figure' },
-      h('dt', null, label),
-      h('dd', { 'data-figure': id, 'data-value': value === null ? '' : String(value) }, text),
-      note ? h('dd', { class: 'note' }, note) : null)
-  const t = won.totals
-  return h('dl', { class: 'headline', 'aria-label': 'Headline figures' },
-    figure('spend', 'Spend', t.spend, money(t.spend, c)),
-    figure('pipeline', 'Pipeline', opp.totals.revenue, money(opp.totals.revenue, c), `${num(opp.totals.conversions, 1)} opportunities`),
-    figure('revenue', 'Won revenue', t.revenue, money(t.revenue, c), `${num(t.conversions, 1)} won deals`),
-    figure('roas', 'ROAS', t.roas, ratio(t.roas)),
-    figure('cac', 'CAC', t.cac, money(t.cac, c)),
-    figure('avgDealSize', 'Average deal size', t.avgDealSize, money(t.avgDealSize, c)),
-    figure('coverage', 'Coverage', won.coverage.conversions, pct(won.coverage.conversions), `${pct(won.coverage.revenue)} of revenue`))
+/** What coverage means, next to its figure: a low value is a tracking gap, not a reporting bug. */
+export const COVERAGE_EXPLAINED = {
+  short: 'of conversions had a tracked touch; the rest is (unattributed)',
+  long: 'Coverage: the share of conversions with at least one tracked touch in the lookback window. ' +
+    'It is below 100% when leads came in without a tracked visit (offline, typed into the CRM, tracker blocked, ' +
+    'or first touch older than the lookback); their revenue is reported as (unattributed), not given to a channel.',
 }
 
-export function channelColumns(currency: string, keyLabel: string): Column<MergedRow>[] {
+interface Figures { won: AttributionReport; opp: AttributionReport }
+
+function headline({ won, opp }: Figures, prev: Figures, days: number): HTMLElement {
+  const c = won.currency
+  const kind = CONVERSION_LABELS[won.conversion]
+  const figure = (id: string, label: string, value: number | null, before: number | null, text: string, note?: string, explain?: typeof COVERAGE_EXPLAINED) =>
+    h('div', { class: 'figure', title: explain?.long },
+      h('dt', null, label),
+      h('dd', { 'data-figure': id, 'data-value': value === null ? '' : String(value) }, text),
+      h('dd', { class: 'note change', 'data-change': id, 'data-previous': before === null ? '' : String(before) }, change(value, before, days, id === 'coverage')),
+      note ? h('dd', { class: 'note' }, note) : null,
+      explain ? h('dd', { class: 'note', 'data-explain': id }, explain.short) : null)
+  const t = won.totals
+  const p = prev.won.totals
+  const cac = cacOf(t.cac, t.spend)
+  return h('dl', { class: 'headline', 'aria-label': 'Headline figures' },
+    figure('spend', 'Spend', t.spend, p.spend, money(t.spend, c)),
+    figure('pipeline', 'Pipeline', opp.totals.revenue, prev.opp.totals.revenue, money(opp.totals.revenue, c), `${count(opp.totals.conversions)} opportunities`),
+    figure('revenue', `${kind.one} revenue`, t.revenue, p.revenue, money(t.revenue, c), `${count(t.conversions)} ${kind.many.toLowerCase()}`),
+    figure('roas', 'ROAS', t.roas, p.roas, ratio(t.roas)),
+    figure('cac', 'CAC', cac, cacOf(p.cac, p.spend), money(cac, c)),
+    figure('avgDealSize', 'Average deal size', t.avgDealSize, p.avgDealSize, money(t.avgDealSize, c)),
+    figure('coverage', 'Coverage', won.coverage.conversions, prev.won.coverage.conversions, pct(won.coverage.conversions), `${pct(won.coverage.revenue)} of revenue`, COVERAGE_EXPLAINED))
+}
+
+export function channelColumns(currency: string, keyLabel: string, conversion: ConversionKind = 'won'): Column<MergedRow>[] {
+  const kind = CONVERSION_LABELS[conversion]
   const v = (f: (r: MergedRow) => number | null) => f
   const figure = (r: MergedRow) => r.won ?? r.opp
   const cols: Array<[string, (r: MergedRow) => number | null, (n: number | null) => string]> = [
     ['Touches', v((r) => figure(r)?.touches ?? 0), (n) => num(n)],
-    ['Leads', v((r) => figure(r)?.leads ?? 0), (n) => num(n, 1)],
-    ['Opportunities', v((r) => r.opp?.conversions ?? 0), (n) => num(n, 2)],
+    ['Leads', v((r) => figure(r)?.leads ?? 0), count],
+    ['Opportunities', v((r) => r.opp?.conversions ?? 0), count],
     ['Pipeline', v((r) => r.opp?.revenue ?? 0), (n) => money(n, currency)],
-    ['Won deals', v((r) => r.won?.conversions ?? 0), (n) => num(n, 2)],
-    ['Revenue', v((r) => r.won?.revenue ?? 0), (n) => money(n, currency)],
+    [kind.many, v((r) => r.won?.conversions ?? 0), count],
+    [`${kind.one} revenue`, v((r) => r.won?.revenue ?? 0), (n) => money(n, currency)],
     ['Spend', v((r) => figure(r)?.spend ?? 0), (n) => money(n, currency)],
     ['ROAS', v((r) => r.won?.roas ?? null), ratio],
-    ['CAC', v((r) => r.won?.cac ?? null), (n) => money(n, currency)],
+    ['CAC', v((r) => cacOf(r.won?.cac ?? null, figure(r)?.spend)), (n) => money(n, currency)],
     ['Avg deal size', v((r) => r.won?.avgDealSize ?? null), (n) => money(n, currency)],
   ]
   return [
@@ -81,11 +99,17 @@ export function channelColumns(currency: string, keyLabel: string): Column<Merge
 const DRILL = ['source_medium', 'campaign'] as const
 
 export async function overviewView(el: HTMLElement, q: ReportQuery): Promise<void> {
-  const top = await loadLevel(q, 'channel', {})
+  const previous = previousPeriod(q)
+  // The previous period's totals, for the change shown under each headline figure.
+  const [top, prevWon, prevOpp] = await Promise.all([
+    loadLevel(q, 'channel', {}),
+    api.report(previous.query, 'channel'),
+    api.report({ ...previous.query, conversion: 'opportunity' }, 'channel'),
+  ])
   const table = dataTable<MergedRow>({
     caption: 'Revenue by channel',
     name: 'channels',
-    columns: channelColumns(top.won.currency, 'Channel / source / medium / campaign'),
+    columns: channelColumns(top.won.currency, 'Channel / source / medium / campaign', q.conversion),
     rows: top.rows,
     expand: (row, depth) => {
       const by = DRILL[depth]
@@ -95,6 +119,6 @@ export async function overviewView(el: HTMLElement, q: ReportQuery): Promise<voi
   })
   replace(el,
     h('h2', { class: 'visually-hidden' }, 'Overview'),
-    headline(top.won, top.opp),
+    headline(top, { won: prevWon, opp: prevOpp }, previous.days),
     table)
 }

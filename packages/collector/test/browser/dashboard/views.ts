@@ -1,0 +1,88 @@
+// Checks one rendered dashboard view against the API: no error shown, and the figures in its
+// headline and table cells (their data-value) equal to the same report fetched with the secret key.
+// The query is read back from the page's own filters, so whatever the user chose is what is compared.
+
+import type { Page } from 'playwright-core'
+import { expect } from 'vitest'
+import { secret } from '../../http/helpers.js'
+import type { Business } from './business.js'
+
+export const VIEW_NAMES = ['overview', 'trend', 'models', 'journey', 'quality'] as const
+export type ViewName = (typeof VIEW_NAMES)[number]
+
+async function api(biz: Business, path: string): Promise<any> {
+  const r = await secret(biz.server, path)
+  expect(r.status, `${path}: ${r.text}`).toBe(200)
+  return r.body
+}
+
+/** The report query the page's filters hold (journey has none: the defaults stay in the state). */
+export async function pageQuery(page: Page): Promise<Record<string, string>> {
+  return page.evaluate(() => {
+    const out: Record<string, string> = {}
+    for (const el of document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('form.filters [name]')) {
+      if (['model', 'from', 'to', 'conversion', 'lookbackDays'].includes(el.name) && el.value) out[el.name] = el.value
+    }
+    return out
+  })
+}
+
+const qs = (params: Record<string, string | undefined>) =>
+  Object.entries(params).filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}=${encodeURIComponent(v as string)}`).join('&')
+
+/** data-value of every cell of a table's top-level rows, the row key first. */
+export async function cells(page: Page, table: string): Promise<string[][]> {
+  return page.locator(`table[data-table="${table}"] tbody tr[data-depth="0"]`).evaluateAll((trs) =>
+    trs.map((tr) => [...tr.children].map((c) => c.getAttribute('data-value') ?? '')))
+}
+
+/** Waits for the view, fails on any error it shows, and compares its figures with the API's. */
+export async function expectViewMatchesApi(page: Page, biz: Business, view: ViewName, leadId?: string): Promise<void> {
+  await page.locator(`#view[data-rendered^="${view}:"]`).waitFor()
+  const errors = await page.locator('#app .error, #app [role="alert"]').allTextContents()
+  expect(errors.filter((t) => t.trim() !== ''), `${view} shows an error`).toEqual([])
+  expect(await page.locator('nav a[aria-current="page"]').getAttribute('data-view')).toBe(view)
+  const q = await pageQuery(page)
+  const common = { from: q.from, to: q.to, conversion: q.conversion, lookbackDays: q.lookbackDays }
+  if (view === 'overview') {
+    const won = await api(biz, `/v1/reports/attribution?${qs({ ...common, model: q.model, by: 'channel' })}`)
+    const figure = async (id: string) => page.locator(`[data-figure="${id}"]`).getAttribute('data-value')
+    expect(await figure('revenue')).toBe(String(won.totals.revenue))
+    expect(await figure('spend')).toBe(String(won.totals.spend))
+    const rows = await cells(page, 'channels')
+    expect(rows.map((r) => r[0]).sort()).toEqual(expect.arrayContaining(won.rows.map((r: { key: string }) => r.key).sort()))
+    for (const r of won.rows) expect(rows.find((c) => c[0] === r.key)?.[6], `revenue of ${r.key}`).toBe(String(r.revenue))
+    expect(won.totals.revenue).toBeGreaterThan(0)
+  } else if (view === 'trend') {
+    const s = await api(biz, `/v1/reports/series?${qs({ ...common, model: q.model, period: 'week' })}`)
+    const rows = await cells(page, 'revenue-by-week')
+    expect(rows).toEqual(s.periods.map((p: string, j: number) => [p, ...s.channels.map((c: { revenue: number[] }) => String(c.revenue[j] ?? 0))]))
+    expect(rows.length).toBeGreaterThan(0)
+  } else if (view === 'models') {
+    const m = await api(biz, `/v1/reports/models?${qs({ ...common, by: 'channel' })}`)
+    for (const [table, what] of [['models-revenue', 'revenue'], ['models-conversions', 'conversions']] as const) {
+      const rows = await cells(page, table)
+      expect(rows).toEqual(m.rows.map((r: { key: string; models: Record<string, Record<string, number>> }) =>
+        [r.key, ...m.models.map((name: string) => String(r.models[name]?.[what] ?? 0))]))
+    }
+    expect(m.rows.length).toBeGreaterThan(1)
+    // Fractional credit keeps two decimals, whole counts none.
+    const shown = await page.locator('table[data-table="models-conversions"] tbody td').evaluateAll((tds) =>
+      tds.map((td): [number, string] => [Number(td.getAttribute('data-value')), td.textContent ?? '']))
+    for (const [value, text] of shown) expect(text, String(value)).toBe(Number.isInteger(Math.round(value * 100) / 100) ? String(Math.round(value)) : String(Math.round(value * 100) / 100))
+    expect(shown.some(([v]) => !Number.isInteger(v))).toBe(true)
+  } else if (view === 'journey') {
+    if (leadId) {
+      const lead = await api(biz, `/v1/leads/${leadId}`)
+      expect(await page.locator('[data-field="lead-id"]').textContent()).toBe(lead.lead.id)
+      expect(await page.locator(`table[data-table="lead-${leadId}-touches"] tbody tr`).count()).toBe(lead.touches.length)
+      const deals = await cells(page, `lead-${leadId}-deals`)
+      expect(deals.map((d) => [d[0], d[2]])).toEqual(lead.deals.map((d: { dealId: string; amount: number }) => [d.dealId, String(d.amount)]))
+    }
+  } else {
+    const r = await api(biz, `/v1/reports/quality?${qs({ from: q.from, to: q.to })}`)
+    const figure = async (id: string) => Number(await page.locator(`[data-figure="${id}"]`).getAttribute('data-value'))
+    expect([await figure('paidTouches'), await figure('utmCompleteness')]).toEqual([r.paidTouches, r.utmCompleteness])
+    expect((await cells(page, 'untagged-paid')).map((c) => Number(c[3]))).toEqual(r.untaggedPaid.map((u: { touches: number }) => u.touches))
+  }
+}
