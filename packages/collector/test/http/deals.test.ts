@@ -25,7 +25,7 @@ describe('POST /v1/deals', () => {
       secret(server, '/v1/deals', { dealId: 'D-1', email: '  ADA@Example.COM ', stage, ...(amount === undefined ? {} : { amount }), ts: T0 + day * DAY })
     const first = await post('Qualified To Buy', 2, 5000)
     expect(first.status).toBe(200)
-    expect(first.body).toEqual({ dealId: 'D-1', leadId, stage: 'sql', linked: true, changed: true })
+    expect(first.body).toEqual({ dealId: 'D-1', leadId, stage: 'sql', linked: true, changed: true, pending: [] })
     expect((await post('presentationscheduled', 5, 5000)).body.stage).toBe('opportunity')
     const won = await post('Closed Won', 9, 7500)
     expect(won.body).toMatchObject({ stage: 'won', changed: true })
