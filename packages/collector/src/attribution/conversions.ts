@@ -6,6 +6,8 @@
 // - won: the first time a deal reached won; revenue = amount.
 // `lost` ends nothing here: a deal lost and later won converts when it is won.
 // Each deal converts separately, so a lead with two won deals has two won conversions.
+// A merged journey (journeys.ts) has no lead conversion of its own; its identify time is the
+// earliest of its members' (the lead-creation touch of the merged path).
 
 import { freshAlloc, type Alloc, type TouchTable } from './table.js'
 import type { ConversionKind, JourneyDeal, Stage } from './types.js'
@@ -58,7 +60,8 @@ export function findConversions(table: TouchTable, kind: ConversionKind, from: n
       const jr = table.journeys[j]
       const identified = typeof jr.identifiedAt === 'number' && Number.isFinite(jr.identifiedAt) ? jr.identifiedAt : NaN
       if (kind === 'lead') {
-        if (inWindow(identified)) { f(j, identified, 0, identified, NaN); count++ }
+        // A merged journey's identify time is its members' (their own lead conversions).
+        if (jr.members === undefined && inWindow(identified)) { f(j, identified, 0, identified, NaN); count++ }
         continue
       }
       for (const deal of jr.deals ?? []) {
@@ -90,6 +93,9 @@ export function findConversions(table: TouchTable, kind: ConversionKind, from: n
     out.leadTs[c] = leadTs
     out.oppTs[c] = oppTs
     out.converted[j] = 1
+    // A merged journey's members converted through it: not non-converting paths.
+    const members = table.journeys[j].members
+    if (members) for (const m of members) out.converted[m] = 1
     c++
   })
   return out

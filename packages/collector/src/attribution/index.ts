@@ -9,3 +9,5 @@ export { conversionPaths, nonConvertingPaths, type PathSet, type RangeSet } from
 export { allocateSpend, dayStart } from './spend.js'
 export { isoWeekOfDay, monthOfDay } from './keys.js'
 export { removalEffects, type AbsorbingChain, type RemovalEffects } from './models/absorbing.js'
+export { journeyTable } from './journeys.js'
+export { buildKpis, KPI_DEFAULTS, type Kpis, type KpiInput } from './kpis.js'

@@ -124,7 +124,8 @@ export function nonConvertingPaths(table: TouchTable, conv: ConversionSet, from:
   // Two passes (count, then fill) rather than a growing list of bounds.
   const each = (f: (c: number, lo: number, hi: number) => void): number => {
     let c = 0
-    for (let j = 0; j < table.journeys.length; j++) {
+    // Merged journeys copy stored ones: their touches are on the stored journeys' paths already.
+    for (let j = 0, J = table.baseJourneys ?? table.journeys.length; j < J; j++) {
       if (conv.converted[j] === 1) continue
       const a = table.offsets[j]
       const b = table.offsets[j + 1]

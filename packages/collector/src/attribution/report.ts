@@ -66,7 +66,8 @@ function touchStats(engine: Engine): { perKey: Int32Array; total: number; utmCom
   let total = 0
   let paidTouches = 0
   let complete = 0
-  for (let i = 0; i < table.ts.length; i++) {
+  // Merged copies (journeys.ts) are not counted again.
+  for (let i = 0, n = table.baseTouches ?? table.ts.length; i < n; i++) {
     const t = table.ts[i]
     if (t < from || t > to) continue
     perKey[touchKeys[i]]++

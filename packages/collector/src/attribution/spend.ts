@@ -104,7 +104,8 @@ export function allocateSpend(engine: Engine, rows: readonly SpendRow[], spendCh
     }
     const rawCounts = new Map<number, number>()
     const ts = table.ts, keys = engine.touchKeys
-    for (let i = 0; i < ts.length; i++) {
+    // Merged copies (journeys.ts) are not counted again.
+    for (let i = 0, n = table.baseTouches ?? ts.length; i < n; i++) {
       const w = wantedIndex[src.ids[i]]
       if (w < 0 || ts[i] < engine.from || ts[i] > engine.to) continue
       const raw = ((w * nMedRaw + med.ids[i]) * nCampRaw + camp.ids[i]) * nKeys + keys[i]

@@ -8,7 +8,15 @@ import { AttributionError } from './errors.js'
 import { NOT_SET_KEY, type AttributionTouch, type Journey } from './types.js'
 
 /** What the engine reads of a journey besides its touches: when it became a lead, its deals. */
-export type JourneyOutcome = Pick<Journey, 'identifiedAt' | 'deals'>
+export type JourneyOutcome = Pick<Journey, 'identifiedAt' | 'deals' | 'account'> & {
+  /** The lead's ID (multi-lead deals name their leads by it); absent for anonymous visitors. */
+  id?: string
+  /**
+   * Set on a merged journey (attribution/journeys.ts): the journeys whose touches it copies. It
+   * carries deals only: no lead conversion, and its touches are not counted again.
+   */
+  members?: readonly number[]
+}
 
 export interface TouchTable {
   journeys: readonly JourneyOutcome[]
@@ -29,6 +37,13 @@ export interface TouchTable {
    * by every engine over it, in arrays the next table's engines take again.
    */
   scratch?: EngineScratch
+  /**
+   * Journeys [0, baseJourneys) and touches [0, baseTouches) are the stored ones; those after are
+   * merged copies (attribution/journeys.ts) that touch counts, spend and markov's non-converting
+   * paths skip. Absent: all are stored ones.
+   */
+  baseJourneys?: number
+  baseTouches?: number
 }
 
 export type ScratchArray = Int32Array | Float64Array | Uint8Array

@@ -70,6 +70,11 @@ export interface JourneyDeal {
   amount: number | null
   /** Every stage change, any order. */
   stages: readonly DealStageChange[]
+  /**
+   * Every known lead of the deal (lead IDs), primary first, when it names several: the journey
+   * holding the deal is the primary's. Absent or one entry: the holding journey's lead only.
+   */
+  leads?: readonly string[]
 }
 
 /** One lead's touches (all its visitors), or one anonymous visitor's. */
@@ -80,7 +85,16 @@ export interface Journey {
   /** Any order; the engine sorts by ts. */
   touches: readonly AttributionTouch[]
   deals?: readonly JourneyDeal[]
+  /** The lead's account (company), for account journeys; null/absent without one. */
+  account?: string | null
 }
+
+/**
+ * Whose touches make a deal's path: its primary lead's (`lead`), all its leads' (`deal`, the
+ * default), or every lead of the primary's account plus the deal's own leads (`account`).
+ */
+export const JOURNEY_MODES = ['lead', 'deal', 'account'] as const
+export type JourneyMode = (typeof JOURNEY_MODES)[number]
 
 export interface SpendRow {
   /** UTC day, YYYY-MM-DD. */

@@ -22,15 +22,18 @@ export interface DealBatchOptions {
 }
 
 export interface DealBatchResult {
-  /** Stored deals in input order, with the number of the item each came from. */
-  written: Array<{ at: number; result: DealWriteResult }>
+  /** Stored deals in input order, with the number of the item each came from and the people not known yet (as sent). */
+  written: Array<{ at: number; result: DealWriteResult; pending: string[] }>
   /** Sorted by item number. */
   rejected: BatchRejection[]
 }
 
 async function refuseErased(store: Store, site: Site, pii: Pii | null, p: PreparedDeal): Promise<void> {
-  if (pii === null || (p.person.email === null && p.person.externalId === null)) return
-  if (await store.isSuppressed(site.id, pii.suppression(p.person))) throw clError('SUPPRESSED')
+  if (pii === null) return
+  for (const who of p.people) {
+    if (who.email === null && who.externalId === null) continue
+    if (await store.isSuppressed(site.id, pii.suppression(who))) throw clError('SUPPRESSED')
+  }
 }
 
 export async function writeDealBatch(store: Store, site: Site, items: readonly BatchItem[], opts: DealBatchOptions): Promise<DealBatchResult> {
@@ -56,7 +59,7 @@ export async function writeDealBatch(store: Store, site: Site, items: readonly B
     results.forEach((result, k) => {
       // A leadId the site does not have: the store kept nothing.
       if (result.unknownLead) rejected.push(codedRejection(slice[k].at, 'LEAD_NOT_FOUND'))
-      else written.push({ at: slice[k].at, result })
+      else written.push({ at: slice[k].at, result, pending: (result.pending ?? []).map((i) => slice[k].prepared.people[i].sent) })
     })
   }
   rejected.sort(byPosition)

@@ -4,8 +4,8 @@
 import { RateBook, currencyCode, utcDay } from './currency.js'
 import { clError } from '../errors.js'
 import { hashIdentity, normalizeEmail } from '../identity/match-keys.js'
-import { dealSchema, type DealInput } from './schemas.js'
-import type { DealWrite } from './types.js'
+import { dealSchema, OUTCOME_LIMITS, type DealInput } from './schemas.js'
+import type { DealMatch, DealWrite } from './types.js'
 import { mapStage } from './stages.js'
 import type { IdentityKey, Site } from '../store/types.js'
 import { parseOr } from '../http/validate.js'
@@ -21,22 +21,45 @@ export function needsRates(items: ReadonlyArray<{ currency?: string | null }>, s
 
 export interface PreparedDeal {
   write: DealWrite
-  /** Normalised identifiers, for the erasure (suppression) check. */
+  /** Normalised identifiers of the primary person, for the erasure (suppression) check. */
   person: { email: string | null; externalId: string | null }
+  /** Every person named, primary first: normalised identifiers and what was sent (the `pending` keys). */
+  people: Array<{ email: string | null; externalId: string | null; sent: string }>
 }
 
-export function prepareDeal(d: DealInput, site: Site, rates: RateBook, now: number): PreparedDeal {
+type Person = { match: DealMatch; email: string | null; externalId: string | null; sent: string }
+
+function person(leadId: string | null, rawEmail: string | null | undefined, rawExternal: string | null | undefined): Person | null {
   const keys: IdentityKey[] = []
   let email: string | null = null
-  if (d.email != null && d.email !== '') {
-    email = normalizeEmail(d.email)
+  if (rawEmail != null && rawEmail !== '') {
+    email = normalizeEmail(rawEmail)
     if (email === null) throw clError('BAD_EMAIL')
     keys.push({ kind: 'email', hash: hashIdentity(email) })
   }
-  const externalId = d.externalId != null && d.externalId !== '' ? d.externalId : null
+  const externalId = rawExternal != null && rawExternal !== '' ? rawExternal : null
   if (externalId !== null) keys.push({ kind: 'external', hash: hashIdentity(externalId) })
-  const leadId = d.leadId ?? null
-  if (leadId === null && keys.length === 0) throw clError('DEAL_NO_PERSON')
+  if (leadId === null && keys.length === 0) return null
+  return { match: { leadId, keys }, email, externalId, sent: leadId ?? email ?? (externalId as string) }
+}
+
+/** The people a deal names: the single forms (one person, the primary), then leadIds, emails, externalIds. */
+function peopleOf(d: DealInput): Person[] {
+  const out: Person[] = []
+  const single = person(d.leadId ?? null, d.email, d.externalId)
+  if (single) out.push(single)
+  for (const id of d.leadIds ?? []) out.push(person(id, null, null) as Person)
+  for (const e of d.emails ?? []) { const p = person(null, e, null); if (p) out.push(p) }
+  for (const x of d.externalIds ?? []) { const p = person(null, null, x); if (p) out.push(p) }
+  if (out.length > OUTCOME_LIMITS.leadsPerDeal) throw clError('VALIDATION', `a deal names at most ${OUTCOME_LIMITS.leadsPerDeal} people`)
+  return out
+}
+
+export function prepareDeal(d: DealInput, site: Site, rates: RateBook, now: number): PreparedDeal {
+  const people = peopleOf(d)
+  if (people.length === 0) throw clError('DEAL_NO_PERSON')
+  const { match, email, externalId } = people[0]
+  const lists = d.leadIds != null || d.emails != null || d.externalIds != null
 
   const stage = mapStage(d.stage, site.settings.stageMapping)
   if (stage === null) throw clError('UNKNOWN_STAGE', `Unknown stage "${d.stage.slice(0, 100)}"; map it with closeloop sites update --name SITE --stage "NAME=won|lost|…"`)
@@ -49,7 +72,8 @@ export function prepareDeal(d: DealInput, site: Site, rates: RateBook, now: numb
   const converted = amount === null ? null : rates.convert(amount, code, utcDay(ts))
   const write: DealWrite = {
     dealId: d.dealId.trim(),
-    match: { leadId, keys },
+    match,
+    ...(lists ? { contacts: people.slice(1).map((p) => p.match) } : {}),
     stage,
     crmStage: d.stage.trim(),
     amount: converted,
@@ -57,5 +81,5 @@ export function prepareDeal(d: DealInput, site: Site, rates: RateBook, now: numb
     originalCurrency: code === site.currency ? null : code,
     ts,
   }
-  return { write, person: { email, externalId } }
+  return { write, person: { email, externalId }, people: people.map(({ email, externalId, sent }) => ({ email, externalId, sent })) }
 }

@@ -3,11 +3,13 @@
 // valid items survive invalid neighbours.
 
 import { z } from 'zod'
-import { CONVERSIONS, DIMENSIONS, MODELS } from '../attribution/types.js'
+import { CONVERSIONS, DIMENSIONS, JOURNEY_MODES, MODELS } from '../attribution/types.js'
 import { cleanText } from '../ingest/text.js'
 
 export const OUTCOME_LIMITS = {
   dealsPerRequest: 1_000,
+  /** People one deal may name (its buying committee). */
+  leadsPerDeal: 50,
   spendRowsPerRequest: 10_000,
   ratesPerRequest: 10_000,
   body: 8 * 1024 * 1024,
@@ -58,6 +60,10 @@ export const dealSchema = z.object({
   leadId: z.string().regex(ID_RE).nullish(),
   email: z.string().max(320).nullish(),
   externalId: text(256).nullish(),
+  // Several people (a buying committee): each entry one person; the first named is the primary.
+  leadIds: z.array(z.string().regex(ID_RE)).max(OUTCOME_LIMITS.leadsPerDeal).nullish(),
+  emails: z.array(z.string().max(320)).max(OUTCOME_LIMITS.leadsPerDeal).nullish(),
+  externalIds: z.array(text(256)).max(OUTCOME_LIMITS.leadsPerDeal).nullish(),
   stage: text(100).pipe(z.string().trim().min(1)),
   amount: money.nullish(),
   currency: z.string().max(8).nullish(),
@@ -122,6 +128,10 @@ const commonQuery = {
   conversion: z.enum(CONVERSIONS).default('won'),
   lookbackDays: positiveNumber(3650).optional(),
   halfLifeDays: positiveNumber(3650).optional(),
+  /** Whose touches make a deal's path; default the site's setting, else `deal`. */
+  journey: z.enum(JOURNEY_MODES).optional(),
+  /** Months of won revenue that make an account's lifetime value (the ltvToCac KPI), default 36. */
+  ltvMonths: positiveNumber(600).optional(),
 }
 
 export const qualityQuerySchema = z.object({ from: commonQuery.from, to: commonQuery.to }).strict()

@@ -19,7 +19,13 @@ export interface DealMatch {
 
 export interface DealWrite {
   dealId: string
+  /** The primary person. */
   match: DealMatch
+  /**
+   * The deal's other people, in order (positions 1…): replaces the ones stored when given;
+   * absent = left as stored.
+   */
+  contacts?: DealMatch[]
   stage: Stage
   /** The CRM's own stage name, as sent (bounded). */
   crmStage: string
@@ -42,6 +48,8 @@ export interface DealWriteResult {
   changed: boolean
   /** The match was a leadId the site does not have: nothing was stored. */
   unknownLead?: boolean
+  /** Positions (0 = primary, then `contacts`) of the people not known yet: linked when identify creates them. */
+  pending?: number[]
 }
 
 export interface DealStageEntry {

@@ -1,8 +1,8 @@
 // Reports end to end: a parsed query → one bounded load from the store (load-cache.ts) → the
 // pure engine. Shared by the HTTP routes and `closeloop report`.
 
-import { buildModelsComparison, buildReport, creditKeys, Engine, type AttributionReport, type Dimension, type DrillDown, type ModelsComparison } from '../attribution/index.js'
-import { DEFAULTS, type ConversionKind, type ModelName, type SpendRow } from '../attribution/types.js'
+import { buildKpis, buildModelsComparison, buildReport, creditKeys, Engine, journeyTable, type AttributionReport, type Dimension, type DrillDown, type Kpis, type ModelsComparison, type TouchTable } from '../attribution/index.js'
+import { DEFAULTS, type ConversionKind, type JourneyMode, type ModelName, type SpendRow } from '../attribution/types.js'
 import { classifyChannel } from '../ingest/channel.js'
 import { clError } from '../errors.js'
 import type { Site, Store } from '../store/types.js'
@@ -19,6 +19,9 @@ export interface ReportQuery extends ReportFilter {
   to?: { t: number; day: boolean }
   lookbackDays?: number
   halfLifeDays?: number
+  /** Default: the site's setting, else `deal`. */
+  journey?: JourneyMode
+  ltvMonths?: number
 }
 
 interface Window {
@@ -39,7 +42,12 @@ function spendChannel(row: SpendRow): string {
   return classifyChannel({ source: row.source, medium: row.medium ?? '', campaign: row.campaign ?? '' })
 }
 
-type Loaded = ReportTableData & { drill?: DrillDown }
+/** The loaded data as the query's journey mode sees it, and as account journeys (the KPIs). */
+type Loaded = ReportTableData & { drill?: DrillDown; journey: JourneyMode; accounts: () => TouchTable }
+
+function journeyOf(site: Site, q: Pick<ReportQuery, 'journey'>): JourneyMode {
+  return q.journey ?? site.settings.journey ?? 'deal'
+}
 
 /** The input of query q from the load cache, its drill-down applied, handed to `use` (which must not keep the table past its return). */
 async function withQueryLoad<R>(store: Store, site: Site, q: ReportQuery, w: Window, use: (data: Loaded) => R): Promise<R> {
@@ -53,7 +61,19 @@ async function withQueryLoad<R>(store: Store, site: Site, q: ReportQuery, w: Win
     touchesFrom: w.from === null ? null : w.from - lookbackMs,
     touchesTo: w.to,
     extra: ([...extras][0] as 'content' | 'term' | 'landing' | undefined) ?? null,
-  }, (data) => use({ ...data, drill: drillDown(data.table, filter) }))
+  }, (data) => {
+    const journey = journeyOf(site, q)
+    const table = journeyTable(data.table, journey)
+    let accounts: TouchTable | undefined
+    return use({ ...data, table, journey, drill: drillDown(table, filter), accounts: () => (accounts ??= journey === 'account' ? table : journeyTable(data.table, 'account')) })
+  })
+}
+
+function kpisOf(site: Site, q: ReportQuery, w: Window, data: Loaded, model: ModelName, rows: ReadonlyArray<{ key: string; spend: number }>): Kpis {
+  return buildKpis({
+    journeys: data.table, accounts: data.accounts(), model, by: q.by, from: w.from, to: w.to,
+    lookbackDays: q.lookbackDays, halfLifeDays: q.halfLifeDays, drill: data.drill, ltvMonths: q.ltvMonths, rows,
+  })
 }
 
 /** What buildReport and buildModelsComparison share: the query, its window and the loaded data. */
@@ -73,14 +93,21 @@ function engineInput(site: Site, q: ReportQuery, w: Window, data: Loaded) {
   }
 }
 
-export async function attributionReport(store: Store, site: Site, q: ReportQuery & { model: ModelName }): Promise<AttributionReport> {
+export async function attributionReport(store: Store, site: Site, q: ReportQuery & { model: ModelName }): Promise<AttributionReport & { journey: JourneyMode; kpis: Kpis }> {
   const w = window(q)
-  return withQueryLoad(store, site, q, w, (data) => buildReport({ model: q.model, ...engineInput(site, q, w, data) }))
+  return withQueryLoad(store, site, q, w, (data) => {
+    const report = buildReport({ model: q.model, ...engineInput(site, q, w, data) })
+    return { ...report, journey: data.journey, kpis: kpisOf(site, q, w, data, q.model, report.rows) }
+  })
 }
 
-export async function modelsReport(store: Store, site: Site, q: ReportQuery): Promise<ModelsComparison> {
+/** The models side by side; ltvToCac of its KPIs is linear's (the row order). */
+export async function modelsReport(store: Store, site: Site, q: ReportQuery): Promise<ModelsComparison & { journey: JourneyMode; kpis: Kpis }> {
   const w = window(q)
-  return withQueryLoad(store, site, q, w, (data) => buildModelsComparison(engineInput(site, q, w, data)))
+  return withQueryLoad(store, site, q, w, (data) => {
+    const report = buildModelsComparison(engineInput(site, q, w, data))
+    return { ...report, journey: data.journey, kpis: kpisOf(site, q, w, data, 'linear', report.rows) }
+  })
 }
 
 export interface SeriesReport {

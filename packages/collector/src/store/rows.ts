@@ -176,3 +176,11 @@ export function qualityFromRows(touchRows: Row[], rejectedRows: Row[], droppedRo
     dropped,
   }
 }
+
+/** A deal's `leads` in a report journey (attribution JourneyDeal.leads): the primary, then the other known people (once each); undefined when there are none. */
+export function dealLeads(primary: string, others: readonly string[]): string[] | undefined {
+  if (others.length === 0) return undefined
+  const out = [primary]
+  for (const o of others) if (!out.includes(o)) out.push(o)
+  return out.length > 1 ? out : undefined
+}

@@ -5,7 +5,7 @@
 
 import type { Touch as TrackerTouch } from '@closeloop/tracker'
 import type { OutcomeStore } from '../outcomes/types.js'
-import type { Stage } from '../attribution/types.js'
+import type { JourneyMode, Stage } from '../attribution/types.js'
 
 // The stage vocabulary is the engine's (attribution/types.ts); re-exported for the store's users.
 export { STAGES, type Stage } from '../attribution/types.js'
@@ -19,6 +19,8 @@ export interface SiteSettings {
   phoneRegion?: string
   /** Store events from bot user agents (headless browsers) instead of dropping them: for testing a site. */
   keepBots?: boolean
+  /** Default journey of reports: whose touches make a deal's path (default `deal`). */
+  journey?: JourneyMode
 }
 
 export interface Site {

@@ -25,7 +25,7 @@ describe('POST /v1/deals', () => {
       secret(server, '/v1/deals', { dealId: 'D-1', email: '  ADA@Example.COM ', stage, ...(amount === undefined ? {} : { amount }), ts: T0 + day * DAY })
     const first = await post('Qualified To Buy', 2, 5000)
     expect(first.status).toBe(200)
-    expect(first.body).toEqual({ dealId: 'D-1', leadId, stage: 'sql', linked: true, changed: true })
+    expect(first.body).toEqual({ dealId: 'D-1', leadId, stage: 'sql', linked: true, changed: true, pending: [] })
     expect((await post('presentationscheduled', 5, 5000)).body.stage).toBe('opportunity')
     const won = await post('Closed Won', 9, 7500)
     expect(won.body).toMatchObject({ stage: 'won', changed: true })
@@ -129,5 +129,22 @@ describe('POST /v1/deals', () => {
     expect(r.body.rejected.map((x: { index: number; code: string }) => [x.index, x.code])).toEqual([[1, 'CL_ERR_UNKNOWN_STAGE'], [2, 'CL_ERR_VALIDATION']])
     const empty = await secret(server, '/v1/deals', { deals: [] })
     expect(empty.status).toBe(400)
+  })
+})
+
+describe('POST /v1/deals with several people', () => {
+  it('links the known, lists the pending as sent, and a journey=deal report credits all of them', async () => {
+    const champion = await knownLead('champ@b2b.example')
+    const r = await secret(server, '/v1/deals', { dealId: 'B2B-1', leadIds: [champion], emails: ['cfo@b2b.example'], stage: 'won', amount: 900, ts: T0 + 5 * DAY })
+    expect(r.status).toBe(200)
+    expect(r.body).toMatchObject({ leadId: champion, linked: true, pending: ['cfo@b2b.example'] })
+  })
+
+  it('refuses a leadId this site does not have, and too many people', async () => {
+    const unknown = await secret(server, '/v1/deals', { dealId: 'B2B-2', leadIds: ['lead_nope'], emails: ['x@b2b.example'], stage: 'won' })
+    expect(unknown.status).toBe(404)
+    expect(unknown.body.error.code).toBe('CL_ERR_LEAD_NOT_FOUND')
+    const many = await secret(server, '/v1/deals', { dealId: 'B2B-3', emails: Array.from({ length: 51 }, (_, i) => `p${i}@b2b.example`), stage: 'won' })
+    expect(many.status).toBe(400)
   })
 })

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { keyColumn } from '../../src/attribution/keys.js'
 import { compileJourneys, type TouchTable } from '../../src/attribution/table.js'
+import { buildReport, journeyTable } from '../../src/attribution/index.js'
 import type { DealWrite, ReportLoadOptions } from '../../src/outcomes/types.js'
 import type { Store } from '../../src/store/types.js'
 import { emailKey, event, externalKey, makeSite, rid, touch } from './fixtures.js'
@@ -181,6 +182,49 @@ export function outcomesContract(getStore: () => Store): void {
       expect((await store.qualityStats(site.id, day + DAY, null)).dropped).toEqual({ bot: 0, origin: 0, suppressed: 4 })
       expect((await store.qualityStats(site.id, null, day - 1)).dropped).toEqual({ bot: 0, origin: 0, suppressed: 0 })
       expect((await store.qualityStats(other.site.id, null, null)).dropped).toEqual({ bot: 7, origin: 0, suppressed: 0 })
+    })
+  })
+
+  describe('deals with several people', () => {
+    it('links known people, keeps unknown ones pending until identify, and loads the same deal journey both ways', async () => {
+      const store = getStore()
+      const { site } = await makeSite(store)
+      const [va, vb, vc] = [rid(), rid(), rid()]
+      await store.ingest([
+        event(site.id, va, T, { touch: touch(T, 'linkedin', 'paid_social') }),
+        event(site.id, vb, T + 3 * DAY, { touch: touch(T + 3 * DAY, 'google', 'cpc') }),
+        event(site.id, vc, T + 6 * DAY, { touch: touch(T + 6 * DAY, 'newsletter', 'email') }),
+      ])
+      const a = await store.identify({ siteId: site.id, visitorId: va, keys: [emailKey('champ@acme.example')], ts: T + DAY })
+      const b = await store.identify({ siteId: site.id, visitorId: vb, keys: [emailKey('cfo@acme.example')], ts: T + 4 * DAY })
+      const three: DealWrite = deal('b2b', 'won', T + 10 * DAY, {
+        match: { leadId: a.leadId, keys: [] }, amount: 9000,
+        contacts: [{ leadId: null, keys: [emailKey('cfo@acme.example')] }, { leadId: null, keys: [emailKey('it@acme.example')] }],
+      })
+      const [, r] = await store.upsertDeals(site.id, [{ ...three, stage: 'opportunity', crmStage: 'OPP', ts: T + 5 * DAY }, three])
+      expect(r).toMatchObject({ leadId: a.leadId, pending: [2] })
+      const other = await makeSite(store)
+      const [bad] = await store.upsertDeals(other.site.id, [{ ...three, dealId: 'x' }])
+      expect(bad.unknownLead).toBe(true)
+
+      const opts = { touchesFrom: null, touchesTo: null }
+      await store.loadReportTable(site.id, opts).then((t) => t.release?.())
+      let data = await store.loadReportData(site.id, opts)
+      expect(data.journeys.find((j) => j.id === a.leadId)?.deals?.[0].leads).toEqual([a.leadId, b.leadId])
+      await expectSameReportInput(store, site.id, opts)
+
+      // The pending person identifies: the deal now names all three (the report cache refreshed it).
+      const c = await store.identify({ siteId: site.id, visitorId: vc, keys: [emailKey('it@acme.example')], ts: T + 7 * DAY })
+      data = await store.loadReportData(site.id, opts)
+      expect(data.journeys.find((j) => j.id === a.leadId)?.deals?.[0].leads).toEqual([a.leadId, b.leadId, c.leadId])
+      await expectSameReportInput(store, site.id, opts)
+      const table = await store.loadReportTable(site.id, opts)
+      const viaTable = buildReport({ journeys: journeyTable(table.table, 'deal'), model: 'w_shaped', by: 'source' })
+      table.release?.()
+      const viaData = buildReport({ journeys: journeyTable(data.journeys, 'deal'), model: 'w_shaped', by: 'source' })
+      expect(viaTable).toEqual(viaData)
+      const revenue = Object.fromEntries(viaTable.rows.map((x) => [x.key, Math.round(x.revenue)]))
+      expect(revenue).toEqual({ linkedin: 5400, google: 2700, newsletter: 900 })
     })
   })
 

@@ -10,8 +10,8 @@ import { dealsBatchSchema, OUTCOME_LIMITS } from '../../outcomes/schemas.js'
 import type { DealWriteResult } from '../../outcomes/types.js'
 import { parseOr } from '../validate.js'
 
-function present(r: DealWriteResult) {
-  return { dealId: r.dealId, leadId: r.leadId, stage: r.stage, linked: r.leadId !== null, changed: r.changed }
+function present(r: DealWriteResult, pending: string[]) {
+  return { dealId: r.dealId, leadId: r.leadId, stage: r.stage, linked: r.leadId !== null, changed: r.changed, pending }
 }
 
 export const dealsRoute: RouteModule = (app, ctx) => {
@@ -24,12 +24,12 @@ export const dealsRoute: RouteModule = (app, ctx) => {
       // A single deal: its failure is the request's.
       const { written, rejected } = await writeDealBatch(ctx.store, site, [{ at: 0, raw: body }], opts)
       if (rejected.length > 0) throw rejected[0].cause ?? rejected[0].error
-      return present(written[0].result)
+      return present(written[0].result, written[0].pending)
     }
 
     const { deals } = parseOr(dealsBatchSchema, body)
     const { written, rejected } = await writeDealBatch(ctx.store, site, deals.map((raw, at) => ({ at, raw })), opts)
-    const accepted = written.map((w) => present(w.result))
+    const accepted = written.map((w) => present(w.result, w.pending))
     // pending: stored, but held until their person is identified (no lead to credit yet).
     const pending = accepted.filter((d) => !d.linked).length
     return { accepted: accepted.length, pending, deals: accepted, rejected: rejected.map((r) => ({ index: r.at, ...describeRejection(r) })) }

@@ -3,7 +3,7 @@
 // transaction.
 
 import type pg from 'pg'
-import type { Deal, DealWrite, DealWriteResult } from '../../outcomes/types.js'
+import type { Deal, DealMatch, DealWrite, DealWriteResult } from '../../outcomes/types.js'
 import { numOrNull as num, type Row } from '../rows.js'
 import type { IdentityKey, Stage } from '../types.js'
 
@@ -17,16 +17,31 @@ async function one(c: Client, sql: string, values: unknown[]): Promise<Row | und
   return (await c.query(sql, values)).rows[0] as Row | undefined
 }
 
+/** The lead a match names: its leadId (undefined when the site has no such lead), else its keys' lead, else null (pending). */
+async function resolve(c: Client, siteId: string, m: DealMatch): Promise<string | null | undefined> {
+  if (m.leadId !== null) return (await one(c, 'SELECT 1 FROM leads WHERE id = $1 AND site_id = $2', [m.leadId, siteId])) ? m.leadId : undefined
+  for (const kind of ['email', 'external'] as const) {
+    const hash = keyHash(m.keys, kind)
+    const row = hash === null ? undefined : await one(c, 'SELECT lead_id FROM lead_identities WHERE site_id = $1 AND kind = $2 AND hash = $3', [siteId, kind, hash])
+    if (row) return String(row.lead_id)
+  }
+  return null
+}
+
 async function upsertDeal(c: Client, siteId: string, w: DealWrite, now: number): Promise<DealWriteResult> {
-  let leadId = w.match.leadId
-  if (leadId !== null && !(await one(c, 'SELECT 1 FROM leads WHERE id = $1 AND site_id = $2', [leadId, siteId]))) {
+  const leadId = await resolve(c, siteId, w.match)
+  const contacts: Array<string | null | undefined> = []
+  for (const m of w.contacts ?? []) contacts.push(await resolve(c, siteId, m))
+  if (leadId === undefined || contacts.includes(undefined)) {
     return { dealId: w.dealId, leadId: null, stage: w.stage, changed: false, unknownLead: true }
   }
-  if (leadId === null) {
-    for (const kind of ['email', 'external'] as const) {
-      const hash = keyHash(w.match.keys, kind)
-      const row = hash === null ? undefined : await one(c, 'SELECT lead_id FROM lead_identities WHERE site_id = $1 AND kind = $2 AND hash = $3', [siteId, kind, hash])
-      if (row) { leadId = String(row.lead_id); break }
+  const pending = leadId === null ? [0] : []
+  if (w.contacts) {
+    await c.query('DELETE FROM deal_leads WHERE site_id = $1 AND deal_id = $2', [siteId, w.dealId])
+    for (let i = 0; i < w.contacts.length; i++) {
+      if (contacts[i] === null) pending.push(i + 1)
+      await c.query('INSERT INTO deal_leads (site_id, deal_id, position, lead_id, email_hash, external_hash) VALUES ($1, $2, $3, $4, $5, $6)',
+        [siteId, w.dealId, i + 1, contacts[i], keyHash(w.contacts[i].keys, 'email'), keyHash(w.contacts[i].keys, 'external')])
     }
   }
   const emailHash = keyHash(w.match.keys, 'email')
@@ -44,7 +59,7 @@ async function upsertDeal(c: Client, siteId: string, w: DealWrite, now: number):
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
       [siteId, w.dealId, leadId, emailHash, externalHash, w.stage, w.ts, w.amount, w.originalAmount, w.originalCurrency, now],
     )
-    return { dealId: w.dealId, leadId, stage: w.stage, changed }
+    return { dealId: w.dealId, leadId, stage: w.stage, changed, pending }
   }
   const nextLead = w.match.leadId ?? (row.lead_id == null ? leadId : String(row.lead_id))
   const newer = w.ts >= Number(row.stage_ts)
@@ -57,7 +72,7 @@ async function upsertDeal(c: Client, siteId: string, w: DealWrite, now: number):
       takeAmount ? w.amount : num(row.amount), takeAmount ? w.originalAmount : num(row.original_amount),
       takeAmount ? w.originalCurrency : (row.original_currency ?? null), now, siteId, w.dealId],
   )
-  return { dealId: w.dealId, leadId: nextLead, stage, changed }
+  return { dealId: w.dealId, leadId: nextLead, stage, changed, pending: nextLead === null ? pending : pending.filter((p) => p !== 0) }
 }
 
 export async function upsertDealsPg(c: Client, siteId: string, deals: readonly DealWrite[], now: number): Promise<DealWriteResult[]> {
@@ -73,6 +88,8 @@ export async function linkPendingDealsPg(c: Client, siteId: string, leadId: stri
     if (column === null) continue
     const r = await c.query(`UPDATE deals SET lead_id = $1, updated_at = $2 WHERE site_id = $3 AND lead_id IS NULL AND ${column} = $4`, [leadId, now, siteId, k.hash])
     n += r.rowCount ?? 0
+    // The deals' other people waiting for this key.
+    await c.query(`UPDATE deal_leads SET lead_id = $1 WHERE site_id = $2 AND lead_id IS NULL AND ${column} = $3`, [leadId, siteId, k.hash])
   }
   return n
 }

@@ -72,6 +72,12 @@ export async function erasePg(
     [siteId, leadIds, who.emailHash ?? null, who.externalIdHash ?? null],
   )
   await c.query('DELETE FROM deal_stages WHERE site_id = $1 AND deal_id = ANY($2::text[])', [siteId, deals.rows.map((r) => r.id)])
+  // Their place among other deals' people, and the other people of the deals deleted.
+  await c.query(
+    `DELETE FROM deal_leads WHERE site_id = $1 AND (deal_id = ANY($2::text[]) OR lead_id = ANY($3::text[])
+       OR (lead_id IS NULL AND (email_hash = $4 OR external_hash = $5)))`,
+    [siteId, deals.rows.map((r) => r.id), leadIds, who.emailHash ?? null, who.externalIdHash ?? null],
+  )
   const v = [siteId, visitorIds]
   await c.query('DELETE FROM touches WHERE site_id = $1 AND visitor_id = ANY($2::text[])', v)
   // A visitor is its events (the visitors view): one existed if any event did.

@@ -5,16 +5,17 @@
 import type pg from 'pg'
 import type { AttributionTouch, Journey, JourneyDeal, SpendRow } from '../../attribution/types.js'
 import type { ReportData, ReportLoadOptions } from '../../outcomes/types.js'
-import { landingPage, numOrNull as num } from '../rows.js'
+import { dealLeads, landingPage, numOrNull as num } from '../rows.js'
 import type { Stage } from '../types.js'
 
 type Client = pg.PoolClient | pg.Pool
 
 export async function loadReportDataPg(c: Client, siteId: string, opts: ReportLoadOptions): Promise<ReportData> {
   const journeys: Journey[] = []
-  const leads = new Map<string, { id: string; identifiedAt: number; touches: AttributionTouch[]; deals: JourneyDeal[] }>()
-  for (const r of (await c.query({ text: 'SELECT id, identified_at FROM leads WHERE site_id = $1', values: [siteId], rowMode: 'array' })).rows as unknown[][]) {
-    const j = { id: String(r[0]), identifiedAt: Number(r[1]), touches: [] as AttributionTouch[], deals: [] as JourneyDeal[] }
+  const leads = new Map<string, Journey & { id: string; identifiedAt: number; touches: AttributionTouch[]; deals: JourneyDeal[] }>()
+  for (const r of (await c.query({ text: 'SELECT id, identified_at, account_id FROM leads WHERE site_id = $1', values: [siteId], rowMode: 'array' })).rows as unknown[][]) {
+    const j: Journey & { id: string; identifiedAt: number; touches: AttributionTouch[]; deals: JourneyDeal[] } = { id: String(r[0]), identifiedAt: Number(r[1]), touches: [], deals: [] }
+    if (r[2] != null) j.account = String(r[2])
     leads.set(j.id, j)
     journeys.push(j)
   }
@@ -70,7 +71,7 @@ export async function loadReportDataPg(c: Client, siteId: string, opts: ReportLo
  */
 export async function reportDealsPg(c: Client, siteId: string): Promise<Array<[leadId: string, deal: JourneyDeal]>> {
   const out: Array<[string, JourneyDeal]> = []
-  const deals = new Map<string, { dealId: string; amount: number | null; stages: Array<{ stage: Stage; ts: number }> }>()
+  const deals = new Map<string, JourneyDeal & { stages: Array<{ stage: Stage; ts: number }> }>()
   const dealRows = await c.query({
     text: `SELECT d.id, COALESCE(d.lead_id, ie.lead_id, ix.lead_id), d.amount FROM deals d
            LEFT JOIN lead_identities ie ON d.lead_id IS NULL AND ie.site_id = d.site_id AND ie.kind = 'email' AND ie.hash = d.email_hash
@@ -87,6 +88,26 @@ export async function reportDealsPg(c: Client, siteId: string): Promise<Array<[l
   }
   for (const r of (await c.query({ text: 'SELECT deal_id, stage, ts FROM deal_stages WHERE site_id = $1', values: [siteId], rowMode: 'array' })).rows as unknown[][]) {
     deals.get(String(r[0]))?.stages.push({ stage: String(r[1]) as Stage, ts: Number(r[2]) })
+  }
+  // The deals' other known people, in order (migration 6); leads the site has.
+  const primary = new Map(out.map(([lead, d]) => [d.dealId, lead]))
+  const others = new Map<string, string[]>()
+  const contacts = await c.query({
+    text: `SELECT dl.deal_id, dl.lead_id FROM deal_leads dl JOIN leads l ON l.id = dl.lead_id AND l.site_id = dl.site_id
+           WHERE dl.site_id = $1 ORDER BY dl.deal_id, dl.position`,
+    values: [siteId],
+    rowMode: 'array',
+  })
+  for (const r of contacts.rows as unknown[][]) {
+    const id = String(r[0])
+    if (!primary.has(id)) continue
+    const list = others.get(id)
+    if (list) list.push(String(r[1]))
+    else others.set(id, [String(r[1])])
+  }
+  for (const [id, list] of others) {
+    const all = dealLeads(primary.get(id) as string, list)
+    if (all) (deals.get(id) as JourneyDeal).leads = all
   }
   return out
 }

@@ -68,11 +68,11 @@ async function loadOutcomesPg(c: pg.PoolClient, siteId: string, log: TouchLog): 
   const leads: JourneyOutcome[] = []
   const deals: JourneyDeal[][] = []
   const index = new Map<string, number>()
-  for (const r of (await c.query({ text: 'SELECT id, identified_at FROM leads WHERE site_id = $1', values: [siteId], rowMode: 'array' })).rows as unknown[][]) {
+  for (const r of (await c.query({ text: 'SELECT id, identified_at, account_id FROM leads WHERE site_id = $1', values: [siteId], rowMode: 'array' })).rows as unknown[][]) {
     index.set(String(r[0]), leads.length)
     const own: JourneyDeal[] = []
     deals.push(own)
-    leads.push({ identifiedAt: Number(r[1]), deals: own })
+    leads.push({ id: String(r[0]), identifiedAt: Number(r[1]), deals: own, account: r[2] == null ? null : String(r[2]) })
   }
   for (const [leadId, deal] of await reportDealsPg(c, siteId)) {
     const l = index.get(leadId)

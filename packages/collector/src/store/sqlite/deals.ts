@@ -2,7 +2,7 @@
 // identified, reading a lead's deals, and erasing a person's deals. Writes run inside the store's
 // group-commit transaction.
 
-import type { Deal, DealStageEntry, DealWrite, DealWriteResult } from '../../outcomes/types.js'
+import type { Deal, DealMatch, DealStageEntry, DealWrite, DealWriteResult } from '../../outcomes/types.js'
 import { numOrNull as num, type Row } from '../rows.js'
 import type { Prepared } from './statements.js'
 import type { IdentityKey, Stage } from '../types.js'
@@ -29,6 +29,16 @@ export const DEAL_SQL = {
   deleteDeal: 'DELETE FROM deals WHERE site_id = ? AND id = ?',
   deleteStages: 'DELETE FROM deal_stages WHERE site_id = ? AND deal_id = ?',
   stagesOfDeal: 'SELECT stage, crm_stage, ts, amount FROM deal_stages WHERE site_id = ? AND deal_id = ? ORDER BY ts, id',
+  // A deal's people beyond its primary (migration 6).
+  deleteContacts: 'DELETE FROM deal_leads WHERE site_id = ? AND deal_id = ?',
+  insertContact: 'INSERT INTO deal_leads (site_id, deal_id, position, lead_id, email_hash, external_hash) VALUES (?, ?, ?, ?, ?, ?)',
+  contactPendingByEmail: 'SELECT 1 FROM deal_leads WHERE site_id = ? AND lead_id IS NULL AND email_hash = ? LIMIT 1',
+  contactPendingByExternal: 'SELECT 1 FROM deal_leads WHERE site_id = ? AND lead_id IS NULL AND external_hash = ? LIMIT 1',
+  linkContactByEmail: 'UPDATE deal_leads SET lead_id = ? WHERE site_id = ? AND lead_id IS NULL AND email_hash = ? RETURNING deal_id',
+  linkContactByExternal: 'UPDATE deal_leads SET lead_id = ? WHERE site_id = ? AND lead_id IS NULL AND external_hash = ? RETURNING deal_id',
+  eraseContactsOfLead: 'DELETE FROM deal_leads WHERE site_id = ? AND lead_id = ?',
+  eraseContactsByEmail: 'DELETE FROM deal_leads WHERE site_id = ? AND lead_id IS NULL AND email_hash = ?',
+  eraseContactsByExternal: 'DELETE FROM deal_leads WHERE site_id = ? AND lead_id IS NULL AND external_hash = ?',
 } as const
 
 export type DealStatements = Prepared<typeof DEAL_SQL>
@@ -37,17 +47,31 @@ function keyHash(keys: readonly IdentityKey[], kind: IdentityKey['kind']): strin
   return keys.find((k) => k.kind === kind)?.hash ?? null
 }
 
+/** The lead a match names: its leadId (undefined when the site has no such lead), else its keys' lead, else null (pending). */
+function resolve(s: DealStatements, siteId: string, m: DealMatch): string | null | undefined {
+  if (m.leadId !== null) return s.leadExists.get(m.leadId, siteId) ? m.leadId : undefined
+  for (const kind of ['email', 'external'] as const) {
+    const hash = keyHash(m.keys, kind)
+    const row = hash === null ? undefined : (s.identityLead.get(siteId, kind, hash) as Row | undefined)
+    if (row) return String(row.lead_id)
+  }
+  return null
+}
+
 function upsertDeal(s: DealStatements, siteId: string, w: DealWrite, now: number): DealWriteResult {
-  let leadId = w.match.leadId
-  if (leadId !== null && !s.leadExists.get(leadId, siteId)) {
+  const leadId = resolve(s, siteId, w.match)
+  const contacts = w.contacts?.map((m) => resolve(s, siteId, m))
+  if (leadId === undefined || contacts?.includes(undefined)) {
     return { dealId: w.dealId, leadId: null, stage: w.stage, changed: false, unknownLead: true }
   }
-  if (leadId === null) {
-    for (const kind of ['email', 'external'] as const) {
-      const hash = keyHash(w.match.keys, kind)
-      const row = hash === null ? undefined : (s.identityLead.get(siteId, kind, hash) as Row | undefined)
-      if (row) { leadId = String(row.lead_id); break }
-    }
+  const pending = leadId === null ? [0] : []
+  if (w.contacts && contacts) {
+    s.deleteContacts.run(siteId, w.dealId)
+    w.contacts.forEach((m, i) => {
+      const lead = contacts[i] as string | null
+      if (lead === null) pending.push(i + 1)
+      s.insertContact.run(siteId, w.dealId, i + 1, lead, keyHash(m.keys, 'email'), keyHash(m.keys, 'external'))
+    })
   }
   const emailHash = keyHash(w.match.keys, 'email')
   const externalHash = keyHash(w.match.keys, 'external')
@@ -59,7 +83,7 @@ function upsertDeal(s: DealStatements, siteId: string, w: DealWrite, now: number
   const row = s.deal.get(siteId, w.dealId) as Row | undefined
   if (!row) {
     s.insertDeal.run(siteId, w.dealId, leadId, emailHash, externalHash, w.stage, w.ts, w.amount, w.originalAmount, w.originalCurrency, now, now)
-    return { dealId: w.dealId, leadId, stage: w.stage, changed }
+    return { dealId: w.dealId, leadId, stage: w.stage, changed, pending }
   }
   // An explicit leadId re-points the deal; a key match only fills a missing link.
   const nextLead = w.match.leadId ?? (row.lead_id == null ? leadId : String(row.lead_id))
@@ -72,15 +96,22 @@ function upsertDeal(s: DealStatements, siteId: string, w: DealWrite, now: number
     takeAmount ? w.amount : num(row.amount), takeAmount ? w.originalAmount : num(row.original_amount),
     takeAmount ? w.originalCurrency : (row.original_currency ?? null), now, siteId, w.dealId,
   )
-  return { dealId: w.dealId, leadId: nextLead, stage, changed }
+  return { dealId: w.dealId, leadId: nextLead, stage, changed, pending: nextLead === null ? pending : pending.filter((p) => p !== 0) }
 }
 
 export function upsertDealsSync(s: DealStatements, siteId: string, deals: readonly DealWrite[], now: number): DealWriteResult[] {
   return deals.map((w) => upsertDeal(s, siteId, w, now))
 }
 
-export function linkPendingDealsSync(s: DealStatements, siteId: string, leadId: string, keys: readonly IdentityKey[], now: number): number {
+/** Links pending deals (and deals' pending other people) to the lead; `contactOf` hears each deal whose other person it became. */
+export function linkPendingDealsSync(s: DealStatements, siteId: string, leadId: string, keys: readonly IdentityKey[], now: number, contactOf?: (dealId: string) => void): number {
   let n = 0
+  for (const k of keys) {
+    const rows = k.kind === 'email' && s.contactPendingByEmail.get(siteId, k.hash) !== undefined
+      ? s.linkContactByEmail.all(leadId, siteId, k.hash)
+      : k.kind === 'external' && s.contactPendingByExternal.get(siteId, k.hash) !== undefined ? s.linkContactByExternal.all(leadId, siteId, k.hash) : []
+    for (const r of rows as Row[]) contactOf?.(String(r.deal_id))
+  }
   // Nearly every identify has no deal waiting: the read touches only the small partial index,
   // where the UPDATE would open the deals table and all of its indexes.
   for (const k of keys) {
@@ -112,8 +143,12 @@ export function eraseDealsSync(s: DealStatements, siteId: string, leadIds: reado
   for (const leadId of leadIds) for (const r of s.dealIdsOfLead.all(siteId, leadId) as Row[]) ids.add(String(r.id))
   if (emailHash) for (const r of s.pendingByEmail.all(siteId, emailHash) as Row[]) ids.add(String(r.id))
   if (externalHash) for (const r of s.pendingByExternal.all(siteId, externalHash) as Row[]) ids.add(String(r.id))
+  for (const leadId of leadIds) s.eraseContactsOfLead.run(siteId, leadId)
+  if (emailHash) s.eraseContactsByEmail.run(siteId, emailHash)
+  if (externalHash) s.eraseContactsByExternal.run(siteId, externalHash)
   for (const id of ids) {
     s.deleteStages.run(siteId, id)
+    s.deleteContacts.run(siteId, id)
     s.deleteDeal.run(siteId, id)
   }
   return ids.size

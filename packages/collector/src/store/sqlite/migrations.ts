@@ -292,4 +292,38 @@ CREATE TABLE dropped_events (
 `,
 }
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS]
+// B2B deals: a deal's people beyond its primary (who stays on deals.lead_id / its key hashes, so
+// single-person deals read and link as before), each linked to a lead or pending by key hash like
+// the primary; and accounts (companies) that leads belong to. Standard SQL: the PostgreSQL store
+// runs this same migration.
+export const DEAL_LEADS_ACCOUNTS: Migration = {
+  version: 6,
+  name: 'deal leads and accounts',
+  sql: `
+CREATE TABLE deal_leads (
+  site_id       TEXT NOT NULL,
+  deal_id       TEXT NOT NULL,
+  position      INTEGER NOT NULL,
+  lead_id       TEXT,
+  email_hash    TEXT,
+  external_hash TEXT,
+  PRIMARY KEY (site_id, deal_id, position)
+);
+CREATE INDEX deal_leads_lead ON deal_leads(site_id, lead_id);
+CREATE INDEX deal_leads_pending_email ON deal_leads(site_id, email_hash) WHERE lead_id IS NULL;
+CREATE INDEX deal_leads_pending_external ON deal_leads(site_id, external_hash) WHERE lead_id IS NULL;
+CREATE TABLE accounts (
+  site_id    TEXT NOT NULL,
+  id         TEXT NOT NULL,
+  domain     TEXT,
+  name       TEXT,
+  source     TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (site_id, id)
+);
+CREATE INDEX accounts_domain ON accounts(site_id, domain);
+ALTER TABLE leads ADD COLUMN account_id TEXT;
+`,
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS]

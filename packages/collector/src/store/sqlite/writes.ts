@@ -100,8 +100,10 @@ export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
       if (input.suppression && anySuppressed(s, input.siteId, input.suppression)) throw clError('SUPPRESSED')
       const outcome = identifySync(s, input, now)
       // Deals that arrived before their person are linked in the same transaction.
-      linkPendingDealsSync(outcomes, input.siteId, outcome.leadId, input.keys, now)
+      const contactDeals: string[] = []
+      linkPendingDealsSync(outcomes, input.siteId, outcome.leadId, input.keys, now, (id) => contactDeals.push(id))
       delta.leads.push([input.siteId, [outcome.leadId]])
+      if (contactDeals.length > 0) delta.deals.push([input.siteId, contactDeals])
       return outcome
     }
     case 'erase':
@@ -113,8 +115,10 @@ export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
       return results
     }
     case 'linkPendingDeals': {
-      const linked = linkPendingDealsSync(outcomes, w.siteId, w.leadId, w.keys, now)
+      const contactDeals: string[] = []
+      const linked = linkPendingDealsSync(outcomes, w.siteId, w.leadId, w.keys, now, (id) => contactDeals.push(id))
       delta.leads.push([w.siteId, [w.leadId]])
+      if (contactDeals.length > 0) delta.deals.push([w.siteId, contactDeals])
       return linked
     }
     case 'upsertSpend':
