@@ -1,5 +1,5 @@
 // Bytes of the tracker script beside peers' published browser bundles (SPEC §10: dist/closeloop.js
-// ≤ 3,072 B gzip -9). Peers come from npm into a scratch folder under the OS temp dir, so the
+// ≤ 4,096 B gzip -9). Peers come from npm into a scratch folder under the OS temp dir, so the
 // figures are for what a site would actually ship today; each row names the file measured.
 //   node tracker-size.mjs [--keep] [--check]   (--keep leaves the scratch folder; --check exits 1 over budget)
 import { execFileSync } from 'node:child_process'
@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
-const BUDGET_GZIP = 3072
+const BUDGET_GZIP = 4096
 const OURS = fileURLToPath(new URL('../packages/tracker/dist/closeloop.js', import.meta.url))
 
 /** The file each peer serves to browsers by default, and what that file is. */

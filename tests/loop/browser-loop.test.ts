@@ -7,7 +7,7 @@
 // The journey: a Google ad click (utm_* + gclid) on /pricing.html, a click to /demo.html, the tab is
 // closed; later the visitor comes back from a newsletter link to /webinar.html, goes to the contact
 // page and submits the lead form. Then the CRM closes the deal, and each of the nine models must
-// credit the won revenue to the ad campaign and/or the email campaign as SPEC §6 says.
+// credit the won revenue to the ad campaign and/or the email campaign as the attribution docs say.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

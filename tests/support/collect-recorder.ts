@@ -1,4 +1,4 @@
-// A stand-in for the collector's `POST /v1/collect` (SPEC §3) that records every request as the
+// A stand-in for the collector's `POST /v1/collect` that records every request as the
 // browser sent it, answers like the collector (dedupe by event id), and can be told to fail.
 import { waitUntil } from './wait.js'
 

@@ -17,7 +17,7 @@ export const SPA_ROOT = join(REPO, 'examples/spa')
 /** The npm build, served where an import map or a dev server would find it. */
 const NPM_PATH = '/node_modules/@closeloop/tracker/dist/'
 const NPM_DIST = join(REPO, 'packages/tracker/dist')
-/** A syntactically valid public key (`pk_` + 21 characters, SPEC conventions). */
+/** A syntactically valid public key (`pk_` + 21 characters). */
 export const TEST_SITE_KEY = 'pk_test0000000000000000a'
 
 /** Where the example's forms post (%FORM_ACTION%). */

@@ -62,7 +62,7 @@ export function storedState(page: Page): Promise<{ cookies: Record<string, strin
   })
 }
 
-/** The field names SPEC §2 "Forms" lists (default prefix `cl_`). */
+/** The field names "Forms" lists (default prefix `cl_`). */
 export const TOUCH_FIELD_NAMES = ['source', 'medium', 'campaign', 'term', 'content', 'channel', 'click_id', 'click_id_type', 'landing', 'referrer', 'ts']
 export const FORM_FIELD_NAMES = [
   'cl_visitor_id',

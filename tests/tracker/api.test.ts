@@ -1,4 +1,4 @@
-// window.closeloop (SPEC §2 "API", conventions): the pre-load stub queue, decorate()/_clv across
+// window.closeloop: the pre-load stub queue, decorate()/_clv across
 // domains, the cookie-domain option across subdomains, identify and single-page navigations.
 import { describe, expect, it } from 'vitest'
 import { attribution, call, storedState, useTrackerSuite } from '../support/index.js'
@@ -17,7 +17,7 @@ describe('the pre-load stub', () => {
     const events = await suite.server.collect.waitForAccepted((es) => es.length >= 4 && es, 'page + three replayed calls')
     expect(events.map((e) => e.type + (e.name ? ':' + e.name : ''))).toEqual(['page', 'track:queued_first', 'identify', 'track:home_viewed'])
     expect(events[1].props).toEqual({ n: 1 })
-    // Normalising the address is the collector's job (SPEC §5); the tracker passes it on.
+    // Normalising the address is the collector's job; the tracker passes it on.
     expect(String(events[2].traits?.email).trim()).toBe('Ada@Example.test')
     expect(events[3].props).toEqual({ hero: 'pipeline-v2' })
     expect(new Set(events.map((e) => e.vid))).toEqual(new Set([a.visitorId]))

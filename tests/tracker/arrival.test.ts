@@ -1,4 +1,4 @@
-// Arrivals and touches (SPEC §2 "Touches", "What persists", "Forms") with the built script tag in
+// Arrivals and touches with the built script tag in
 // real Chromium: what the tracker remembers, what it sends, and what lands in the site's forms.
 import { describe, expect, it } from 'vitest'
 import { FORM_FIELD_NAMES, FORM_PATH, REFERRER_PATH, attribution, formFieldNames, formValues, useTrackerSuite } from '../support/index.js'

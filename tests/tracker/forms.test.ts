@@ -1,4 +1,4 @@
-// The site's forms (SPEC §2 "Forms"): opt-outs, plain utm_*/click-ID inputs of form builders, the
+// The site's forms: opt-outs, plain utm_*/click-ID inputs of form builders, the
 // `forms` option, and attacker-controlled UTM values that must stay inert text.
 import { describe, expect, it } from 'vitest'
 import { FORM_FIELD_NAMES, attribution, formFieldNames, formValues, sleep, useTrackerSuite } from '../support/index.js'

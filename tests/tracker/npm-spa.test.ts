@@ -1,5 +1,5 @@
 // The npm build (dist/index.mjs) in a real single-page app: examples/spa imports createTracker,
-// routes with history.pushState, and renders its lead form after load (SPEC §2 `spa`, Forms).
+// routes with history.pushState, and renders its lead form after load.
 import { describe, expect, it } from 'vitest'
 import { SPA_ROOT, formValues, useTrackerSuite } from '../support/index.js'
 

@@ -1,4 +1,4 @@
-// Consent and Global Privacy Control (SPEC §7, §2 options `consent`, `respect-gpc`): before consent
+// Consent and Global Privacy Control (options `consent`, `respect-gpc`): before consent
 // nothing is stored or sent; after it, what was kept in memory is; denial removes what was stored.
 import type { BrowserContext, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'

@@ -1,4 +1,4 @@
-// Delivery (SPEC §2 "Transport", §3): batches to /v1/collect, retries after failures without double
+// Delivery: batches to /v1/collect, retries after failures without double
 // counting, and sends the queue (sendBeacon or keepalive fetch) when the page goes away.
 import { describe, expect, it } from 'vitest'
 import { TRANSPORT_PROBE, attribution, call, useTrackerSuite } from '../support/index.js'

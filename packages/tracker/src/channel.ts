@@ -1,4 +1,4 @@
-// GA4's default channel grouping as one ordered rule list (SPEC §2). The script and the collector
+// GA4's default channel grouping as one ordered rule list. The script and the collector
 // run this same engine; only the source list behind `category` differs.
 import type { Category } from './sources.js'
 

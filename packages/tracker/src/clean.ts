@@ -2,7 +2,7 @@
 // referrer, so it is normalised in one place. Decoding is left to URL/URLSearchParams, which never
 // throw on malformed `%` sequences (decodeURIComponent does, and is not used).
 
-/** Longest value kept for any touch field (SPEC §2). */
+/** Longest value kept for any touch field. */
 export const MAX_LEN = 500
 
 /** Trims, caps at 500 characters and optionally lower-cases; never throws on any input. */

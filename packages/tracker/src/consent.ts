@@ -1,4 +1,4 @@
-// Consent states of SPEC §7. Only `granted` may write cookies/storage or send; `pending` keeps the
+// Consent states. Only `granted` may write cookies/storage or send; `pending` keeps the
 // arrival in memory until consent('granted'); `denied` removes what was stored.
 export type Consent = 'granted' | 'pending' | 'denied'
 

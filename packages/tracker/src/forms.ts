@@ -1,4 +1,4 @@
-// Hands the stored attribution to the site's own forms (SPEC §2 "Forms"). Values are assigned as
+// Hands the stored attribution to the site's own forms. Values are assigned as
 // `.value` properties, never through HTML, so attacker-controlled UTM text stays text.
 import type { State } from './storage.js'
 import type { Touch } from './touch.js'

@@ -1,4 +1,4 @@
-// Rules 3–4 of SPEC §2 and the session/first-touch/last-touch bookkeeping around a detected touch.
+// Touch rules 3–4 and the session/first-touch/last-touch bookkeeping around a detected touch.
 import { id } from './id.js'
 import type { State } from './storage.js'
 import { type Touch, TOUCH_FIELDS } from './touch.js'
@@ -17,7 +17,7 @@ export function advance(st: State, found: Touch | null, direct: () => Touch, now
   if (t) {
     st.sid = id()
     st.ft = st.ft || t
-    // A direct visit never overwrites a real source (SPEC §2 `_cl_lt`).
+    // A direct visit never overwrites a real source (`_cl_lt`).
     if (t.source != '(direct)' || !lt) st.lt = t
   }
   st.last = now

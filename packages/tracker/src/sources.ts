@@ -1,6 +1,6 @@
 import { registrable } from './domain.js'
 
-/** GA4 source categories (SPEC §2, `ga4-source-categories.csv`). */
+/** GA4 source categories (`ga4-source-categories.csv`). */
 export type Category = 'SEARCH' | 'SOCIAL' | 'SHOPPING' | 'VIDEO'
 export type SourceTable = Record<string, Category>
 
@@ -12,7 +12,7 @@ export function sourceTable(lists: Record<Category, string>): SourceTable {
 }
 
 /**
- * The names a source is looked up by, most specific first (SPEC §2): its full name without
+ * The names a source is looked up by, most specific first: its full name without
  * `www.`, its registrable domain, and that domain's first label (google.co.uk → google).
  */
 export function sourceKeys(source: string): string[] {

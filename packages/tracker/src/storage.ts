@@ -1,4 +1,4 @@
-// First-party persistence (SPEC §2 "What persists"). Cookies carry the state across subdomains
+// First-party persistence. Cookies carry the state across subdomains
 // (cookie-domain) and are what the server refreshes; localStorage mirrors the state in full and
 // restores a lost cookie. A touch cookie is the touch form-encoded (source=google&medium=cpc&…);
 // when that exceeds 900 characters every field is cut to the same, halving length, so the four

@@ -1,4 +1,4 @@
-// Decides whether a page load is a new touch (SPEC §2, rules 1–2) and what it says.
+// Decides whether a page load is a new touch (rules 1–2) and what it says.
 // Rules 3–4 (direct touch on a new session, otherwise none) need the session: see session.ts.
 import { compactChannel } from './channel-compact.js'
 import { clean } from './clean.js'

@@ -1,4 +1,4 @@
-// Batched delivery to `{collector}/v1/collect` (SPEC §2 Transport, §3 wire format). Bodies are
+// Batched delivery to `{collector}/v1/collect` (wire format: docs/api.md). Bodies are
 // text/plain JSON so the browser sends them without a CORS preflight. Every send is a `fetch` with
 // `keepalive`, which outlives the page like sendBeacon. When the page is left, the answer can no
 // longer be read: what is sent then stays queued, marked, and a later page sends it once more with
@@ -58,7 +58,7 @@ export function createTransport(url: string, site: string, allowed: () => boolea
   const later = (ms: number) => (timer = timer || setTimeout(run, ms))
   // Posts the next batch of `from` (at most 100 events, the collector's limit, and MAX_BODY
   // units; at least one event). A string body goes as text/plain: no CORS preflight.
-  // Credentials: the response refreshes the server-set _cl_vid cookie (SPEC §3).
+  // Credentials: the response refreshes the server-set _cl_vid cookie.
   const post = (from: Queued[]): [Queued[], Promise<Response>] => {
     let size = 0
     const batch = from.filter((e, i) => i < 100 && (size += JSON.stringify(e).length) < MAX_BODY)

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { DEFAULTS, fromDataset, resolveOptions } from '../src/config.js'
 
 describe('options', () => {
-  it('defaults match the SPEC table', () => {
+  it('defaults match the documented options table', () => {
     expect(DEFAULTS).toEqual({
       site: '', collector: '', cookieDomain: '', consent: 'granted', respectGpc: true, sessionTimeout: 30,
       forms: 'auto', fieldPrefix: 'cl_', spa: true, internalDomains: [],

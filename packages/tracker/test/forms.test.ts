@@ -19,7 +19,7 @@ const start = (o: Partial<Options> = {}) => createTracker({ site: 'pk_x', collec
 const values = (form: HTMLFormElement) => Object.fromEntries(new (form.ownerDocument.defaultView as any).FormData(form)) as Record<string, string>
 
 describe('formFields', () => {
-  it('is exactly the SPEC field list', () => {
+  it('is exactly the documented field list', () => {
     const f = formFields({ vid: 'v', sid: 's', last: 0, ft: null, lt: null })
     expect(Object.keys(f).map((k) => 'cl_' + k)).toEqual(FIELDS)
   })

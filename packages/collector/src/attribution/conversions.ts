@@ -1,4 +1,4 @@
-// Journeys → conversions (SPEC §6). A conversion is a journey reaching a stage:
+// Journeys → conversions. A conversion is a journey reaching a stage:
 // - lead: the identify time; revenue 0.
 // - sql: the first time a deal reached sql or any later stage (opportunity, won) — a deal that
 //   jumps straight to opportunity or won has passed sql at that moment; revenue = amount (pipeline).

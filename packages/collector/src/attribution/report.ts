@@ -1,4 +1,4 @@
-// Pure report builders (SPEC §6): journeys + spend + options → the attribution report, or every
+// Pure report builders: journeys + spend + options → the attribution report, or every
 // model side by side. No I/O; the routes and the CLI load the data and call these.
 
 import { checkConversion, checkModel, Engine, type KeyCredits } from './engine.js'

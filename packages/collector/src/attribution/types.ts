@@ -1,4 +1,4 @@
-// Public shapes of the attribution engine (SPEC §6). Everything here is plain data: the engine is
+// Public shapes of the attribution engine. Everything here is plain data: the engine is
 // pure (journeys and spend in, credits and reports out) so it can be checked against published
 // worked examples, and the storage layer only has to produce these shapes.
 

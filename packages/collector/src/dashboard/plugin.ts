@@ -1,4 +1,4 @@
-// The dashboard (SPEC §9): the page and its bundled assets under /dashboard/, and the sign-in
+// The dashboard: the page and its bundled assets under /dashboard/, and the sign-in
 // session. `createDashboard` also returns `siteFromSession`, which the API's auth uses so GET
 // report and lead endpoints accept the session cookie as well as `Authorization: Bearer sk_…`
 // — one set of report routes, no proxy and no copy of the secret key on the server.

@@ -1,4 +1,4 @@
-// Bots are counted, not stored (SPEC §7). A missing User-Agent is not a bot: server-side senders
+// Bots are counted, not stored. A missing User-Agent is not a bot: server-side senders
 // and privacy tools omit it.
 
 import { isbot } from 'isbot'

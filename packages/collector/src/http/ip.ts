@@ -1,4 +1,4 @@
-// IP addresses are never stored or logged whole (SPEC §7): IPv4 keeps its /24, IPv6 its /48.
+// IP addresses are never stored or logged whole: IPv4 keeps its /24, IPv6 its /48.
 
 import { isIPv4, isIPv6 } from 'node:net'
 

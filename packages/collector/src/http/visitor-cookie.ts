@@ -1,4 +1,4 @@
-// The server-set `_cl_vid` cookie (SPEC §2–3): refreshed by every collect response so browsers
+// The server-set `_cl_vid` cookie: refreshed by every collect response so browsers
 // that cap script-set cookies at 7 days (Safari ITP) keep the visitor for the full 400 days.
 
 export const VISITOR_COOKIE = '_cl_vid'

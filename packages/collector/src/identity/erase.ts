@@ -1,4 +1,4 @@
-// Erasure of one person (SPEC §7), shared by POST /v1/privacy/erase and `closeloop erase`:
+// Erasure of one person, shared by POST /v1/privacy/erase and `closeloop erase`:
 // deletes the lead, its visitors' touches, events and identities, and suppresses every identifier
 // the person is known by (not only the one given), so data arriving later under their other
 // email, phone or devices is dropped at ingestion.

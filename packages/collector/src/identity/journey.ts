@@ -1,4 +1,4 @@
-// What a form backend needs at once after identify (SPEC §4): the lead's original source, its
+// What a form backend needs at once after identify: the lead's original source, its
 // last non-direct touch, and how many touches its journey has.
 
 import type { LeadJourney, StoredTouch } from '../store/types.js'
@@ -18,7 +18,7 @@ export function isDirect(touch: StoredTouch): boolean {
 export function summarizeJourney(journey: LeadJourney | null): JourneySummary {
   const touches = journey?.touches ?? []
   if (touches.length === 0) return { firstTouch: null, lastTouch: null, touchCount: 0, channel: null }
-  // The stored original source wins over "oldest touch": it is fixed once set (SPEC §5).
+  // The stored original source wins over "oldest touch": it is fixed once set.
   const pinned = journey?.lead.firstTouchId
   const firstTouch = (pinned ? touches.find((t) => t.touchId === pinned) : undefined) ?? touches[0]
   let lastTouch = touches[touches.length - 1]

@@ -1,4 +1,4 @@
-// Identity keys (SPEC §5): the deterministic match keys of a person and the salted hashes that
+// Identity keys: the deterministic match keys of a person and the salted hashes that
 // outlive an erasure. Raw values never reach the store; only these hashes and ciphertexts do.
 
 import { createHmac } from 'node:crypto'

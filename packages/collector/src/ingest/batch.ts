@@ -42,7 +42,7 @@ export async function ingestBatch(ctx: AppContext, log: FastifyBaseLogger, site:
   const rejected: Rejection[] = []
   const rejectedRows: RejectedEvent[] = []
   const valid: Array<{ index: number; event: IngestEvent; person: ProtectedPerson | null }> = []
-  // An erased visitor's or person's events are refused (SPEC §7): the store checks these hashes
+  // An erased visitor's or person's events are refused: the store checks these hashes
   // inside its write transaction, so an erasure that commits first always wins.
   const byVisitor = new Map<string, readonly string[]>()
   for (let i = 0; i < raw.length; i++) {

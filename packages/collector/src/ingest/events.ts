@@ -23,7 +23,7 @@ export type PreparedEvent =
   | { ok: true; event: IngestEvent; person: ProtectedPerson | null }
   | { ok: false; code: string }
 
-/** `receivedAt - (sentAt - ts)`, never later than receipt (SPEC §3). */
+/** `receivedAt - (sentAt - ts)`, never later than receipt. */
 export function correctTs(ts: number, ctx: EventContext): number {
   if (ctx.trustTs) return ts
   const corrected = ctx.sentAt === undefined ? ts : ctx.receivedAt - (ctx.sentAt - ts)
@@ -131,7 +131,7 @@ export function prepareEvent(raw: unknown, ctx: EventContext, pii: Pii): Prepare
       props: e.props ?? null,
       traits,
       touch: e.touch ? cleanTouch(e.touch, ts, ctx) : null,
-      // Only a backfill with the secret key may move a lead's original source earlier (SPEC §5).
+      // Only a backfill with the secret key may move a lead's original source earlier.
       imported: ctx.trustTs,
     },
   }

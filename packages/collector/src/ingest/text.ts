@@ -9,7 +9,7 @@ export function cleanText(value: string): string {
   return value.replace(/\u0000/g, '').replace(LONE_SURROGATE, '\uFFFD')
 }
 
-/** Touch values (SPEC §2): trimmed, at most 500 characters, optionally lower-cased. */
+/** Touch values: trimmed, at most 500 characters, optionally lower-cased. */
 export function cleanTouchValue(value: string | null | undefined, lower = false): string | null {
   if (value === null || value === undefined) return null
   let v = cleanText(value).trim()

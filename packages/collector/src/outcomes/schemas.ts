@@ -1,5 +1,5 @@
 // Request shapes of the closing-the-loop API: deals, spend, exchange rates, report queries
-// (SPEC §4, §6). Every string is bounded. Batches are validated item by item by the routes so
+// Every string is bounded. Batches are validated item by item by the routes so
 // valid items survive invalid neighbours.
 
 import { z } from 'zod'

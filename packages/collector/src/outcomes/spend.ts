@@ -1,5 +1,5 @@
 // Spend rows as an ad platform export or API sends them → SpendWrite for the store: source and
-// medium lower-cased like touches (SPEC §2), absent medium/campaign as '' so the upsert key
+// medium lower-cased like touches, absent medium/campaign as '' so the upsert key
 // (date, source, medium, campaign) is total, amounts converted to the site currency.
 
 import { RateBook, currencyCode } from './currency.js'

@@ -1,4 +1,4 @@
-// CRM stage names → Closeloop stages (SPEC §4). A site's own mapping (settings.stageMapping) wins;
+// CRM stage names → Closeloop stages. A site's own mapping (settings.stageMapping) wins;
 // then built-in aliases of the common CRMs (Salesforce, HubSpot, Pipedrive, Close). Names are
 // compared after lower-casing and dropping everything but letters and digits, so "Closed Won",
 // "closed_won", "closedwon" and "Closed - Won" are one name.

@@ -1,7 +1,7 @@
-// The data-quality report (SPEC §9, dashboard "Data quality"): how much paid traffic is tagged well
+// The data-quality report (dashboard "Data quality"): how much paid traffic is tagged well
 // enough to attribute, which paid sources arrive untagged (with their click ID type: auto-tagged
 // ads without UTMs are the usual case), which leads may be one person twice (identity conflicts,
-// SPEC §5), and what ingestion refused, by code. Two grouped queries; no journeys are loaded.
+// and what ingestion refused, by code. Two grouped queries; no journeys are loaded.
 
 import { ratio } from '../attribution/index.js'
 import { window } from './query.js'

@@ -33,7 +33,7 @@ export interface SimTouch {
   landing: string
 }
 
-/** An event as /v1/import takes it (SPEC §3). */
+/** An event as /v1/import takes it. */
 export interface SimEvent {
   id: string
   type: 'page'

@@ -1,4 +1,4 @@
-// Group commit (SPEC §8): writes from many concurrent requests share one transaction, and each
+// Group commit: writes from many concurrent requests share one transaction, and each
 // request's promise settles only after that transaction committed, so an acknowledged event is
 // durable while the cost of the fsync is shared by everyone who was waiting.
 //

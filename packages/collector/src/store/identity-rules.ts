@@ -1,4 +1,4 @@
-// The store-independent part of identity stitching (SPEC §5): which lead wins when the keys of
+// The store-independent part of identity stitching: which lead wins when the keys of
 // one identify call point at different leads, and how lead fields are updated. Both stores run
 // these rules inside their own transaction.
 

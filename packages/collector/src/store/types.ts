@@ -82,17 +82,17 @@ export interface IngestEvent {
   title?: string | null
   name?: string | null
   props?: Record<string, unknown> | null
-  /** Stored as given: the caller removes raw email/phone first (SPEC §5 keeps them only encrypted). */
+  /** Stored as given: the caller removes raw email/phone first (they are kept only encrypted). */
   traits?: Record<string, unknown> | null
   /** Present on the event that opened a touch; stored with the event's `ts` (one clock per journey). */
   touch?: Touch | null
   /**
    * Set by /v1/import (secret key). Only an imported touch may move a lead's original source
-   * earlier (SPEC §5); a collected one from a device with a slow clock never does.
+   * earlier; a collected one from a device with a slow clock never does.
    */
   imported?: boolean
   /**
-   * Suppression hashes of the event's visitor and person (SPEC §7): when any is on the site's
+   * Suppression hashes of the event's visitor and person: when any is on the site's
    * suppression list the event is not stored (outcome `suppressed`). Checked inside the write
    * transaction, so an erasure committed before it is never undone by an event that was already
    * on its way.
@@ -126,7 +126,7 @@ export interface PersonExport {
   touches: StoredTouch[]
 }
 
-/** What an erasure removed (SPEC §7). Deals go too: their key hashes and amounts are about the person. */
+/** What an erasure removed. Deals go too: their key hashes and amounts are about the person. */
 export interface Erased {
   leads: number
   visitors: number
@@ -160,7 +160,7 @@ export interface DroppedCount {
   count: number
 }
 
-/** Two leads that one identify call found by different keys (SPEC §5: recorded, not merged). */
+/** Two leads that one identify call found by different keys (recorded, not merged). */
 export interface LeadConflict {
   keptLeadId: string
   otherLeadId: string
@@ -217,7 +217,7 @@ export interface Lead {
   phoneEnc: string | null
   externalId: string | null
   traits: Record<string, unknown>
-  /** Original source: fixed once set (SPEC §5). */
+  /** Original source: fixed once set. */
   firstTouchId: string | null
 }
 

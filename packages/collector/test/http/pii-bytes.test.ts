@@ -1,4 +1,4 @@
-// SPEC §5: raw email and phone are stored only encrypted. Search the data files' bytes.
+// Raw email and phone are stored only encrypted. Search the data files' bytes.
 
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'

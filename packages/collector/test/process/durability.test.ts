@@ -1,4 +1,4 @@
-// SPEC §8: an event is acknowledged only after it is durably written. Kill -9 the real server
+// An event is acknowledged only after it is durably written. Kill -9 the real server
 // under load, restart it on the same data directory, and every acknowledged event is there once.
 
 import { rmSync } from 'node:fs'

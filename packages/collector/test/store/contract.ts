@@ -1,4 +1,4 @@
-// The storage contract (SPEC §8): one suite, written only against the `Store` interface, run
+// The storage contract: one suite, written only against the `Store` interface, run
 // against every implementation. Each test works in its own site, so tests share one store.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -22,7 +22,7 @@ function processMetrics(): string[] {
   const m = process.memoryUsage()
   const gauge = (name: string, help: string, v: number) => [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${v}`]
   return [
-    ...gauge('process_resident_memory_bytes', 'Resident memory size in bytes (SPEC §10 budget: 300 MB at 1M touchpoints)', m.rss),
+    ...gauge('process_resident_memory_bytes', 'Resident memory size in bytes (budget: 300 MB at 1M touchpoints)', m.rss),
     ...gauge('nodejs_heap_size_used_bytes', 'V8 heap used in bytes', m.heapUsed),
     ...gauge('nodejs_heap_size_total_bytes', 'V8 heap reserved in bytes', m.heapTotal),
     ...gauge('nodejs_external_memory_bytes', 'Memory of objects outside the V8 heap (typed arrays, buffers) in bytes', m.external),

@@ -1,4 +1,4 @@
-// POST /v1/privacy/erase and GET /v1/privacy/export (SPEC §7), secret key.
+// POST /v1/privacy/erase and GET /v1/privacy/export, secret key.
 
 import { authenticateSecret } from '../auth.js'
 import type { AppContext, RouteModule } from '../context.js'
@@ -19,7 +19,7 @@ export const privacyRoute: RouteModule = (app, ctx) => {
     const site = await authenticateSecret(request, ctx)
     const who = personSelector(ctx.pii, parseOr(personSchema, request.query), site.settings.phoneRegion)
     const held = await ctx.store.exportPerson(site.id, who)
-    // Everything held about the person, their deals included (SPEC §7).
+    // Everything held about the person, their deals included.
     const leads = await Promise.all(held.leads.map(async (j) => ({ ...presentJourney(j, ctx.pii), deals: await ctx.store.getDeals(site.id, j.lead.id) })))
     return { leads, events: held.events, touches: held.touches }
   })

@@ -1,4 +1,4 @@
-// GET /v1/reports/attribution, /models, /series and /quality (SPEC §6, §9), secret key (or a dashboard
+// GET /v1/reports/attribution, /models, /series and /quality, secret key (or a dashboard
 // session). Query strings are validated strictly: an unknown parameter is a coded 400, not ignored.
 
 import { authenticateSecret } from '../auth.js'

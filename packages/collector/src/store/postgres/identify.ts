@@ -80,7 +80,7 @@ async function attemptIdentify(c: PoolClient, input: IdentifyInput, now: number)
       [siteId, leadId, visitorId, now],
     )
   }
-  // Original source: the earliest touch known now, only if none is set (SPEC §5).
+  // Original source: the earliest touch known now, only if none is set.
   await c.query(
     `UPDATE leads SET (first_touch_id, first_touch_ts) = (
        SELECT t.id, t.ts FROM lead_visitors lv JOIN touches t ON t.site_id = lv.site_id AND t.visitor_id = lv.visitor_id

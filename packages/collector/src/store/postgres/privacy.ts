@@ -1,4 +1,4 @@
-// Lead journeys, erasure and export (SPEC §7) for PostgreSQL. Same rules as ../sqlite/privacy.ts.
+// Lead journeys, erasure and export for PostgreSQL. Same rules as ../sqlite/privacy.ts.
 
 import type { Pool, PoolClient } from 'pg'
 import { eventFromRow, leadFromRow, touchFromRow, type Row } from '../rows.js'

@@ -44,7 +44,7 @@ export function identifySync(s: Statements, input: IdentifyInput, now: number): 
 
   const touches = input.journey ? (s.leads.touches.all(siteId, leadId) as Row[]).map(touchFromRow) : null
   if (lead.firstTouchId === null) {
-    // Original source: the earliest touch known now. Once set it is fixed (SPEC §5).
+    // Original source: the earliest touch known now. Once set it is fixed.
     const first = earliestTouch(s, siteId, leadId, touches)
     if (first) {
       s.leads.setFirstTouch.run(first.id, first.ts, leadId)

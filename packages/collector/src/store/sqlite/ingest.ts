@@ -78,7 +78,7 @@ function insertionOrder(events: readonly IngestEvent[]): number[] {
 
 /**
  * A new touch of an already identified visitor: it becomes the lead's original source only when
- * the lead has none yet, or when it was explicitly imported and is earlier (SPEC §5). A collected
+ * the lead has none yet, or when it was explicitly imported and is earlier. A collected
  * touch from another device with an earlier clock never moves it.
  */
 function settleOriginalSource(s: Statements, e: IngestEvent, cache: Map<string, Row[]>): void {

@@ -1,4 +1,4 @@
-// Erasure and export (SPEC §7) for SQLite. Erase runs inside the group-commit transaction, so a
+// Erasure and export for SQLite. Erase runs inside the group-commit transaction, so a
 // person is either entirely gone (with their suppression hashes stored) or untouched.
 
 import { eventFromRow, leadFromRow, touchFromRow, type Row } from '../rows.js'

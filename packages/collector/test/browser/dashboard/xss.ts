@@ -1,4 +1,4 @@
-// Classic XSS payloads for tracked text (SPEC §7, §9): markup with event handlers, a tag break-out,
+// Classic XSS payloads for tracked text: markup with event handlers, a tag break-out,
 // a javascript: URL, an attribute break-out and a spreadsheet formula. The dashboard must show each
 // as plain text; any that ran would set window.__xss.
 

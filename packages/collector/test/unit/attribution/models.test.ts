@@ -1,4 +1,4 @@
-// Hand-computed credits for every model and the path rules of SPEC §6.
+// Hand-computed credits for every model and the path rules of docs/attribution.md.
 import { describe, expect, it } from 'vitest'
 import { MODELS, UNATTRIBUTED_KEY } from '../../../src/attribution/index.js'
 import { credits, direct, expectShares, journey, shares, touch, wonDeal } from './helpers.js'

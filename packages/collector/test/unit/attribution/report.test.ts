@@ -18,7 +18,7 @@ const row = (r: ReturnType<typeof buildReport>, key: string) => {
 }
 
 describe('buildReport', () => {
-  it('has the SPEC §6 shape and echoes the options', () => {
+  it('has the shape and echoes the options', () => {
     const r = buildReport({ journeys, model: 'linear', by: 'source', from: day(0), to: day(30), currency: 'EUR' })
     expect(Object.keys(r)).toEqual(['model', 'by', 'conversion', 'from', 'to', 'lookbackDays', 'currency', 'coverage', 'utmCompleteness', 'totals', 'rows'])
     expect(r).toMatchObject({ model: 'linear', by: 'source', conversion: 'won', from: '2026-01-01T00:00:00.000Z', to: '2026-01-31T00:00:00.000Z', lookbackDays: 90, currency: 'EUR' })

@@ -65,7 +65,7 @@ describe('simplified Shapley', () => {
   // There, 100 converted opportunities were touched by Facebook, Google and LinkedIn; each coalition's
   // "conversion ratio" is the share of those 100 conversions whose journey touched exactly that set of channels
   // (F .18, G .04, L .08, F+G .10, F+L .26, G+L .07, F+G+L .27), and a coalition's worth is the sum of the ratios
-  // of all its sub-coalitions. That is our game (SPEC §6: conversions whose path's channel set ⊆ S) divided by 100,
+  // of all its sub-coalitions. That is our game (conversions whose path's channel set ⊆ S) divided by 100,
   // so the only transformation is: ratio r of an exact set → 100·r converting journeys touching exactly that set.
   // Reproduced: the seven published worths v(S) (0.18, 0.04, 0.08, 0.32, 0.52, 0.19, 1.00) and the published
   // Shapley values Facebook 0.450, Google 0.215, LinkedIn 0.335, i.e. 45, 21.5 and 33.5 of the 100 conversions.
