@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { secret, startTestServer, type TestServer } from '../http/helpers.js'
-import { day, LEAD_TOUCHES, seedBusiness, shown, type Business } from './dashboard/business.js'
-import { VIEW_NAMES, expectViewMatchesApi, pageQuery } from './dashboard/views.js'
+import { day, LEAD_TOUCHES, PAYLOAD_EMAIL, seedBusiness, shown, type Business } from './dashboard/business.js'
+import { VIEW_NAMES, expectRecentLeadsMatchApi, expectViewMatchesApi, pageQuery } from './dashboard/views.js'
 import { XSS } from './dashboard/xss.js'
 
 const pkg = fileURLToPath(new URL('../..', import.meta.url))
@@ -230,6 +230,67 @@ describe('dashboard in Chromium', () => {
     expect(violations).toEqual([])
   })
 
+  it('lists the newest leads on the journey view, each a link to its journey kept in the URL', async () => {
+    await signIn()
+    await page.locator('nav a[data-view="journey"]').click()
+    await expectViewMatchesApi(page, biz, 'journey')
+    const leads = await expectRecentLeadsMatchApi(page, biz)
+    // Newest first: the API's order is by identify time, and the seed's leads were identified on different days.
+    const times = leads.map((l) => l.identifiedAt as number)
+    expect(times).toEqual([...times].sort((a, b) => b - a))
+    expect(leads.map((l) => l.email)).toEqual(expect.arrayContaining([biz.leadEmail, PAYLOAD_EMAIL]))
+    await page.screenshot({ path: `${shots}journey-recent.png`, fullPage: true })
+    await page.locator('table[data-table="recent-leads"] a', { hasText: biz.leadEmail }).click()
+    await expectViewMatchesApi(page, biz, 'journey', biz.leadId)
+    expect(new URL(page.url()).hash).toBe(`#journey/${biz.leadId}`)
+    await page.reload()
+    await expectViewMatchesApi(page, biz, 'journey', biz.leadId)
+    await page.goBack()
+    await page.locator('table[data-table="recent-leads"]').waitFor()
+    expect(new URL(page.url()).hash).toBe('#journey')
+    expect(violations).toEqual([])
+  })
+
+  it('finds a lead by e-mail, keeping only its ID in the URL, and says so when none has it', async () => {
+    await signIn()
+    await page.goto(`${url}/dashboard/#journey`)
+    await page.locator('table[data-table="recent-leads"]').waitFor()
+    const search = page.getByLabel('Find a lead by e-mail')
+    // Trimmed and lower-cased like identify's match key.
+    await search.fill(` ${biz.leadEmail.toUpperCase()} `)
+    await page.getByRole('button', { name: 'Find', exact: true }).click()
+    await expectViewMatchesApi(page, biz, 'journey', biz.leadId)
+    expect(new URL(page.url()).hash).toBe(`#journey/${biz.leadId}`)
+    const lead = (await secret(biz.server, `/v1/leads/${biz.leadId}`)).body
+    const touches = await page.locator(`table[data-table="lead-${biz.leadId}-touches"] tbody tr`).evaluateAll((trs) =>
+      trs.map((tr) => [...tr.children].map((c) => c.getAttribute('data-value'))))
+    expect(touches).toEqual(lead.touches.map((t: Record<string, string | number | null>) =>
+      [new Date(t.ts as number).toISOString(), t.channel, t.source, t.medium, t.campaign, t.term, t.content, t.click_id_type, t.referrer, t.landing, t.visitorId].map((v) => v ?? '')))
+    expect(touches).toHaveLength(LEAD_TOUCHES.length)
+
+    // Unknown: a plain message, no error, the URL and the page as they were.
+    await search.fill('nobody@example.com')
+    await page.getByRole('button', { name: 'Find', exact: true }).click()
+    await expect.poll(() => page.locator('[data-field="search-status"]').textContent()).toBe('No lead with this e-mail.')
+    expect(await page.locator('#app .error, #app [role="alert"]').count()).toBe(0)
+    expect(new URL(page.url()).hash).toBe(`#journey/${biz.leadId}`)
+    expect(await page.locator('[data-field="lead-id"]').textContent()).toBe(biz.leadId)
+    await page.screenshot({ path: `${shots}journey-not-found.png`, fullPage: true })
+    // Not an address at all: the collector's CL_ERR_BAD_EMAIL, said plainly.
+    await search.fill('not-an-address')
+    await page.getByRole('button', { name: 'Find', exact: true }).click()
+    await expect.poll(() => page.locator('[data-field="search-status"]').textContent()).toBe('That is not an e-mail address.')
+
+    // An address that is markup finds its lead and shows as text.
+    await search.fill(PAYLOAD_EMAIL)
+    await page.getByRole('button', { name: 'Find', exact: true }).click()
+    await expectViewMatchesApi(page, biz, 'journey', biz.payloadLeadId)
+    expect(await page.locator('[data-field="lead-email"]').textContent()).toBe(PAYLOAD_EMAIL)
+    expect(decodeURIComponent(page.url())).not.toContain('@')
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined()
+    expect(violations).toEqual([])
+  })
+
   it('shows each headline figure’s change against the previous period of the same length', async () => {
     await signIn()
     // Days 21–41 against days 0–20: both hold won deals and spend (business.ts).
@@ -298,6 +359,8 @@ describe('dashboard in Chromium', () => {
       ['models', []],
       // The untagged paid source.
       ['quality', [XSS[3]]],
+      // The recent leads: a markup e-mail, and the first touch's source and campaign.
+      ['journey', [PAYLOAD_EMAIL, `${XSS[0]} / cpc`, XSS[5]]],
       // Every touch field, traits (nested too) and deal IDs of one lead.
       [`journey/${biz.leadId}`, XSS],
     ]
@@ -311,7 +374,8 @@ describe('dashboard in Chromium', () => {
         await page.locator('tr[data-depth="1"] button.drill').first().click()
         await page.locator('tr[data-depth="2"]').first().waitFor()
       }
-      if (name === 'journey') await page.locator('[data-field="lead-id"]').waitFor()
+      if (view === 'journey') await page.locator('table[data-table="recent-leads"]').waitFor()
+      else if (name === 'journey') await page.locator('[data-field="lead-id"]').waitFor()
       if (name === 'trend') await page.locator('.chart canvas').first().waitFor()
       if (name === 'quality') {
         const api = (await secret(biz.server, `/v1/reports/quality?from=${await page.getByLabel('From').inputValue()}&to=${await page.getByLabel('To').inputValue()}`)).body
@@ -320,7 +384,7 @@ describe('dashboard in Chromium', () => {
         expect(await page.locator('table[data-table="untagged-paid"] tbody th').allTextContents()).toEqual(api.untaggedPaid.map((u: { source: string }) => u.source))
       }
       // overview.png is the undrilled overview of the headline test.
-      await page.screenshot({ path: `${shots}${name === 'overview' ? 'overview-payloads' : name}.png`, fullPage: true })
+      await page.screenshot({ path: `${shots}${name === 'overview' ? 'overview-payloads' : view === 'journey' ? 'journey-recent-payloads' : name}.png`, fullPage: true })
       const text = await page.locator('#view').textContent() ?? ''
       for (const payload of payloads) expect(text, `${name} shows ${payload}`).toContain(payload)
       expect(await page.locator('#app img, #app script, #app svg, #app iframe, #app [onerror], #app [onload], #app a[href^="javascript"]').count()).toBe(0)

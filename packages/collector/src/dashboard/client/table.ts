@@ -10,6 +10,8 @@ export interface Column<R> {
   value: (row: R) => Cell
   format?: (row: R) => string
   numeric?: boolean
+  /** Makes the cell's text a link (a dashboard hash); the cell keeps its data-value. */
+  link?: (row: R) => string
 }
 
 export interface TableOptions<R> {
@@ -35,7 +37,8 @@ export function dataTable<R>(opts: TableOptions<R>): HTMLElement {
     const load = opts.expand?.(row, depth) ?? null
     opts.columns.forEach((col, i) => {
       const raw = col.value(row)
-      const text = col.format ? col.format(row) : raw === null || raw === undefined ? '' : String(raw)
+      const shown = col.format ? col.format(row) : raw === null || raw === undefined ? '' : String(raw)
+      const text = col.link ? h('a', { href: col.link(row) }, shown) : shown
       const attrs = { class: col.numeric ? 'num' : null, 'data-value': raw === null || raw === undefined ? '' : String(raw) }
       if (i > 0) return line.tr.appendChild(h('td', attrs, text))
       const cell = h('th', { ...attrs, scope: 'row', class: `key d${depth}` })

@@ -6,7 +6,7 @@ import type { ConversionKind, ModelName } from '../../attribution/types.js'
 
 export { CONVERSIONS, MODELS } from '../../attribution/types.js'
 export type { AttributionReport, ConversionKind, ModelName, ModelsComparison, ReportRow } from '../../attribution/types.js'
-export type { LeadView } from '../../http/routes/leads.js'
+export type { LeadList, LeadView } from '../../http/routes/leads.js'
 export type { QualityReport } from '../../reports/quality.js'
 export type { SeriesReport } from '../../reports/query.js'
 export type { StoredTouch } from '../../store/types.js'

@@ -1,7 +1,7 @@
 // A small business for the dashboard's browser tests, seeded over HTTP into a real collector: its
 // own site (named with a payload, created as `closeloop sites add` does), touches from six
-// channels, leads with traits, deals and spend, a duplicate lead and a rejected event. Every tracked text field carries a payload from
-// xss.ts. Days count from D0, 50 days ago, so all of it falls in the dashboard's default range
+// channels, leads with traits, deals and spend, a duplicate lead and a rejected event. Every tracked
+// text field carries a payload from xss.ts, and one lead's e-mail is markup too. Days count from D0, 50 days ago, so all of it falls in the dashboard's default range
 // (the last 90 days), and journeys of several touches make the models disagree.
 
 import { createSite } from '../../../src/sites/admin.js'
@@ -30,6 +30,9 @@ const ORGANIC: Touch = { source: 'google', medium: 'organic', term: XSS[2], refe
 
 const LANDING = `https://shop.example/?utm_content=${XSS[3]}`
 
+/** An address the collector accepts that is markup too (no spaces: `/` separates the attributes). */
+export const PAYLOAD_EMAIL = '<img/src=x/onerror=window.__xss=1>@evil.example'
+
 /** The touches of Business.leadId, oldest first, as sent. */
 export const LEAD_TOUCHES: readonly Touch[] = [ADS_IMG, SOCIAL, SEARCH]
 /** What the journey view shows of a touch: source, medium, campaign, term, content, click-ID type, referrer, landing page. */
@@ -48,6 +51,10 @@ export interface Business {
   key: string
   /** The lead with payload traits, a payload external ID and a won deal with a payload ID. */
   leadId: string
+  /** Its e-mail, as identified. */
+  leadEmail: string
+  /** The lead whose e-mail is PAYLOAD_EMAIL (one referral touch, no deals). */
+  payloadLeadId: string
   /** Won revenue over all days, and over days 0–20 only. */
   won: { all: number; firstDays: number }
 }
@@ -79,6 +86,7 @@ export async function seedBusiness(base: TestServer): Promise<Business> {
     [{ id: XSS[1], amount: 8_000, stages: [['opportunity', 14]] }])
   await person([[SEARCH, 15], [SOCIAL, 18], [REFERRAL, 19]], { email: 'di@example.com', identifyDay: 19.5 },
     [{ id: XSS[5], amount: 3_000, stages: [['opportunity', 20], ['won', 30]] }])
+  const payloadLeadId = await person([[REFERRAL, 22]], { email: PAYLOAD_EMAIL, identifyDay: 22.5 })
   // Anonymous visitors: non-converting paths for Markov, and untagged paid traffic.
   await person([[SOCIAL, 5], [ADS_SVG, 7]], null)
   await person([[UNTAGGED, 11], [UNTAGGED, 13]], null)
@@ -97,5 +105,5 @@ export async function seedBusiness(base: TestServer): Promise<Business> {
   }
   const spend = await ok('/v1/spend', { rows })
   if (spend.accepted !== rows.length) throw new Error(`spend: ${JSON.stringify(spend)}`)
-  return { server, site: created.site, key: created.secretKey, leadId, won: { all: 20_000, firstDays: 12_000 } }
+  return { server, site: created.site, key: created.secretKey, leadId, leadEmail: 'ann@example.com', payloadLeadId, won: { all: 20_000, firstDays: 12_000 } }
 }

@@ -36,6 +36,26 @@ export async function cells(page: Page, table: string): Promise<string[][]> {
     trs.map((tr) => [...tr.children].map((c) => c.getAttribute('data-value') ?? '')))
 }
 
+interface LeadSummary { id: string; email: string | null; identifiedAt: number | null; touchCount: number; firstTouch: { channel: string; source: string; medium: string } | null }
+
+/**
+ * The journey view without a lead: its recent list equals GET /v1/leads?limit=20 (the dashboard
+ * asks for 20) row by row, in the API's order, and each e-mail links to that lead's journey.
+ */
+export async function expectRecentLeadsMatchApi(page: Page, biz: Business): Promise<LeadSummary[]> {
+  const { leads } = await api(biz, '/v1/leads?limit=20') as { leads: LeadSummary[] }
+  expect(leads.length).toBeGreaterThan(3)
+  const rows = await page.locator('table[data-table="recent-leads"] tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+    cells: [...tr.children].map((c) => c.getAttribute('data-value') ?? ''),
+    href: tr.querySelector('a')?.getAttribute('href') ?? '',
+  })))
+  expect(rows.map((r) => r.cells[0])).toEqual(leads.map((l) => l.email ?? ''))
+  expect(rows.map((r) => [r.cells[2], r.cells[3], Number(r.cells[5]), r.cells[6]])).toEqual(leads.map((l) =>
+    [l.firstTouch?.channel ?? '', l.firstTouch ? `${l.firstTouch.source} / ${l.firstTouch.medium}` : '', l.touchCount, l.id]))
+  expect(rows.map((r) => r.href.replace(/\?.*/, ''))).toEqual(leads.map((l) => `#journey/${encodeURIComponent(l.id)}`))
+  return leads
+}
+
 /** Waits for the view, fails on any error it shows, and compares its figures with the API's. */
 export async function expectViewMatchesApi(page: Page, biz: Business, view: ViewName, leadId?: string): Promise<void> {
   await page.locator(`#view[data-rendered^="${view}:"]`).waitFor()
@@ -73,11 +93,16 @@ export async function expectViewMatchesApi(page: Page, biz: Business, view: View
     expect(shown.some(([v]) => !Number.isInteger(v))).toBe(true)
   } else if (view === 'journey') {
     if (leadId) {
+      // The view may still show the lead before (a search changes the hash; the render is async).
+      await page.locator(`[data-field="lead-id"]:text-is("${leadId}")`).waitFor()
       const lead = await api(biz, `/v1/leads/${leadId}`)
       expect(await page.locator('[data-field="lead-id"]').textContent()).toBe(lead.lead.id)
+      expect(await page.locator('[data-field="lead-email"]').textContent()).toBe(lead.lead.email)
       expect(await page.locator(`table[data-table="lead-${leadId}-touches"] tbody tr`).count()).toBe(lead.touches.length)
       const deals = await cells(page, `lead-${leadId}-deals`)
       expect(deals.map((d) => [d[0], d[2]])).toEqual(lead.deals.map((d: { dealId: string; amount: number }) => [d.dealId, String(d.amount)]))
+    } else {
+      await expectRecentLeadsMatchApi(page, biz)
     }
   } else {
     const r = await api(biz, `/v1/reports/quality?${qs({ from: q.from, to: q.to })}`)

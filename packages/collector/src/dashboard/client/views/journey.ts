@@ -1,46 +1,120 @@
-// A lead's journey: every touch of every visitor the lead used, then its deals. Everything here
-// is tracked, attacker-controlled text; it reaches the DOM only as text nodes.
+// A lead's journey: every touch of every visitor the lead used, then its deals. Without a chosen
+// lead: the newest leads, and a search by e-mail or ID. The chosen lead lives in the URL hash (its
+// ID only, never the e-mail). Everything here is tracked, attacker-controlled text (e-mails too);
+// it reaches the DOM only as text nodes.
 
 import { ApiError, api } from '../api.js'
 import { h, replace } from '../dom.js'
-import { date, money } from '../format.js'
+import { date, money, num } from '../format.js'
 import { dataTable } from '../table.js'
-import type { LeadView, StoredTouch } from '../types.js'
+import type { LeadList, LeadView, StoredTouch } from '../types.js'
 
-/** Resolves once the lead of the URL (if any) is shown, so the view counts as rendered only then. */
+/** How many of the newest leads the list shows. */
+export const RECENT_LEADS = 20
+
+type LeadSummary = LeadList['leads'][number]
+
+/**
+ * The hash of a lead's journey (`#journey/ID`, or the list for ''), keeping the report query the
+ * hash carries after `?` (main.ts) so the other views keep their filters.
+ */
+function journeyHash(id: string): string {
+  const cut = location.hash.indexOf('?')
+  return `#journey${id ? `/${encodeURIComponent(id)}` : ''}${cut < 0 ? '' : location.hash.slice(cut)}`
+}
+
+/** Resolves once the lead of the URL, or the recent list, is shown, so the view counts as rendered only then. */
 export async function journeyView(el: HTMLElement, currency: string, initialId = ''): Promise<void> {
-  const input = h('input', { id: 'lead-id', name: 'lead', type: 'search', value: initialId, required: true, autocomplete: 'off', spellcheck: 'false' })
+  const message = h('p', { class: 'status', role: 'status', 'data-field': 'search-status' })
   const out = h('div', { class: 'journey' })
-  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Find a lead' },
-    h('div', null, h('label', { for: 'lead-id' }, 'Lead ID'), input),
-    h('button', { type: 'submit' }, 'Show journey'))
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault()
-    void show(out, input.value.trim(), currency)
-  })
-  replace(el, h('h2', null, 'Lead journey'), form, out)
+  replace(el, h('h2', null, 'Lead journey'), searchForms(message), message, out)
   if (initialId) await show(out, initialId, currency)
+  else await recent(out)
+}
+
+function searchForms(message: HTMLElement): HTMLElement[] {
+  // Plain text, not type=email: the collector accepts addresses the browser's check refuses
+  // (non-ASCII local parts), and it answers CL_ERR_BAD_EMAIL itself.
+  const email = h('input', { id: 'lead-email', name: 'email', type: 'text', inputmode: 'email', required: true, autocomplete: 'off', spellcheck: 'false' })
+  const byEmail = h('form', { class: 'filters', role: 'search', 'aria-label': 'Search by e-mail' },
+    h('div', null, h('label', { for: 'lead-email' }, 'Find a lead by e-mail'), email),
+    h('button', { type: 'submit' }, 'Find'))
+  byEmail.addEventListener('submit', (ev) => {
+    ev.preventDefault()
+    void findByEmail(email.value.trim(), message)
+  })
+  const id = h('input', { id: 'lead-id', name: 'lead', type: 'search', required: true, autocomplete: 'off', spellcheck: 'false' })
+  const byId = h('form', { class: 'filters', role: 'search', 'aria-label': 'Search by lead ID' },
+    h('div', null, h('label', { for: 'lead-id' }, 'Lead ID'), id),
+    h('button', { type: 'submit' }, 'Show journey'))
+  byId.addEventListener('submit', (ev) => {
+    ev.preventDefault()
+    if (id.value.trim()) location.hash = journeyHash(id.value.trim())
+  })
+  return [h('div', { class: 'lead-search' }, byEmail, byId)]
+}
+
+async function findByEmail(email: string, message: HTMLElement): Promise<void> {
+  if (!email) return
+  replace(message, 'Searching…')
+  message.classList.remove('error')
+  let found: LeadList
+  try {
+    found = await api.leadByEmail(email)
+  } catch (err) {
+    message.classList.add('error')
+    replace(message, err instanceof ApiError && err.code === 'CL_ERR_BAD_EMAIL' ? 'That is not an e-mail address.' : `Could not search: ${(err as Error).message}`)
+    return
+  }
+  const lead = found.leads[0]
+  if (!lead) return replace(message, 'No lead with this e-mail.')
+  replace(message)
+  // Only the ID goes into the URL; main.ts renders the journey on the hash change.
+  location.hash = journeyHash(lead.id)
+}
+
+async function recent(out: HTMLElement): Promise<void> {
+  replace(out, h('p', { class: 'status', role: 'status' }, 'Loading the newest leads…'))
+  const { leads } = await api.recentLeads(RECENT_LEADS)
+  replace(out, dataTable<LeadSummary>({
+    caption: 'Recent leads, newest first', name: 'recent-leads', rows: leads, empty: 'No leads yet.',
+    columns: [
+      { label: 'E-mail', value: (l) => l.email, format: (l) => l.email ?? '(no e-mail)', link: (l) => journeyHash(l.id) },
+      { label: 'Identified', value: (l) => (l.identifiedAt === null ? null : new Date(l.identifiedAt).toISOString()), format: (l) => date(l.identifiedAt) },
+      { label: 'Original channel', value: (l) => l.firstTouch?.channel, format: (l) => l.firstTouch?.channel ?? '— (no touches)' },
+      { label: 'Source / medium', value: (l) => (l.firstTouch ? `${l.firstTouch.source} / ${l.firstTouch.medium}` : null) },
+      { label: 'Campaign', value: (l) => l.firstTouch?.campaign },
+      { label: 'Touches', numeric: true, value: (l) => l.touchCount, format: (l) => num(l.touchCount) },
+      { label: 'Lead ID', value: (l) => l.id },
+    ],
+  }))
 }
 
 async function show(out: HTMLElement, id: string, currency: string): Promise<void> {
-  if (!id) return
   replace(out, h('p', { class: 'status', role: 'status' }, 'Loading…'))
+  const back = h('p', null, h('a', { href: journeyHash(''), 'data-link': 'recent-leads' }, '← Recent leads'))
   let view: LeadView
   try {
     view = await api.lead(id)
   } catch (err) {
-    replace(out, h('p', { class: 'error', role: 'alert' }, err instanceof ApiError && err.status === 404 ? 'No lead with that ID.' : `Could not load the lead: ${(err as Error).message}`))
+    if (err instanceof ApiError && err.status === 401) throw err
+    replace(out, back, h('p', { class: 'error', role: 'alert' }, err instanceof ApiError && err.status === 404 ? 'No lead with that ID.' : `Could not load the lead: ${(err as Error).message}`))
     return
   }
-  const traits = Object.entries(view.lead.traits ?? {})
+  const { lead } = view
+  const traits = Object.entries(lead.traits ?? {})
   replace(out,
+    back,
+    h('h3', { class: 'lead-title', 'data-field': 'lead-email' }, lead.email ?? 'Lead without an e-mail'),
     h('dl', { class: 'lead' },
-      h('dt', null, 'Lead'), h('dd', { 'data-field': 'lead-id' }, view.lead.id),
-      h('dt', null, 'Identified'), h('dd', null, date(view.lead.identifiedAt ?? view.lead.createdAt)),
+      h('dt', null, 'Lead ID'), h('dd', { 'data-field': 'lead-id' }, lead.id),
+      lead.phone ? [h('dt', null, 'Phone'), h('dd', null, lead.phone)] : null,
+      lead.externalId ? [h('dt', null, 'External ID'), h('dd', null, lead.externalId)] : null,
+      h('dt', null, 'Identified'), h('dd', null, date(lead.identifiedAt ?? lead.createdAt)),
       h('dt', null, 'Visitors'), h('dd', null, view.visitorIds.join(', ')),
       traits.flatMap(([k, v]) => [h('dt', null, `Trait: ${k}`), h('dd', { 'data-trait': k }, typeof v === 'string' ? v : JSON.stringify(v))])),
     dataTable<StoredTouch>({
-      caption: 'Touches, oldest first', name: `lead-${view.lead.id}-touches`, rows: view.touches,
+      caption: 'Touches, oldest first', name: `lead-${lead.id}-touches`, rows: view.touches,
       columns: [
         { label: 'Time', value: (t) => new Date(t.ts).toISOString(), format: (t) => date(t.ts) },
         { label: 'Channel', value: (t) => t.channel },
@@ -56,7 +130,7 @@ async function show(out: HTMLElement, id: string, currency: string): Promise<voi
       ],
     }),
     dataTable({
-      caption: 'Deals', name: `lead-${view.lead.id}-deals`, rows: view.deals ?? [], empty: 'No deals.',
+      caption: 'Deals', name: `lead-${lead.id}-deals`, rows: view.deals ?? [], empty: 'No deals.',
       columns: [
         { label: 'Deal', value: (d) => d.dealId },
         { label: 'Stage', value: (d) => d.stage },
