@@ -42,6 +42,8 @@ export const ERRORS = {
   BAD_EMAIL: def('CL_ERR_BAD_EMAIL', 400, 'Email address is not valid'),
   BAD_PHONE: def('CL_ERR_BAD_PHONE', 400, 'Phone number is not valid (use E.164, e.g. +14155550123)'),
   LEAD_NOT_FOUND: def('CL_ERR_LEAD_NOT_FOUND', 404, 'Lead not found'),
+  ACCOUNT_NOT_FOUND: def('CL_ERR_ACCOUNT_NOT_FOUND', 404, 'Account not found'),
+  ACCOUNT_CONFLICT: def('CL_ERR_ACCOUNT_CONFLICT', 409, "A person named is in another company's account"),
   PRIVACY_NO_SELECTOR: def('CL_ERR_PRIVACY_NO_SELECTOR', 400, 'One of email, phone, externalId or visitorId is required'),
   // Sites (CLI and admin).
   SITE_EXISTS: def('CL_ERR_SITE_EXISTS', 409, 'A site with this name already exists'),

@@ -2,6 +2,7 @@
 
 import { decrypt, encrypt, type InstallKeys } from './crypto.js'
 import { clError, type ErrorName } from '../errors.js'
+import { accountDomain } from './domains.js'
 import { normalizePerson, suppressionHashes, type NormalizedPerson } from './match-keys.js'
 import type { IdentityKey } from '../store/types.js'
 
@@ -10,6 +11,8 @@ export interface ProtectedPerson {
   emailEnc: string | null
   phoneEnc: string | null
   externalId: string | null
+  /** The e-mail's registrable domain for the lead's account; null without an e-mail or for free mail. */
+  accountDomain: string | null
   /** Salted hashes checked against the erasure list. */
   suppression: string[]
 }
@@ -38,6 +41,7 @@ export class Pii {
       emailEnc: person.email === null ? null : encrypt(person.email, this.keys.encryptionKey),
       phoneEnc: person.phone === null ? null : encrypt(person.phone, this.keys.encryptionKey),
       externalId: person.externalId,
+      accountDomain: person.email === null ? null : accountDomain(person.email),
       suppression: this.suppression({ ...person, visitorId }),
     }
   }

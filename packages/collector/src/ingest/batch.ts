@@ -84,6 +84,7 @@ export async function ingestBatch(ctx: AppContext, log: FastifyBaseLogger, site:
         emailEnc: k.person.emailEnc,
         phoneEnc: k.person.phoneEnc,
         externalId: k.person.externalId,
+        accountDomain: k.person.accountDomain,
         traits: k.event.traits ?? null,
         ts: k.event.ts,
       })

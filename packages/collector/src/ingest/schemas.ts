@@ -1,6 +1,7 @@
 // Every request shape, in one place. Every string is bounded; free-form objects go through
 // boundedObject. Touch values are accepted up to 2048 characters and capped at 500 when cleaned.
 
+import { MAX_COMPANY } from '../store/accounts.js'
 import type { Touch } from '@closeloop/tracker'
 import { z } from 'zod'
 import { boundedObject } from './json-bounds.js'
@@ -98,6 +99,8 @@ export const identifySchema = z.object({
   email: z.string().max(320).nullish(),
   phone: z.string().max(64).nullish(),
   externalId: text(256).nullish(),
+  // The person's CRM company: the lead's account (wins over the e-mail's domain).
+  company: text(MAX_COMPANY).nullish(),
   traits: looseObject.nullish(),
   ts: epochMs.optional(),
 })

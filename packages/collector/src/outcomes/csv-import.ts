@@ -80,6 +80,7 @@ const DEAL_COLUMNS = {
   leadId: ['leadid'],
   email: ['email', 'emailaddress', 'contactemail'],
   externalId: ['externalid', 'contactid', 'crmid'],
+  company: ['company', 'companyname', 'account', 'accountname', 'organization', 'organisation'],
   stage: ['stage', 'dealstage', 'status'],
   amount: ['amount', 'value', 'dealamount'],
   currency: ['currency', 'currencycode'],

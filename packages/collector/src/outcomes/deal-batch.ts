@@ -59,6 +59,7 @@ export async function writeDealBatch(store: Store, site: Site, items: readonly B
     results.forEach((result, k) => {
       // A leadId the site does not have: the store kept nothing.
       if (result.unknownLead) rejected.push(codedRejection(slice[k].at, 'LEAD_NOT_FOUND'))
+      else if (result.accountConflict) rejected.push({ at: slice[k].at, error: clError('ACCOUNT_CONFLICT', `Lead ${result.accountConflict} is in another company's account; send its company with /v1/identify to move it`) })
       else written.push({ at: slice[k].at, result, pending: (result.pending ?? []).map((i) => slice[k].prepared.people[i].sent) })
     })
   }

@@ -74,6 +74,7 @@ export function prepareDeal(d: DealInput, site: Site, rates: RateBook, now: numb
     dealId: d.dealId.trim(),
     match,
     ...(lists ? { contacts: people.slice(1).map((p) => p.match) } : {}),
+    company: d.company != null && d.company.trim() !== '' ? d.company : null,
     stage,
     crmStage: d.stage.trim(),
     amount: converted,

@@ -2,6 +2,7 @@
 // Every string is bounded. Batches are validated item by item by the routes so
 // valid items survive invalid neighbours.
 
+import { MAX_COMPANY } from '../store/accounts.js'
 import { z } from 'zod'
 import { CONVERSIONS, DIMENSIONS, JOURNEY_MODES, MODELS } from '../attribution/types.js'
 import { cleanText } from '../ingest/text.js'
@@ -64,6 +65,8 @@ export const dealSchema = z.object({
   leadIds: z.array(z.string().regex(ID_RE)).max(OUTCOME_LIMITS.leadsPerDeal).nullish(),
   emails: z.array(z.string().max(320)).max(OUTCOME_LIMITS.leadsPerDeal).nullish(),
   externalIds: z.array(text(256)).max(OUTCOME_LIMITS.leadsPerDeal).nullish(),
+  // The CRM company of the deal's people: each known person joins its account.
+  company: text(MAX_COMPANY).nullish(),
   stage: text(100).pipe(z.string().trim().min(1)),
   amount: money.nullish(),
   currency: z.string().max(8).nullish(),

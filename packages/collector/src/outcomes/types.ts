@@ -26,6 +26,8 @@ export interface DealWrite {
    * absent = left as stored.
    */
   contacts?: DealMatch[]
+  /** The CRM company of the deal's people (bounded): each known person joins its account. */
+  company?: string | null
   stage: Stage
   /** The CRM's own stage name, as sent (bounded). */
   crmStage: string
@@ -48,6 +50,8 @@ export interface DealWriteResult {
   changed: boolean
   /** The match was a leadId the site does not have: nothing was stored. */
   unknownLead?: boolean
+  /** A person named is in another CRM company than the deal's `company`: nothing was stored (this lead). */
+  accountConflict?: string
   /** Positions (0 = primary, then `contacts`) of the people not known yet: linked when identify creates them. */
   pending?: number[]
 }

@@ -64,6 +64,7 @@ export function leadFromRow(row: Row): Lead {
     externalId: str(row.external_id),
     traits: json<Record<string, unknown>>(row.traits, {}),
     firstTouchId: str(row.first_touch_id),
+    accountId: str(row.account_id),
   }
 }
 

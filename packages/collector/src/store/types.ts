@@ -4,7 +4,7 @@
 // browser to the database.
 
 import type { Touch as TrackerTouch } from '@closeloop/tracker'
-import type { OutcomeStore } from '../outcomes/types.js'
+import type { Deal, OutcomeStore } from '../outcomes/types.js'
 import type { JourneyMode, Stage } from '../attribution/types.js'
 
 // The stage vocabulary is the engine's (attribution/types.ts); re-exported for the store's users.
@@ -190,6 +190,10 @@ export interface IdentifyInput {
    * identify fails with CL_ERR_SUPPRESSED, checked inside its write transaction (see IngestEvent).
    */
   suppression?: readonly string[]
+  /** The lead's CRM company as sent (bounded): its account; wins over `accountDomain`. */
+  company?: string | null
+  /** The registrable domain of the lead's e-mail (never a free-mail one): its account when no company is known. */
+  accountDomain?: string | null
   /**
    * Also return the lead's journey, read in the identify transaction (saves a getLead after it).
    * A store may leave it out; the caller then reads getLead. Default false.
@@ -219,6 +223,35 @@ export interface Lead {
   traits: Record<string, unknown>
   /** Original source: fixed once set. */
   firstTouchId: string | null
+  /** The account (company) the lead belongs to, if any. */
+  accountId: string | null
+}
+
+/** Where an account comes from: a CRM company name, or an e-mail domain. */
+export type AccountSource = 'crm' | 'domain'
+
+export interface Account {
+  id: string
+  siteId: string
+  /** The e-mail domain of a `domain` account. */
+  domain: string | null
+  /** The company name of a `crm` account, as first sent. */
+  name: string | null
+  source: AccountSource
+  createdAt: number
+}
+
+/** A deal of an account, with every known person it names (primary first). */
+export interface AccountDeal extends Deal {
+  leadIds: string[]
+}
+
+export interface AccountView {
+  account: Account
+  /** Its leads, oldest first. */
+  leadIds: string[]
+  /** Deals naming any of its leads, oldest first. */
+  deals: AccountDeal[]
 }
 
 export interface LeadJourney {
@@ -292,6 +325,8 @@ export interface Store extends OutcomeStore {
   findLeadByKey(siteId: string, key: IdentityKey): Promise<string | null>
   /** The site's newest leads, by identify time (then ID), newest first. */
   recentLeads(siteId: string, limit: number): Promise<Lead[]>
+  /** An account with its leads and their deals, or null when the site has no such account. */
+  getAccount(siteId: string, accountId: string): Promise<AccountView | null>
 
   /** True when any of the hashes is suppressed (an erased person). */
   isSuppressed(siteId: string, hashes: string[]): Promise<boolean>

@@ -7,6 +7,7 @@ import { compileJourneys, type TouchTable } from '../../src/attribution/table.js
 import { buildReport, journeyTable } from '../../src/attribution/index.js'
 import type { DealWrite, ReportLoadOptions } from '../../src/outcomes/types.js'
 import type { Store } from '../../src/store/types.js'
+import { companyAccount, domainAccount } from '../../src/store/accounts.js'
 import { emailKey, event, externalKey, makeSite, rid, touch } from './fixtures.js'
 
 const DAY = 86_400_000
@@ -225,6 +226,88 @@ export function outcomesContract(getStore: () => Store): void {
       expect(viaTable).toEqual(viaData)
       const revenue = Object.fromEntries(viaTable.rows.map((x) => [x.key, Math.round(x.revenue)]))
       expect(revenue).toEqual({ linkedin: 5400, google: 2700, newsletter: 900 })
+    })
+  })
+
+  describe('accounts', () => {
+    it('places a lead by its e-mail domain, none for free mail; a company wins and moves the lead alone', async () => {
+      const store = getStore()
+      const { site } = await makeSite(store)
+      const [va, vc] = [rid(), rid()]
+      await store.ingest([
+        event(site.id, va, T, { touch: touch(T, 'linkedin', 'paid_social') }),
+        event(site.id, vc, T + DAY, { touch: touch(T + DAY, 'google', 'cpc') }),
+      ])
+      const acmeDomain = domainAccount(site.id, 'acme.example').id
+      const a = await store.identify({ siteId: site.id, visitorId: va, keys: [emailKey('champ@acme.example')], accountDomain: 'acme.example', ts: T + DAY, journey: true })
+      if (a.journey) expect(a.journey.lead.accountId).toBe(acmeDomain)
+      const free = await store.identify({ siteId: site.id, keys: [emailKey('someone@gmail.com')], accountDomain: null, ts: T })
+      const c = await store.identify({ siteId: site.id, visitorId: vc, keys: [emailKey('cfo@acme.example')], accountDomain: 'acme.example', ts: T + 2 * DAY })
+      expect((await store.getLead(site.id, free.leadId))?.lead.accountId).toBeNull()
+      expect((await store.getLead(site.id, c.leadId))?.lead.accountId).toBe(acmeDomain)
+      expect(await store.getAccount(site.id, acmeDomain)).toMatchObject({
+        account: { id: acmeDomain, source: 'domain', domain: 'acme.example', name: null }, leadIds: [a.leadId, c.leadId], deals: [],
+      })
+
+      // The CRM company wins over the domain; the lead moves alone, its colleague stays.
+      const acme = companyAccount(site.id, 'Acme Inc').id
+      await store.identify({ siteId: site.id, keys: [emailKey('champ@acme.example')], company: 'Acme Inc', accountDomain: 'acme.example', ts: T + 3 * DAY })
+      expect(await store.getAccount(site.id, acme)).toMatchObject({ account: { source: 'crm', name: 'Acme Inc', domain: null }, leadIds: [a.leadId] })
+      expect((await store.getAccount(site.id, acmeDomain))?.leadIds).toEqual([c.leadId])
+      // The domain alone does not take a lead out of its CRM company; the same company in other case and spacing is the same account.
+      await store.identify({ siteId: site.id, keys: [emailKey('champ@acme.example')], accountDomain: 'acme.example', ts: T + 4 * DAY })
+      await store.identify({ siteId: site.id, keys: [emailKey('champ@acme.example')], company: '  ACME   inc ', ts: T + 4 * DAY })
+      expect((await store.getLead(site.id, a.leadId))?.lead.accountId).toBe(acme)
+
+      // Reports see the account at once (SQLite: the report cache refreshed the lead): one account journey of both.
+      const opts = { touchesFrom: null, touchesTo: null }
+      await store.loadReportTable(site.id, opts).then((t) => t.release?.())
+      await store.identify({ siteId: site.id, keys: [emailKey('cfo@acme.example')], company: 'acme inc', ts: T + 5 * DAY })
+      const data = await store.loadReportData(site.id, opts)
+      expect(data.journeys.filter((j) => j.account === acme).map((j) => j.id).sort()).toEqual([a.leadId, c.leadId].sort())
+      const table = await store.loadReportTable(site.id, opts)
+      const deal3 = deal('acme-1', 'won', T + 9 * DAY, { match: { leadId: c.leadId, keys: [] }, amount: 1000 })
+      expect(table.table.journeys.filter((j) => j.account === acme)).toHaveLength(2)
+      table.release?.()
+      await store.upsertDeals(site.id, [deal3])
+      const viaTable = await store.loadReportTable(site.id, opts)
+      const fromTable = buildReport({ journeys: journeyTable(viaTable.table, 'account'), model: 'linear', by: 'source' })
+      viaTable.release?.()
+      const fromData = buildReport({ journeys: journeyTable((await store.loadReportData(site.id, opts)).journeys, 'account'), model: 'linear', by: 'source' })
+      expect(fromTable).toEqual(fromData)
+      expect(Object.fromEntries(fromTable.rows.filter((x) => x.revenue > 0).map((x) => [x.key, x.revenue]))).toEqual({ linkedin: 500, google: 500 })
+
+      // Another company moves the lead alone; the former account and everything stored stay.
+      const beta = companyAccount(site.id, 'Beta GmbH').id
+      await store.identify({ siteId: site.id, keys: [emailKey('champ@acme.example')], company: 'Beta GmbH', ts: T + 6 * DAY })
+      expect((await store.getAccount(site.id, beta))?.leadIds).toEqual([a.leadId])
+      expect(await store.getAccount(site.id, acme)).toMatchObject({ leadIds: [c.leadId], deals: [{ dealId: 'acme-1', leadIds: [c.leadId] }] })
+      expect(await store.getAccount(site.id, 'acc_none')).toBeNull()
+      const other = await makeSite(store)
+      expect(await store.getAccount(other.site.id, beta)).toBeNull()
+    })
+
+    it("a deal's company places its known people; one in another CRM company refuses the deal (nothing stored)", async () => {
+      const store = getStore()
+      const { site } = await makeSite(store)
+      const a = await store.identify({ siteId: site.id, keys: [emailKey('a@acme.example')], company: 'Acme', ts: T })
+      const d = await store.identify({ siteId: site.id, keys: [emailKey('d@gmail.com')], ts: T })
+      const acme = companyAccount(site.id, 'Acme').id
+      const both: DealWrite = deal('big', 'won', T + DAY, {
+        match: { leadId: a.leadId, keys: [] }, company: 'ACME',
+        contacts: [{ leadId: d.leadId, keys: [] }, { leadId: null, keys: [emailKey('later@acme.example')] }],
+      })
+      const [ok] = await store.upsertDeals(site.id, [both])
+      expect(ok).toMatchObject({ leadId: a.leadId, pending: [2] })
+      expect(ok.accountConflict).toBeUndefined()
+      expect(await store.getAccount(site.id, acme)).toMatchObject({ leadIds: [a.leadId, d.leadId], deals: [{ dealId: 'big', leadIds: [a.leadId, d.leadId], stage: 'won' }] })
+
+      const [refused] = await store.upsertDeals(site.id, [deal('beta-deal', 'sql', T + 2 * DAY, { match: { leadId: d.leadId, keys: [] }, company: 'Beta' })])
+      expect(refused.accountConflict).toBe(d.leadId)
+      expect((await store.getDeals(site.id, d.leadId)).map((x) => x.dealId)).toEqual([])
+      expect((await store.getLead(site.id, d.leadId))?.lead.accountId).toBe(acme)
+      expect(await store.getAccount(site.id, companyAccount(site.id, 'Beta').id)).toBeNull()
+      expect((await store.getAccount(site.id, acme))?.deals.map((x) => x.dealId)).toEqual(['big'])
     })
   })
 

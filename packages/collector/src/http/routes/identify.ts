@@ -29,6 +29,8 @@ export const identifyRoute: RouteModule = (app, ctx) => {
       emailEnc: person.emailEnc,
       phoneEnc: person.phoneEnc,
       externalId: person.externalId,
+      company: body.company || null,
+      accountDomain: person.accountDomain,
       traits,
       ts: body.ts ?? Date.now(),
       journey: true,

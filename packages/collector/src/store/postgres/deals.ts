@@ -6,6 +6,7 @@ import type pg from 'pg'
 import type { Deal, DealMatch, DealWrite, DealWriteResult } from '../../outcomes/types.js'
 import { numOrNull as num, type Row } from '../rows.js'
 import type { IdentityKey, Stage } from '../types.js'
+import { placeDealPeoplePg } from './accounts.js'
 
 type Client = pg.PoolClient | pg.Pool
 
@@ -34,6 +35,11 @@ async function upsertDeal(c: Client, siteId: string, w: DealWrite, now: number):
   for (const m of w.contacts ?? []) contacts.push(await resolve(c, siteId, m))
   if (leadId === undefined || contacts.includes(undefined)) {
     return { dealId: w.dealId, leadId: null, stage: w.stage, changed: false, unknownLead: true }
+  }
+  if (w.company) {
+    const known = [leadId, ...contacts].filter((l): l is string => typeof l === 'string')
+    const conflict = await placeDealPeoplePg(c, siteId, w.company, known, now)
+    if (conflict !== null) return { dealId: w.dealId, leadId: null, stage: w.stage, changed: false, accountConflict: conflict }
   }
   const pending = leadId === null ? [0] : []
   if (w.contacts) {
@@ -96,6 +102,11 @@ export async function linkPendingDealsPg(c: Client, siteId: string, leadId: stri
 
 export async function getDealsPg(c: Client, siteId: string, leadId: string): Promise<Deal[]> {
   const deals = (await c.query('SELECT * FROM deals WHERE site_id = $1 AND lead_id = $2 ORDER BY created_at, id', [siteId, leadId])).rows as Row[]
+  return getDealRowsPg(c, siteId, deals)
+}
+
+/** Stored deal rows with their stage histories. */
+export async function getDealRowsPg(c: Client, siteId: string, deals: Row[]): Promise<Deal[]> {
   if (deals.length === 0) return []
   const stages = (await c.query('SELECT deal_id, stage, crm_stage, ts, amount FROM deal_stages WHERE site_id = $1 AND deal_id = ANY($2) ORDER BY ts, id',
     [siteId, deals.map((d) => d.id)])).rows as Row[]

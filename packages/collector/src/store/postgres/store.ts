@@ -8,6 +8,7 @@ import { clError } from '../../errors.js'
 import { GroupCommit, type Job } from '../group-commit.js'
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js'
 import { identifyPg } from './identify.js'
+import { assignAccountPg, getAccountPg } from './accounts.js'
 import { getDealsPg, linkPendingDealsPg, upsertDealsPg } from './deals.js'
 import { loadReportDataPg } from './report-data.js'
 import { listRatesPg, upsertRatesPg, upsertSpendPg } from './spend.js'
@@ -21,7 +22,7 @@ import {
   siteFromRow, type Row,
 } from '../rows.js'
 import type {
-  DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
+  AccountView, DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
 } from '../types.js'
 
@@ -307,6 +308,7 @@ export class PostgresStore implements Store {
       if (input.suppression && (await anySuppressedPg(c, input.siteId, input.suppression))) throw clError('SUPPRESSED')
       const now = Date.now()
       const outcome = await identifyPg(c, input, now)
+      await assignAccountPg(c, input.siteId, outcome.leadId, input, now)
       // Deals that arrived before their person are linked in the same transaction.
       await linkPendingDealsPg(c, input.siteId, outcome.leadId, input.keys, now)
       return outcome
@@ -325,6 +327,10 @@ export class PostgresStore implements Store {
   async recentLeads(siteId: string, limit: number): Promise<Lead[]> {
     const r = await this.pool.query<Row>('SELECT * FROM leads WHERE site_id = $1 ORDER BY identified_at DESC, id DESC LIMIT $2', [siteId, limit])
     return r.rows.map(leadFromRow)
+  }
+
+  getAccount(siteId: string, accountId: string): Promise<AccountView | null> {
+    return getAccountPg(this.pool, siteId, accountId)
   }
 
   async isSuppressed(siteId: string, hashes: string[]): Promise<boolean> {

@@ -5,6 +5,7 @@
 import type { Deal, DealMatch, DealStageEntry, DealWrite, DealWriteResult } from '../../outcomes/types.js'
 import { numOrNull as num, type Row } from '../rows.js'
 import type { Prepared } from './statements.js'
+import { placeDealPeopleSync, type AccountStatements } from './accounts.js'
 import type { IdentityKey, Stage } from '../types.js'
 
 export const DEAL_SQL = {
@@ -58,11 +59,18 @@ function resolve(s: DealStatements, siteId: string, m: DealMatch): string | null
   return null
 }
 
-function upsertDeal(s: DealStatements, siteId: string, w: DealWrite, now: number): DealWriteResult {
+function upsertDeal(s: DealStatements & AccountStatements, siteId: string, w: DealWrite, now: number, placed?: (leadIds: string[]) => void): DealWriteResult {
   const leadId = resolve(s, siteId, w.match)
   const contacts = w.contacts?.map((m) => resolve(s, siteId, m))
   if (leadId === undefined || contacts?.includes(undefined)) {
     return { dealId: w.dealId, leadId: null, stage: w.stage, changed: false, unknownLead: true }
+  }
+  if (w.company) {
+    const known = [leadId, ...(contacts ?? [])].filter((l): l is string => typeof l === 'string')
+    const conflict = placeDealPeopleSync(s, siteId, w.company, known, now, true)
+    if (conflict !== null) return { dealId: w.dealId, leadId: null, stage: w.stage, changed: false, accountConflict: conflict }
+    placeDealPeopleSync(s, siteId, w.company, known, now, false)
+    placed?.(known)
   }
   const pending = leadId === null ? [0] : []
   if (w.contacts && contacts) {
@@ -99,8 +107,9 @@ function upsertDeal(s: DealStatements, siteId: string, w: DealWrite, now: number
   return { dealId: w.dealId, leadId: nextLead, stage, changed, pending: nextLead === null ? pending : pending.filter((p) => p !== 0) }
 }
 
-export function upsertDealsSync(s: DealStatements, siteId: string, deals: readonly DealWrite[], now: number): DealWriteResult[] {
-  return deals.map((w) => upsertDeal(s, siteId, w, now))
+/** `placed` hears the leads a deal's company placed in its account (their report journeys change). */
+export function upsertDealsSync(s: DealStatements & AccountStatements, siteId: string, deals: readonly DealWrite[], now: number, placed?: (leadIds: string[]) => void): DealWriteResult[] {
+  return deals.map((w) => upsertDeal(s, siteId, w, now, placed))
 }
 
 /** Links pending deals (and deals' pending other people) to the lead; `contactOf` hears each deal whose other person it became. */
@@ -122,7 +131,12 @@ export function linkPendingDealsSync(s: DealStatements, siteId: string, leadId: 
 }
 
 export function getDealsSync(s: DealStatements, siteId: string, leadId: string): Deal[] {
-  return (s.dealsOfLead.all(siteId, leadId) as Row[]).map((r) => ({
+  return (s.dealsOfLead.all(siteId, leadId) as Row[]).map((r) => dealFromRowSync(s, siteId, r))
+}
+
+/** A stored deal with its stage history. */
+export function dealFromRowSync(s: DealStatements, siteId: string, r: Row): Deal {
+  return {
     dealId: String(r.id),
     leadId: r.lead_id == null ? null : String(r.lead_id),
     stage: String(r.stage) as Stage,
@@ -134,7 +148,7 @@ export function getDealsSync(s: DealStatements, siteId: string, leadId: string):
     history: (s.stagesOfDeal.all(siteId, r.id) as Row[]).map((h): DealStageEntry => ({
       stage: String(h.stage) as Stage, crmStage: String(h.crm_stage), ts: Number(h.ts), amount: num(h.amount),
     })),
-  }))
+  }
 }
 
 /** Deletes the deals of these leads and the pending deals waiting for these key hashes. */

@@ -25,7 +25,7 @@ export function identifySync(s: Statements, input: IdentifyInput, now: number): 
   if (winner === null) {
     lead = {
       id: newLeadId(now), siteId, createdAt: now, identifiedAt: input.ts, emailEnc: input.emailEnc ?? null,
-      phoneEnc: input.phoneEnc ?? null, externalId: input.externalId ?? null, traits: input.traits ?? {}, firstTouchId: null,
+      phoneEnc: input.phoneEnc ?? null, externalId: input.externalId ?? null, traits: input.traits ?? {}, firstTouchId: null, accountId: null,
     }
     s.leads.insert.run(lead.id, siteId, now, input.ts, lead.emailEnc, lead.phoneEnc, lead.externalId, JSON.stringify(lead.traits))
   } else {

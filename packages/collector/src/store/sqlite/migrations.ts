@@ -326,4 +326,14 @@ ALTER TABLE leads ADD COLUMN account_id TEXT;
 `,
 }
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS]
+// The leads of an account (GET /v1/accounts/{id}) without scanning the site's leads. Standard SQL:
+// the PostgreSQL store runs this same migration.
+export const LEADS_BY_ACCOUNT: Migration = {
+  version: 7,
+  name: 'leads by account',
+  sql: `
+CREATE INDEX leads_account ON leads(site_id, account_id) WHERE account_id IS NOT NULL;
+`,
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS, LEADS_BY_ACCOUNT]

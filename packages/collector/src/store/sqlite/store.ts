@@ -27,6 +27,7 @@ import { SQLITE_MIGRATIONS, type Migration } from './migrations.js'
 import {
   conflictFromRow, leadFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, qualityFromRows, rejectedFromRow, siteFromRow, type Row,
 } from '../rows.js'
+import { getAccountSync } from './accounts.js'
 import { getDealsSync } from './deals.js'
 import type { OutcomeStatements } from './outcome-statements.js'
 import { loadReportDataSync, loadSpendSync } from './report-data.js'
@@ -39,7 +40,7 @@ import type { Db, Statements, Stmt } from './statements.js'
 import { configureConnection, SqliteWriter, type BatchDelta, type OtherWrites } from './writer.js'
 import type { SitePatch, WriteOp } from './writes.js'
 import type {
-  DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
+  AccountView, DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
 } from '../types.js'
 
@@ -246,6 +247,10 @@ export class SqliteStore implements Store {
 
   async recentLeads(siteId: string, limit: number): Promise<Lead[]> {
     return (this.s.leads.recent.all(siteId, limit) as Row[]).map(leadFromRow)
+  }
+
+  async getAccount(siteId: string, accountId: string): Promise<AccountView | null> {
+    return getAccountSync(this.outcomes, siteId, accountId)
   }
 
   async isSuppressed(siteId: string, hashes: string[]): Promise<boolean> {

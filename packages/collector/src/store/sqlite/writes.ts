@@ -11,6 +11,7 @@ import type { DealWrite, SpendWrite } from '../../outcomes/types.js'
 import { siteFromRow, boundPayload, utcDayStart, type Row } from '../rows.js'
 import { identifySync } from './identify.js'
 import { ingestBatch } from './ingest.js'
+import { assignAccountSync } from './accounts.js'
 import { eraseDealsSync, linkPendingDealsSync, upsertDealsSync } from './deals.js'
 import type { OutcomeStatements } from './outcome-statements.js'
 import { anySuppressed, eraseSync } from './privacy.js'
@@ -99,6 +100,8 @@ export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
       const input = w.input
       if (input.suppression && anySuppressed(s, input.siteId, input.suppression)) throw clError('SUPPRESSED')
       const outcome = identifySync(s, input, now)
+      const accountId = assignAccountSync(outcomes, input.siteId, outcome.leadId, input, now)
+      if (outcome.journey) outcome.journey.lead.accountId = accountId
       // Deals that arrived before their person are linked in the same transaction.
       const contactDeals: string[] = []
       linkPendingDealsSync(outcomes, input.siteId, outcome.leadId, input.keys, now, (id) => contactDeals.push(id))
@@ -110,8 +113,10 @@ export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
       delta.erased.push(w.siteId)
       return eraseSync(s, w.siteId, w.who, w.hashes, now, (leadIds) => eraseDealsSync(outcomes, w.siteId, leadIds, w.who.emailHash, w.who.externalIdHash))
     case 'upsertDeals': {
-      const results = upsertDealsSync(outcomes, w.siteId, w.deals, now)
+      const placed: string[] = []
+      const results = upsertDealsSync(outcomes, w.siteId, w.deals, now, (ids) => placed.push(...ids))
       delta.deals.push([w.siteId, results.map((r) => r.dealId)])
+      if (placed.length > 0) delta.leads.push([w.siteId, placed])
       return results
     }
     case 'linkPendingDeals': {
