@@ -114,6 +114,7 @@ export const personSchema = z.object({
 export type PersonInput = z.infer<typeof personSchema>
 
 export const leadParamsSchema = z.object({ id: z.string().regex(ID_RE) })
+export const accountParamsSchema = z.object({ id: z.string().regex(/^acc_[A-Za-z0-9_-]{1,64}$/) })
 
 /** GET /v1/leads: one lead by email, or the newest `limit` leads. */
 export const leadsQuerySchema = z.object({

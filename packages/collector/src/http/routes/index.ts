@@ -2,6 +2,7 @@
 
 import type { RouteModule } from '../context.js'
 import { dashboardRoute } from '../../dashboard/plugin.js'
+import { accountsRoute } from './accounts.js'
 import { collectRoute } from './collect.js'
 import { dealsRoute } from './deals.js'
 import { ratesRoute } from './rates.js'
@@ -23,6 +24,7 @@ export const ROUTES: RouteModule[] = [
   importRoute,
   identifyRoute,
   leadsRoute,
+  accountsRoute,
   privacyRoute,
   dealsRoute,
   spendRoute,

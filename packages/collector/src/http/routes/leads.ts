@@ -25,6 +25,7 @@ export function presentJourney(journey: LeadJourney, pii: Pii) {
       externalId: lead.externalId,
       traits: lead.traits,
       firstTouchId: lead.firstTouchId,
+      accountId: lead.accountId,
     },
     visitorIds: journey.visitorIds,
     touches: journey.touches,
