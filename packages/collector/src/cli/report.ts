@@ -1,5 +1,6 @@
 // `closeloop report --site N [--model linear|all] [--by channel] [--from --to] [--conversion won]
-//  [--lookback-days 90] [--half-life-days 7] [--format table|csv|json]`: reads the store directly
+//  [--lookback-days 90] [--half-life-days 7] [--journey lead|deal|account] [--ltv-months 36]
+//  [--format table|csv|json]`: reads the store directly
 // (no running server needed), same numbers as GET /v1/reports/*.
 
 import { parseArgs } from 'node:util'
@@ -27,6 +28,8 @@ export async function run(argv: string[]): Promise<number> {
       conversion: { type: 'string' },
       'lookback-days': { type: 'string' },
       'half-life-days': { type: 'string' },
+      journey: { type: 'string' },
+      'ltv-months': { type: 'string' },
       format: { type: 'string', default: 'table' },
     },
   })
@@ -34,7 +37,7 @@ export async function run(argv: string[]): Promise<number> {
   const format = values.format as ReportFormat
   if (!FORMATS.includes(format)) throw clError('VALIDATION', '--format must be table, csv or json')
   const query: Record<string, string> = {}
-  for (const [flag, key] of [['by', 'by'], ['from', 'from'], ['to', 'to'], ['conversion', 'conversion'], ['lookback-days', 'lookbackDays'], ['half-life-days', 'halfLifeDays']] as const) {
+  for (const [flag, key] of [['by', 'by'], ['from', 'from'], ['to', 'to'], ['conversion', 'conversion'], ['lookback-days', 'lookbackDays'], ['half-life-days', 'halfLifeDays'], ['journey', 'journey'], ['ltv-months', 'ltvMonths']] as const) {
     const v = values[flag]
     if (v !== undefined) query[key] = v
   }
