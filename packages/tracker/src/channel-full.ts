@@ -4,6 +4,9 @@ import { classify, type ChannelInput } from './channel.js'
 import { categoryIn, type Category } from './sources.js'
 import { FULL_SOURCES } from './sources-full.js'
 
+/** Registrable domain of a host, approximated without the Public Suffix List (see domain.ts). */
+export { registrable as registrableDomain } from './domain.js'
+
 export type { ChannelInput, Category }
 
 /** GA4 source category of a source name or host, from Google's full list; null when unlisted. */
