@@ -5,6 +5,7 @@
 import { MAX_COMPANY } from '../store/accounts.js'
 import { z } from 'zod'
 import { CONVERSIONS, DIMENSIONS, JOURNEY_MODES, MODELS } from '../attribution/types.js'
+import { FUNNEL_DIMENSIONS } from '../attribution/funnel.js'
 import { cleanText } from '../ingest/text.js'
 
 export const OUTCOME_LIMITS = {
@@ -150,4 +151,12 @@ export const seriesQuerySchema = z.object({
   model: z.enum(MODELS).default('linear'),
   period: z.enum(['week', 'month']).default('week'),
   ...commonQuery,
+}).strict()
+
+/** The funnel: leads identified in from/to, by their original source. */
+export const funnelQuerySchema = z.object({
+  by: z.enum(FUNNEL_DIMENSIONS).default('channel'),
+  from: commonQuery.from,
+  to: commonQuery.to,
+  journey: commonQuery.journey,
 }).strict()

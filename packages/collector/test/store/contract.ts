@@ -6,6 +6,7 @@ import type { Store } from '../../src/store/types.js'
 import { emailKey, event, externalKey, makeSite, phoneKey, touch } from './fixtures.js'
 import { outcomesContract } from './contract-outcomes.js'
 import { reconcileContract } from './contract-reconcile.js'
+import { funnelContract } from './contract-funnel.js'
 
 export { emailKey, event, externalKey, makeSite, phoneKey, touch } from './fixtures.js'
 
@@ -32,6 +33,7 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
 
     describe('deals, spend, rates and report load', () => outcomesContract(() => store))
     reconcileContract(() => store)
+    funnelContract(() => store)
 
     describe('data version', () => {
       it('changes after every committed write, and only then', async () => {

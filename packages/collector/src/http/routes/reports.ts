@@ -1,10 +1,11 @@
-// GET /v1/reports/attribution, /models, /series and /quality, secret key (or a dashboard
+// GET /v1/reports/attribution, /models, /series, /funnel and /quality, secret key (or a dashboard
 // session). Query strings are validated strictly: an unknown parameter is a coded 400, not ignored.
 
 import { authenticateSecret } from '../auth.js'
 import type { AppContext, RouteModule } from '../context.js'
 import type { Dimension } from '../../attribution/types.js'
-import { attributionQuerySchema, FILTER_KEYS, modelsQuerySchema, qualityQuerySchema, seriesQuerySchema } from '../../outcomes/schemas.js'
+import { attributionQuerySchema, FILTER_KEYS, funnelQuerySchema, modelsQuerySchema, qualityQuerySchema, seriesQuerySchema } from '../../outcomes/schemas.js'
+import { funnelReport } from '../../reports/funnel.js'
 import { qualityReport } from '../../reports/quality.js'
 import { attributionReport, modelsReport, seriesReport } from '../../reports/query.js'
 import type { FastifyRequest } from 'fastify'
@@ -45,6 +46,11 @@ export const reportsRoute: RouteModule = (app, ctx) => {
     const site = await siteOf(request, ctx)
     const q = inOrder(request.query, parseOr(seriesQuerySchema, request.query))
     return seriesReport(ctx.store, site, { ...q, by: 'channel' })
+  })
+
+  app.get('/v1/reports/funnel', async (request) => {
+    const site = await siteOf(request, ctx)
+    return funnelReport(ctx.store, site, parseOr(funnelQuerySchema, request.query))
   })
 
   app.get('/v1/reports/quality', async (request) => {
