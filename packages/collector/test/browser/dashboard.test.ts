@@ -291,6 +291,72 @@ describe('dashboard in Chromium', () => {
     expect(violations).toEqual([])
   })
 
+  it('shows the funnel by channel and by campaign, every cell equal to the API', async () => {
+    await signIn()
+    await page.locator('nav a[data-view="funnel"]').click()
+    await expectViewMatchesApi(page, biz, 'funnel')
+    const steps = ['Lead → MQL', 'MQL → SQL', 'SQL → Opp.', 'Opp. → Won']
+    expect(await page.locator('table[data-table="funnel"] thead th').allTextContents()).toEqual(['Channel', 'Leads', 'MQL', 'SQL', 'Opportunities', 'Won', ...steps])
+    expect(await page.locator('table[data-table="funnel-days"] thead th').allTextContents()).toEqual(['Channel', ...steps])
+    await page.screenshot({ path: `${shots}funnel-channel.png`, fullPage: true })
+    await page.getByLabel('Group by').selectOption('campaign')
+    await page.locator('#view[data-rendered^="funnel:"][data-id="campaign"]').waitFor()
+    expect(new URL(page.url()).hash).toMatch(/^#funnel\/campaign/)
+    await expectViewMatchesApi(page, biz, 'funnel')
+    // The grouping survives a reload; the campaign rows are the API's, payloads shown as text.
+    await page.reload()
+    await page.locator('#view[data-rendered^="funnel:"][data-id="campaign"]').waitFor()
+    await expectViewMatchesApi(page, biz, 'funnel')
+    expect(await page.locator('table[data-table="funnel"] tbody th').allTextContents()).toContain(XSS[5])
+    await page.screenshot({ path: `${shots}funnel-campaign.png`, fullPage: true })
+    expect(violations).toEqual([])
+  })
+
+  it('shows marketing-sourced and -influenced revenue with their definitions one click away', async () => {
+    await signIn()
+    await expectViewMatchesApi(page, biz, 'overview')
+    for (const [id, label, words] of [['marketingSourcedRevenue', 'Marketing-sourced revenue', 'at or before the lead was created'], ['marketingInfluencedRevenue', 'Marketing-influenced revenue', 'before the deal closed']]) {
+      const tile = page.locator('.figure', { has: page.locator(`[data-figure="${id}"]`) })
+      expect(await tile.locator('dt').textContent()).toBe(label)
+      const definition = page.locator(`[data-definition="${id}"]`)
+      expect(await definition.isVisible()).toBe(false)
+      await tile.getByText('What is this?').click()
+      expect(await definition.isVisible()).toBe(true)
+      expect(await definition.textContent()).toContain(words)
+    }
+    await page.locator('dl.kpis').screenshot({ path: `${shots}overview-kpis.png` })
+    await page.screenshot({ path: `${shots}overview-kpis-page.png`, fullPage: true })
+  })
+
+  it('chooses the journey mode, kept in the URL and sent to the reports that take it', async () => {
+    await signIn()
+    const sent: string[] = []
+    page.on('request', (r) => { if (r.url().includes('/v1/reports/')) sent.push(r.url()) })
+    await page.getByLabel('Journey', { exact: true }).selectOption('account')
+    await page.locator('#view[data-rendered^="overview:"][data-journey="account"]').waitFor()
+    expect(new URL(page.url()).hash).toMatch(/^#overview\?.*journey=account/)
+    await expectViewMatchesApi(page, biz, 'overview')
+    for (const view of ['models', 'trend', 'funnel', 'quality'] as const) {
+      await page.locator(`nav a[data-view="${view}"]`).click()
+      await page.locator(`#view[data-rendered^="${view}:"][data-journey="account"]`).waitFor()
+      await expectViewMatchesApi(page, biz, view)
+    }
+    await page.reload()
+    await page.locator('#view[data-rendered^="quality:"][data-journey="account"]').waitFor()
+    expect(await page.getByLabel('Journey', { exact: true }).inputValue()).toBe('account')
+    const by = (path: string) => sent.filter((u) => new URL(u).pathname.endsWith(path))
+    for (const path of ['attribution', 'models', 'series', 'funnel']) {
+      expect(by(path).length, path).toBeGreaterThan(0)
+      for (const u of by(path)) expect(new URL(u).searchParams.get('journey'), u).toBe('account')
+    }
+    // The quality report takes no journey (its schema is strict).
+    for (const u of by('quality')) expect(new URL(u).searchParams.has('journey'), u).toBe(false)
+    await page.getByLabel('Journey', { exact: true }).selectOption('')
+    await page.locator('#view[data-rendered^="quality:"][data-journey=""]').waitFor()
+    expect(new URL(page.url()).hash).not.toMatch(/journey=/)
+    expect(violations).toEqual([])
+  })
+
   it('shows each headline figure’s change against the previous period of the same length', async () => {
     await signIn()
     // Days 21–41 against days 0–20: both hold won deals and spend (business.ts).
@@ -357,6 +423,8 @@ describe('dashboard in Chromium', () => {
       ['overview', [XSS[0], XSS[3], XSS[5]]],
       ['trend', []],
       ['models', []],
+      // Campaigns of the leads' original touches.
+      ['funnel/campaign', [XSS[5], XSS[3]]],
       // The untagged paid source.
       ['quality', [XSS[3]]],
       // The recent leads: a markup e-mail, and the first touch's source and campaign.

@@ -2,7 +2,7 @@
 // relative to it and the collector's base path needs no configuration here. The session cookie
 // rides along automatically (same origin); the secret key is never kept in the page.
 
-import type { AttributionReport, LeadList, LeadView, ModelsComparison, QualityReport, ReportQuery, SeriesReport, SessionInfo } from './types.js'
+import type { AttributionResponse, FunnelDimension, FunnelReport, LeadList, LeadView, ModelsComparison, QualityReport, ReportQuery, SeriesReport, SessionInfo } from './types.js'
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -28,7 +28,7 @@ async function call<T>(url: URL, init?: RequestInit): Promise<T> {
  * parameters its endpoint takes instead of spreading the shared filter state into the URL.
  */
 function common(q: ReportQuery): Record<string, string | number | undefined> {
-  return { from: q.from, to: q.to, conversion: q.conversion, lookbackDays: q.lookbackDays }
+  return { from: q.from, to: q.to, conversion: q.conversion, lookbackDays: q.lookbackDays, journey: q.journey }
 }
 
 function query(path: string, params: Record<string, string | number | undefined>): URL {
@@ -44,7 +44,7 @@ export const api = {
   }),
   signOut: () => call<null>(new URL('session', dashboard), { method: 'DELETE' }),
   report: (q: ReportQuery, by: string, extra: Record<string, string> = {}) =>
-    call<AttributionReport>(query('v1/reports/attribution', { ...common(q), model: q.model, by, ...extra })),
+    call<AttributionResponse>(query('v1/reports/attribution', { ...common(q), model: q.model, by, ...extra })),
   // Every model at once: no `model` parameter.
   models: (q: ReportQuery, by: string) => call<ModelsComparison>(query('v1/reports/models', { ...common(q), by })),
   lead: (id: string) => call<LeadView>(new URL(`v1/leads/${encodeURIComponent(id)}`, root)),
@@ -52,5 +52,7 @@ export const api = {
   leadByEmail: (email: string) => call<LeadList>(query('v1/leads', { email })),
   recentLeads: (limit: number) => call<LeadList>(query('v1/leads', { limit })),
   series: (q: ReportQuery, period: 'week' | 'month') => call<SeriesReport>(query('v1/reports/series', { ...common(q), model: q.model, period })),
+  // Leads by identify time: no conversion or lookback.
+  funnel: (q: ReportQuery, by: FunnelDimension) => call<FunnelReport>(query('v1/reports/funnel', { by, from: q.from, to: q.to, journey: q.journey })),
   quality: (q: ReportQuery) => call<QualityReport>(query('v1/reports/quality', { from: q.from, to: q.to })),
 }

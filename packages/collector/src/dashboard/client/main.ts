@@ -6,6 +6,7 @@ import { h, replace } from './dom.js'
 import type { ReportQuery, SessionInfo } from './types.js'
 import { chartView } from './views/chart.js'
 import { filtersView, queryFromParams, queryToParams } from './views/filters.js'
+import { byOf, funnelView } from './views/funnel.js'
 import { journeyView } from './views/journey.js'
 import { modelsView } from './views/models.js'
 import { overviewView } from './views/overview.js'
@@ -16,6 +17,7 @@ const VIEWS = [
   ['overview', 'Overview'],
   ['trend', 'Revenue over time'],
   ['models', 'Models side by side'],
+  ['funnel', 'Funnel'],
   ['journey', 'Lead journey'],
   ['quality', 'Data quality'],
 ] as const
@@ -25,7 +27,7 @@ const app = document.getElementById('app') as HTMLElement
 let period: 'week' | 'month' = 'week'
 let renderSeq = 0
 
-/** `#view[/lead-id][?query]`: the view, the journey's lead and the shared report query. */
+/** `#view[/id][?query]`: the view, the journey's lead or the funnel's grouping, and the shared report query. */
 function parseHash(): { view: ViewName; id: string; query: ReportQuery } {
   const raw = location.hash.slice(1)
   const cut = raw.indexOf('?')
@@ -74,6 +76,7 @@ function showApp(session: SessionInfo): void {
       if (name === 'overview') await overviewView(target, query)
       else if (name === 'trend') await chartView(target, query, period, (p) => { period = p; void render() })
       else if (name === 'models') await modelsView(target, query)
+      else if (name === 'funnel') await funnelView(target, query, byOf(id), (by) => { location.hash = hashFor(name, by === 'channel' ? '' : by, query) })
       else if (name === 'quality') await qualityView(target, query)
       else await journeyView(target, session.site.currency, id)
     } catch (err) {
@@ -85,6 +88,9 @@ function showApp(session: SessionInfo): void {
     replace(view, target)
     view.setAttribute('aria-busy', 'false')
     view.dataset.rendered = `${name}:${query.model}:${query.from}:${query.to}:${query.conversion}:${query.lookbackDays ?? ''}`
+    // Beside data-rendered, whose format tests match by its end: what else the figures depend on.
+    view.dataset.journey = query.journey ?? ''
+    view.dataset.id = id
   }
   window.onhashchange = () => void render()
   void render()

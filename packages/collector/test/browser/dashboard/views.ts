@@ -7,7 +7,7 @@ import { expect } from 'vitest'
 import { secret } from '../../http/helpers.js'
 import type { Business } from './business.js'
 
-export const VIEW_NAMES = ['overview', 'trend', 'models', 'journey', 'quality'] as const
+export const VIEW_NAMES = ['overview', 'trend', 'models', 'funnel', 'journey', 'quality'] as const
 export type ViewName = (typeof VIEW_NAMES)[number]
 
 async function api(biz: Business, path: string): Promise<any> {
@@ -21,7 +21,7 @@ export async function pageQuery(page: Page): Promise<Record<string, string>> {
   return page.evaluate(() => {
     const out: Record<string, string> = {}
     for (const el of document.querySelectorAll<HTMLInputElement | HTMLSelectElement>('form.filters [name]')) {
-      if (['model', 'from', 'to', 'conversion', 'lookbackDays'].includes(el.name) && el.value) out[el.name] = el.value
+      if (['model', 'from', 'to', 'conversion', 'lookbackDays', 'journey'].includes(el.name) && el.value) out[el.name] = el.value
     }
     return out
   })
@@ -63,7 +63,7 @@ export async function expectViewMatchesApi(page: Page, biz: Business, view: View
   expect(errors.filter((t) => t.trim() !== ''), `${view} shows an error`).toEqual([])
   expect(await page.locator('nav a[aria-current="page"]').getAttribute('data-view')).toBe(view)
   const q = await pageQuery(page)
-  const common = { from: q.from, to: q.to, conversion: q.conversion, lookbackDays: q.lookbackDays }
+  const common = { from: q.from, to: q.to, conversion: q.conversion, lookbackDays: q.lookbackDays, journey: q.journey }
   if (view === 'overview') {
     const won = await api(biz, `/v1/reports/attribution?${qs({ ...common, model: q.model, by: 'channel' })}`)
     const figure = async (id: string) => page.locator(`[data-figure="${id}"]`).getAttribute('data-value')
@@ -73,6 +73,12 @@ export async function expectViewMatchesApi(page: Page, biz: Business, view: View
     expect(rows.map((r) => r[0]).sort()).toEqual(expect.arrayContaining(won.rows.map((r: { key: string }) => r.key).sort()))
     for (const r of won.rows) expect(rows.find((c) => c[0] === r.key)?.[6], `revenue of ${r.key}`).toBe(String(r.revenue))
     expect(won.totals.revenue).toBeGreaterThan(0)
+    // The B2B tiles: the won report's kpis, each with its definition behind one click.
+    for (const id of ['marketingSourcedRevenue', 'marketingInfluencedRevenue']) {
+      expect(await figure(id), id).toBe(String(won.kpis[id]))
+      expect(await page.locator(`[data-definition="${id}"]`).isVisible(), `${id} definition folded`).toBe(false)
+    }
+    expect(won.kpis.marketingInfluencedRevenue).toBeGreaterThan(0)
   } else if (view === 'trend') {
     const s = await api(biz, `/v1/reports/series?${qs({ ...common, model: q.model, period: 'week' })}`)
     const rows = await cells(page, 'revenue-by-week')
@@ -91,6 +97,18 @@ export async function expectViewMatchesApi(page: Page, biz: Business, view: View
       tds.map((td): [number, string] => [Number(td.getAttribute('data-value')), td.textContent ?? '']))
     for (const [value, text] of shown) expect(text, String(value)).toBe(Number.isInteger(Math.round(value * 100) / 100) ? String(Math.round(value)) : String(Math.round(value * 100) / 100))
     expect(shown.some(([v]) => !Number.isInteger(v))).toBe(true)
+  } else if (view === 'funnel') {
+    const by = (await page.locator('#view').getAttribute('data-id')) || 'channel'
+    expect(await page.locator('#funnel-by').inputValue()).toBe(by)
+    const f = await api(biz, `/v1/reports/funnel?${qs({ by, from: q.from, to: q.to, journey: q.journey })}`)
+    const value = (v: number | null) => (v === null ? '' : String(v))
+    type Row = { key: string; counts: Record<string, number>; steps: Array<{ rate: number | null; medianDays: number | null }> }
+    // Every cell: key, the five counts and each step's rate; then each step's median days; the total last.
+    expect(await cells(page, 'funnel')).toEqual([...f.rows, f.total].map((r: Row) =>
+      [r.key, ...f.stages.map((s: string) => String(r.counts[s])), ...r.steps.map((s) => value(s.rate))]))
+    expect(await cells(page, 'funnel-days')).toEqual([...f.rows, f.total].map((r: Row) => [r.key, ...r.steps.map((s) => value(s.medianDays))]))
+    for (const s of f.stages) expect(await page.locator(`[data-figure="funnel-${s}"]`).getAttribute('data-value'), s).toBe(String(f.total.counts[s]))
+    expect(f.total.counts.won).toBeGreaterThan(0)
   } else if (view === 'journey') {
     if (leadId) {
       // The view may still show the lead before (a search changes the hash; the render is async).

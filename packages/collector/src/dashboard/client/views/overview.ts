@@ -1,12 +1,13 @@
 // Headline figures and the channel table. Revenue, ROAS, CAC and deal size come from the report of
 // the chosen conversion (won by default); pipeline from the `opportunity` report of the same query,
-// so both are the API's own numbers. Drill-down: channel → source / medium → campaign.
+// so both are the API's own numbers. Drill-down: channel → source / medium → campaign. Below the
+// headline, the B2B revenue KPIs of the won report (`kpis`), each with its definition a click away.
 
 import { api } from '../api.js'
 import { h, replace } from '../dom.js'
 import { cacOf, count, money, num, pct, ratio } from '../format.js'
 import { dataTable, type Column } from '../table.js'
-import type { AttributionReport, ConversionKind, ReportQuery, ReportRow } from '../types.js'
+import type { AttributionReport, AttributionResponse, ConversionKind, Kpis, ReportQuery, ReportRow } from '../types.js'
 import { CONVERSION_LABELS } from './filters.js'
 import { change, previousPeriod } from '../period.js'
 
@@ -50,6 +51,32 @@ export const COVERAGE_EXPLAINED = {
 }
 
 interface Figures { won: AttributionReport; opp: AttributionReport }
+
+/** The KPI tiles, with what each figure means (as docs/attribution.md defines them). */
+export const KPI_TILES: Array<{ id: keyof Pick<Kpis, 'marketingSourcedRevenue' | 'marketingInfluencedRevenue'>; label: string; definition: string }> = [
+  {
+    id: 'marketingSourcedRevenue', label: 'Marketing-sourced revenue',
+    definition: 'Won revenue in the range from deals whose path (within the lookback) has a tracked non-direct touch (an ad, a search, ' +
+      'an e-mail, a referral…) at or before the lead was created: marketing brought the lead in.',
+  },
+  {
+    id: 'marketingInfluencedRevenue', label: 'Marketing-influenced revenue',
+    definition: 'Won revenue in the range from deals where anyone at the account (the deal\'s own people when there is no account) ' +
+      'had a tracked non-direct touch before the deal closed: marketing touched the deal, whoever brought the lead in.',
+  },
+]
+
+function kpiTiles(report: AttributionResponse): HTMLElement {
+  return h('dl', { class: 'headline kpis', 'aria-label': 'Marketing revenue' }, KPI_TILES.map((t) => {
+    const value = report.kpis[t.id]
+    return h('div', { class: 'figure' },
+      h('dt', null, t.label),
+      h('dd', { 'data-figure': t.id, 'data-value': String(value) }, money(value, report.currency)),
+      h('dd', { class: 'note' }, h('details', null,
+        h('summary', null, 'What is this?'),
+        h('p', { 'data-definition': t.id }, t.definition))))
+  }))
+}
 
 function headline({ won, opp }: Figures, prev: Figures, days: number): HTMLElement {
   const c = won.currency
@@ -120,5 +147,6 @@ export async function overviewView(el: HTMLElement, q: ReportQuery): Promise<voi
   replace(el,
     h('h2', { class: 'visually-hidden' }, 'Overview'),
     headline(top, { won: prevWon, opp: prevOpp }, previous.days),
+    kpiTiles(top.won),
     table)
 }
