@@ -21,17 +21,18 @@ beforeAll(async () => {
     touchEvent(e, T0, { source: 'bing', medium: 'cpc', campaign: 'brand' }),
     touchEvent(late, T0, { source: 'google', medium: 'cpc', campaign: 'brand' }),
   ])
-  await identify(server, { visitorId: a, email: 'ann@example.com', ts: T0 + DAY })
-  await identify(server, { visitorId: b, email: 'bob@example.com', ts: T0 + DAY })
-  await identify(server, { visitorId: c, email: 'cat@example.com', ts: T0 + 2 * DAY })
-  await identify(server, { visitorId: d, email: 'dan@example.com', ts: T0 + 3 * DAY })
-  await identify(server, { visitorId: e, email: 'eve@example.com', ts: T0 + 3 * DAY })
-  await identify(server, { visitorId: late, email: 'lee@example.com', ts: T0 + 40 * DAY })
-  for (const [stage, d] of [['mql', 3], ['sql', 5], ['won', 11]] as const) expect((await deal({ dealId: 'A', email: 'ann@example.com', stage, amount: 1000 }, d)).status).toBe(200)
-  await deal({ dealId: 'B', email: 'bob@example.com', stage: 'opportunity', amount: 500 }, 4)
+  await identify(server, { visitorId: a, email: 'ann@ann.example', ts: T0 + DAY })
+  await identify(server, { visitorId: b, email: 'bob@bob.example', ts: T0 + DAY })
+  await identify(server, { visitorId: c, email: 'cat@cat.example', ts: T0 + 2 * DAY })
+  await identify(server, { visitorId: d, email: 'dan@team.example', ts: T0 + 3 * DAY })
+  // Eve, of Dan's account (same e-mail domain), is its first lead.
+  await identify(server, { visitorId: e, email: 'eve@team.example', ts: T0 + 2 * DAY })
+  await identify(server, { visitorId: late, email: 'lee@lee.example', ts: T0 + 40 * DAY })
+  for (const [stage, d] of [['mql', 3], ['sql', 5], ['won', 11]] as const) expect((await deal({ dealId: 'A', email: 'ann@ann.example', stage, amount: 1000 }, d)).status).toBe(200)
+  await deal({ dealId: 'B', email: 'bob@bob.example', stage: 'opportunity', amount: 500 }, 4)
   // Dan and Eve on one deal, Dan first: it advances Dan (facebook) only.
-  await deal({ dealId: 'DE', emails: ['dan@example.com', 'eve@example.com'], stage: 'won', amount: 900 }, 8)
-  await deal({ dealId: 'L', email: 'lee@example.com', stage: 'won', amount: 100 }, 41)
+  await deal({ dealId: 'DE', emails: ['dan@team.example', 'eve@team.example'], stage: 'won', amount: 900 }, 8)
+  await deal({ dealId: 'L', email: 'lee@lee.example', stage: 'won', amount: 100 }, 41)
 })
 afterAll(() => server?.close())
 
@@ -71,11 +72,18 @@ describe('GET /v1/reports/funnel', () => {
     expect(byChannel.body.rows.find((x: { key: string }) => x.key === 'Direct').counts.lead).toBe(1)
   })
 
-  it('journey=account: leads without an account keep their own deals', async () => {
+  it('journey=account credits a deal to the first identified lead of its account', async () => {
     const r = await secret(server, '/v1/reports/funnel?by=source&journey=account&to=2026-02-01')
     expect(r.status).toBe(200)
     expect(r.body.journey).toBe('account')
-    // These leads have no account: each deal stays with its primary, as with journey=deal.
+    const rows = Object.fromEntries(r.body.rows.map((x: { key: string; counts: Record<string, number> }) => [x.key, counts(x)]))
+    // Dan's deal moves to Eve (bing); the others are alone in their accounts and keep their deals.
+    expect(rows).toEqual({
+      google: [2, 1, 1, 1, 1],
+      '(direct)': [1, 1, 1, 1, 0],
+      facebook: [1, 0, 0, 0, 0],
+      bing: [1, 1, 1, 1, 1],
+    })
     expect(counts(r.body.total)).toEqual([5, 3, 3, 3, 2])
   })
 

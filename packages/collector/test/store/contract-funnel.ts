@@ -72,8 +72,10 @@ export function funnelContract(getStore: () => Store): void {
           if (r() < 0.2) { journeys.push({ id: `v:${p.visitor}`, touches: p.touches }); continue }
           // Now and then at a touch's very time: that touch is at or before the identify.
           const identifiedAt = p.touches.length > 0 && r() < 0.4 ? pick(p.touches).ts : at()
-          const { leadId } = await store.identify({ siteId: site.id, visitorId: p.visitor, keys: [emailKey(`p${i}-${seed}@x.example`)], ts: identifiedAt })
-          const j = { id: leadId, identifiedAt, touches: p.touches, deals: [] as JourneyDeal[] }
+          // Half of the leads in one of two companies (accounts), for journey=account.
+          const company = r() < 0.5 ? pick(['Acme', 'Globex']) : null
+          const { leadId } = await store.identify({ siteId: site.id, visitorId: p.visitor, keys: [emailKey(`p${i}-${seed}@x.example`)], ts: identifiedAt, company })
+          const j = { id: leadId, identifiedAt, touches: p.touches, deals: [] as JourneyDeal[], account: company }
           journeys.push(j)
           byLead.set(leadId, j)
           leadIds.push(leadId)
