@@ -44,10 +44,10 @@ export async function loadLevel(q: ReportQuery, by: string, filter: Record<strin
 
 /** What coverage means, next to its figure: a low value is a tracking gap, not a reporting bug. */
 export const COVERAGE_EXPLAINED = {
-  short: 'of conversions had a tracked touch; the rest is (unattributed)',
-  long: 'Coverage: the share of conversions with at least one tracked touch in the lookback window. ' +
-    'It is below 100% when leads came in without a tracked visit (offline, typed into the CRM, tracker blocked, ' +
-    'or first touch older than the lookback); their revenue is reported as (unattributed), not given to a channel.',
+  short: 'share of conversions with a non-direct tracked touch; the rest are in Direct (direct visits only) or (unattributed) (no tracked visit)',
+  long: 'Coverage: the share of conversions with at least one non-direct tracked touch in the lookback window. ' +
+    'It is below 100% when leads came in only by direct visits (credited to Direct) or without any tracked visit ' +
+    '(offline, typed into the CRM, tracker blocked, or first touch older than the lookback: reported as (unattributed)).',
 }
 
 interface Figures { won: AttributionReport; opp: AttributionReport }
