@@ -9,6 +9,7 @@ import type { DealWrite } from '../../src/outcomes/types.js'
 import { funnelReport } from '../../src/reports/funnel.js'
 import type { Store, Touch } from '../../src/store/types.js'
 import { naiveFunnel } from '../unit/attribution/funnel-naive.js'
+import { rng } from '../unit/attribution/helpers.js'
 import { emailKey, event, makeSite, rid } from './fixtures.js'
 
 const DAY = 86_400_000
@@ -23,17 +24,6 @@ const ORIGINS: Array<[channel: string, source: string, medium: string]> = [
 ]
 const CAMPAIGNS = ['brand', 'generic', null]
 const STAGES: Stage[] = ['lead', 'mql', 'sql', 'opportunity', 'won', 'lost']
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 type Rows = Array<[key: string, counts: number[], rates: Array<number | null>, medians: Array<number | null>]>
 

@@ -8,6 +8,7 @@ import { MODELS, TOUCH_DIMENSIONS, UNATTRIBUTED_KEY, type ConversionKind, type M
 import type { DealWrite } from '../../src/outcomes/types.js'
 import { attributionReport, modelsReport, type ReportQuery } from '../../src/reports/query.js'
 import type { Site, Store, Touch } from '../../src/store/types.js'
+import { rng } from '../unit/attribution/helpers.js'
 import { emailKey, event, makeSite, rid } from './fixtures.js'
 
 const DAY = 86_400_000
@@ -15,18 +16,6 @@ const T = Date.UTC(2026, 2, 1)
 const ITERATIONS = 24
 const FIELDS = ['touches', 'leads', 'conversions', 'revenue', 'spend'] as const
 const EXTRAS = new Set<string>(['content', 'term', 'landing'])
-
-/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 // Channels, sources and mediums as the tracker classifies them; `brand` runs on Google and Bing.
 const ORIGINS: Array<[channel: string, source: string, medium: string]> = [
