@@ -2,7 +2,7 @@
 // relative to it and the collector's base path needs no configuration here. The session cookie
 // rides along automatically (same origin); the secret key is never kept in the page.
 
-import type { AttributionResponse, FunnelDimension, FunnelReport, LeadList, LeadView, ModelsComparison, QualityReport, ReportQuery, SeriesReport, SessionInfo } from './types.js'
+import type { AccountBody, AttributionResponse, FunnelDimension, FunnelReport, LeadList, LeadView, ModelsComparison, QualityReport, ReportQuery, SeriesReport, SessionInfo } from './types.js'
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -48,6 +48,7 @@ export const api = {
   // Every model at once: no `model` parameter.
   models: (q: ReportQuery, by: string) => call<ModelsComparison>(query('v1/reports/models', { ...common(q), by })),
   lead: (id: string) => call<LeadView>(new URL(`v1/leads/${encodeURIComponent(id)}`, root)),
+  account: (id: string) => call<AccountBody>(new URL(`v1/accounts/${encodeURIComponent(id)}`, root)),
   // The e-mail goes in this request's query only: the collector logs no query strings, and the page never puts it in its own URL.
   leadByEmail: (email: string) => call<LeadList>(query('v1/leads', { email })),
   recentLeads: (limit: number) => call<LeadList>(query('v1/leads', { limit })),

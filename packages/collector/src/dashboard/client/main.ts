@@ -8,6 +8,7 @@ import { chartView } from './views/chart.js'
 import { filtersView, queryFromParams, queryToParams } from './views/filters.js'
 import { byOf, funnelView } from './views/funnel.js'
 import { journeyView } from './views/journey.js'
+import { accountView } from './views/account.js'
 import { modelsView } from './views/models.js'
 import { overviewView } from './views/overview.js'
 import { qualityView } from './views/quality.js'
@@ -21,18 +22,22 @@ const VIEWS = [
   ['journey', 'Lead journey'],
   ['quality', 'Data quality'],
 ] as const
-type ViewName = (typeof VIEWS)[number][0]
+type NavView = (typeof VIEWS)[number][0]
+/** Views reached by links inside other views, not from the nav. */
+const LINKED = [['account', 'Account']] as const
+const PAGES = [...VIEWS, ...LINKED]
+type ViewName = NavView | (typeof LINKED)[number][0]
 
 const app = document.getElementById('app') as HTMLElement
 let period: 'week' | 'month' = 'week'
 let renderSeq = 0
 
-/** `#view[/id][?query]`: the view, the journey's lead or the funnel's grouping, and the shared report query. */
+/** `#view[/id][?query]`: the view, the journey's lead, the account or the funnel's grouping, and the shared report query. */
 function parseHash(): { view: ViewName; id: string; query: ReportQuery } {
   const raw = location.hash.slice(1)
   const cut = raw.indexOf('?')
   const [name, id] = (cut < 0 ? raw : raw.slice(0, cut)).split('/')
-  const view = VIEWS.some(([v]) => v === name) ? name as ViewName : 'overview'
+  const view = PAGES.some(([v]) => v === name) ? name as ViewName : 'overview'
   return { view, id: decodeURIComponent(id ?? ''), query: queryFromParams(new URLSearchParams(cut < 0 ? '' : raw.slice(cut + 1))) }
 }
 
@@ -62,14 +67,14 @@ function showApp(session: SessionInfo): void {
   const render = async () => {
     const seq = ++renderSeq
     const { view: name, id, query } = parseHash()
-    document.title = `${VIEWS.find(([v]) => v === name)?.[1] ?? ''} · Closeloop`
+    document.title = `${PAGES.find(([v]) => v === name)?.[1] ?? ''} · Closeloop`
     nav.querySelectorAll('a').forEach((a) => {
       // Moving between views keeps the query.
-      a.setAttribute('href', hashFor(a.dataset.view as ViewName, '', query))
+      a.setAttribute('href', hashFor(a.dataset.view as NavView, '', query))
       if (a.dataset.view === name) a.setAttribute('aria-current', 'page')
       else a.removeAttribute('aria-current')
     })
-    replace(filterSlot, name === 'journey' ? null : filtersView(query, (q) => { location.hash = hashFor(name, id, q) }))
+    replace(filterSlot, name === 'journey' || name === 'account' ? null : filtersView(query, (q) => { location.hash = hashFor(name, id, q) }))
     view.setAttribute('aria-busy', 'true')
     const target = h('div')
     try {
@@ -78,6 +83,7 @@ function showApp(session: SessionInfo): void {
       else if (name === 'models') await modelsView(target, query)
       else if (name === 'funnel') await funnelView(target, query, byOf(id), (by) => { location.hash = hashFor(name, by === 'channel' ? '' : by, query) })
       else if (name === 'quality') await qualityView(target, query)
+      else if (name === 'account') await accountView(target, session.site.currency, id)
       else await journeyView(target, session.site.currency, id)
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return showSignIn()

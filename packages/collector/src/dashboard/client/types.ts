@@ -10,6 +10,7 @@ export type { AttributionReport, ConversionKind, JourneyMode, ModelName, ModelsC
 export type { Kpis }
 export type { FunnelDimension, FunnelRow, FunnelStage } from '../../attribution/funnel.js'
 export type { FunnelReport } from '../../reports/funnel.js'
+export type { AccountBody } from '../../http/routes/accounts.js'
 export type { LeadList, LeadView } from '../../http/routes/leads.js'
 export type { QualityReport } from '../../reports/quality.js'
 export type { SeriesReport } from '../../reports/query.js'

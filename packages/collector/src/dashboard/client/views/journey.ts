@@ -5,23 +5,18 @@
 
 import { ApiError, api } from '../api.js'
 import { h, replace } from '../dom.js'
+import { hashTo } from '../hash.js'
 import { date, money, num } from '../format.js'
 import { dataTable } from '../table.js'
 import type { LeadList, LeadView, StoredTouch } from '../types.js'
+import { accountLabel } from './account.js'
 
 /** How many of the newest leads the list shows. */
 export const RECENT_LEADS = 20
 
 type LeadSummary = LeadList['leads'][number]
 
-/**
- * The hash of a lead's journey (`#journey/ID`, or the list for ''), keeping the report query the
- * hash carries after `?` (main.ts) so the other views keep their filters.
- */
-function journeyHash(id: string): string {
-  const cut = location.hash.indexOf('?')
-  return `#journey${id ? `/${encodeURIComponent(id)}` : ''}${cut < 0 ? '' : location.hash.slice(cut)}`
-}
+const journeyHash = (id: string): string => hashTo('journey', id)
 
 /** Resolves once the lead of the URL, or the recent list, is shown, so the view counts as rendered only then. */
 export async function journeyView(el: HTMLElement, currency: string, initialId = ''): Promise<void> {
@@ -102,10 +97,12 @@ async function show(out: HTMLElement, id: string, currency: string): Promise<voi
     return
   }
   const { lead } = view
+  const account = lead.accountId ? await accountLink(lead.accountId) : null
   const traits = Object.entries(lead.traits ?? {})
   replace(out,
     back,
     h('h3', { class: 'lead-title', 'data-field': 'lead-email' }, lead.email ?? 'Lead without an e-mail'),
+    account,
     h('dl', { class: 'lead' },
       h('dt', null, 'Lead ID'), h('dd', { 'data-field': 'lead-id' }, lead.id),
       lead.phone ? [h('dt', null, 'Phone'), h('dd', null, lead.phone)] : null,
@@ -138,4 +135,18 @@ async function show(out: HTMLElement, id: string, currency: string): Promise<voi
         { label: 'Stage history', value: (d) => (d.history ?? []).map((s) => `${s.stage} ${date(s.ts)}`).join('; ') },
       ],
     }))
+}
+
+/**
+ * "Account: <name>" linking to the lead's account. The lead carries only the account's ID, so its
+ * name is asked for; if that fails the link still leads there, named by the ID.
+ */
+async function accountLink(accountId: string): Promise<HTMLElement> {
+  let label = accountId
+  try {
+    label = accountLabel((await api.account(accountId)).account)
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) throw err
+  }
+  return h('p', { class: 'account-link' }, h('a', { href: hashTo('account', accountId), 'data-link': 'account' }, `Account: ${label}`))
 }
