@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { secret, startTestServer, type TestServer } from '../http/helpers.js'
-import { day, LEAD_TOUCHES, PAYLOAD_EMAIL, seedBusiness, shown, type Business } from './dashboard/business.js'
-import { VIEW_NAMES, expectRecentLeadsMatchApi, expectViewMatchesApi, pageQuery } from './dashboard/views.js'
+import { COMPANY, day, LEAD_TOUCHES, PAYLOAD_EMAIL, seedBusiness, shown, type Business } from './dashboard/business.js'
+import { VIEW_NAMES, expectAccountMatchesApi, expectRecentLeadsMatchApi, expectViewMatchesApi, pageQuery } from './dashboard/views.js'
 import { XSS } from './dashboard/xss.js'
 
 const pkg = fileURLToPath(new URL('../..', import.meta.url))
@@ -291,6 +291,62 @@ describe('dashboard in Chromium', () => {
     expect(violations).toEqual([])
   })
 
+  it('opens a lead\'s account from its journey by clicking and by URL, every row equal to the API', async () => {
+    await signIn()
+    const [gil, ivy, hal] = biz.account.leadIds
+    await page.goto(`${url}/dashboard/#journey/${gil}?conversion=opportunity`)
+    await expectViewMatchesApi(page, biz, 'journey', gil)
+    await page.getByRole('link', { name: `Account: ${COMPANY}`, exact: true }).click()
+    const a = await expectAccountMatchesApi(page, biz, biz.account.id)
+    // The report query rides along, as between the other views.
+    expect(new URL(page.url()).hash).toBe(`#account/${biz.account.id}?conversion=opportunity`)
+    expect(a.account).toMatchObject({ name: COMPANY, source: 'crm' })
+    expect(a.leads.map((l) => l.id).sort()).toEqual([gil, ivy, hal].sort())
+    // Interleaved: every contact's touches in one table in time order, not contact by contact.
+    const owners = a.touches.map((t) => t.leadId)
+    expect(a.touches.map((t) => t.ts)).toEqual(a.touches.map((t) => t.ts).sort((x, y) => x - y))
+    expect(owners.filter((o, i) => i > 0 && o !== owners[i - 1]).length).toBeGreaterThan(2)
+    expect(a.touches).toHaveLength(5)
+    expect(a.deals).toHaveLength(1)
+    expect(a.deals[0].leadIds).toHaveLength(2)
+    expect(await page.locator('table[data-table="account-deals"] tbody td').last().textContent()).toBe('hal@globex.example, gil@globex.example')
+    mkdirSync('/work/shots', { recursive: true })
+    await page.screenshot({ path: '/work/shots/account.png', fullPage: true })
+    await page.screenshot({ path: `${shots}account.png`, fullPage: true })
+    await page.reload()
+    await expectAccountMatchesApi(page, biz, biz.account.id)
+    // Each contact leads back to its journey.
+    await page.locator('table[data-table="account-contacts"] a', { hasText: 'ivy@globex.example' }).click()
+    await expectViewMatchesApi(page, biz, 'journey', ivy)
+
+    // An e-mail-domain account: the first lead's colleagues at example.com, with their own deals.
+    await page.goto(`${url}/dashboard/#journey/${biz.leadId}`)
+    await expectViewMatchesApi(page, biz, 'journey', biz.leadId)
+    await page.getByRole('link', { name: 'Account: example.com', exact: true }).click()
+    await page.locator('#view[data-rendered^="account:"]').waitFor()
+    const domainId = new URL(page.url()).hash.replace('#account/', '')
+    const d = await expectAccountMatchesApi(page, biz, domainId)
+    expect(d.account).toMatchObject({ domain: 'example.com', source: 'domain' })
+    expect(d.leads.map((l) => l.email)).toEqual(expect.arrayContaining([biz.leadEmail, 'bo@example.com', 'cy@example.com', 'di@example.com']))
+    expect(d.deals.length).toBeGreaterThan(3)
+    expect(violations).toEqual([])
+  })
+
+  it('says plainly that an unknown account ID has no account, with no error', async () => {
+    await signIn()
+    for (const id of ['acc_doesNotExist123', 'not-an-account-id']) {
+      await page.goto(`${url}/dashboard/#account/${id}`)
+      await page.reload()
+      await page.locator(`#view[data-rendered^="account:"][data-id="${id}"]`).waitFor()
+      expect(await page.locator('[data-field="account-status"]').textContent(), id).toBe('No account with that ID.')
+      expect(await page.locator('#app .error, #app [role="alert"]').count(), id).toBe(0)
+      expect(await page.locator('table[data-table^="account-"]').count(), id).toBe(0)
+    }
+    await page.screenshot({ path: `${shots}account-not-found.png`, fullPage: true })
+    await page.locator('a[data-link="recent-leads"]').click()
+    await page.locator('table[data-table="recent-leads"]').waitFor()
+  })
+
   it('shows the funnel by channel and by campaign, every cell equal to the API', async () => {
     await signIn()
     await page.locator('nav a[data-view="funnel"]').click()
@@ -429,6 +485,8 @@ describe('dashboard in Chromium', () => {
       ['quality', [XSS[3]]],
       // The recent leads: a markup e-mail, and the first touch's source and campaign.
       ['journey', [PAYLOAD_EMAIL, `${XSS[0]} / cpc`, XSS[5]]],
+      // The company's name, its contacts' original sources, their touches and the deal's ID.
+      [`account/${biz.account.id}`, [COMPANY, `${XSS[0]} / cpc`, XSS[5], `GX-${XSS[5]}`, `${XSS[1]} / referral`, `newsletter / ${XSS[1]}`]],
       // Every touch field, traits (nested too) and deal IDs of one lead.
       [`journey/${biz.leadId}`, XSS],
     ]
@@ -444,6 +502,7 @@ describe('dashboard in Chromium', () => {
       }
       if (view === 'journey') await page.locator('table[data-table="recent-leads"]').waitFor()
       else if (name === 'journey') await page.locator('[data-field="lead-id"]').waitFor()
+      else if (name === 'account') await page.locator('[data-field="account-id"]').waitFor()
       if (name === 'trend') await page.locator('.chart canvas').first().waitFor()
       if (name === 'quality') {
         const api = (await secret(biz.server, `/v1/reports/quality?from=${await page.getByLabel('From').inputValue()}&to=${await page.getByLabel('To').inputValue()}`)).body
@@ -452,7 +511,7 @@ describe('dashboard in Chromium', () => {
         expect(await page.locator('table[data-table="untagged-paid"] tbody th').allTextContents()).toEqual(api.untaggedPaid.map((u: { source: string }) => u.source))
       }
       // overview.png is the undrilled overview of the headline test.
-      await page.screenshot({ path: `${shots}${name === 'overview' ? 'overview-payloads' : view === 'journey' ? 'journey-recent-payloads' : name}.png`, fullPage: true })
+      await page.screenshot({ path: `${shots}${name === 'overview' ? 'overview-payloads' : view === 'journey' ? 'journey-recent-payloads' : name === 'account' ? 'account-payloads' : name}.png`, fullPage: true })
       const text = await page.locator('#view').textContent() ?? ''
       for (const payload of payloads) expect(text, `${name} shows ${payload}`).toContain(payload)
       expect(await page.locator('#app img, #app script, #app svg, #app iframe, #app [onerror], #app [onload], #app a[href^="javascript"]').count()).toBe(0)

@@ -1,7 +1,8 @@
 // A small business for the dashboard's browser tests, seeded over HTTP into a real collector: its
 // own site (named with a payload, created as `closeloop sites add` does), touches from six
-// channels, leads with traits, deals and spend, a duplicate lead and a rejected event. Every tracked
-// text field carries a payload from xss.ts, and one lead's e-mail is markup too. Days count from D0, 50 days ago, so all of it falls in the dashboard's default range
+// channels, leads with traits, deals and spend, a duplicate lead and a rejected event, and a CRM
+// company (named with a payload) whose three contacts share an open deal. Every tracked text field
+// carries a payload from xss.ts, and one lead's e-mail is markup too. Days count from D0, 50 days ago, so all of it falls in the dashboard's default range
 // (the last 90 days), and journeys of several touches make the models disagree.
 
 import { createSite } from '../../../src/sites/admin.js'
@@ -30,6 +31,9 @@ const ORGANIC: Touch = { source: 'google', medium: 'organic', term: XSS[2], refe
 
 const LANDING = `https://shop.example/?utm_content=${XSS[3]}`
 
+/** The CRM company of the Globex contacts (identify's `company`): its account's name. */
+export const COMPANY = `Globex ${XSS[0]}`
+
 /** An address the collector accepts that is markup too (no spaces: `/` separates the attributes). */
 export const PAYLOAD_EMAIL = '<img/src=x/onerror=window.__xss=1>@evil.example'
 
@@ -55,6 +59,8 @@ export interface Business {
   leadEmail: string
   /** The lead whose e-mail is PAYLOAD_EMAIL (one referral touch, no deals). */
   payloadLeadId: string
+  /** The CRM account COMPANY: its ID and its three contacts (gil, ivy, hal), gil and hal named on one open deal. */
+  account: { id: string; leadIds: string[] }
   /** Won revenue over all days, and over days 0–20 only. */
   won: { all: number; firstDays: number }
 }
@@ -67,11 +73,11 @@ export async function seedBusiness(base: TestServer): Promise<Business> {
     if (r.status !== 200) throw new Error(`${path}: ${r.status} ${r.text}`)
     return r.body
   }
-  const person = async (touches: Array<[Touch, number]>, who: { email: string; identifyDay: number; traits?: Record<string, unknown>; externalId?: string } | null, deals: Array<{ id: string; amount: number; stages: Array<[string, number]> }> = []) => {
+  const person = async (touches: Array<[Touch, number]>, who: { email: string; identifyDay: number; traits?: Record<string, unknown>; externalId?: string; company?: string } | null, deals: Array<{ id: string; amount: number; stages: Array<[string, number]> }> = []) => {
     const vid = visitorId()
     await importEvents(server, touches.map(([t, d]) => event(vid, d, t)))
     if (who === null) return ''
-    const leadId = await identify(server, { visitorId: vid, email: who.email, externalId: who.externalId, traits: who.traits, ts: at(who.identifyDay) })
+    const leadId = await identify(server, { visitorId: vid, email: who.email, externalId: who.externalId, traits: who.traits, company: who.company, ts: at(who.identifyDay) })
     for (const deal of deals)
       for (const [stage, d] of deal.stages) await ok('/v1/deals', { dealId: deal.id, email: who.email, stage, amount: deal.amount, ts: at(d) })
     return leadId
@@ -87,6 +93,14 @@ export async function seedBusiness(base: TestServer): Promise<Business> {
   await person([[SEARCH, 15], [SOCIAL, 18], [REFERRAL, 19]], { email: 'di@example.com', identifyDay: 19.5 },
     [{ id: XSS[5], amount: 3_000, stages: [['opportunity', 20], ['won', 30]] }])
   const payloadLeadId = await person([[REFERRAL, 22]], { email: PAYLOAD_EMAIL, identifyDay: 22.5 })
+  // A company of three whose journeys interleave; its deal is open (not won), so won revenue stays as above.
+  const globex = [
+    await person([[SEARCH, 3], [ADS_IMG, 16]], { email: 'gil@globex.example', identifyDay: 16.5, company: COMPANY }),
+    await person([[REFERRAL, 12]], { email: 'ivy@globex.example', identifyDay: 12.5, company: COMPANY }),
+    await person([[SOCIAL, 7], [NEWSLETTER, 17]], { email: 'hal@globex.example', identifyDay: 17.5, company: COMPANY }),
+  ]
+  await ok('/v1/deals', { dealId: `GX-${XSS[5]}`, emails: ['hal@globex.example', 'gil@globex.example'], company: COMPANY, stage: 'opportunity', amount: 40_000, ts: at(21) })
+  const accountId = (await ok(`/v1/leads/${globex[0]}`, undefined)).lead.accountId as string
   // Anonymous visitors: non-converting paths for Markov, and untagged paid traffic.
   await person([[SOCIAL, 5], [ADS_SVG, 7]], null)
   await person([[UNTAGGED, 11], [UNTAGGED, 13]], null)
@@ -105,5 +119,5 @@ export async function seedBusiness(base: TestServer): Promise<Business> {
   }
   const spend = await ok('/v1/spend', { rows })
   if (spend.accepted !== rows.length) throw new Error(`spend: ${JSON.stringify(spend)}`)
-  return { server, site: created.site, key: created.secretKey, leadId, leadEmail: 'ann@example.com', payloadLeadId, won: { all: 20_000, firstDays: 12_000 } }
+  return { server, site: created.site, key: created.secretKey, leadId, leadEmail: 'ann@example.com', payloadLeadId, account: { id: accountId, leadIds: globex }, won: { all: 20_000, firstDays: 12_000 } }
 }

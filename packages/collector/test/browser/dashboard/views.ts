@@ -129,3 +129,53 @@ export async function expectViewMatchesApi(page: Page, biz: Business, view: View
     expect((await cells(page, 'untagged-paid')).map((c) => Number(c[3]))).toEqual(r.untaggedPaid.map((u: { touches: number }) => u.touches))
   }
 }
+
+interface AccountApi {
+  account: { id: string; name: string | null; domain: string | null; source: string }
+  leadCount: number
+  leads: Array<Omit<LeadSummary, 'firstTouch'> & { firstTouch: { channel: string; source: string; medium: string; campaign: string | null } | null }>
+  touches: Array<{ leadId: string; ts: number; channel: string; source: string; medium: string; campaign: string | null; landing: string | null }>
+  deals: Array<{ dealId: string; stage: string; amount: number | null; leadIds: string[] }>
+}
+
+/**
+ * The account view of `accountId`, error-free and equal to GET /v1/accounts/{id}: the header, every
+ * contact row (each linking to its journey), every interleaved touch row and every deal row.
+ */
+export async function expectAccountMatchesApi(page: Page, biz: Business, accountId: string): Promise<AccountApi> {
+  await page.locator(`#view[data-rendered^="account:"][data-id="${accountId}"]`).waitFor()
+  const errors = await page.locator('#app .error, #app [role="alert"]').allTextContents()
+  expect(errors.filter((t) => t.trim() !== ''), 'account shows an error').toEqual([])
+  const a = await api(biz, `/v1/accounts/${accountId}`) as AccountApi
+  const field = (name: string) => page.locator(`[data-field="${name}"]`)
+  expect(await field('account-name').textContent()).toBe(a.account.name ?? a.account.domain)
+  expect(await field('account-source').getAttribute('data-value')).toBe(a.account.source)
+  expect(await field('account-source').textContent()).toBe(a.account.source === 'crm' ? 'CRM company' : 'E-mail domain')
+  expect(await field('account-domain').count()).toBe(a.account.domain ? 1 : 0)
+  if (a.account.domain) expect(await field('account-domain').textContent()).toBe(a.account.domain)
+  expect(await field('account-lead-count').getAttribute('data-value')).toBe(String(a.leadCount))
+  expect(await field('account-id').textContent()).toBe(a.account.id)
+
+  const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString())
+  const email = new Map(a.leads.map((l) => [l.id, l.email ?? '']))
+  const contacts = await page.locator('table[data-table="account-contacts"] tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+    cells: [...tr.children].map((c) => c.getAttribute('data-value') ?? ''),
+    href: tr.querySelector('a')?.getAttribute('href') ?? '',
+  })))
+  expect(contacts.map((c) => c.cells)).toEqual(a.leads.map((l) => [l.email ?? '', iso(l.identifiedAt), l.firstTouch?.channel ?? '',
+    l.firstTouch ? `${l.firstTouch.source} / ${l.firstTouch.medium}` : '', l.firstTouch?.campaign ?? '', String(l.touchCount), l.id]))
+  expect(contacts.map((c) => c.href.replace(/\?.*/, ''))).toEqual(a.leads.map((l) => `#journey/${encodeURIComponent(l.id)}`))
+
+  const touches = await page.locator('table[data-table="account-touches"] tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+    cells: [...tr.children].map((c) => c.getAttribute('data-value') ?? ''),
+    text: tr.children[1]?.textContent ?? '',
+    href: tr.querySelector('a')?.getAttribute('href') ?? '',
+  })))
+  expect(touches.map((t) => t.cells)).toEqual(a.touches.map((t) => [iso(t.ts), email.get(t.leadId) ?? t.leadId, t.channel, `${t.source} / ${t.medium}`, t.campaign ?? '', t.landing ?? '']))
+  expect(touches.map((t) => t.text)).toEqual(a.touches.map((t) => email.get(t.leadId) ?? t.leadId))
+  expect(touches.map((t) => t.href.replace(/\?.*/, ''))).toEqual(a.touches.map((t) => `#journey/${encodeURIComponent(t.leadId)}`))
+
+  expect(await cells(page, 'account-deals')).toEqual(a.deals.map((d) =>
+    [d.dealId, d.stage, d.amount === null ? '' : String(d.amount), d.leadIds.map((id) => email.get(id) ?? id).join(', ')]))
+  return a
+}
