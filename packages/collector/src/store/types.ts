@@ -283,7 +283,81 @@ export interface StoreStats {
   reportCache?: { touches: number; sites: number; touchScans: number; outcomeLoads: number; refreshed: number; appended: number; tablesReleased: number }
 }
 
-export interface Store extends OutcomeStore {
+/** A site's link to one CRM account as stored: secret option values are ciphertexts (crypto.ts). */
+export interface CrmConnectionRecord {
+  id: string
+  siteId: string
+  kind: string
+  options: Record<string, string | boolean>
+  writeBack: boolean
+  createdAt: number
+  /** Where the next pull resumes (the connector's own format). */
+  cursor: string | null
+  lastEventAt: number | null
+  lastSyncAt: number | null
+  /** Failures so far (inbox rows, pulls), and the latest one's reason and time. */
+  errors: number
+  lastError: string | null
+  lastErrorAt: number | null
+}
+
+export interface NewCrmConnection {
+  id: string
+  siteId: string
+  kind: string
+  options: Record<string, string | boolean>
+  writeBack: boolean
+  createdAt: number
+}
+
+/** What a pull or an inbox row changed about its connection. */
+export interface CrmStatusPatch {
+  cursor?: string | null
+  lastSyncAt?: number
+  /** A failure: counted, and kept as the latest reason. */
+  error?: { reason: string; at: number }
+}
+
+/** One change a webhook reported, waiting in the durable inbox. */
+export interface CrmInboxEntry {
+  id: string
+  connectionId: string
+  /** The connector's item (CrmInboxItem) as JSON. */
+  item: string
+  receivedAt: number
+  attempts: number
+}
+
+/** What became of an inbox row after one attempt. */
+export type CrmInboxOutcome =
+  | { status: 'done' }
+  | { status: 'retry'; at: number; reason: string }
+  | { status: 'failed'; reason: string }
+
+/** The CRM connections and their durable inbox of webhook changes. */
+export interface CrmStore {
+  addCrmConnection(input: NewCrmConnection): Promise<CrmConnectionRecord>
+  getCrmConnection(id: string): Promise<CrmConnectionRecord | null>
+  /** Every connection, oldest first. */
+  listCrmConnections(): Promise<CrmConnectionRecord[]>
+  /** Removes the connection and its inbox; false when there was none. */
+  removeCrmConnection(id: string): Promise<boolean>
+  updateCrmStatus(id: string, patch: CrmStatusPatch): Promise<void>
+  /**
+   * Stores webhook items durably (resolves after commit) and the connection's last event time.
+   * An item whose key the connection's inbox already holds is a redelivery: not stored again.
+   */
+  enqueueCrmInbox(connectionId: string, items: ReadonlyArray<{ key: string; item: string }>, receivedAt: number): Promise<{ stored: number; duplicates: number }>
+  /** Rows waiting whose next attempt is due at `now`, oldest first. */
+  dueCrmInbox(now: number, limit: number): Promise<CrmInboxEntry[]>
+  /** Rows not done yet (waiting or retrying), for /metrics. */
+  pendingCrmInbox(): Promise<number>
+  settleCrmInbox(id: string, outcome: CrmInboxOutcome): Promise<void>
+  /** Deletes settled rows received before `before` (kept until then to recognise redeliveries). */
+  pruneCrmInbox(before: number): Promise<number>
+}
+
+export interface Store extends OutcomeStore, CrmStore {
   /**
    * Changes whenever data this store reads may have changed: after every write committed through
    * it; for SQLite also after a commit by another connection (PRAGMA data_version), e.g. the CLI.

@@ -7,6 +7,7 @@ import { emailKey, event, externalKey, makeSite, phoneKey, touch } from './fixtu
 import { outcomesContract } from './contract-outcomes.js'
 import { reconcileContract } from './contract-reconcile.js'
 import { funnelContract } from './contract-funnel.js'
+import { crmContract } from './contract-crm.js'
 
 export { emailKey, event, externalKey, makeSite, phoneKey, touch } from './fixtures.js'
 
@@ -34,6 +35,11 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
     describe('deals, spend, rates and report load', () => outcomesContract(() => store))
     reconcileContract(() => store)
     funnelContract(() => store)
+    crmContract(() => store, async () => {
+      await store.close()
+      store = await harness.open()
+      return store
+    })
 
     describe('data version', () => {
       it('changes after every committed write, and only then', async () => {

@@ -9,6 +9,10 @@ import { GroupCommit, type Job } from '../group-commit.js'
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js'
 import { identifyPg } from './identify.js'
 import { assignAccountPg, getAccountPg } from './accounts.js'
+import {
+  addCrmConnectionPg, dueCrmInboxPg, enqueueCrmInboxPg, getCrmConnectionPg, listCrmConnectionsPg, pendingCrmInboxPg, pruneCrmInboxPg, removeCrmConnectionPg,
+  settleCrmInboxPg, updateCrmStatusPg,
+} from './crm.js'
 import { getDealsPg, linkPendingDealsPg, upsertDealsPg } from './deals.js'
 import { loadReportDataPg } from './report-data.js'
 import { listRatesPg, upsertRatesPg, upsertSpendPg } from './spend.js'
@@ -22,7 +26,7 @@ import {
   siteFromRow, type Row,
 } from '../rows.js'
 import type {
-  AccountView, DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
+  AccountView, CrmConnectionRecord, CrmInboxEntry, CrmInboxOutcome, CrmStatusPatch, NewCrmConnection, DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
 } from '../types.js'
 
@@ -381,5 +385,45 @@ export class PostgresStore implements Store {
 
   loadReportTable(siteId: string, opts: ReportLoadOptions): Promise<ReportTableData> {
     return loadReportTablePg(this.pool, siteId, opts)
+  }
+
+  addCrmConnection(input: NewCrmConnection): Promise<CrmConnectionRecord> {
+    return this.write((c) => addCrmConnectionPg(c, input))
+  }
+
+  getCrmConnection(id: string): Promise<CrmConnectionRecord | null> {
+    return getCrmConnectionPg(this.pool, id)
+  }
+
+  listCrmConnections(): Promise<CrmConnectionRecord[]> {
+    return listCrmConnectionsPg(this.pool)
+  }
+
+  removeCrmConnection(id: string): Promise<boolean> {
+    return this.write((c) => removeCrmConnectionPg(c, id))
+  }
+
+  updateCrmStatus(id: string, patch: CrmStatusPatch): Promise<void> {
+    return this.write((c) => updateCrmStatusPg(c, id, patch))
+  }
+
+  enqueueCrmInbox(connectionId: string, items: ReadonlyArray<{ key: string; item: string }>, receivedAt: number): Promise<{ stored: number; duplicates: number }> {
+    return this.write((c) => enqueueCrmInboxPg(c, connectionId, items, receivedAt), Math.max(1, items.length))
+  }
+
+  dueCrmInbox(now: number, limit: number): Promise<CrmInboxEntry[]> {
+    return dueCrmInboxPg(this.pool, now, limit)
+  }
+
+  pendingCrmInbox(): Promise<number> {
+    return pendingCrmInboxPg(this.pool)
+  }
+
+  settleCrmInbox(id: string, outcome: CrmInboxOutcome): Promise<void> {
+    return this.write((c) => settleCrmInboxPg(c, id, outcome))
+  }
+
+  pruneCrmInbox(before: number): Promise<number> {
+    return this.write((c) => pruneCrmInboxPg(c, before))
   }
 }

@@ -336,4 +336,42 @@ CREATE INDEX leads_account ON leads(site_id, account_id) WHERE account_id IS NOT
 `,
 }
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS, LEADS_BY_ACCOUNT]
+// CRM connections (secret options stored encrypted) and their durable inbox: a webhook is
+// answered only after its changes are committed here; the worker settles each row. The unique
+// (connection, key) makes a redelivered notification a no-op. Standard SQL: the PostgreSQL store
+// runs this same migration.
+export const CRM_CONNECTIONS: Migration = {
+  version: 8,
+  name: 'crm connections and inbox',
+  sql: `
+CREATE TABLE crm_connections (
+  id            TEXT PRIMARY KEY,
+  site_id       TEXT NOT NULL,
+  kind          TEXT NOT NULL,
+  options       TEXT NOT NULL,
+  write_back    INTEGER NOT NULL,
+  created_at    BIGINT NOT NULL,
+  cursor        TEXT,
+  last_event_at BIGINT,
+  last_sync_at  BIGINT,
+  errors        INTEGER NOT NULL DEFAULT 0,
+  last_error    TEXT,
+  last_error_at BIGINT
+);
+CREATE TABLE crm_inbox (
+  id            TEXT PRIMARY KEY,
+  connection_id TEXT NOT NULL,
+  event_key     TEXT NOT NULL,
+  item          TEXT NOT NULL,
+  received_at   BIGINT NOT NULL,
+  status        TEXT NOT NULL,
+  attempts      INTEGER NOT NULL DEFAULT 0,
+  next_at       BIGINT NOT NULL,
+  last_error    TEXT,
+  UNIQUE (connection_id, event_key)
+);
+CREATE INDEX crm_inbox_due ON crm_inbox(status, next_at);
+`,
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS, LEADS_BY_ACCOUNT, CRM_CONNECTIONS]

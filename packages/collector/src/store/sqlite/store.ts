@@ -28,6 +28,7 @@ import {
   conflictFromRow, leadFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, qualityFromRows, rejectedFromRow, siteFromRow, type Row,
 } from '../rows.js'
 import { getAccountSync } from './accounts.js'
+import { dueCrmInboxSync, getCrmConnectionSync, listCrmConnectionsSync, pendingCrmInboxSync, type CrmWrite } from './crm.js'
 import { getDealsSync } from './deals.js'
 import type { OutcomeStatements } from './outcome-statements.js'
 import { loadReportDataSync, loadSpendSync } from './report-data.js'
@@ -40,7 +41,7 @@ import type { Db, Statements, Stmt } from './statements.js'
 import { configureConnection, SqliteWriter, type BatchDelta, type OtherWrites } from './writer.js'
 import type { SitePatch, WriteOp } from './writes.js'
 import type {
-  AccountView, DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
+  AccountView, CrmConnectionRecord, CrmInboxEntry, CrmInboxOutcome, CrmStatusPatch, NewCrmConnection, DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
 } from '../types.js'
 
@@ -317,5 +318,49 @@ export class SqliteStore implements Store {
     this.reportCache.others(this.othersWrote())
     const { table, release } = this.reportCache.table(siteId, opts.touchesFrom, opts.touchesTo, opts.extra ?? null)
     return { table, spend: loadSpendSync(this.outcomes, siteId, opts), release }
+  }
+
+  private crm<T>(write: CrmWrite): Promise<T> {
+    return this.write({ op: 'crm', write })
+  }
+
+  addCrmConnection(input: NewCrmConnection): Promise<CrmConnectionRecord> {
+    return this.crm({ kind: 'add', input })
+  }
+
+  async getCrmConnection(id: string): Promise<CrmConnectionRecord | null> {
+    return getCrmConnectionSync(this.outcomes, id)
+  }
+
+  async listCrmConnections(): Promise<CrmConnectionRecord[]> {
+    return listCrmConnectionsSync(this.outcomes)
+  }
+
+  removeCrmConnection(id: string): Promise<boolean> {
+    return this.crm({ kind: 'remove', id })
+  }
+
+  updateCrmStatus(id: string, patch: CrmStatusPatch): Promise<void> {
+    return this.crm({ kind: 'status', id, patch })
+  }
+
+  enqueueCrmInbox(connectionId: string, items: ReadonlyArray<{ key: string; item: string }>, receivedAt: number): Promise<{ stored: number; duplicates: number }> {
+    return this.crm({ kind: 'enqueue', connectionId, items: items.map((i) => ({ id: nanoid(), ...i })), receivedAt })
+  }
+
+  async dueCrmInbox(now: number, limit: number): Promise<CrmInboxEntry[]> {
+    return dueCrmInboxSync(this.outcomes, now, limit)
+  }
+
+  async pendingCrmInbox(): Promise<number> {
+    return pendingCrmInboxSync(this.outcomes)
+  }
+
+  settleCrmInbox(id: string, outcome: CrmInboxOutcome): Promise<void> {
+    return this.crm({ kind: 'settle', id, outcome })
+  }
+
+  pruneCrmInbox(before: number): Promise<number> {
+    return this.crm({ kind: 'prune', before })
   }
 }

@@ -12,6 +12,7 @@ import { siteFromRow, boundPayload, utcDayStart, type Row } from '../rows.js'
 import { identifySync } from './identify.js'
 import { ingestBatch } from './ingest.js'
 import { assignAccountSync } from './accounts.js'
+import { runCrmWrite, type CrmWrite } from './crm.js'
 import { eraseDealsSync, linkPendingDealsSync, upsertDealsSync } from './deals.js'
 import type { OutcomeStatements } from './outcome-statements.js'
 import { anySuppressed, eraseSync } from './privacy.js'
@@ -33,6 +34,7 @@ export type WriteOp =
   | { op: 'linkPendingDeals'; siteId: string; leadId: string; keys: IdentityKey[] }
   | { op: 'upsertSpend'; siteId: string; rows: SpendWrite[] }
   | { op: 'upsertRates'; siteId: string; rates: FxRate[] }
+  | { op: 'crm'; write: CrmWrite }
 
 /**
  * A touch as the report cache holds it (content, term and landing for a log that holds one of
@@ -130,5 +132,7 @@ export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
       return upsertSpendSync(outcomes, w.siteId, w.rows, now)
     case 'upsertRates':
       return upsertRatesSync(outcomes, w.siteId, w.rates, now)
+    case 'crm':
+      return runCrmWrite(outcomes, w.write)
   }
 }

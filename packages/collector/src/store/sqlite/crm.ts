@@ -1,0 +1,88 @@
+// CRM connections and their webhook inbox for SQLite: writes inside the store's group-commit
+// transaction (as `crm` write ops), reads straight from the prepared statements.
+
+import { boundReason, crmConnectionFromRow, crmInboxFromRow } from '../crm-rows.js'
+import type { Row } from '../rows.js'
+import type { CrmConnectionRecord, CrmInboxEntry, CrmInboxOutcome, CrmStatusPatch, NewCrmConnection } from '../types.js'
+import type { Prepared } from './statements.js'
+
+export const CRM_SQL = {
+  crmInsert: `INSERT INTO crm_connections (id, site_id, kind, options, write_back, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+  crmById: 'SELECT * FROM crm_connections WHERE id = ?',
+  crmList: 'SELECT * FROM crm_connections ORDER BY created_at, id',
+  crmDelete: 'DELETE FROM crm_connections WHERE id = ?',
+  crmDeleteInbox: 'DELETE FROM crm_inbox WHERE connection_id = ?',
+  crmCursor: 'UPDATE crm_connections SET cursor = ? WHERE id = ?',
+  crmSynced: 'UPDATE crm_connections SET last_sync_at = ? WHERE id = ?',
+  crmError: 'UPDATE crm_connections SET errors = errors + 1, last_error = ?, last_error_at = ? WHERE id = ?',
+  crmEvent: 'UPDATE crm_connections SET last_event_at = ? WHERE id = ?',
+  crmEnqueue: `INSERT INTO crm_inbox (id, connection_id, event_key, item, received_at, status, attempts, next_at)
+     VALUES (?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT (connection_id, event_key) DO NOTHING`,
+  crmDue: `SELECT * FROM crm_inbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, received_at, id LIMIT ?`,
+  crmPending: `SELECT count(*) AS n FROM crm_inbox WHERE status = 'pending'`,
+  crmDone: `UPDATE crm_inbox SET status = 'done', attempts = attempts + 1, last_error = NULL WHERE id = ?`,
+  crmRetry: `UPDATE crm_inbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?`,
+  crmFailed: `UPDATE crm_inbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?`,
+  crmPrune: `DELETE FROM crm_inbox WHERE status <> 'pending' AND received_at < ?`,
+} as const
+
+export type CrmStatements = Prepared<typeof CRM_SQL>
+
+/** A CRM write as plain data (see writes.ts); IDs are made by the caller. */
+export type CrmWrite =
+  | { kind: 'add'; input: NewCrmConnection }
+  | { kind: 'remove'; id: string }
+  | { kind: 'status'; id: string; patch: CrmStatusPatch }
+  | { kind: 'enqueue'; connectionId: string; items: Array<{ id: string; key: string; item: string }>; receivedAt: number }
+  | { kind: 'settle'; id: string; outcome: CrmInboxOutcome }
+  | { kind: 'prune'; before: number }
+
+export function runCrmWrite(s: CrmStatements, w: CrmWrite): unknown {
+  switch (w.kind) {
+    case 'add': {
+      const c = w.input
+      s.crmInsert.run(c.id, c.siteId, c.kind, JSON.stringify(c.options), c.writeBack ? 1 : 0, c.createdAt)
+      return crmConnectionFromRow(s.crmById.get(c.id) as Row)
+    }
+    case 'remove':
+      s.crmDeleteInbox.run(w.id)
+      return s.crmDelete.run(w.id).changes > 0
+    case 'status':
+      if (w.patch.cursor !== undefined) s.crmCursor.run(w.patch.cursor, w.id)
+      if (w.patch.lastSyncAt !== undefined) s.crmSynced.run(w.patch.lastSyncAt, w.id)
+      if (w.patch.error !== undefined) s.crmError.run(boundReason(w.patch.error.reason), w.patch.error.at, w.id)
+      return undefined
+    case 'enqueue': {
+      let stored = 0
+      for (const it of w.items) stored += s.crmEnqueue.run(it.id, w.connectionId, it.key, it.item, w.receivedAt, w.receivedAt).changes
+      s.crmEvent.run(w.receivedAt, w.connectionId)
+      return { stored, duplicates: w.items.length - stored }
+    }
+    case 'settle': {
+      const o = w.outcome
+      if (o.status === 'done') s.crmDone.run(w.id)
+      else if (o.status === 'retry') s.crmRetry.run(o.at, boundReason(o.reason), w.id)
+      else s.crmFailed.run(boundReason(o.reason), w.id)
+      return undefined
+    }
+    case 'prune':
+      return s.crmPrune.run(w.before).changes
+  }
+}
+
+export function getCrmConnectionSync(s: CrmStatements, id: string): CrmConnectionRecord | null {
+  const row = s.crmById.get(id) as Row | undefined
+  return row ? crmConnectionFromRow(row) : null
+}
+
+export function listCrmConnectionsSync(s: CrmStatements): CrmConnectionRecord[] {
+  return (s.crmList.all() as Row[]).map(crmConnectionFromRow)
+}
+
+export function dueCrmInboxSync(s: CrmStatements, now: number, limit: number): CrmInboxEntry[] {
+  return (s.crmDue.all(now, limit) as Row[]).map(crmInboxFromRow)
+}
+
+export function pendingCrmInboxSync(s: CrmStatements): number {
+  return Number((s.crmPending.get() as Row).n)
+}
