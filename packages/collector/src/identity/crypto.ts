@@ -21,6 +21,8 @@ export interface InstallKeys {
   encryptionKey: Buffer
   /** HMAC key for suppression hashes of erased people. */
   suppressionSalt: Buffer
+  /** AES-256-GCM key for integration secrets (CRM tokens, webhook client secrets). */
+  integrationKey: Buffer
 }
 
 /** Parse a 32-byte key given as 64 hex characters or base64/base64url; null when it is neither. */
@@ -64,6 +66,7 @@ export function deriveKeys(master: Buffer): InstallKeys {
   return {
     encryptionKey: derive('closeloop/encryption/v1'),
     suppressionSalt: derive('closeloop/suppression/v1'),
+    integrationKey: derive('closeloop/integration-secrets/v1'),
   }
 }
 

@@ -22,7 +22,10 @@ export interface CrmConnection<O> {
 /** An inbound webhook as received, before any parsing: signatures cover the exact bytes. */
 export interface InboundRequest {
   method: string
-  /** Path and query as the CRM called them (HubSpot signs the full URI). */
+  /**
+   * The full URL as the CRM called it (scheme, host, path, query): HubSpot signs it. Behind a
+   * proxy the inbound route builds it from the connection's or the collector's public URL.
+   */
   url: string
   /** Header names lower-cased. */
   headers: Readonly<Record<string, string | undefined>>
@@ -40,6 +43,8 @@ export interface CrmContact {
   email: string | null
   /** The contact's `cl_visitor_id` property: the visitor the form was sent from. */
   visitorId: string | null
+  /** The contact's company name, when the CRM holds one: the account of the deal's people. */
+  company?: string | null
 }
 
 /** A deal as any CRM has it, in the shape every connector produces. */
@@ -80,6 +85,17 @@ export interface CrmInboxItem {
   /** The CRM's ID of the notification, when it has one: a resent webhook is not kept twice. */
   eventId: string | null
   deal?: CrmDeal
+}
+
+/**
+ * A CRM API call that failed. `retry`: a passing failure (429, 5xx, network) worth another try,
+ * not sooner than `retryAfterMs` when the CRM sent a Retry-After; otherwise final.
+ */
+export class CrmCallError extends Error {
+  constructor(message: string, readonly retry: boolean, readonly retryAfterMs: number | null = null) {
+    super(message)
+    this.name = 'CrmCallError'
+  }
 }
 
 /** A page of deals changed after a cursor. */
@@ -140,6 +156,8 @@ export interface CrmAdapter<O = unknown> {
   inboundReply?(items: readonly CrmInboxItem[]): InboundReply
   /** One deal with its contacts, or null when the CRM no longer has it. */
   readDeal(connection: CrmConnection<O>, dealId: string, env: IntegrationEnv): Promise<CrmDeal | null>
+  /** The deals a contact is on (a contact's e-mail changed: those deals are read again). */
+  dealsOfContact?(connection: CrmConnection<O>, contactId: string, env: IntegrationEnv): Promise<string[]>
   /** Deals changed after `cursor` (null: all), oldest change first. */
   fetch(connection: CrmConnection<O>, cursor: string | null, env: IntegrationEnv): Promise<CrmDealPage>
   /** Writes attribution fields; a 429 is `retry` with the CRM's Retry-After. */

@@ -3,9 +3,12 @@
 
 import { AdapterRegistry } from '../adapter-registry.js'
 import { CRM_KINDS, type CrmAdapter, type CrmKind } from './adapter.js'
+import { hubspotAdapter } from './hubspot.js'
 
-/** The connectors, one line each. None is implemented yet. */
-const CRM_ADAPTERS: readonly CrmAdapter[] = []
+/** The connectors, one line each. */
+const CRM_ADAPTERS: readonly CrmAdapter[] = [
+  hubspotAdapter as CrmAdapter,
+]
 
 export const createCrmRegistry = (adapters: readonly CrmAdapter[]): AdapterRegistry<CrmKind, CrmAdapter> =>
   new AdapterRegistry({ kinds: CRM_KINDS, error: 'UNKNOWN_CRM_KIND', noun: 'CRM' }, adapters)

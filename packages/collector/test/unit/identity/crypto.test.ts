@@ -85,6 +85,8 @@ describe('install keys', () => {
     expect(a.encryptionKey.equals(b.encryptionKey)).toBe(true)
     expect(a.suppressionSalt.equals(b.suppressionSalt)).toBe(true)
     expect(a.encryptionKey.equals(a.suppressionSalt)).toBe(false)
+    expect(a.integrationKey.equals(b.integrationKey)).toBe(true)
+    expect([a.encryptionKey, a.suppressionSalt].some((k) => k.equals(a.integrationKey))).toBe(false)
     expect(a.encryptionKey.equals(master)).toBe(false)
     // Data encrypted under one install cannot be read by another.
     const other = loadInstallKeys({ dataDir: tempDir(), env: {} })

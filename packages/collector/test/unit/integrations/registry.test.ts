@@ -74,9 +74,10 @@ describe('CRM registry', () => {
     expect(() => createCrmRegistry([stubCrm('hubspot'), stubCrm('hubspot')])).toThrow(/two CRM adapters of kind "hubspot"/)
   })
 
-  it('has no connector yet in this build', () => {
-    expect(crmRegistry.available()).toEqual([])
-    expect(thrown(() => crmAdapter('hubspot')).code).toBe('CL_ERR_UNKNOWN_CRM_KIND')
+  it('has the HubSpot connector in this build, and no other yet', () => {
+    expect(crmRegistry.available()).toEqual(['hubspot'])
+    expect(crmAdapter('hubspot').kind).toBe('hubspot')
+    expect(thrown(() => crmAdapter('salesforce')).code).toBe('CL_ERR_UNKNOWN_CRM_KIND')
   })
 })
 
