@@ -40,6 +40,14 @@ export interface Config {
   importMaxEvents: number
   /** CLOSELOOP_RATE_IP_PER_SECOND, _RATE_IP_BURST, _RATE_KEY_PER_SECOND, _RATE_KEY_BURST. */
   rateLimit: RateLimitConfig
+  /**
+   * --public-url / CLOSELOOP_PUBLIC_URL: the URL the collector is reached at from outside (with the
+   * base path), e.g. https://cl.example.com. CRM webhook signatures cover the URL the CRM called;
+   * behind a proxy the host the collector sees differs. A connection's own --public-url wins.
+   */
+  publicUrl: string | null
+  /** --crm-sync-minutes / CLOSELOOP_CRM_SYNC_MINUTES: pull changed CRM deals this often (0 = never), default 15. */
+  crmSyncMinutes: number
 }
 
 export const DEFAULTS: Config = {
@@ -55,9 +63,19 @@ export const DEFAULTS: Config = {
   importMaxEvents: 50_000,
   // Generous on purpose: a single busy site behind one NAT must not be throttled by default.
   rateLimit: { ipPerSecond: 2_000, ipBurst: 10_000, keyPerSecond: 10_000, keyBurst: 50_000 },
+  publicUrl: null,
+  crmSyncMinutes: 15,
 }
 
-export type ConfigFlags = Partial<Record<'port' | 'host' | 'data' | 'database-url' | 'base-path', string>>
+export type ConfigFlags = Partial<Record<'port' | 'host' | 'data' | 'database-url' | 'base-path' | 'public-url' | 'crm-sync-minutes', string>>
+
+/** `https://cl.example.com/` → `https://cl.example.com`; null when unset. */
+export function normalizePublicUrl(raw: string | undefined): string | null {
+  if (raw === undefined || raw.trim() === '') return null
+  const url = raw.trim().replace(/\/+$/, '')
+  if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(url)) throw clError('BAD_CONFIG', 'public URL must look like https://cl.example.com')
+  return url
+}
 
 function int(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback
@@ -98,5 +116,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       keyPerSecond: int('CLOSELOOP_RATE_KEY_PER_SECOND', env.CLOSELOOP_RATE_KEY_PER_SECOND, d.keyPerSecond),
       keyBurst: int('CLOSELOOP_RATE_KEY_BURST', env.CLOSELOOP_RATE_KEY_BURST, d.keyBurst),
     },
+    publicUrl: normalizePublicUrl(pick('public-url', 'CLOSELOOP_PUBLIC_URL')),
+    crmSyncMinutes: int('crm-sync-minutes', pick('crm-sync-minutes', 'CLOSELOOP_CRM_SYNC_MINUTES'), DEFAULTS.crmSyncMinutes),
   }
 }

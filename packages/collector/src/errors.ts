@@ -66,6 +66,7 @@ export const ERRORS = {
   // CRM connectors and conversion destinations.
   BAD_SIGNATURE: def('CL_ERR_BAD_SIGNATURE', 401, 'Webhook signature or credentials are missing or not valid'),
   UNKNOWN_CRM_KIND: def('CL_ERR_UNKNOWN_CRM_KIND', 400, 'Unknown CRM kind'),
+  CRM_CONNECTION_NOT_FOUND: def('CL_ERR_CRM_CONNECTION_NOT_FOUND', 404, 'No CRM connection with this ID (of this kind)'),
   UNKNOWN_DESTINATION_KIND: def('CL_ERR_UNKNOWN_DESTINATION_KIND', 400, 'Unknown destination kind'),
   // The command line (closeloop …): printed as one line on stderr, exit code 1.
   UNKNOWN_COMMAND: def('CL_ERR_UNKNOWN_COMMAND', 400, 'Unknown command'),

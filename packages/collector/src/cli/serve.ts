@@ -13,6 +13,8 @@ export const SERVE_OPTIONS = {
   data: { type: 'string' },
   'database-url': { type: 'string' },
   'base-path': { type: 'string' },
+  'public-url': { type: 'string' },
+  'crm-sync-minutes': { type: 'string' },
 } as const
 
 export async function run(argv: string[]): Promise<number> {

@@ -97,6 +97,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     sites: new SiteCache(options.store),
     keyLimiter: new RateLimiter({ perSecond: config.rateLimit.keyPerSecond, burst: config.rateLimit.keyBurst }),
     ipLimiter: new RateLimiter({ perSecond: config.rateLimit.ipPerSecond, burst: config.rateLimit.ipBurst }),
+    integrationKey: options.keys.integrationKey,
+    crmInbox: { wake: () => undefined },
   }
   app.decorate('closeloop', ctx)
 

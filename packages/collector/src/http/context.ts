@@ -16,6 +16,10 @@ export interface AppContext {
   sites: SiteCache
   keyLimiter: RateLimiter
   ipLimiter: RateLimiter
+  /** Integration secrets key (CRM connections' tokens and webhook secrets). */
+  integrationKey: Buffer
+  /** Told when CRM webhook changes were stored; the inbox worker of `serve` listens (server.ts). */
+  crmInbox: { wake(): void }
   /** Set by the dashboard: the site of a dashboard session cookie (GET API requests only). */
   sessionSite?: (request: FastifyRequest) => Promise<Site | null>
 }

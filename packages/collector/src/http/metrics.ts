@@ -69,6 +69,9 @@ export class Metrics {
     'Events not stored, by reason (bot, unknown_key, origin, suppressed, invalid) and site (when known)',
   )
   readonly identifies = new Counter('closeloop_identify_total', 'Identify calls, by created')
+  readonly crmEvents = new Counter('closeloop_crm_events_total', 'CRM webhook changes received, by kind and outcome (stored, duplicate)')
+  readonly crmDeals = new Counter('closeloop_crm_deals_total', 'CRM deals written from webhooks and pulls, by kind')
+  readonly crmErrors = new Counter('closeloop_crm_errors_total', 'CRM failures (API calls, rejected deals), by kind and whether retried')
   readonly requestDuration = new Histogram(
     'closeloop_http_request_duration_seconds',
     'Request latency by route and status class',
@@ -83,7 +86,7 @@ export class Metrics {
   render(): string {
     return [
       this.eventsAccepted, this.eventsDuplicate, this.eventsRejected, this.eventsBot, this.eventsSuppressed, this.eventsDropped,
-      this.identifies, this.requestDuration, this.ingestBatchSize,
+      this.identifies, this.crmEvents, this.crmDeals, this.crmErrors, this.requestDuration, this.ingestBatchSize,
     ].map((m) => m.render()).join('\n') + '\n'
   }
 }

@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from './app.js'
 import type { Config } from '../config.js'
 import { loadInstallKeys } from '../identity/crypto.js'
+import { CrmWorker, type CrmWorkerOptions } from '../integrations/crm/inbox.js'
+import type { FetchLike } from '../integrations/types.js'
 import { openStore } from '../store/index.js'
 
 export interface RunningServer {
@@ -13,10 +15,24 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-export async function startServer(config: Config, extra: Pick<AppOptions, 'routes' | 'logger'> = {}): Promise<RunningServer> {
+/** Test seams of the CRM inbox worker (poll interval, backoff); the sync interval comes from config. */
+export type CrmWorkerTuning = Omit<CrmWorkerOptions, 'syncMinutes'>
+
+export async function startServer(config: Config, extra: Pick<AppOptions, 'routes' | 'logger'> & { crm?: CrmWorkerTuning } = {}): Promise<RunningServer> {
   const keys = loadInstallKeys({ dataDir: config.dataDir })
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl ?? undefined })
   const app = await buildApp({ store, keys, config, logger: extra.logger ?? { level: config.logLevel }, routes: extra.routes })
+  // The CRM inbox worker: started with the server, stopped before the store closes.
+  const ctx = app.closeloop
+  const worker = new CrmWorker({
+    store, pii: ctx.pii, integrationKey: keys.integrationKey,
+    env: { fetch: globalThis.fetch as FetchLike, now: Date.now },
+    metrics: { deal: (kind) => ctx.metrics.crmDeals.inc({ kind }), error: (kind, retried) => ctx.metrics.crmErrors.inc({ kind, retried: String(retried) }) },
+    log: (fields, message) => app.log.warn(fields, message),
+  }, { syncMinutes: config.crmSyncMinutes, ...extra.crm })
+  ctx.crmInbox.wake = () => worker.wake()
+  app.addHook('preClose', async () => { await worker.stop() })
+  worker.start()
   // Before listening: the first dashboard visit should not wait for a scan of every touch.
   const t = performance.now()
   const touches = await store.warmReports()

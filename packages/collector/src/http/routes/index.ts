@@ -4,6 +4,7 @@ import type { RouteModule } from '../context.js'
 import { dashboardRoute } from '../../dashboard/plugin.js'
 import { accountsRoute } from './accounts.js'
 import { collectRoute } from './collect.js'
+import { crmRoute } from './crm.js'
 import { dealsRoute } from './deals.js'
 import { ratesRoute } from './rates.js'
 import { reportsRoute } from './reports.js'
@@ -27,6 +28,7 @@ export const ROUTES: RouteModule[] = [
   accountsRoute,
   privacyRoute,
   dealsRoute,
+  crmRoute,
   spendRoute,
   ratesRoute,
   reportsRoute,

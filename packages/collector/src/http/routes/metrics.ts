@@ -32,7 +32,11 @@ function processMetrics(): string[] {
 export const metricsRoute: RouteModule = (app, ctx) => {
   app.get('/metrics', async (_request, reply) => {
     const s = ctx.store.stats()
+    const inbox = await ctx.store.pendingCrmInbox()
     const store = [
+      '# HELP closeloop_crm_inbox_pending CRM webhook changes stored and not yet processed',
+      '# TYPE closeloop_crm_inbox_pending gauge',
+      `closeloop_crm_inbox_pending ${inbox}`,
       '# HELP closeloop_store_commits_total Group-commit transactions committed',
       '# TYPE closeloop_store_commits_total counter',
       `closeloop_store_commits_total ${s.flushes}`,

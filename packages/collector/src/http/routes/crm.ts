@@ -1,0 +1,52 @@
+// POST /v1/crm/{kind}/{connectionId}: a CRM's webhook, for every connector. The exact bytes are
+// verified by the connector (signatures cover them), the changes parsed and committed to the
+// durable inbox, and only then answered; the inbox worker (crm/inbox.ts) reads the deals later.
+// No bot filter: CRMs call with non-browser user agents.
+
+import type { RouteModule } from '../context.js'
+import { clError } from '../../errors.js'
+import type { CrmInboxItem, InboundRequest } from '../../integrations/crm/adapter.js'
+import { loadConnection, publicUrlOf } from '../../integrations/crm/connections.js'
+
+/** CRMs batch webhooks (HubSpot: up to 100 events); far below this. */
+const CRM_BODY_LIMIT = 2 * 1024 * 1024
+
+/** The inbox key of an item: the CRM's notification ID, else what the change is about. */
+const keyOf = (i: CrmInboxItem): string => i.eventId !== null ? `event:${i.eventId}` : `${i.object}:${i.id}:${i.change}:${i.occurredAt}`
+
+export const crmRoute: RouteModule = (app, ctx) => {
+  // A scope of its own: signatures need the raw body, whatever its content type.
+  void app.register(async (scoped) => {
+    scoped.removeAllContentTypeParsers()
+    scoped.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
+
+    scoped.post<{ Params: { kind: string; connectionId: string } }>('/v1/crm/:kind/:connectionId', { bodyLimit: CRM_BODY_LIMIT }, async (request, reply) => {
+      const { kind, connectionId } = request.params
+      const record = await ctx.store.getCrmConnection(connectionId)
+      if (record === null || record.kind !== kind) throw clError('CRM_CONNECTION_NOT_FOUND')
+      const { adapter, connection } = loadConnection(record, ctx.integrationKey)
+
+      // The URL the CRM called: behind a proxy, the configured public URL + the path under the base path.
+      const base = publicUrlOf(record) ?? ctx.config.publicUrl
+      const local = ctx.config.basePath !== '' && request.url.startsWith(ctx.config.basePath) ? request.url.slice(ctx.config.basePath.length) : request.url
+      const url = base !== null ? base + local : `${request.protocol}://${request.host}${request.url}`
+      const headers: Record<string, string | undefined> = {}
+      for (const [name, value] of Object.entries(request.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value
+      const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
+      const inbound: InboundRequest = { method: request.method, url, headers, rawBody }
+
+      const verdict = adapter.verify(inbound, connection, Date.now())
+      if (!verdict.ok) throw clError(verdict.error, verdict.message)
+      const items = adapter.parse(rawBody, connection)
+      const { stored, duplicates } = await ctx.store.enqueueCrmInbox(
+        record.id, items.map((i) => ({ key: keyOf(i), item: JSON.stringify(i) })), Date.now(),
+      )
+      if (stored > 0) ctx.metrics.crmEvents.inc({ kind, outcome: 'stored' }, stored)
+      if (duplicates > 0) ctx.metrics.crmEvents.inc({ kind, outcome: 'duplicate' }, duplicates)
+      if (stored > 0) ctx.crmInbox.wake()
+      const answer = adapter.inboundReply?.(items)
+      if (answer) return reply.code(answer.status).type(answer.contentType).send(answer.body)
+      return { ok: true, stored, duplicates }
+    })
+  })
+}

@@ -1,0 +1,303 @@
+// The CRM side of `serve`, for every connector: the worker that settles the durable webhook inbox
+// (read the deal from the CRM, write it through the deals pipeline), pulls of changed deals (every
+// --crm-sync-minutes, and `closeloop crm sync`), and the deal write both share. Every step is
+// idempotent: a row processed twice, or a deal pulled after its webhook, writes the same deal.
+
+import { nextRetry, DEFAULT_BACKOFF, type BackoffPolicy } from '../backoff.js'
+import { clError, toClError } from '../../errors.js'
+import type { Pii } from '../../identity/pii.js'
+import { writeDealBatch } from '../../outcomes/deal-batch.js'
+import { stageKey } from '../../outcomes/stages.js'
+import type { CrmConnectionRecord, CrmInboxEntry, Site, Store } from '../../store/types.js'
+import type { IntegrationEnv } from '../types.js'
+import { CrmCallError, type CrmDeal, type CrmInboxItem } from './adapter.js'
+import { loadConnection, type LoadedConnection } from './connections.js'
+import { mapCrmDeal } from './deal-mapping.js'
+
+/** Counters the worker reports to (the collector's /metrics). */
+export interface CrmMetrics {
+  deal(kind: string): void
+  error(kind: string, retried: boolean): void
+}
+
+export interface CrmContext {
+  store: Store
+  pii: Pii
+  integrationKey: Buffer
+  env: IntegrationEnv
+  metrics?: CrmMetrics
+  log?: (fields: Record<string, unknown>, message: string) => void
+}
+
+export type DealOutcome = { written: true; changed: boolean } | { written: false; reason: string; error: boolean }
+
+/**
+ * One CRM deal → the deals pipeline. The CRM's own decision on the stage (its won/lost flag, else
+ * the site's mapping) is passed as the site's mapping of the deal's stage name, so the history
+ * keeps the CRM's name. A deal without any contact's e-mail is skipped (not an error: the pull
+ * picks it up once a contact is on it).
+ */
+export async function writeCrmDeal(ctx: CrmContext, site: Site, deal: CrmDeal): Promise<DealOutcome> {
+  const change = mapCrmDeal(deal, site.settings.stageMapping)
+  if (change.stage === null) {
+    return { written: false, error: true, reason: `Unknown stage "${change.crmStage.slice(0, 100)}" of deal ${deal.id}; map it with closeloop sites update --name SITE --stage "NAME=won|lost|…"` }
+  }
+  if (change.emails.length === 0) return { written: false, error: false, reason: `deal ${deal.id} has no contact with an e-mail` }
+  const key = stageKey(change.crmStage)
+  const mapping = Object.fromEntries([[change.crmStage, change.stage], ...Object.entries(site.settings.stageMapping ?? {}).filter(([name]) => stageKey(name) !== key)])
+  const company = deal.contacts.map((c) => c.company?.trim() ?? '').find((c) => c !== '') ?? null
+  const raw = {
+    dealId: change.dealId, stage: change.crmStage, amount: change.amount, currency: change.currency, ts: change.ts,
+    emails: change.emails, ...(company !== null ? { company } : {}),
+  }
+  const { written, rejected } = await writeDealBatch(ctx.store, { ...site, settings: { ...site.settings, stageMapping: mapping } }, [{ at: 0, raw }], { pii: ctx.pii, now: ctx.env.now() })
+  if (rejected.length > 0) {
+    const err = rejected[0].error
+    return { written: false, error: true, reason: `deal ${deal.id}: ${err.code} ${err.message}` }
+  }
+  return { written: true, changed: written[0].result.changed }
+}
+
+const describe = (err: unknown): string => (err instanceof CrmCallError ? err.message : `${toClError(err).code}: ${toClError(err).message}`)
+
+/** Settles one inbox row; returns what became of it. */
+async function processEntry(ctx: CrmContext, entry: CrmInboxEntry, policy: BackoffPolicy, random: () => number): Promise<'done' | 'retry' | 'failed'> {
+  const { store } = ctx
+  const now = ctx.env.now()
+  const record = await store.getCrmConnection(entry.connectionId)
+  if (record === null) {
+    await store.settleCrmInbox(entry.id, { status: 'failed', reason: 'connection removed' })
+    return 'failed'
+  }
+  let loaded: LoadedConnection
+  let site: Site | null
+  try {
+    loaded = loadConnection(record, ctx.integrationKey)
+    site = await store.getSite(record.siteId)
+    if (site === null) throw clError('SITE_NOT_FOUND')
+  } catch (err) {
+    await fail(ctx, record, entry.id, describe(err), now)
+    return 'failed'
+  }
+  try {
+    const item = JSON.parse(entry.item) as CrmInboxItem
+    const errors = await applyItem(ctx, loaded, site, item)
+    if (errors.length > 0) {
+      await fail(ctx, record, entry.id, errors.join('; '), now)
+      return 'failed'
+    }
+    await store.settleCrmInbox(entry.id, { status: 'done' })
+    return 'done'
+  } catch (err) {
+    const reason = describe(err)
+    const decision = err instanceof CrmCallError && err.retry
+      ? nextRetry({ attempts: entry.attempts + 1, queuedAt: entry.receivedAt, now, retryAfterMs: err.retryAfterMs }, random, policy)
+      : { retry: false as const }
+    if (!decision.retry) {
+      await fail(ctx, record, entry.id, reason, now)
+      return 'failed'
+    }
+    ctx.metrics?.error(record.kind, true)
+    await store.updateCrmStatus(record.id, { error: { reason, at: now } })
+    await store.settleCrmInbox(entry.id, { status: 'retry', at: decision.at, reason })
+    ctx.log?.({ connection: record.id, at: decision.at }, `CRM inbox row retried later: ${reason}`)
+    return 'retry'
+  }
+}
+
+async function fail(ctx: CrmContext, record: CrmConnectionRecord, id: string, reason: string, now: number): Promise<void> {
+  ctx.metrics?.error(record.kind, false)
+  await ctx.store.updateCrmStatus(record.id, { error: { reason, at: now } })
+  await ctx.store.settleCrmInbox(id, { status: 'failed', reason })
+  ctx.log?.({ connection: record.id }, `CRM inbox row failed: ${reason}`)
+}
+
+/** The item's deals, read from the CRM and written; returns the reasons of deals refused. */
+async function applyItem(ctx: CrmContext, loaded: LoadedConnection, site: Site, item: CrmInboxItem): Promise<string[]> {
+  const { adapter, connection } = loaded
+  // A deal deleted in the CRM stays in Closeloop: its touches were real (see docs/crm/hubspot.md).
+  if (item.change === 'deleted') return []
+  let dealIds: string[]
+  if (item.object === 'deal') dealIds = [item.id]
+  else dealIds = adapter.dealsOfContact ? await adapter.dealsOfContact(connection, item.id, ctx.env) : []
+  const errors: string[] = []
+  for (const id of dealIds) {
+    const deal = item.object === 'deal' && item.deal ? item.deal : await adapter.readDeal(connection, id, ctx.env)
+    if (deal === null) continue
+    const out = await writeCrmDeal(ctx, site, deal)
+    if (out.written) ctx.metrics?.deal(connection.kind)
+    else if (out.error) errors.push(out.reason)
+  }
+  return errors
+}
+
+/** Settles every inbox row due now (in batches); returns how many were handled. */
+export async function drainInbox(ctx: CrmContext, opts: { batch?: number; backoff?: BackoffPolicy; random?: () => number; signal?: AbortSignal } = {}): Promise<number> {
+  let handled = 0
+  for (;;) {
+    if (opts.signal?.aborted) return handled
+    const due = await ctx.store.dueCrmInbox(ctx.env.now(), opts.batch ?? 50)
+    if (due.length === 0) return handled
+    for (const entry of due) {
+      if (opts.signal?.aborted) return handled
+      await processEntry(ctx, entry, opts.backoff ?? DEFAULT_BACKOFF, opts.random ?? Math.random)
+      handled++
+    }
+  }
+}
+
+export interface SyncResult {
+  connectionId: string
+  deals: number
+  skipped: number
+  errors: string[]
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((resolve) => {
+  const t = setTimeout(resolve, ms)
+  signal?.addEventListener('abort', () => { clearTimeout(t); resolve() }, { once: true })
+})
+
+/**
+ * Pulls the deals changed since the connection's cursor, page by page, storing the cursor after each
+ * page (a pull that stops resumes there). A 429 or 5xx waits (Retry-After, backoff) and tries
+ * again, at most `maxAttempts` times per page.
+ */
+export async function syncConnection(ctx: CrmContext, record: CrmConnectionRecord, opts: { maxAttempts?: number; backoff?: BackoffPolicy; random?: () => number; maxWaitMs?: number } = {}): Promise<SyncResult> {
+  const result: SyncResult = { connectionId: record.id, deals: 0, skipped: 0, errors: [] }
+  const { store } = ctx
+  const loaded = loadConnection(record, ctx.integrationKey)
+  const site = await store.getSite(record.siteId)
+  if (site === null) throw clError('SITE_NOT_FOUND')
+  let cursor = record.cursor
+  const started = ctx.env.now()
+  for (let attempts = 0; ;) {
+    if (ctx.env.signal?.aborted) return result
+    let page
+    try {
+      page = await loaded.adapter.fetch(loaded.connection, cursor, ctx.env)
+    } catch (err) {
+      attempts++
+      const reason = describe(err)
+      const now = ctx.env.now()
+      const decision = err instanceof CrmCallError && err.retry && attempts < (opts.maxAttempts ?? 5)
+        ? nextRetry({ attempts, queuedAt: started, now, retryAfterMs: err.retryAfterMs }, opts.random ?? Math.random, opts.backoff ?? { ...DEFAULT_BACKOFF, baseMs: 1000, capMs: 60_000 })
+        : { retry: false as const }
+      ctx.metrics?.error(record.kind, decision.retry)
+      await store.updateCrmStatus(record.id, { error: { reason, at: now } })
+      if (!decision.retry || decision.at - now > (opts.maxWaitMs ?? 5 * 60_000)) {
+        result.errors.push(reason)
+        return result
+      }
+      await sleep(decision.at - now, ctx.env.signal)
+      continue
+    }
+    attempts = 0
+    for (const deal of page.deals) {
+      const out = await writeCrmDeal(ctx, site, deal)
+      if (out.written) {
+        result.deals++
+        ctx.metrics?.deal(record.kind)
+      } else if (out.error) {
+        result.errors.push(out.reason)
+        ctx.metrics?.error(record.kind, false)
+        await store.updateCrmStatus(record.id, { error: { reason: out.reason, at: ctx.env.now() } })
+      } else {
+        result.skipped++
+      }
+    }
+    cursor = page.cursor
+    await store.updateCrmStatus(record.id, { cursor, ...(page.more ? {} : { lastSyncAt: ctx.env.now() }) })
+    if (!page.more) return result
+  }
+}
+
+export interface CrmWorkerOptions {
+  /** How often due inbox rows are looked for besides wake-ups (retries come due), ms. */
+  pollMs?: number
+  /** Minutes between pulls of every connection; 0 = never. */
+  syncMinutes: number
+  backoff?: BackoffPolicy
+  random?: () => number
+  /** Settled inbox rows are kept this long to recognise redeliveries (HubSpot retries for a day). */
+  keepSettledMs?: number
+}
+
+/** The background worker of `serve`: drains the inbox on wake-ups and every pollMs, pulls on schedule. */
+export class CrmWorker {
+  private timer: NodeJS.Timeout | null = null
+  private running: Promise<void> | null = null
+  private again = false
+  private lastSync: number
+  private lastPrune = 0
+  private readonly abort = new AbortController()
+  private stopped = false
+
+  constructor(private readonly ctx: CrmContext, private readonly opts: CrmWorkerOptions) {
+    this.ctx = { ...ctx, env: { ...ctx.env, signal: this.abort.signal } }
+    // The first pull waits one interval: a restart must not hammer the CRM.
+    this.lastSync = ctx.env.now()
+  }
+
+  start(): void {
+    this.schedule(0)
+  }
+
+  /** New inbox rows were stored: process them now. */
+  wake(): void {
+    if (this.stopped) return
+    if (this.running) this.again = true
+    else this.schedule(0)
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = setTimeout(() => { this.timer = null; this.tick() }, ms)
+    this.timer.unref()
+  }
+
+  private tick(): void {
+    if (this.running || this.stopped) return
+    this.running = this.round().catch((err: unknown) => {
+      this.ctx.log?.({ err: describe(err) }, 'CRM worker round failed')
+    }).finally(() => {
+      this.running = null
+      if (this.again) {
+        this.again = false
+        this.schedule(0)
+      } else {
+        this.schedule(this.opts.pollMs ?? 5000)
+      }
+    })
+  }
+
+  private async round(): Promise<void> {
+    const ctx = this.ctx
+    await drainInbox(ctx, { backoff: this.opts.backoff, random: this.opts.random, signal: this.abort.signal })
+    const now = ctx.env.now()
+    if (this.opts.syncMinutes > 0 && now - this.lastSync >= this.opts.syncMinutes * 60_000) {
+      this.lastSync = now
+      for (const record of await ctx.store.listCrmConnections()) {
+        if (this.stopped) return
+        try {
+          await syncConnection(ctx, record)
+        } catch (err) {
+          ctx.log?.({ connection: record.id, err: describe(err) }, 'CRM pull failed')
+        }
+      }
+    }
+    if (now - this.lastPrune >= 60 * 60_000) {
+      this.lastPrune = now
+      await ctx.store.pruneCrmInbox(now - (this.opts.keepSettledMs ?? 3 * 24 * 60 * 60_000))
+    }
+  }
+
+  /** Stops scheduling, aborts CRM calls in flight, and waits for the current round. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.timer) clearTimeout(this.timer)
+    this.abort.abort()
+    await this.running
+  }
+}
