@@ -1,0 +1,80 @@
+// `closeloop crm add|list|remove|sync` as real child processes against a local HubSpot API stub:
+// secrets stored encrypted and never printed back, the inbound path, a pull that writes deals,
+// and the coded failures.
+
+import { readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { expectFailure, runCli } from './cli-process.js'
+import { tempDir } from '../http/helpers.js'
+import { SQLITE_FILE } from '../../src/store/index.js'
+import { startHubSpotStub, type HubSpotStub } from '../http/stubs/hubspot-stub.js'
+
+const dir = tempDir('closeloop-cli-crm-')
+const data = join(dir, 'data')
+const SECRET = 'client-secret-never-printed'
+let stub: HubSpotStub
+
+beforeAll(async () => {
+  stub = await startHubSpotStub('pat-na1-never-printed')
+})
+afterAll(async () => {
+  await stub?.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('closeloop crm', () => {
+  it('adds a HubSpot connection, lists it, pulls its deals, and removes it', async () => {
+    expect((await runCli(['sites', 'add', '--data', data, '--name', 'b2b', '--origin', 'https://b2b.example'])).code).toBe(0)
+    const add = await runCli(['crm', 'add', '--data', data, '--site', 'b2b', '--kind', 'hubspot', '--token', stub.token, '--client-secret', SECRET, '--api-base', stub.url])
+    expect(add.code, add.stderr).toBe(0)
+    const id = /CRM connection (crm_\S+) added/.exec(add.stdout)?.[1]
+    expect(id).toBeDefined()
+    expect(add.stdout).toContain(`inbound: /v1/crm/hubspot/${id}\n`)
+    for (const out of [add.stdout, add.stderr]) {
+      expect(out).not.toContain(stub.token)
+      expect(out).not.toContain(SECRET)
+    }
+    // Not in the database file in clear either.
+    const db = readFileSync(join(data, SQLITE_FILE)).toString('latin1') + readFileSync(join(data, SQLITE_FILE + '-wal'), { flag: 'a+' }).toString('latin1')
+    expect(db).not.toContain(SECRET)
+    expect(db).not.toContain(stub.token)
+
+    stub.contacts.set('1', { id: '1', properties: { email: 'buyer@corp.example', cl_visitor_id: null, company: 'Corp' } })
+    stub.setDeal({ id: '42', contacts: ['1'], properties: { dealname: 'Corp', amount: '5000', dealstage: 'closedwon', pipeline: 'default', closedate: '2026-03-01T00:00:00.000Z', deal_currency_code: null, hs_lastmodifieddate: String(Date.UTC(2026, 2, 1)) } })
+    stub.setDeal({ id: '43', contacts: [], properties: { dealname: 'Nobody', amount: '1', dealstage: 'closedwon', pipeline: 'default', closedate: null, deal_currency_code: null, hs_lastmodifieddate: String(Date.UTC(2026, 2, 2)) } })
+    const sync = await runCli(['crm', 'sync', '--data', data, '--site', 'b2b'])
+    expect(sync.code, sync.stderr + sync.stdout).toBe(0)
+    expect(sync.stdout).toBe(`${id} (hubspot): 1 deal(s) written, 1 without a contact e-mail, 0 error(s)\n`)
+
+    const list = await runCli(['crm', 'list', '--data', data])
+    expect(list.code).toBe(0)
+    const [header, row] = list.stdout.trimEnd().split('\n')
+    expect(header).toBe('id\tkind\tsite\tlast event\tlast sync\terrors')
+    expect(row).toMatch(new RegExp(`^${id}\\thubspot\\tb2b\\t-\\t\\d{4}-\\d\\d-\\d\\dT[^\\t]+\\t0$`))
+    expect(list.stdout).not.toContain(SECRET)
+    const json = JSON.parse((await runCli(['crm', 'list', '--data', data, '--json'])).stdout)
+    expect(json).toMatchObject([{ id, kind: 'hubspot', site: 'b2b', inbound: `/v1/crm/hubspot/${id}`, errors: 0 }])
+
+    // A failing CRM shows in the list's error column.
+    stub.failNext(10, 0, 401)
+    const failed = await runCli(['crm', 'sync', '--data', data, '--site', 'b2b'])
+    expect(failed.code).toBe(1)
+    expect(failed.stdout).toMatch(/1 error\(s\)\n {2}HubSpot answered 401/)
+    stub.failNext(0, 0)
+    expect((await runCli(['crm', 'list', '--data', data])).stdout).toMatch(/\t1 \(last .*HubSpot answered 401/)
+
+    const removed = await runCli(['crm', 'remove', '--data', data, id as string])
+    expect([removed.code, removed.stdout]).toEqual([0, `CRM connection ${id} removed.\n`])
+    expectFailure(await runCli(['crm', 'remove', '--data', data, id as string]), 'crm remove', 'CL_ERR_CRM_CONNECTION_NOT_FOUND')
+  })
+
+  it('fails with coded errors on missing or bad options', async () => {
+    const base = ['crm', 'add', '--data', data, '--site', 'b2b']
+    expect(expectFailure(await runCli([...base, '--kind', 'hubspot', '--token', 't']), 'crm add', 'CL_ERR_BAD_CONFIG').message).toMatch(/--client-secret/)
+    expectFailure(await runCli([...base, '--kind', 'zoho', '--token', 't']), 'crm add', 'CL_ERR_UNKNOWN_CRM_KIND')
+    expectFailure(await runCli([...base, '--kind', 'hubspot', '--token', 't', '--client-secret', 's', '--public-url', 'cl.example.com']), 'crm add', 'CL_ERR_BAD_CONFIG')
+    expectFailure(await runCli(['crm', 'add', '--data', data, '--site', 'nope', '--kind', 'hubspot', '--token', 't', '--client-secret', 's']), 'crm add', 'CL_ERR_SITE_NOT_FOUND')
+    expectFailure(await runCli(['crm', 'frob', '--data', data]), 'crm', 'CL_ERR_UNKNOWN_COMMAND')
+  })
+})
