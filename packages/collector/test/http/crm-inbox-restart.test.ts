@@ -55,6 +55,25 @@ describe('CRM inbox across a restart', () => {
   })
 })
 
+describe('CRM inbox drain', () => {
+  it('tries a row once per drain even when its retry is due at once', async () => {
+    const keys = loadInstallKeys({ dataDir: dir, env: {} })
+    const store = await openStore({ dataDir: dir })
+    const record = (await store.listCrmConnections())[0]
+    const ctx = { store, pii: new Pii(keys), integrationKey: keys.integrationKey, env: { fetch: globalThis.fetch as FetchLike, now: Date.now } }
+    await store.enqueueCrmInbox(record.id, [{ key: 'event:again', item: JSON.stringify({ object: 'deal', id: '77', change: 'changed', occurredAt: 1, eventId: 'again' }) }], Date.now())
+    stub.failNext(5, 0)
+    const before = stub.calls.length
+    expect(await drainInbox(ctx, { random: () => 0 })).toBe(1)
+    expect(stub.calls.length - before).toBe(1)
+    expect(await store.pendingCrmInbox()).toBe(1)
+    stub.failNext(0, 0)
+    expect(await drainInbox(ctx)).toBe(1)
+    expect(await store.pendingCrmInbox()).toBe(0)
+    await store.close()
+  })
+})
+
 describe('HubSpot write-back', () => {
   it('PATCHes deal and contact properties, retries a 429 with its Retry-After, fails a missing object', async () => {
     const keys = loadInstallKeys({ dataDir: dir, env: {} })

@@ -11,11 +11,16 @@ describe('config', () => {
     expect(loadConfig({}, env)).toMatchObject({ port: 9000, host: '0.0.0.0', dataDir: '/env', basePath: '/_cl' })
     expect(loadConfig({ port: '9100', data: '/flag' }, env)).toMatchObject({ port: 9100, dataDir: '/flag', host: '0.0.0.0' })
     expect(loadConfig({}, { CLOSELOOP_RATE_IP_PER_SECOND: '7' }).rateLimit.ipPerSecond).toBe(7)
+    expect(loadConfig({}, {})).toMatchObject({ publicUrl: null, crmSyncMinutes: 15 })
+    expect(loadConfig({ 'crm-sync-minutes': '0' }, { CLOSELOOP_PUBLIC_URL: 'https://cl.example.com/_cl/', CLOSELOOP_CRM_SYNC_MINUTES: '5' }))
+      .toMatchObject({ publicUrl: 'https://cl.example.com/_cl', crmSyncMinutes: 0 })
   })
 
   it('rejects bad values with a coded error', () => {
     expect(() => loadConfig({ port: 'eighty' }, {})).toThrow(expect.objectContaining({ code: 'CL_ERR_BAD_CONFIG' }))
     expect(() => loadConfig({ port: '70000' }, {})).toThrow(expect.objectContaining({ code: 'CL_ERR_BAD_CONFIG' }))
+    expect(() => loadConfig({ 'public-url': 'cl.example.com' }, {})).toThrow(expect.objectContaining({ code: 'CL_ERR_BAD_CONFIG' }))
+    expect(() => loadConfig({ 'crm-sync-minutes': '-1' }, {})).toThrow(expect.objectContaining({ code: 'CL_ERR_BAD_CONFIG' }))
     expect(() => normalizeBasePath('/a b')).toThrow()
     expect(() => normalizeBasePath('//evil.example')).toThrow()
   })

@@ -134,11 +134,14 @@ async function applyItem(ctx: CrmContext, loaded: LoadedConnection, site: Site, 
 /** Settles every inbox row due now (in batches); returns how many were handled. */
 export async function drainInbox(ctx: CrmContext, opts: { batch?: number; backoff?: BackoffPolicy; random?: () => number; signal?: AbortSignal } = {}): Promise<number> {
   let handled = 0
+  // A row retried with a wait of ~0 is due again at once: each row is tried once per drain.
+  const seen = new Set<string>()
   for (;;) {
     if (opts.signal?.aborted) return handled
-    const due = await ctx.store.dueCrmInbox(ctx.env.now(), opts.batch ?? 50)
+    const due = (await ctx.store.dueCrmInbox(ctx.env.now(), (opts.batch ?? 50) + seen.size)).filter((e) => !seen.has(e.id))
     if (due.length === 0) return handled
     for (const entry of due) {
+      seen.add(entry.id)
       if (opts.signal?.aborted) return handled
       await processEntry(ctx, entry, opts.backoff ?? DEFAULT_BACKOFF, opts.random ?? Math.random)
       handled++
