@@ -1,17 +1,21 @@
-// Reports end to end (SPEC §10): seed 100k / 300k / 1M touchpoints into a SQLite store through
-// its bulk path (ingest in 5,000-event batches, identify, deals, spend), then, in a FRESH process,
-// time the cold load (touch scan into the report cache), then each model's report after a one-event
-// ingest, an identify and a deal write (append + refresh + table build + engine), the all-models
-// comparison, and RSS (report-measure.mjs: the built package under plain node, as `closeloop serve`).
+// Reports end to end: seed 100k / 300k / 1M touches into a SQLite store through its bulk path
+// (ingest in 5,000-event batches, identify, deals, spend), then, in a FRESH process, time the cold
+// load (touch scan into the report cache), then each model's report after a one-event ingest, an
+// identify and a deal write (append + refresh + table build + engine), the all-models comparison,
+// and RSS (report-measure.mjs: the built package under plain node, as `closeloop serve`).
 //
-//   npx -y pnpm@10 -C packages/collector exec tsx ../../bench/report-bench.ts [--sizes 100000,300000,1000000] [--write]
+//   npx -y pnpm@10 -C packages/collector exec tsx ../../bench/report-bench.ts [--sizes 100000,300000,1000000] [--committee 30] [--against DIST] [--write]
 //
-// Shape at the top size: 1M touches, 250k visitors, 100k leads, 10k won deals (20k deals in all).
-
+// Shape at the top size: 1M touches, 250k visitors, 100k leads in companies of 5 (one e-mail
+// domain each), 10k won deals (20k deals in all); --committee P (default 30) of the deals name
+// 2–4 people of their company. Reports run with journey=lead and journey=deal interleaved (and
+// account when the store assigned accounts); RSS is measured once per journey mode in a process
+// of its own. --against DIST also measures another build of the collector (its dist folder) on
+// the same store, alternating with this one: before/after figures of a change.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MODELS } from '../packages/collector/src/attribution/types.js'
 import { classifyChannel } from '../packages/collector/src/ingest/channel.js'
@@ -33,8 +37,15 @@ async function open(dir: string): Promise<Store> {
   return openStore({ dataDir: dir })
 }
 
-/** touches/4 visitors with 4 touches on average; 40% of visitors become leads, 10% of leads win. */
-async function seed(dir: string, touches: number): Promise<Record<string, number>> {
+/** Leads are grouped into companies of this many (one e-mail domain); a company's first lead may get a deal. */
+const COMPANY = 5
+const email = (i: number): string => `lead${i}@co${Math.floor(i / COMPANY)}.example`
+
+/**
+ * touches/4 visitors with 4 touches on average; 40% of visitors become leads, 10% of leads win.
+ * `committee` percent of the deals also name 1–3 more leads of their company.
+ */
+async function seed(dir: string, touches: number, committee: number): Promise<Record<string, number>> {
   const store = await open(dir)
   const { site } = await createSite(store, { name: 'bench', origins: ['https://bench.example'] })
   const rng = new Rng(touches)
@@ -73,24 +84,35 @@ async function seed(dir: string, touches: number): Promise<Record<string, number
   const db = (store as { db?: { exec(sql: string): void } }).db
   db?.exec('ANALYZE')
   for (let i = 0; i < leads.length; i += 2_000) {
-    await Promise.all(leads.slice(i, i + 2_000).map((l) =>
-      store.identify({ siteId: site.id, visitorId: l.vid, keys: [{ kind: 'email', hash: hashIdentity(`lead${l.i}@bench.example`) }], ts: l.ts })))
+    await Promise.all(leads.slice(i, i + 2_000).map((l) => {
+      // A store that groups leads into accounts by e-mail domain takes it from here; others ignore it.
+      const input = { siteId: site.id, visitorId: l.vid, keys: [{ kind: 'email' as const, hash: hashIdentity(email(l.i)) }], ts: l.ts, accountDomain: email(l.i).split('@')[1] }
+      return store.identify(input)
+    }))
   }
   const tIdentify = performance.now()
   let won = 0
   let deals = 0
+  let multi = 0
+  let people = 0
+  const match = (i: number) => ({ leadId: null, keys: [{ kind: 'email' as const, hash: hashIdentity(email(i)) }] })
   for (let i = 0; i < leads.length; i += 2_000) {
     const writes = []
     for (const l of leads.slice(i, i + 2_000)) {
-      if (l.i % 5 !== 0) continue // 20% of leads get a deal, half of those win: 10% of leads
+      if (l.i % COMPANY !== 0) continue // 20% of leads get a deal, half of those win: 10% of leads
       const amount = Math.round(rng.logNormal(12_000, 0.6))
-      const hash = hashIdentity(`lead${l.i}@bench.example`)
-      const base = { dealId: `deal-${l.i}`, match: { leadId: null, keys: [{ kind: 'email' as const, hash }] }, amount, originalAmount: amount, originalCurrency: null }
+      // 1–3 colleagues (leads l.i+1 … l.i+4 are of the same company).
+      const others = rng.chance(committee / 100) ? 1 + Math.floor(rng.next() * 3) : 0
+      const contacts = []
+      for (let k = 1; k <= others && l.i + k < leads.length; k++) contacts.push(match(l.i + k))
+      const base = { dealId: `deal-${l.i}`, match: match(l.i), ...(contacts.length ? { contacts } : {}), amount, originalAmount: amount, originalCurrency: null }
       writes.push({ ...base, stage: 'sql' as const, crmStage: 'sql', ts: l.ts + 3 * DAY })
-      const wins = l.i % 10 === 0
+      const wins = l.i % (2 * COMPANY) === 0
       writes.push({ ...base, stage: wins ? 'won' as const : 'lost' as const, crmStage: wins ? 'won' : 'lost', ts: l.ts + 20 * DAY })
       deals++
       if (wins) won++
+      if (contacts.length) multi++
+      people += 1 + contacts.length
     }
     await store.upsertDeals(site.id, writes)
   }
@@ -101,54 +123,118 @@ async function seed(dir: string, touches: number): Promise<Record<string, number
   await store.upsertSpend(site.id, spend)
   const tDone = performance.now()
   await store.close()
-  return { touches: written, visitors, leads: leads.length, deals, won, ingestMs: tIngest - t0, identifyMs: tIdentify - tIngest, seedMs: tDone - t0 }
+  return { touches: written, visitors, leads: leads.length, deals, won, multi, people, ingestMs: tIngest - t0, identifyMs: tIdentify - tIngest, seedMs: tDone - t0 }
 }
 
-/** `seed` runs this file again (tsx); `measure` runs report-measure.mjs on the built package under plain node. */
-function child(args: string[]): Record<string, number> {
-  const argv = args[0] === 'measure' ? [MEASURE, args[1]] : [...process.execArgv, SELF, ...args]
+/** `seed` runs this file again (tsx); `measure` runs report-measure.mjs on a built package under plain node. */
+function child(args: string[]): Record<string, unknown> {
+  const argv = args[0] === 'measure' ? [MEASURE, ...args.slice(1)] : [...process.execArgv, SELF, ...args]
   const r = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 24, cwd: dirname(MEASURE) })
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`)
-  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, number>
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Record<string, unknown>
 }
 
 const ms = (v: number): string => Math.round(v).toLocaleString('en-US')
+const count = (v: number): string => v.toLocaleString('en-US')
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const COLUMNS = [...MODELS, 'all'] as const
 
-/** SPEC §10 at the largest size: one model ≤ 1 s, all ≤ 5 s, cost linear (µs per touch across sizes). */
-function verdicts(results: Array<{ touches: number; m: Record<string, number> }>): string[] {
+/** One build's figures on one store: cells are medians over every run of every measuring process. */
+interface Measured {
+  build: string
+  modes: string[]
+  cell: Record<string, number>
+  coldLoad: number
+  load: number
+  /** Peak RSS (MB) of a process reporting in one journey mode only, and of the process taking turns. */
+  rss: Record<string, number>
+  rssTurns: number
+  peak: { heap: number; heapTotal: number; arrayBuffers: number }
+  /** What journey=deal appends to the table. */
+  merged: { journeys: number; touches: number }
+}
+
+function measure(dir: string, builds: Array<{ name: string; dist: string | null }>, rounds: number): Measured[] {
+  const runs = builds.map(() => [] as Array<Record<string, unknown>>)
+  // Builds alternate process by process, so both see the same machine load.
+  for (let r = 0; r < rounds; r++) {
+    builds.forEach((b, i) => runs[i].push(child(['measure', dir, 'lead,deal,account', ...(b.dist ? [b.dist] : [])])))
+  }
+  return builds.map((b, i) => {
+    const first = runs[i][0]
+    const modes = first.modes as string[]
+    const cell: Record<string, number> = {}
+    for (const mode of modes) for (const c of COLUMNS) cell[`${mode}.${c}`] = median(runs[i].flatMap((m) => (m.runs as Record<string, number[]>)[`${mode}.${c}`]))
+    const rss: Record<string, number> = {}
+    for (const mode of modes) rss[mode] = child(['measure', dir, mode, ...(b.dist ? [b.dist] : [])]).rssMb as number
+    const top = runs[i].reduce((x, y) => ((y.rssMb as number) > (x.rssMb as number) ? y : x))
+    return {
+      build: b.name, modes, cell,
+      coldLoad: median(runs[i].map((m) => m.coldLoad as number)), load: median(runs[i].map((m) => m.load as number)),
+      rss, rssTurns: top.rssMb as number,
+      peak: { heap: top.peakHeapMb as number, heapTotal: top.peakHeapTotalMb as number, arrayBuffers: top.peakArrayBuffersMb as number },
+      merged: { journeys: first.mergedJourneys as number, touches: first.mergedTouches as number },
+    }
+  })
+}
+
+/** The budgets at the largest size: one model ≤ 1 s, all ≤ 5 s, cost linear (µs per touch across sizes), RSS ≤ 300 MB. */
+function verdicts(results: Array<{ touches: number; m: Measured }>): string[] {
   const top = results[results.length - 1]
   if (!top) return []
-  const worst = Math.max(...MODELS.map((x) => top.m[x]))
-  const perTouch = results.map((r) => `${(1000 * Math.max(...MODELS.map((x) => r.m[x])) / r.touches).toFixed(2)} µs at ${r.touches.toLocaleString('en-US')}`)
   const n = top.touches.toLocaleString('en-US')
-  return [
-    `- One model at ${n} touchpoints: worst ${ms(worst)} ms (budget ≤ 1,000 ms: ${worst <= 1000 ? 'met' : '**not met**'}); all 9 side by side ${ms(top.m.all)} ms (budget ≤ 5,000 ms: ${top.m.all <= 5000 ? 'met' : '**not met**'}).`,
-    `- Cost per touch of the slowest model: ${perTouch.join(', ')}.`,
+  const lines: string[] = []
+  for (const mode of top.m.modes) {
+    const worst = Math.max(...MODELS.map((x) => top.m.cell[`${mode}.${x}`]))
+    const all = top.m.cell[`${mode}.all`]
+    const perTouch = results.map((r) => `${(1000 * Math.max(...MODELS.map((x) => r.m.cell[`${mode}.${x}`])) / r.touches).toFixed(2)} µs at ${count(r.touches)}`)
+    lines.push(`- journey=${mode}${top.m.build ? ` (${top.m.build})` : ''}, ${n} touchpoints: one model worst ${ms(worst)} ms (budget ≤ 1,000 ms: ${worst <= 1000 ? 'met' : '**not met**'}); all 9 side by side ${ms(all)} ms (budget ≤ 5,000 ms: ${all <= 5000 ? 'met' : '**not met**'}); cost per touch of the slowest model ${perTouch.join(', ')}; peak RSS ${top.m.rss[mode]} MB (budget ≤ 300 MB: ${top.m.rss[mode] <= 300 ? 'met' : '**not met**'}).`)
+  }
+  lines.push(
     `- Cold load (the first report after start, or after another process wrote): ${ms(top.m.coldLoad)} ms; \`closeloop serve\` does it before listening.`,
-    `- RSS of the measuring process (store, report cache, reports; it also ran the one-event ingests): peak ${top.m.rssMb} MB (then: V8 heap ${top.m.peakHeapMb} MB used of ${top.m.peakHeapTotalMb}, array buffers ${top.m.peakArrayBuffersMb} MB; budget ≤ 300 MB: ${top.m.rssMb <= 300 ? 'met' : '**not met**'}).`,
-  ]
+    `- RSS of the process taking turns between the journey modes: peak ${top.m.rssTurns} MB (then: V8 heap ${top.m.peak.heap} MB used of ${top.m.peak.heapTotal}, array buffers ${top.m.peak.arrayBuffers} MB).`,
+  )
+  return lines
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name)
+  return i > 0 ? process.argv[i + 1] : undefined
 }
 
 async function main(): Promise<void> {
-  const [mode, dir, n] = process.argv.slice(2)
-  if (mode === 'seed') { process.stdout.write(JSON.stringify(await seed(dir, Number(n))) + '\n'); return }
+  const [mode, dir, n, committeeArg] = process.argv.slice(2)
+  if (mode === 'seed') { process.stdout.write(JSON.stringify(await seed(dir, Number(n), Number(committeeArg))) + '\n'); return }
   ensureBuilt()
-  const sizesArg = process.argv.indexOf('--sizes')
-  const sizes = sizesArg > 0 ? process.argv[sizesArg + 1].split(',').map(Number) : [100_000, 300_000, 1_000_000]
+  const sizes = (arg('--sizes') ?? '100000,300000,1000000').split(',').map(Number)
+  const committee = Number(arg('--committee') ?? 30)
+  if (!(committee >= 0 && committee <= 100)) throw new Error('--committee takes a percentage of deals, 0-100')
+  // Relative to packages/collector, where pnpm -C runs this.
+  const againstArg = arg('--against')
+  const against = againstArg ? resolve(againstArg) : undefined
+  const builds = [{ name: against ? 'this build' : '', dist: null }, ...(against ? [{ name: `against ${againstArg}`, dist: against }] : [])]
   const lines = [
-    '| touches | leads | won deals | seed (ingest / identify) s | cold load ms | load ms | ' + MODELS.join(' | ') + ' | all 9 | RSS MB |',
-    '|' + '---|'.repeat(MODELS.length + 8),
+    '| touches | leads | deals (with 2–4 people) | won deals | copies in journey=deal: journeys / touches | seed (ingest / identify) s | cold load ms | load ms | journey | ' + MODELS.join(' | ') + ' | all 9 | RSS MB |',
+    '|' + '---|'.repeat(MODELS.length + 12),
   ]
   const loadStart = Math.round(loadavg()[0] * 100) / 100
-  const results: Array<{ touches: number; m: Record<string, number> }> = []
+  const results: Array<{ touches: number; m: Measured }> = []
   for (const size of sizes) {
     const d = mkdtempSync(join(tmpdir(), 'closeloop-report-bench-'))
     try {
-      const s = child(['seed', d, String(size)])
-      const m = child(['measure', d])
-      results.push({ touches: s.touches, m })
-      lines.push(`| ${s.touches.toLocaleString('en-US')} | ${s.leads.toLocaleString('en-US')} | ${s.won.toLocaleString('en-US')} | ${(s.seedMs / 1000).toFixed(0)} (${(s.ingestMs / 1000).toFixed(0)} / ${(s.identifyMs / 1000).toFixed(0)}) | ${ms(m.coldLoad)} | ${ms(m.load)} | ${MODELS.map((x) => ms(m[x])).join(' | ')} | ${ms(m.all)} | ${m.rssMb} |`)
-      process.stderr.write(lines[lines.length - 1] + '\n')
+      const s = child(['seed', d, String(size), String(committee)]) as Record<string, number>
+      const measured = measure(d, builds, against ? 2 : 1)
+      results.push({ touches: s.touches, m: measured[0] })
+      // The store's figures once per size; the rows below it are its other journey modes and builds.
+      let shape = `| ${count(s.touches)} | ${count(s.leads)} | ${count(s.deals)} (${count(s.multi)}) | ${count(s.won)} | ${count(measured[0].merged.journeys)} / ${count(measured[0].merged.touches)} | ${(s.seedMs / 1000).toFixed(0)} (${(s.ingestMs / 1000).toFixed(0)} / ${(s.identifyMs / 1000).toFixed(0)}) |`
+      for (const m of measured) {
+        for (const j of m.modes) {
+          lines.push(`${shape} ${ms(m.coldLoad)} | ${ms(m.load)} | ${j}${m.build ? ` (${m.build})` : ''} | ${MODELS.map((x) => ms(m.cell[`${j}.${x}`])).join(' | ')} | ${ms(m.cell[`${j}.all`])} | ${m.rss[j]} |`)
+          process.stderr.write(lines[lines.length - 1] + '\n')
+          shape = '| | | | | | |'
+        }
+      }
+      if (against) for (const m of measured.slice(1)) process.stdout.write(verdicts([{ touches: s.touches, m }]).join('\n') + '\n')
     } finally {
       rmSync(d, { recursive: true, force: true })
     }
@@ -158,14 +244,19 @@ async function main(): Promise<void> {
     '## Reports end to end',
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} on this machine (${process.arch}, Node ${process.version}) with`,
-    '`npx -y pnpm@10 -C packages/collector exec tsx ../../bench/report-bench.ts --write`. SQLite file store seeded through',
-    'its bulk path (ingest in 5,000-event batches, identify, deals, spend), then measured in a fresh process.',
-    '"cold load" is the first `loadReportTable` of that process: one scan of the site\'s touches into the in-memory',
-    'columns (store/sqlite-report-cache.ts) plus leads, links, deals and spend. Every later report follows, as on a live',
+    `\`npx -y pnpm@10 -C packages/collector exec tsx ../../bench/report-bench.ts --committee ${committee} --write\`. SQLite file store seeded through`,
+    'its bulk path (ingest in 5,000-event batches, identify, deals, spend), then measured in fresh processes.',
+    `Leads come in companies of ${COMPANY} (one e-mail domain each); ${committee}% of the deals name 2–4 people of their company`,
+    '(POST /v1/deals `emails`), the rest one. "copies" is what `journey=deal` appends to the table: one merged journey',
+    'per such deal, holding copies of its people\'s touches.',
+    '"cold load" is the first `loadReportTable` of a process: one scan of the site\'s touches into the in-memory',
+    'columns (store/sqlite/report-cache.ts) plus leads, links, deals and spend. Every later report follows, as on a live',
     'collector, a one-event ingest, an identify of a new lead and a won deal for it, so no earlier load is reused:',
     '"load" (the storage part alone) and the model cells pay for the append, re-reading that lead and deal, the table',
-    'build and the pure engine, exactly what `GET /v1/reports/attribution` does.',
-    'Cells: median of 3 runs after one warm-up, ms; `by=channel`, `conversion=won`. RSS is the peak of the measuring process (the built package under plain node, sampled every 20 ms).',
+    'build, the journey mode\'s merged journeys, the pure engine and the KPIs, exactly what `GET /v1/reports/attribution` does.',
+    'Cells: median of 3 runs after one warm-up, ms; `by=channel`, `conversion=won`; the journey modes take turns report by',
+    'report in one process (`account` only when the store assigned accounts). RSS is the peak of a process that reports',
+    'in that journey mode only (the built package under plain node, sampled every 20 ms).',
     '',
     ...lines,
     '',

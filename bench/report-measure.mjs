@@ -1,21 +1,27 @@
 // The measuring half of report-bench.ts, in plain JavaScript so that it runs the collector's BUILT
-// package (packages/collector/dist) under plain `node`, as `closeloop serve` does: timings and RSS
-// without a TypeScript loader in the process. report-bench.ts rebuilds dist first when stale.
+// package (packages/collector/dist, or another build's dist folder) under plain `node`, as
+// `closeloop serve` does: timings and RSS without a TypeScript loader in the process.
+// report-bench.ts rebuilds dist first when stale.
 //
-//   node bench/report-measure.mjs <dataDir>   → one JSON line of figures on stdout
+//   node bench/report-measure.mjs <dataDir> [lead,deal,account] [distDir]   → one JSON line of figures on stdout
 //
 // Cold: the first load of a fresh process scans the site's touches into the in-memory columns.
 // Warm, as on a live collector: before every report a new event lands, a form submission identifies
 // a new lead and the CRM moves a deal, so no earlier load can be reused and each report pays for the
-// append, re-reading the lead and the deal, the table build and the engine. RSS is sampled every 20 ms.
-const DIST = '../packages/collector/dist/'
+// append, re-reading the lead and the deal, the table build and the engine. The journey modes
+// asked for take turns (report by report), so they see the same machine load; `account` is left
+// out when no lead has an account. RSS is sampled every 20 ms.
+import { pathToFileURL } from 'node:url'
+
+const [dir, modesArg = 'lead,deal', distArg] = process.argv.slice(2)
+const DIST = distArg ? pathToFileURL(distArg.replace(/\/?$/, '/')).href : new URL('../packages/collector/dist/', import.meta.url).href
 const { MODELS } = await import(DIST + 'attribution/types.js')
+const { journeyTable } = await import(DIST + 'attribution/index.js')
 const { hashIdentity } = await import(DIST + 'identity/match-keys.js')
 const { attributionReport, modelsReport } = await import(DIST + 'reports/query.js')
 const { openStore } = await import(DIST + 'store/index.js')
 
 const END = Date.UTC(2026, 0, 1)
-const dir = process.argv[2]
 const store = await openStore({ dataDir: dir })
 const site = await store.getSiteByName('bench')
 if (!site) throw new Error('no bench site')
@@ -34,6 +40,13 @@ let t = performance.now()
 const cold = await store.loadReportTable(site.id, all)
 out.coldLoad = performance.now() - t
 out.journeys = cold.table.journeys.length
+out.accounts = new Set(cold.table.journeys.map((j) => j.account).filter((a) => a != null)).size
+const modes = modesArg.split(',').filter((m) => m !== 'account' || out.accounts > 0)
+out.modes = modes
+// What journey=deal adds to the table: merged journeys and the touches copied into them.
+const merged = journeyTable(cold.table, 'deal')
+out.mergedJourneys = merged.journeys.length - cold.table.journeys.length
+out.mergedTouches = merged.ts.length - cold.table.ts.length
 cold.release?.()
 let n = 0
 const write = async () => {
@@ -51,24 +64,34 @@ t = performance.now()
 const warm = await store.loadReportTable(site.id, all)
 out.load = performance.now() - t
 warm.release?.()
-// One warm-up report: JIT.
-await write()
-await attributionReport(store, site, { ...q, model: 'linear' })
+// One warm-up report per mode: JIT.
+for (const journey of modes) {
+  await write()
+  await attributionReport(store, site, { ...q, journey, model: 'linear' })
+}
+// Every run of every cell (ms), and the median of each.
+out.runs = {}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 for (const model of MODELS) {
-  const times = []
   for (let r = 0; r < 3; r++) {
+    for (const journey of modes) {
+      await write()
+      t = performance.now()
+      const rep = await attributionReport(store, site, { ...q, journey, model })
+      ;(out.runs[`${journey}.${model}`] ??= []).push(performance.now() - t)
+      if (rep.rows.length === 0) throw new Error('empty report')
+    }
+  }
+}
+for (let r = 0; r < 3; r++) {
+  for (const journey of modes) {
     await write()
     t = performance.now()
-    const rep = await attributionReport(store, site, { ...q, model })
-    times.push(performance.now() - t)
-    if (rep.rows.length === 0) throw new Error('empty report')
+    await modelsReport(store, site, { ...q, journey })
+    ;(out.runs[`${journey}.all`] ??= []).push(performance.now() - t)
   }
-  out[model] = times.sort((a, b) => a - b)[1]
 }
-await write()
-t = performance.now()
-await modelsReport(store, site, q)
-out.all = performance.now() - t
+for (const [k, v] of Object.entries(out.runs)) out[k] = median(v)
 sample()
 clearInterval(sampler)
 out.rssMb = Math.round(peak / 1024 / 1024)
