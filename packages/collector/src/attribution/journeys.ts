@@ -8,9 +8,12 @@
 // deals it carries (moved off the primary's journey). A lead's touches may be copied into several
 // merged journeys (one per group of leads). Copying is the simplest correct layout: every model
 // walks contiguous ranges [offsets[j], offsets[j+1]) and needs no change.
-
+//
+// A table with scratch memory (a store's, see TouchTable.scratch) gets the merged table's columns
+// from it, and the merged table its own scratch in the same memory: a collector building a table
+// per write then allocates nothing per report for merged journeys either.
 import type { KeyColumn } from './interner.js'
-import { compileJourneys, type JourneyOutcome, type TouchTable } from './table.js'
+import { compileJourneys, freshAlloc, type Alloc, type EngineScratch, type JourneyOutcome, type TouchTable } from './table.js'
 import type { AttributionTouch, Journey, JourneyDeal, JourneyMode } from './types.js'
 
 interface Group {
@@ -24,18 +27,40 @@ function idOf(j: JourneyOutcome | Journey): string | undefined {
 
 /**
  * The table of a journey mode. `lead` (and any table without multi-lead deals or shared accounts)
- * is the input itself; otherwise a new table with merged journeys appended. Pure: the input table
- * is not changed.
+ * is the input itself; otherwise a new table with merged journeys appended. The input table's
+ * columns and journeys are not changed (its scratch memo keeps the result).
  */
 export function journeyTable(input: readonly Journey[] | TouchTable, mode: JourneyMode): TouchTable {
   const table = Array.isArray(input) ? compileJourneys(input) : (input as TouchTable)
   if (mode === 'lead') return table
+  // Without accounts, account journeys are deal journeys: one table serves both.
+  if (mode === 'account' && !table.journeys.some((j) => j.account != null)) mode = 'deal'
+  // A table with scratch keeps its merged tables (their columns live in its scratch: a second
+  // build would overwrite the first's), so every report of one load shares them.
+  const memo = table.scratch?.memo
+  const key = `journeys:${mode}`
+  const kept = memo?.get(key) as TouchTable | undefined
+  if (kept) return kept
+  const merged = merge(table, mode)
+  memo?.set(key, merged)
+  return merged
+}
+
+function merge(table: TouchTable, mode: 'deal' | 'account'): TouchTable {
   const journeys = table.journeys
+  // Only the leads that multi-lead deals name need finding by ID.
+  const named = new Set<string>()
+  for (let j = 0; j < journeys.length; j++) {
+    const deals = journeys[j].deals
+    if (deals) for (const d of deals) if (d.leads) for (const id of d.leads) named.add(id)
+  }
   const index = new Map<string, number>()
   const byAccount = new Map<string, number[]>()
   for (let j = 0; j < journeys.length; j++) {
-    const id = idOf(journeys[j])
-    if (id !== undefined) index.set(id, j)
+    if (named.size > 0) {
+      const id = idOf(journeys[j])
+      if (id !== undefined && named.has(id)) index.set(id, j)
+    }
     const account = journeys[j].account
     if (mode === 'account' && account != null) {
       const list = byAccount.get(account)
@@ -67,29 +92,43 @@ export function journeyTable(input: readonly Journey[] | TouchTable, mode: Journ
     }
   }
   if (groups.size === 0) return table
-  return appendMerged(table, [...groups.values()], moved)
+  return appendMerged(table, [...groups.values()], moved, mode)
 }
 
-function appendMerged(table: TouchTable, groups: readonly Group[], moved: ReadonlySet<JourneyDeal>): TouchTable {
+/**
+ * The merged table's own engine scratch in the base table's memory: a memo of its own (its
+ * conversions and paths are not the base table's), arrays under names of its own.
+ */
+function scratchOf(base: EngineScratch, mode: JourneyMode): EngineScratch {
+  return { memo: new Map(), take: (name, n, make) => base.take(`${name}@${mode}`, n, make) }
+}
+
+function appendMerged(table: TouchTable, groups: readonly Group[], moved: ReadonlySet<JourneyDeal>, mode: 'deal' | 'account'): TouchTable {
   const J = table.journeys.length
   const n = table.ts.length
   const { offsets, ts } = table
-  const out: JourneyOutcome[] = table.journeys.map((o) => {
-    if (!o.deals || !o.deals.some((d) => moved.has(d))) return o
-    return { ...o, deals: o.deals.filter((d) => !moved.has(d)) }
-  })
-  // Source touch of every output touch: the stored ones, then each group's members' touches.
-  const src: number[] = []
-  for (let i = 0; i < n; i++) src.push(i)
-  const newOffsets = new Int32Array(J + groups.length + 1)
+  const base = table.scratch
+  // Named engine:… so that the store gives them up once its tables' reports stop using them.
+  const alloc: Alloc = base ? (field, size, make) => base.take(`engine:journeys:${field}@${mode}`, size, make) : freshAlloc
+  const out: JourneyOutcome[] = table.journeys.slice()
+  for (let j = 0; j < J; j++) {
+    const o = out[j]
+    if (o.deals && o.deals.length > 0 && o.deals.some((d) => moved.has(d))) out[j] = { ...o, deals: o.deals.filter((d) => !moved.has(d)) }
+  }
+  // Source touch of every copied touch, group after group.
+  let copies = 0
+  for (const { members } of groups) for (const m of members) copies += offsets[m + 1] - offsets[m]
+  const src = alloc('src', copies, Int32Array)
+  const newOffsets = alloc('offsets', J + groups.length + 1, Int32Array)
   newOffsets.set(offsets.subarray(0, J + 1))
+  let k = 0
   for (let g = 0; g < groups.length; g++) {
     const { members, deals } = groups[g]
-    const start = src.length
-    for (const m of members) for (let i = offsets[m]; i < offsets[m + 1]; i++) src.push(i)
+    const start = k
+    for (const m of members) for (let i = offsets[m]; i < offsets[m + 1]; i++) src[k++] = i
     // Stable: equal times keep member order (primary first).
-    const run = src.slice(start).sort((a, b) => ts[a] - ts[b] || 0)
-    for (let k = 0; k < run.length; k++) src[start + k] = run[k]
+    const run = Array.from(src.subarray(start, k)).sort((a, b) => ts[a] - ts[b] || 0)
+    for (let r = 0; r < run.length; r++) src[start + r] = run[r]
     let identified = NaN
     for (const m of members) {
       const t = table.journeys[m].identifiedAt
@@ -101,29 +140,34 @@ function appendMerged(table: TouchTable, groups: readonly Group[], moved: Readon
       account: table.journeys[members[0]].account ?? null,
       members,
     })
-    newOffsets[J + g + 1] = src.length
+    newOffsets[J + g + 1] = n + k
   }
-  const total = src.length
-  const newTs = new Float64Array(total)
-  const direct = new Uint8Array(total)
-  for (let k = 0; k < total; k++) {
-    newTs[k] = ts[src[k]]
-    direct[k] = table.direct[src[k]]
+  const total = n + copies
+  // The stored touches as they are, then the copies.
+  const newTs = alloc('ts', total, Float64Array)
+  const direct = alloc('direct', total, Uint8Array)
+  newTs.set(ts)
+  direct.set(table.direct)
+  for (let c = 0; c < copies; c++) {
+    newTs[n + c] = ts[src[c]]
+    direct[n + c] = table.direct[src[c]]
   }
   const cache = new Map<string, KeyColumn>()
   for (const [dim, col] of table.cache) {
-    const ids = new Int32Array(total)
-    for (let k = 0; k < total; k++) ids[k] = col.ids[src[k]]
+    const ids = alloc(`key:${dim}`, total, Int32Array)
+    ids.set(col.ids)
+    for (let c = 0; c < copies; c++) ids[n + c] = col.ids[src[c]]
     cache.set(dim, { ids, keys: col.keys })
   }
   let lists: Array<readonly AttributionTouch[]> | undefined
   if (table.lists) {
     const flat = table.lists.flat()
     lists = [...table.lists]
-    for (let g = 0; g < groups.length; g++) lists.push(src.slice(newOffsets[J + g], newOffsets[J + g + 1]).map((i) => flat[i]))
+    for (let g = 0; g < groups.length; g++) lists.push(Array.from(src.subarray(newOffsets[J + g] - n, newOffsets[J + g + 1] - n), (i) => flat[i]))
   }
   return {
     journeys: out, lists, offsets: newOffsets, ts: newTs, direct, cache,
+    scratch: base ? scratchOf(base, mode) : undefined,
     baseJourneys: table.baseJourneys ?? J, baseTouches: table.baseTouches ?? n,
   }
 }

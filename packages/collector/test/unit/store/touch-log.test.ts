@@ -2,6 +2,8 @@
 // with every earlier id kept; and the touch table built from them.
 import { randomInt } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
+import { buildKpis } from '../../../src/attribution/kpis.js'
+import { journeyTable } from '../../../src/attribution/journeys.js'
 import { buildModelsComparison, buildReport } from '../../../src/attribution/report.js'
 import type { TouchTable } from '../../../src/attribution/table.js'
 import { buildTouchTable, TableBuffers, TouchLog, VisitorIndex, type LogOutcomes } from '../../../src/store/touch-log.js'
@@ -87,9 +89,12 @@ describe('VisitorIndex', () => {
 describe('engine scratch of a table built in TableBuffers', () => {
   const DAY = 86_400_000
   // A small site: visitors with a few touches over 60 days, every third a lead, some with deals.
-  function site(seed: number): { log: TouchLog; out: LogOutcomes } {
+  function site(seed: number, b2b = false): { log: TouchLog; out: LogOutcomes } {
     let x = seed
     const rnd = (n: number) => { x = (x * 1103515245 + 12345) % 2147483648; return x % n }
+    // B2B draws: a second generator (the first's draws stay as they were), its high bits.
+    let y = seed + 1
+    const hi = (n: number) => { y = (y * 1103515245 + 12345) % 2147483648; return Math.floor(y / 65536) % n }
     const log = new TouchLog()
     const sources = ['google', 'bing', 'newsletter', '(direct)', 'ref.example']
     for (let v = 0; v < 400; v++) {
@@ -101,8 +106,11 @@ describe('engine scratch of a table built in TableBuffers', () => {
     const out: LogOutcomes = { leads: [], visitorsOf: [] }
     for (let v = 0; v < 400; v += 3) {
       const at = rnd(60) * DAY + DAY / 2
-      const deals = rnd(2) ? [{ dealId: `d${v}`, amount: 100 + rnd(900), stages: [{ stage: 'sql' as const, ts: at + DAY }, ...(rnd(2) ? [{ stage: 'won' as const, ts: at + 5 * DAY }] : [])] }] : []
-      out.leads.push({ identifiedAt: at, deals })
+      // B2B: deals name up to three more leads (some not in the table), a third of the leads have
+      // one of five accounts.
+      const leads = b2b && hi(2) ? [`l${v}`, ...Array.from({ length: 1 + hi(3) }, () => `l${3 * hi(140)}`)] : undefined
+      const deals = (b2b ? hi(3) : rnd(2)) ? [{ dealId: `d${v}`, amount: 100 + rnd(900), leads, stages: [{ stage: 'sql' as const, ts: at + DAY }, ...((b2b ? hi(2) : rnd(2)) ? [{ stage: 'won' as const, ts: at + 5 * DAY }] : [])] }] : []
+      out.leads.push({ id: `l${v}`, identifiedAt: at, deals, account: b2b && hi(3) === 0 ? `a${hi(5)}` : null })
       out.visitorsOf.push([log.visitors.id(`v${String(v).padStart(4, '0')}`)])
     }
     return { log, out }
@@ -127,5 +135,42 @@ describe('engine scratch of a table built in TableBuffers', () => {
       }
       expect(buildModelsComparison({ ...queries[1], journeys: table })).toEqual(buildModelsComparison({ ...queries[1], journeys: fresh(table) }))
     }
+  })
+
+  it('journey=deal and account tables: the same reports and KPIs, kept per table, in the table\'s buffers', () => {
+    const buf = new TableBuffers()
+    for (const seed of [3, 7, 11]) {
+      const { log, out } = site(seed, true)
+      const table = buildTouchTable(log, out, -Infinity, Infinity, buf)
+      const deal = journeyTable(table, 'deal')
+      const account = journeyTable(table, 'account')
+      expect(deal.baseJourneys, `${seed}`).toBe(table.journeys.length)
+      expect(deal.journeys.length).toBeGreaterThan(table.journeys.length + 10)
+      expect(account.journeys.length).toBeGreaterThan(table.journeys.length)
+      // Built once per table: a second call hands back the same table.
+      expect(journeyTable(table, 'deal')).toBe(deal)
+      expect(journeyTable(table, 'account')).toBe(account)
+      const reference = { deal: journeyTable(fresh(table), 'deal'), account: journeyTable(fresh(table), 'account') }
+      expect(reference.deal.scratch).toBeUndefined()
+      // Both merged tables in use at once, each query twice (the second from the memo).
+      for (const q of [...queries, ...queries.slice().reverse()]) {
+        for (const mode of ['deal', 'account'] as const) {
+          const t = mode === 'deal' ? deal : account
+          expect(buildReport({ ...q, journeys: t }), `${seed} ${mode} ${q.model}`).toEqual(buildReport({ ...q, journeys: reference[mode] }))
+        }
+      }
+      expect(buildModelsComparison({ ...queries[1], journeys: deal })).toEqual(buildModelsComparison({ ...queries[1], journeys: reference.deal }))
+      const kpi = { model: 'linear' as const, by: 'source' as const, rows: [{ key: 'google', spend: 50 }] }
+      expect(buildKpis({ ...kpi, journeys: deal, accounts: account })).toEqual(buildKpis({ ...kpi, journeys: reference.deal, accounts: reference.account }))
+    }
+  })
+
+  it('without accounts, journey=account is the journey=deal table', () => {
+    const { log, out } = site(5, true)
+    for (const l of out.leads) l.account = null
+    const table = buildTouchTable(log, out, -Infinity, Infinity, new TableBuffers())
+    expect(journeyTable(table, 'account')).toBe(journeyTable(table, 'deal'))
+    expect(journeyTable(table, 'deal')).not.toBe(table)
+    expect(buildReport({ ...queries[0], journeys: journeyTable(table, 'account') })).toEqual(buildReport({ ...queries[0], journeys: journeyTable(fresh(table), 'account') }))
   })
 })
