@@ -8,16 +8,10 @@ import { Pii } from '../identity/pii.js'
 import { addConnection, inboundPath } from '../integrations/crm/connections.js'
 import { syncConnection } from '../integrations/crm/inbox.js'
 import type { FetchLike } from '../integrations/types.js'
-import type { CrmConnectionRecord, Store } from '../store/types.js'
+import type { CrmConnectionRecord } from '../store/types.js'
 import { didYouMean } from './suggest.js'
-import { STORE_OPTIONS, withStore } from './store.js'
+import { siteNamed, STORE_OPTIONS, withStore } from './store.js'
 
-async function siteNamed(store: Store, name: string | undefined) {
-  if (!name) throw clError('USAGE', '--site NAME is required')
-  const site = await store.getSiteByName(name)
-  if (!site) throw clError('SITE_NOT_FOUND', `No site named "${name}"`)
-  return site
-}
 
 async function add(argv: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -10,7 +10,7 @@ import { clError } from '../errors.js'
 import { Pii } from '../identity/pii.js'
 import { personSchema } from '../ingest/schemas.js'
 import { parseOr } from '../http/validate.js'
-import { STORE_OPTIONS, withStore } from './store.js'
+import { siteNamed, STORE_OPTIONS, withStore } from './store.js'
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -28,8 +28,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!values.site) throw clError('USAGE', '--site NAME is required')
   const input = parseOr(personSchema, { email: values.email, phone: values.phone, externalId: values['external-id'], visitorId: values['visitor-id'] })
   const erased = await withStore(values, async (store, config) => {
-    const site = await store.getSiteByName(values.site as string)
-    if (!site) throw clError('SITE_NOT_FOUND', `No site named "${values.site}"`)
+    const site = await siteNamed(store, values.site)
     return erasePerson(store, new Pii(loadInstallKeys({ dataDir: config.dataDir })), site, input)
   })
   process.stdout.write(`Erased ${erased.leads} lead(s), ${erased.visitors} visitor(s), ${erased.events} event(s), ${erased.deals} deal(s); their identifiers are suppressed.\n`)

@@ -7,7 +7,7 @@ import type { ImportResult } from '../outcomes/csv-import.js'
 import { clError, withHint } from '../errors.js'
 import { didYouMean } from './suggest.js'
 import type { Site, Store } from '../store/types.js'
-import { STORE_OPTIONS, withStore } from './store.js'
+import { siteNamed, STORE_OPTIONS, withStore } from './store.js'
 
 export async function runCsvImport(
   what: 'spend' | 'deals' | 'rates',
@@ -29,8 +29,7 @@ export async function runCsvImport(
   if (!values.site) throw clError('USAGE', '--site NAME is required')
   const text = await readFile(positionals[0], 'utf8')
   const result = await withStore(values, async (store, config) => {
-    const site = await store.getSiteByName(values.site as string)
-    if (!site) throw clError('SITE_NOT_FOUND', `No site named "${values.site}"`)
+    const site = await siteNamed(store, values.site)
     return importer(store, site, text, config.dataDir)
   })
   for (const e of result.errors) process.stderr.write(`${positionals[0]}:${e.line}: ${e.message} (${e.code})\n`)

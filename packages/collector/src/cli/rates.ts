@@ -6,14 +6,13 @@ import { parseArgs } from 'node:util'
 import { clError } from '../errors.js'
 import { importRatesCsv } from '../outcomes/csv-import.js'
 import { runCsvImport } from './import-csv.js'
-import { STORE_OPTIONS, withStore } from './store.js'
+import { siteNamed, STORE_OPTIONS, withStore } from './store.js'
 
 async function list(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, strict: true, options: { ...STORE_OPTIONS, site: { type: 'string' }, json: { type: 'boolean' } } })
   if (!values.site) throw clError('USAGE', '--site NAME is required')
   const { currency, rates } = await withStore(values, async (store) => {
-    const site = await store.getSiteByName(values.site as string)
-    if (!site) throw clError('SITE_NOT_FOUND', `No site named "${values.site}"`)
+    const site = await siteNamed(store, values.site)
     return { currency: site.currency, rates: await store.listRates(site.id) }
   })
   if (values.json) {

@@ -10,7 +10,7 @@ import { attributionQuerySchema, modelsQuerySchema } from '../outcomes/schemas.j
 import { formatModels, formatReport, type ReportFormat } from '../reports/format.js'
 import { attributionReport, modelsReport } from '../reports/query.js'
 import { parseOr } from '../http/validate.js'
-import { STORE_OPTIONS, withStore } from './store.js'
+import { siteNamed, STORE_OPTIONS, withStore } from './store.js'
 
 const FORMATS: readonly ReportFormat[] = ['table', 'csv', 'json']
 
@@ -42,8 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     if (v !== undefined) query[key] = v
   }
   const text = await withStore(values, async (store) => {
-    const site = await store.getSiteByName(values.site as string)
-    if (!site) throw clError('SITE_NOT_FOUND', `No site named "${values.site}"`)
+    const site = await siteNamed(store, values.site)
     if (values.model === 'all') {
       const q = parseOr(modelsQuerySchema, query)
       return formatModels(await modelsReport(store, site, { ...q, by: q.by as Dimension }), format)

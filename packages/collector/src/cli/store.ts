@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path'
 import { loadConfig, type Config, type ConfigFlags } from '../config.js'
 import { clError, withHint } from '../errors.js'
 import { openStore, SQLITE_FILE } from '../store/index.js'
-import type { Store } from '../store/types.js'
+import type { Site, Store } from '../store/types.js'
 
 /** The flags every one-shot command takes to find its store. */
 export const STORE_OPTIONS = { data: { type: 'string' }, 'database-url': { type: 'string' } } as const
@@ -41,4 +41,12 @@ export async function withStore<T>(flags: ConfigFlags, fn: (store: Store, config
   } finally {
     await store.close()
   }
+}
+
+/** The site a one-shot command names with --site; coded errors when it is missing or unknown. */
+export async function siteNamed(store: Store, name: string | undefined): Promise<Site> {
+  if (!name) throw clError('USAGE', '--site NAME is required')
+  const site = await store.getSiteByName(name)
+  if (!site) throw clError('SITE_NOT_FOUND', `No site named "${name}"`)
+  return site
 }

@@ -8,6 +8,7 @@ import { h, replace } from '../dom.js'
 import { hashTo } from '../hash.js'
 import { date, money, num } from '../format.js'
 import { dataTable } from '../table.js'
+import { LEAD_COLUMNS } from './lead-columns.js'
 import type { AccountBody } from '../types.js'
 
 type Contact = AccountBody['leads'][number]
@@ -50,15 +51,7 @@ export async function accountView(el: HTMLElement, currency: string, id: string)
       h('dt', null, 'Account ID'), h('dd', { 'data-field': 'account-id' }, account.id)),
     dataTable<Contact>({
       caption: 'Contacts, oldest first', name: 'account-contacts', rows: leads, empty: 'No contacts.',
-      columns: [
-        { label: 'E-mail', value: (l) => l.email, format: (l) => l.email ?? '(no e-mail)', link: (l) => hashTo('journey', l.id) },
-        { label: 'Identified', value: (l) => (l.identifiedAt === null ? null : new Date(l.identifiedAt).toISOString()), format: (l) => date(l.identifiedAt) },
-        { label: 'Original channel', value: (l) => l.firstTouch?.channel, format: (l) => l.firstTouch?.channel ?? '— (no touches)' },
-        { label: 'Source / medium', value: (l) => (l.firstTouch ? `${l.firstTouch.source} / ${l.firstTouch.medium}` : null) },
-        { label: 'Campaign', value: (l) => l.firstTouch?.campaign },
-        { label: 'Touches', numeric: true, value: (l) => l.touchCount, format: (l) => num(l.touchCount) },
-        { label: 'Lead ID', value: (l) => l.id },
-      ],
+      columns: LEAD_COLUMNS,
     }),
     dataTable<AccountTouch>({
       caption: 'Touches of all contacts, oldest first', name: 'account-touches', rows: touches, empty: 'No touches.',

@@ -8,13 +8,13 @@ import { h, replace } from '../dom.js'
 import { hashTo } from '../hash.js'
 import { date, money, num } from '../format.js'
 import { dataTable } from '../table.js'
+import { LEAD_COLUMNS, type LeadSummary } from './lead-columns.js'
 import type { LeadList, LeadView, StoredTouch } from '../types.js'
 import { accountLabel } from './account.js'
 
 /** How many of the newest leads the list shows. */
 export const RECENT_LEADS = 20
 
-type LeadSummary = LeadList['leads'][number]
 
 const journeyHash = (id: string): string => hashTo('journey', id)
 
@@ -73,15 +73,7 @@ async function recent(out: HTMLElement): Promise<void> {
   const { leads } = await api.recentLeads(RECENT_LEADS)
   replace(out, dataTable<LeadSummary>({
     caption: 'Recent leads, newest first', name: 'recent-leads', rows: leads, empty: 'No leads yet.',
-    columns: [
-      { label: 'E-mail', value: (l) => l.email, format: (l) => l.email ?? '(no e-mail)', link: (l) => journeyHash(l.id) },
-      { label: 'Identified', value: (l) => (l.identifiedAt === null ? null : new Date(l.identifiedAt).toISOString()), format: (l) => date(l.identifiedAt) },
-      { label: 'Original channel', value: (l) => l.firstTouch?.channel, format: (l) => l.firstTouch?.channel ?? '— (no touches)' },
-      { label: 'Source / medium', value: (l) => (l.firstTouch ? `${l.firstTouch.source} / ${l.firstTouch.medium}` : null) },
-      { label: 'Campaign', value: (l) => l.firstTouch?.campaign },
-      { label: 'Touches', numeric: true, value: (l) => l.touchCount, format: (l) => num(l.touchCount) },
-      { label: 'Lead ID', value: (l) => l.id },
-    ],
+    columns: LEAD_COLUMNS,
   }))
 }
 
