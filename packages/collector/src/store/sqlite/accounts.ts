@@ -10,8 +10,10 @@ import type { Account, AccountDeal, AccountSource, AccountView, IdentifyInput } 
 export const ACCOUNT_SQL = {
   insertAccount: `INSERT INTO accounts (site_id, id, domain, name, source, created_at) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT DO NOTHING`,
-  leadAccount: `SELECT a.id, a.source FROM leads l JOIN accounts a ON a.site_id = l.site_id AND a.id = l.account_id
-     WHERE l.id = ? AND l.site_id = ?`,
+  // Both by primary key, whatever the statistics say: as a join, SQLite planned it over the partial
+  // index leads_account (every placed lead of the site per identify, quadratic in leads).
+  leadAccount: `SELECT id, source FROM accounts
+     WHERE site_id = :site AND id = (SELECT account_id FROM leads WHERE id = :lead AND site_id = :site)`,
   setLeadAccount: 'UPDATE leads SET account_id = ? WHERE id = ? AND site_id = ?',
   account: 'SELECT * FROM accounts WHERE site_id = ? AND id = ?',
   leadsOfAccount: 'SELECT id FROM leads WHERE site_id = ? AND account_id = ? ORDER BY created_at, id',
@@ -22,7 +24,7 @@ export const ACCOUNT_SQL = {
 export type AccountStatements = Prepared<typeof ACCOUNT_SQL>
 
 export function currentAccountSync(s: AccountStatements, siteId: string, leadId: string): CurrentAccount | null {
-  const row = s.leadAccount.get(leadId, siteId) as Row | undefined
+  const row = s.leadAccount.get({ site: siteId, lead: leadId }) as Row | undefined
   return row ? { id: String(row.id), source: String(row.source) as AccountSource } : null
 }
 
