@@ -397,6 +397,8 @@ export interface Store extends OutcomeStore, CrmStore {
   getLead(siteId: string, leadId: string): Promise<LeadJourney | null>
   /** The lead holding this match key (e.g. an email's hash), or null; the lead search of the dashboard. */
   findLeadByKey(siteId: string, key: IdentityKey): Promise<string | null>
+  /** The lead a browser visitor was last linked to (a shared device may have several), or null. */
+  findLeadByVisitor(siteId: string, visitorId: string): Promise<string | null>
   /** The site's newest leads, by identify time (then ID), newest first. */
   recentLeads(siteId: string, limit: number): Promise<Lead[]>
   /** An account with its leads and their deals, or null when the site has no such account. */

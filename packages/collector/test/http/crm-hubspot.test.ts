@@ -124,6 +124,22 @@ describe('HubSpot webhooks', () => {
     expect((await store.getCrmConnection(record.id))?.lastEventAt).toBeGreaterThan(0)
   })
 
+  it("links by the contact's cl_visitor_id before its e-mail: the lead the form was sent from", async () => {
+    // The form was sent from this browser with a work address; the CRM contact holds another one.
+    const visitorId = 'Vis1tor_FormSent-0001'
+    const fromForm = await identify(testServer(), { email: 'mia@work.example', visitorId })
+    const byEmail = await identify(testServer(), { email: 'mia@private.example' })
+    stub.contacts.set('904', { id: '904', properties: { email: 'mia@private.example', cl_visitor_id: visitorId, company: null } })
+    stub.contacts.set('905', { id: '905', properties: { email: null, cl_visitor_id: 'not a visitor id', company: null } })
+    stub.setDeal({ id: '5004', contacts: ['904', '905'], properties: { dealname: 'Mia', amount: '70', dealstage: 'closedwon', pipeline: 'default', closedate: new Date(CLOSE).toISOString(), deal_currency_code: null, hs_lastmodifieddate: String(CLOSE) } })
+    const path = inboundPath('hubspot', record.id)
+    const body = JSON.stringify([event({ eventId: 7050, subscriptionType: 'deal.creation', objectId: 5004 })])
+    expect((await post(path, body, signed(body, path))).status).toBe(200)
+    const deals = await waitFor(async () => { const d = await leadDeals(fromForm); return d.length > 0 ? d : null })
+    expect(deals).toMatchObject([{ dealId: '5004', stage: 'won', amount: 70 }])
+    expect(await leadDeals(byEmail)).toEqual([])
+  })
+
   it('refuses a bad or stale signature with 401 and keeps nothing', async () => {
     const path = inboundPath('hubspot', record.id)
     const body = JSON.stringify([event({ eventId: 7100, subscriptionType: 'deal.creation', objectId: 5100 })])

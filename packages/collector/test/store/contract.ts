@@ -225,6 +225,13 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         expect((await store.recentLeads(site.id, 2)).map((l) => l.id)).toEqual([bo.leadId, cy.leadId])
         const { site: other } = await makeSite(store)
         expect(await store.findLeadByKey(other.id, emailKey('ann@example.com'))).toBeNull()
+        expect(await store.findLeadByVisitor(site.id, 'v-cy')).toBe(cy.leadId)
+        expect(await store.findLeadByVisitor(site.id, 'v-nobody')).toBeNull()
+        expect(await store.findLeadByVisitor(other.id, 'v-cy')).toBeNull()
+        // A shared device: the lead it was linked to last.
+        const dee = await store.identify({ siteId: site.id, visitorId: 'v-cy', keys: [emailKey('dee@example.com')], ts: 11000 })
+        expect(dee.leadId).not.toBe(cy.leadId)
+        expect(await store.findLeadByVisitor(site.id, 'v-cy')).toBe(dee.leadId)
         expect(await store.recentLeads(other.id, 10)).toEqual([])
       })
 

@@ -19,16 +19,24 @@ export interface CrmDealChange {
    * expected), else the CRM's last change.
    */
   ts: number
-  /** Who the deal is with: e-mails and visitor IDs of its contacts, without repeats. */
-  emails: string[]
-  visitorIds: string[]
+  /** Who the deal is with, one entry per contact that has either, without repeats. */
+  people: Array<{ visitorId: string | null; email: string | null }>
 }
 
 export function mapCrmDeal(deal: CrmDeal, stageMapping?: Record<string, Stage> | null): CrmDealChange {
   const { closed, label, id } = deal.stage
   const stage = closed ?? mapStage(label, stageMapping) ?? mapStage(id, stageMapping)
-  const present = (values: Array<string | null>): string[] =>
-    [...new Set(values.flatMap((v) => (v === null || v.trim() === '' ? [] : [v.trim()])))]
+  const clean = (v: string | null): string | null => (v === null || v.trim() === '' ? null : v.trim())
+  // A contact listed twice (same e-mail; or no e-mail and the same visitor) counts once.
+  const seen = new Set<string>()
+  const people: CrmDealChange['people'] = []
+  for (const c of deal.contacts) {
+    const person = { visitorId: clean(c.visitorId), email: clean(c.email) }
+    const key = person.email !== null ? `e:${person.email.toLowerCase()}` : person.visitorId !== null ? `v:${person.visitorId}` : null
+    if (key === null || seen.has(key)) continue
+    seen.add(key)
+    people.push(person)
+  }
   return {
     dealId: deal.id,
     stage,
@@ -36,7 +44,6 @@ export function mapCrmDeal(deal: CrmDeal, stageMapping?: Record<string, Stage> |
     amount: deal.amount,
     currency: deal.currency,
     ts: closed !== null && deal.closeDate !== null ? deal.closeDate : deal.modifiedAt,
-    emails: present(deal.contacts.map((c) => c.email)),
-    visitorIds: present(deal.contacts.map((c) => c.visitorId)),
+    people,
   }
 }

@@ -6,13 +6,14 @@
 import { nextRetry, DEFAULT_BACKOFF, type BackoffPolicy } from '../backoff.js'
 import { clError, toClError } from '../../errors.js'
 import type { Pii } from '../../identity/pii.js'
+import { VISITOR_ID_RE } from '../../ingest/schemas.js'
 import { writeDealBatch } from '../../outcomes/deal-batch.js'
 import { stageKey } from '../../outcomes/stages.js'
 import type { CrmConnectionRecord, CrmInboxEntry, Site, Store } from '../../store/types.js'
 import type { IntegrationEnv } from '../types.js'
 import { CrmCallError, type CrmDeal, type CrmInboxItem } from './adapter.js'
 import { loadConnection, type LoadedConnection } from './connections.js'
-import { mapCrmDeal } from './deal-mapping.js'
+import { mapCrmDeal, type CrmDealChange } from './deal-mapping.js'
 
 /** Counters the worker reports to (the collector's /metrics). */
 export interface CrmMetrics {
@@ -32,23 +33,38 @@ export interface CrmContext {
 export type DealOutcome = { written: true; changed: boolean } | { written: false; reason: string; error: boolean }
 
 /**
+ * The deal's people as the deals pipeline names them: a contact whose `cl_visitor_id` is a visitor
+ * Closeloop linked to a lead is that lead (the form was sent from that browser), else its e-mail.
+ */
+async function dealPeople(store: Store, siteId: string, people: CrmDealChange['people']): Promise<{ leadIds: string[]; emails: string[] }> {
+  const leadIds: string[] = []
+  const emails: string[] = []
+  for (const p of people) {
+    const lead = p.visitorId !== null && VISITOR_ID_RE.test(p.visitorId) ? await store.findLeadByVisitor(siteId, p.visitorId) : null
+    if (lead !== null) { if (!leadIds.includes(lead)) leadIds.push(lead) } else if (p.email !== null) emails.push(p.email)
+  }
+  return { leadIds, emails }
+}
+
+/**
  * One CRM deal → the deals pipeline. The CRM's own decision on the stage (its won/lost flag, else
  * the site's mapping) is passed as the site's mapping of the deal's stage name, so the history
- * keeps the CRM's name. A deal without any contact's e-mail is skipped (not an error: the pull
- * picks it up once a contact is on it).
+ * keeps the CRM's name. A deal with no contact Closeloop can link (by visitor ID or e-mail) is
+ * skipped (not an error: the pull picks it up once a contact is on it).
  */
 export async function writeCrmDeal(ctx: CrmContext, site: Site, deal: CrmDeal): Promise<DealOutcome> {
   const change = mapCrmDeal(deal, site.settings.stageMapping)
   if (change.stage === null) {
     return { written: false, error: true, reason: `Unknown stage "${change.crmStage.slice(0, 100)}" of deal ${deal.id}; map it with closeloop sites update --name SITE --stage "NAME=won|lost|…"` }
   }
-  if (change.emails.length === 0) return { written: false, error: false, reason: `deal ${deal.id} has no contact with an e-mail` }
+  const { leadIds, emails } = await dealPeople(ctx.store, site.id, change.people)
+  if (leadIds.length === 0 && emails.length === 0) return { written: false, error: false, reason: `deal ${deal.id} has no contact with a visitor ID or an e-mail` }
   const key = stageKey(change.crmStage)
   const mapping = Object.fromEntries([[change.crmStage, change.stage], ...Object.entries(site.settings.stageMapping ?? {}).filter(([name]) => stageKey(name) !== key)])
   const company = deal.contacts.map((c) => c.company?.trim() ?? '').find((c) => c !== '') ?? null
   const raw = {
     dealId: change.dealId, stage: change.crmStage, amount: change.amount, currency: change.currency, ts: change.ts,
-    emails: change.emails, ...(company !== null ? { company } : {}),
+    ...(leadIds.length > 0 ? { leadIds } : {}), ...(emails.length > 0 ? { emails } : {}), ...(company !== null ? { company } : {}),
   }
   const { written, rejected } = await writeDealBatch(ctx.store, { ...site, settings: { ...site.settings, stageMapping: mapping } }, [{ at: 0, raw }], { pii: ctx.pii, now: ctx.env.now() })
   if (rejected.length > 0) {

@@ -328,6 +328,11 @@ export class PostgresStore implements Store {
     return r.rows[0] ? String(r.rows[0].lead_id) : null
   }
 
+  async findLeadByVisitor(siteId: string, visitorId: string): Promise<string | null> {
+    const r = await this.pool.query<Row>('SELECT lead_id FROM lead_visitors WHERE site_id = $1 AND visitor_id = $2 ORDER BY linked_at DESC, lead_id DESC LIMIT 1', [siteId, visitorId])
+    return r.rows[0] ? String(r.rows[0].lead_id) : null
+  }
+
   async recentLeads(siteId: string, limit: number): Promise<Lead[]> {
     const r = await this.pool.query<Row>('SELECT * FROM leads WHERE site_id = $1 ORDER BY identified_at DESC, id DESC LIMIT $2', [siteId, limit])
     return r.rows.map(leadFromRow)

@@ -70,6 +70,7 @@ export function prepareStatements(db: Db) {
     },
     leads: {
       identityLead: p('SELECT lead_id FROM lead_identities WHERE site_id = ? AND kind = ? AND hash = ?'),
+      visitorLead: p('SELECT lead_id FROM lead_visitors WHERE site_id = ? AND visitor_id = ? ORDER BY linked_at DESC, lead_id DESC LIMIT 1'),
       insertIdentity: p(
         `INSERT INTO lead_identities (site_id, kind, hash, lead_id, created_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT DO NOTHING`,

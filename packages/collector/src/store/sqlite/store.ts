@@ -246,6 +246,11 @@ export class SqliteStore implements Store {
     return row ? String(row.lead_id) : null
   }
 
+  async findLeadByVisitor(siteId: string, visitorId: string): Promise<string | null> {
+    const row = this.s.leads.visitorLead.get(siteId, visitorId) as Row | undefined
+    return row ? String(row.lead_id) : null
+  }
+
   async recentLeads(siteId: string, limit: number): Promise<Lead[]> {
     return (this.s.leads.recent.all(siteId, limit) as Row[]).map(leadFromRow)
   }

@@ -34,7 +34,7 @@ describe('mapCrmDeal', () => {
     expect(mapCrmDeal(deal({ stage: { id: 'x', label: 'Closed Lost', closed: 'lost' }, closeDate: null })).ts).toBe(Date.UTC(2026, 0, 10))
   })
 
-  it('keeps amount and currency and collects the contacts by e-mail and visitor ID', () => {
+  it('keeps amount and currency and collects each contact once, with its e-mail and visitor ID', () => {
     const m = mapCrmDeal(deal({ contacts: [
       { id: 'c1', email: 'Ada@Example.com', visitorId: 'V1StGXR8_Z5jdHi6B-myT' },
       { id: 'c2', email: null, visitorId: null },
@@ -42,7 +42,9 @@ describe('mapCrmDeal', () => {
       { id: 'c4', email: 'bob@example.com', visitorId: 'V1StGXR8_Z5jdHi6B-myT' },
     ] }))
     expect(m).toMatchObject({ dealId: 'deal-1', amount: 1200, currency: 'EUR' })
-    expect(m.emails).toEqual(['Ada@Example.com', 'bob@example.com'])
-    expect(m.visitorIds).toEqual(['V1StGXR8_Z5jdHi6B-myT'])
+    expect(m.people).toEqual([
+      { visitorId: 'V1StGXR8_Z5jdHi6B-myT', email: 'Ada@Example.com' },
+      { visitorId: 'V1StGXR8_Z5jdHi6B-myT', email: 'bob@example.com' },
+    ])
   })
 })
