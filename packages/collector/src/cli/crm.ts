@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 import { clError, withHint } from '../errors.js'
 import { loadInstallKeys } from '../identity/crypto.js'
 import { Pii } from '../identity/pii.js'
-import { addConnection, inboundPath } from '../integrations/crm/connections.js'
+import { addConnection, connectionStatus, inboundPath } from '../integrations/crm/connections.js'
 import { syncConnection } from '../integrations/crm/inbox.js'
 import type { FetchLike } from '../integrations/types.js'
 import type { CrmConnectionRecord } from '../store/types.js'
@@ -49,10 +49,10 @@ async function list(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, strict: true, options: { ...STORE_OPTIONS, json: { type: 'boolean' } } })
   const rows = await withStore(values, async (store) => {
     const sites = new Map((await store.listSites()).map((s) => [s.id, s.name]))
-    return (await store.listCrmConnections()).map((c: CrmConnectionRecord) => ({
-      id: c.id, kind: c.kind, site: sites.get(c.siteId) ?? c.siteId, writeBack: c.writeBack, inbound: inboundPath(c.kind, c.id),
-      lastEventAt: c.lastEventAt, lastSyncAt: c.lastSyncAt, errors: c.errors, lastError: c.lastError, lastErrorAt: c.lastErrorAt,
-    }))
+    return (await store.listCrmConnections()).map((c: CrmConnectionRecord) => {
+      const { createdAt: _created, ...status } = connectionStatus(c)
+      return { ...status, site: sites.get(c.siteId) ?? c.siteId }
+    })
   })
   if (values.json) {
     process.stdout.write(JSON.stringify(rows, null, 2) + '\n')

@@ -203,6 +203,23 @@ describe('HubSpot webhooks', () => {
   })
 })
 
+describe('GET /v1/crm/connections', () => {
+  it("lists the site's connections with their status and no option value; other sites see none", async () => {
+    const r = await send(`${server.url}/v1/crm/connections`, { headers: { authorization: `Bearer ${sk}` } })
+    expect(r.status).toBe(200)
+    const current = await store.getCrmConnection(record.id)
+    expect(r.body).toEqual({ connections: [{
+      id: record.id, kind: 'hubspot', writeBack: false, inbound: `/v1/crm/hubspot/${record.id}`, createdAt: record.createdAt,
+      lastEventAt: current!.lastEventAt, lastSyncAt: current!.lastSyncAt, errors: current!.errors, lastError: current!.lastError, lastErrorAt: current!.lastErrorAt,
+    }] })
+    expect(r.text).not.toContain(stub.token)
+    expect(r.text).not.toContain(stub.url)
+    const other = await createSite(store, { name: 'other', origins: ['https://other.example'], cookieDomain: null })
+    expect((await send(`${server.url}/v1/crm/connections`, { headers: { authorization: `Bearer ${other.secretKey}` } })).body).toEqual({ connections: [] })
+    expect((await send(`${server.url}/v1/crm/connections`)).body.error.code).toBe('CL_ERR_MISSING_SECRET_KEY')
+  })
+})
+
 describe('HubSpot pull', () => {
   it('pulls deals modified since the cursor, page by page, and resumes from the stored cursor', async () => {
     const keys = loadInstallKeys({ dataDir: dir, env: {} })

@@ -2,7 +2,7 @@
 // relative to it and the collector's base path needs no configuration here. The session cookie
 // rides along automatically (same origin); the secret key is never kept in the page.
 
-import type { AccountBody, AttributionResponse, FunnelDimension, FunnelReport, LeadList, LeadView, ModelsComparison, QualityReport, ReportQuery, SeriesReport, SessionInfo } from './types.js'
+import type { AccountBody, AttributionResponse, ConnectionStatus, FunnelDimension, FunnelReport, LeadList, LeadView, ModelsComparison, QualityReport, ReportQuery, SeriesReport, SessionInfo } from './types.js'
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -56,4 +56,5 @@ export const api = {
   // Leads by identify time: no conversion or lookback.
   funnel: (q: ReportQuery, by: FunnelDimension) => call<FunnelReport>(query('v1/reports/funnel', { by, from: q.from, to: q.to, journey: q.journey })),
   quality: (q: ReportQuery) => call<QualityReport>(query('v1/reports/quality', { from: q.from, to: q.to })),
+  crmConnections: () => call<{ connections: ConnectionStatus[] }>(new URL('v1/crm/connections', root)),
 }

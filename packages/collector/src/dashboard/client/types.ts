@@ -16,6 +16,7 @@ export type { QualityReport } from '../../reports/quality.js'
 export type { SeriesReport } from '../../reports/query.js'
 export type { StoredTouch } from '../../store/types.js'
 export type { SessionInfo } from '../plugin.js'
+export type { ConnectionStatus } from '../../integrations/crm/connections.js'
 
 /** GET /v1/reports/attribution: the report, its journey mode and the B2B KPIs. */
 export type AttributionResponse = AttributionReport & { journey: JourneyMode; kpis: Kpis }

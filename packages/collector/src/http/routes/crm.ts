@@ -6,7 +6,8 @@
 import type { RouteModule } from '../context.js'
 import { clError } from '../../errors.js'
 import type { CrmInboxItem, InboundRequest } from '../../integrations/crm/adapter.js'
-import { loadConnection, publicUrlOf } from '../../integrations/crm/connections.js'
+import { connectionStatus, loadConnection, publicUrlOf } from '../../integrations/crm/connections.js'
+import { authenticateSecret } from '../auth.js'
 
 /** CRMs batch webhooks (HubSpot: up to 100 events); far below this. */
 const CRM_BODY_LIMIT = 2 * 1024 * 1024
@@ -15,6 +16,13 @@ const CRM_BODY_LIMIT = 2 * 1024 * 1024
 const keyOf = (i: CrmInboxItem): string => i.eventId !== null ? `event:${i.eventId}` : `${i.object}:${i.id}:${i.change}:${i.occurredAt}`
 
 export const crmRoute: RouteModule = (app, ctx) => {
+  // The site's connections and how they are doing (the dashboard's data quality view shows them).
+  app.get('/v1/crm/connections', async (request) => {
+    const site = await authenticateSecret(request, ctx)
+    const all = await ctx.store.listCrmConnections()
+    return { connections: all.filter((c) => c.siteId === site.id).map(connectionStatus) }
+  })
+
   // A scope of its own: signatures need the raw body, whatever its content type.
   void app.register(async (scoped) => {
     scoped.removeAllContentTypeParsers()

@@ -64,3 +64,12 @@ export function publicUrlOf(record: CrmConnectionRecord): string | null {
   const v = record.options[PUBLIC_URL_OPTION]
   return typeof v === 'string' && v !== '' ? v : null
 }
+
+/** A connection as `crm list` and `GET /v1/crm/connections` show it: status, never an option value. */
+export function connectionStatus(c: CrmConnectionRecord) {
+  return {
+    id: c.id, kind: c.kind, writeBack: c.writeBack, inbound: inboundPath(c.kind, c.id), createdAt: c.createdAt,
+    lastEventAt: c.lastEventAt, lastSyncAt: c.lastSyncAt, errors: c.errors, lastError: c.lastError, lastErrorAt: c.lastErrorAt,
+  }
+}
+export type ConnectionStatus = ReturnType<typeof connectionStatus>

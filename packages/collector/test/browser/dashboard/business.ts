@@ -119,5 +119,8 @@ export async function seedBusiness(base: TestServer): Promise<Business> {
   }
   const spend = await ok('/v1/spend', { rows })
   if (spend.accepted !== rows.length) throw new Error(`spend: ${JSON.stringify(spend)}`)
+  // A CRM connection whose last error text came from the CRM (attacker-controlled): shown, never run.
+  await base.store.addCrmConnection({ id: 'crm_seeded_hubspot01', siteId: created.site.id, kind: 'hubspot', options: {}, writeBack: true, createdAt: at(0) })
+  await base.store.updateCrmStatus('crm_seeded_hubspot01', { lastSyncAt: at(3), error: { reason: `HubSpot answered 400: ${XSS[2]}`, at: at(4) } })
   return { server, site: created.site, key: created.secretKey, leadId, leadEmail: 'ann@example.com', payloadLeadId, account: { id: accountId, leadIds: globex }, won: { all: 20_000, firstDays: 12_000 } }
 }

@@ -1,9 +1,10 @@
 // Data quality: how much of the paid traffic is tagged well enough to attribute, what is not,
-// possible duplicate leads, and events the collector did not store: by reason, and rejected ones by code.
+// possible duplicate leads, events the collector did not store (by reason; rejected ones by code),
+// and each CRM connection's last event, last sync and errors.
 
 import { api } from '../api.js'
 import { h, replace } from '../dom.js'
-import { num, pct } from '../format.js'
+import { date, num, pct } from '../format.js'
 import { dataTable } from '../table.js'
 import type { ReportQuery } from '../types.js'
 
@@ -16,7 +17,7 @@ const DROP_REASONS: Array<{ reason: 'bot' | 'origin' | 'suppressed' | 'invalid';
 ]
 
 export async function qualityView(el: HTMLElement, q: ReportQuery): Promise<void> {
-  const r = await api.quality(q)
+  const [r, crm] = await Promise.all([api.quality(q), api.crmConnections()])
   const notStored = DROP_REASONS.reduce((s, d) => s + r.dropped[d.reason], 0)
   replace(el,
     h('h2', null, 'Data quality'),
@@ -34,6 +35,18 @@ export async function qualityView(el: HTMLElement, q: ReportQuery): Promise<void
         { label: 'Reason', value: (x) => x.label },
         { label: 'Events', numeric: true, value: (x) => x.count, format: (x) => num(x.count) },
         { label: 'What to do', value: (x) => x.hint },
+      ],
+    }),
+    dataTable({
+      caption: 'CRM connections: deals coming in (closeloop crm list shows the same)', name: 'crm-connections',
+      rows: crm.connections, empty: 'No CRM connected: closeloop crm add (see docs/crm/).',
+      columns: [
+        { label: 'CRM', value: (x) => x.kind },
+        { label: 'Connection', value: (x) => x.id },
+        { label: 'Last event', value: (x) => x.lastEventAt ?? 0, format: (x) => (x.lastEventAt === null ? 'never' : date(x.lastEventAt)) },
+        { label: 'Last sync', value: (x) => x.lastSyncAt ?? 0, format: (x) => (x.lastSyncAt === null ? 'never' : date(x.lastSyncAt)) },
+        { label: 'Errors', numeric: true, value: (x) => x.errors, format: (x) => num(x.errors) },
+        { label: 'Last error', value: (x) => (x.lastError === null ? '' : `${date(x.lastErrorAt)}: ${x.lastError}`) },
       ],
     }),
     dataTable({
