@@ -72,9 +72,11 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
     })
 
     app.get('/dashboard', async (request, reply) => {
-      // The client resolves assets and the API relative to `<base>/dashboard/`.
+      // The client resolves assets and the API relative to `<base>/dashboard/`. A relative Location:
+      // the request target may be absolute-form (`GET http://evil.example/dashboard`), whose host
+      // must never reach a redirect.
       const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : ''
-      return reply.redirect(`${request.url.split('?')[0]}/${query}`, 301)
+      return reply.redirect(`dashboard/${query}`, 301)
     })
 
     app.get('/dashboard/', async (_request, reply) => {

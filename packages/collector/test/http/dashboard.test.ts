@@ -2,6 +2,7 @@
 
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -46,13 +47,33 @@ describe('dashboard in the collector', () => {
   it('serves the page under the base path with a strict CSP', async () => {
     const redirect = await fetch(`${base}/dashboard`, { redirect: 'manual' })
     expect(redirect.status).toBe(301)
-    expect(redirect.headers.get('location')).toBe('/_cl/dashboard/')
+    expect(redirect.headers.get('location')).toBe('dashboard/')
+    expect(new URL('dashboard/', `${base}/dashboard`).href).toBe(`${base}/dashboard/`)
+    const withQuery = await fetch(`${base}/dashboard?view=quality`, { redirect: 'manual' })
+    expect(withQuery.headers.get('location')).toBe('dashboard/?view=quality')
     const page = await fetch(`${base}/dashboard/`)
     expect(page.status).toBe(200)
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'")
     const js = await fetch(`${base}/dashboard/assets/main.js`)
     expect(js.headers.get('content-type')).toMatch(/^text\/javascript/)
     expect((await fetch(`${base}/dashboard/assets/..%2Fplugin.js`)).status).toBe(404)
+  })
+
+  it('never redirects to the host of an absolute-form request target', async () => {
+    const { port } = new URL(origin)
+    const head = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.end('GET http://evil.example/_cl/dashboard HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n')
+      })
+      let text = ''
+      socket.on('data', (d) => (text += d.toString()))
+      socket.on('end', () => resolve(text))
+      socket.on('error', reject)
+    })
+    expect(head).toMatch(/^HTTP\/1\.1 301/)
+    const location = /\r\nlocation: ([^\r]*)/i.exec(head)?.[1]
+    expect(location).toBe('dashboard/')
+    expect(head).not.toMatch(/location:[^\r]*evil/i)
   })
 
   it('refuses a wrong key and a cross-origin sign-in with coded errors', async () => {
