@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { CONVERSIONS, DIMENSIONS, JOURNEY_MODES, MODELS } from '../attribution/types.js'
 import { FUNNEL_DIMENSIONS } from '../attribution/funnel.js'
 import { cleanText } from '../ingest/text.js'
+import { parseDay, parseIsoTime } from '../ingest/dates.js'
 
 export const OUTCOME_LIMITS = {
   dealsPerRequest: 1_000,
@@ -22,6 +23,7 @@ const ID_RE = /^[A-Za-z0-9_-]{1,64}$/
 const MIN_MS = 946_684_800_000
 const MAX_MS = 4_102_444_800_000
 export const DAY_RE = /^\d{4}-\d{2}-\d{2}$/
+const DAY_MS = 86_400_000
 
 /**
  * Epoch ms, or an ISO 8601 string (what CRMs send). A bare day (YYYY-MM-DD) is the END of that
@@ -30,8 +32,9 @@ export const DAY_RE = /^\d{4}-\d{2}-\d{2}$/
 const timestamp = z.union([
   z.number().int().min(MIN_MS).max(MAX_MS),
   z.string().max(40).transform((s, ctx) => {
-    const t = Date.parse(DAY_RE.test(s) ? `${s}T23:59:59.999Z` : s)
-    if (!Number.isFinite(t) || t < MIN_MS || t > MAX_MS) {
+    const day = parseDay(s)
+    const t = day !== null ? day + DAY_MS - 1 : parseIsoTime(s)
+    if (t === null || t < MIN_MS || t > MAX_MS) {
       ctx.addIssue({ code: 'custom', message: 'not an ISO 8601 time or epoch milliseconds' })
       return z.NEVER
     }
@@ -105,8 +108,8 @@ export const ratesBatchSchema = z.object({
 
 /** A report bound: YYYY-MM-DD (UTC day), an ISO 8601 time, or epoch ms. */
 const bound = z.string().max(40).transform((s, ctx) => {
-  const t = /^\d+$/.test(s) ? Number(s) : Date.parse(DAY_RE.test(s) ? `${s}T00:00:00Z` : s)
-  if (!Number.isFinite(t)) { ctx.addIssue({ code: 'custom', message: 'not a date (YYYY-MM-DD), ISO time or epoch ms' }); return z.NEVER }
+  const t = /^\d{1,15}$/.test(s) ? Number(s) : parseIsoTime(s)
+  if (t === null) { ctx.addIssue({ code: 'custom', message: 'not a date (YYYY-MM-DD), ISO time or epoch ms' }); return z.NEVER }
   // A bare day as `to` means the whole day.
   return { t, day: DAY_RE.test(s) }
 })

@@ -104,6 +104,9 @@ describe('POST /v1/deals', () => {
       [{ dealId: 'D-x', email: 'a@b.co', stage: 'won', currency: 'dollars', amount: 1 }, 400, 'CL_ERR_BAD_CURRENCY'],
       [{ dealId: 'x'.repeat(201), email: 'a@b.co', stage: 'won' }, 400, 'CL_ERR_VALIDATION'],
       [{ dealId: 'D-x', email: 'a@b.co', stage: 'won', ts: 'yesterday' }, 400, 'CL_ERR_VALIDATION'],
+      // Date.parse guesses 2001-07-01 and 2026-03-02 for these two.
+      [{ dealId: 'D-x', email: 'a@b.co', stage: 'won', ts: 'hello 7' }, 400, 'CL_ERR_VALIDATION'],
+      [{ dealId: 'D-x', email: 'a@b.co', stage: 'won', ts: '2026-02-30' }, 400, 'CL_ERR_VALIDATION'],
     ]
     for (const [body, status, code] of cases) {
       const r = await secret(server, '/v1/deals', body)

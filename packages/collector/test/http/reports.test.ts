@@ -150,7 +150,7 @@ describe('GET /v1/reports/attribution', () => {
   })
 
   it('validates the query with coded 400s', async () => {
-    for (const q of ['model=magic', 'by=planet', 'conversion=hug', 'from=yesterday', 'lookbackDays=0', 'lookbackDays=abc', 'halfLifeDays=-2', 'from=2026-02-01&to=2026-01-01', 'bogus=1']) {
+    for (const q of ['model=magic', 'by=planet', 'conversion=hug', 'from=yesterday', 'lookbackDays=0', 'lookbackDays=abc', 'halfLifeDays=-2', 'from=2026-02-01&to=2026-01-01', 'bogus=1', `from=${encodeURIComponent("' OR '1'='1")}`, 'to=hello%207', 'from=2026-02-30']) {
       const r = await secret(server, `/v1/reports/attribution?${q}`)
       expect([q, r.status, r.body.error?.code]).toEqual([q, 400, 'CL_ERR_VALIDATION'])
     }

@@ -3,6 +3,7 @@
 // stages → closed won/lost, pulls of changed deals through the search API, and write-back of the
 // attribution properties.
 
+import { parseIsoTime } from '../../ingest/dates.js'
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import { clError } from '../../errors.js'
 import { parseRetryAfter } from '../backoff.js'
@@ -164,8 +165,7 @@ const prop = (o: HsObject, name: string): string | null => {
 
 function time(v: string | null): number | null {
   if (v === null) return null
-  const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v)
-  return Number.isFinite(t) ? t : null
+  return /^\d{1,15}$/.test(v) ? Number(v) : parseIsoTime(v)
 }
 
 async function stages(o: HubSpotOptions, key: string, env: IntegrationEnv, stageId: string): Promise<Map<string, StageInfo>> {
