@@ -8,12 +8,17 @@ import type { RouteModule } from '../http/context.js'
 import { z } from 'zod'
 import { clError } from '../errors.js'
 import { secretKeyId, verifySecretKey } from '../sites/keys.js'
+import { RateLimiter } from '../http/rate-limit.js'
 import type { Site, Store } from '../store/types.js'
 import { findAssetsDir, loadAssets } from './assets.js'
 import { readCookie, SESSION_COOKIE, sessionCookie } from './cookie.js'
 import { assertSameOrigin } from './origin.js'
 import { PAGE, SECURITY_HEADERS } from './page.js'
 import { SessionStore, type SessionOptions } from './sessions.js'
+
+/** Wrong keys one address may try at once, and how fast it earns another try (one a minute). */
+const SIGN_IN_FAILURES = 10
+const SIGN_IN_REFILL_PER_SECOND = 1 / 60
 
 export interface DashboardOptions {
   store: Store
@@ -46,6 +51,7 @@ function siteInfo(site: Site): SessionInfo {
 export function createDashboard(opts: DashboardOptions): Dashboard {
   const { store } = opts
   const sessions = new SessionStore(opts.sessions)
+  const failedSignIns = new RateLimiter({ perSecond: SIGN_IN_REFILL_PER_SECOND, burst: SIGN_IN_FAILURES })
   const cookiePath = `${opts.basePath ?? ''}/`
   const assets = loadAssets(opts.assetsDir ?? findAssetsDir())
 
@@ -105,9 +111,16 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
       reply.header('cache-control', 'no-store')
       const parsed = SignIn.safeParse(request.body)
       if (!parsed.success) throw clError('VALIDATION', 'Expected { "key": "sk_…" }')
+      // Guessing keys: after SIGN_IN_FAILURES wrong keys from one address, every sign-in from it
+      // waits (429 with Retry-After), a right key too, until the bucket refills.
+      const wait = failedSignIns.waitFor(request.ip)
+      if (wait > 0) throw clError('RATE_LIMITED', 'Too many wrong keys from this address; try again later', { retryAfter: wait })
       const keyId = secretKeyId(parsed.data.key)
       const found = keyId ? await store.getSiteBySecretKeyId(keyId) : null
-      if (!found || !verifySecretKey(parsed.data.key, found.secretKeyHash)) throw clError('BAD_SECRET_KEY')
+      if (!found || !verifySecretKey(parsed.data.key, found.secretKeyHash)) {
+        failedSignIns.take(request.ip)
+        throw clError('BAD_SECRET_KEY')
+      }
       // A fresh ID on every sign-in, and the old one dropped: no session fixation.
       sessions.delete(sessionId(request))
       setCookie(request, reply, sessions.create(found.site.id), sessions.ttlSeconds)

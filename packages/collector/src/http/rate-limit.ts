@@ -44,6 +44,15 @@ export class RateLimiter {
     return Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond))
   }
 
+  /** Seconds until `key` has a token again (0 = it has one now), without taking one. */
+  waitFor(key: string): number {
+    const { perSecond, burst } = this.options
+    const bucket = this.buckets.get(key)
+    if (perSecond <= 0 || bucket === undefined) return 0
+    const tokens = Math.min(Math.max(burst, 1), bucket.tokens + ((this.now() - bucket.updatedAt) / 1000) * perSecond)
+    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / perSecond))
+  }
+
   private evictOldest(): void {
     const drop = Math.ceil(this.maxKeys / 10)
     let i = 0

@@ -98,4 +98,19 @@ describe('dashboard in the collector', () => {
     expect((await lead({ cookie })).status).toBe(401)
     expect((await fetch(`${base}/dashboard/session`, { headers: { cookie } })).status).toBe(401)
   })
+
+  // Last in the file: it leaves this address throttled.
+  it('throttles key guessing: after 10 wrong keys from one address, 429 with Retry-After, even for the right key', async () => {
+    const attempt = (k: string) => fetch(`${base}/dashboard/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ key: k }) })
+    const statuses: number[] = []
+    for (let i = 0; i < 12; i++) statuses.push((await attempt(`${key.slice(0, -2)}${String(i).padStart(2, '0')}`)).status)
+    // One wrong key earlier in this file: the 10th wrong key in all is the last 401.
+    expect(statuses).toEqual([...Array(9).fill(401), 429, 429, 429])
+    const right = await attempt(key)
+    expect(right.status).toBe(429)
+    expect(Number(right.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+    expect((await right.json()).error.code).toBe('CL_ERR_RATE_LIMITED')
+    // Only signing in waits: the page itself is served.
+    expect((await fetch(`${base}/dashboard/`)).status).toBe(200)
+  })
 })
