@@ -16,9 +16,9 @@ import { assertSameOrigin } from './origin.js'
 import { PAGE, SECURITY_HEADERS } from './page.js'
 import { SessionStore, type SessionOptions } from './sessions.js'
 
-/** Wrong keys one address may try at once, and how fast it earns another try (one a minute). */
+/** Wrong keys one address may try in a minute (refilled evenly: one every 6 s). */
 const SIGN_IN_FAILURES = 10
-const SIGN_IN_REFILL_PER_SECOND = 1 / 60
+const SIGN_IN_REFILL_PER_SECOND = SIGN_IN_FAILURES / 60
 
 export interface DashboardOptions {
   store: Store

@@ -12,13 +12,16 @@ export function parseDay(s: string): number | null {
 
 /**
  * An ISO 8601 date or date-time (`T` or a space between; seconds and fractions optional; `Z` or a
- * ±hh:mm offset; no zone = UTC), as epoch ms; null for anything else, or a date that does not exist.
+ * ±hh:mm offset), as epoch ms; null for anything else, or a date that does not exist. A date-time
+ * without a zone is refused unless `zoneless: 'utc'` (CRM fields documented as UTC): the API takes
+ * no guess at the caller's zone.
  */
-export function parseIsoTime(s: string): number | null {
+export function parseIsoTime(s: string, opts: { zoneless?: 'refuse' | 'utc' } = {}): number | null {
   const m = ISO_RE.exec(s.trim())
   if (!m) return null
-  const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '', zone] = m
-  const local = utc(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(sec), Number(frac.slice(0, 3).padEnd(3, '0')))
+  const [, y, mo, d, h, mi = '0', sec = '0', frac = '', zone] = m
+  if (h !== undefined && zone === undefined && opts.zoneless !== 'utc') return null
+  const local = utc(Number(y), Number(mo), Number(d), Number(h ?? '0'), Number(mi), Number(sec), Number(frac.slice(0, 3).padEnd(3, '0')))
   if (local === null) return null
   if (zone === undefined || zone === 'Z' || zone === 'z') return local
   const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)

@@ -5,8 +5,11 @@ describe('strict dates', () => {
   it('reads ISO 8601 dates and times, with a zone or as UTC', () => {
     expect(parseIsoTime('2026-03-01')).toBe(Date.UTC(2026, 2, 1))
     expect(parseIsoTime('2026-03-01T10:20:30.456Z')).toBe(Date.UTC(2026, 2, 1, 10, 20, 30, 456))
-    expect(parseIsoTime('2026-03-01 10:20:30')).toBe(Date.UTC(2026, 2, 1, 10, 20, 30))
-    expect(parseIsoTime('2026-03-01T10:20')).toBe(Date.UTC(2026, 2, 1, 10, 20))
+    expect(parseIsoTime('2026-03-01 10:20:30Z')).toBe(Date.UTC(2026, 2, 1, 10, 20, 30))
+    expect(parseIsoTime('2026-03-01T10:20+00:00')).toBe(Date.UTC(2026, 2, 1, 10, 20))
+    // A time without a zone: refused, unless the caller knows it is UTC.
+    expect(parseIsoTime('2026-03-01 10:20:30')).toBeNull()
+    expect(parseIsoTime('2026-03-01T10:20', { zoneless: 'utc' })).toBe(Date.UTC(2026, 2, 1, 10, 20))
     expect(parseIsoTime('2026-03-01T10:20:30+02:00')).toBe(Date.UTC(2026, 2, 1, 8, 20, 30))
     expect(parseIsoTime('2026-03-01T10:20:30-0530')).toBe(Date.UTC(2026, 2, 1, 15, 50, 30))
     expect(parseIsoTime('2026-03-01T10:20:30.123456789Z')).toBe(Date.UTC(2026, 2, 1, 10, 20, 30, 123))

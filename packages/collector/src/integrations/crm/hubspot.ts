@@ -165,7 +165,7 @@ const prop = (o: HsObject, name: string): string | null => {
 
 function time(v: string | null): number | null {
   if (v === null) return null
-  return /^\d{1,15}$/.test(v) ? Number(v) : parseIsoTime(v)
+  return /^\d{1,15}$/.test(v) ? Number(v) : parseIsoTime(v, { zoneless: 'utc' })
 }
 
 async function stages(o: HubSpotOptions, key: string, env: IntegrationEnv, stageId: string): Promise<Map<string, StageInfo>> {
