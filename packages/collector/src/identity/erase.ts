@@ -32,5 +32,27 @@ export async function erasePerson(store: Store, pii: Pii, site: Site, input: Per
     for (const h of pii.suppression({ email: pii.reveal(lead.emailEnc), phone: pii.reveal(lead.phoneEnc), externalId: lead.externalId })) hashes.add(h)
     for (const vid of journey.visitorIds) for (const h of pii.suppression({ visitorId: vid })) hashes.add(h)
   }
-  return store.erase(siteId, who, [...hashes])
+  const raw: Array<string | null | undefined> = [input.email, input.phone, input.externalId, input.visitorId]
+  for (const journey of held.leads) {
+    raw.push(pii.reveal(journey.lead.emailEnc), pii.reveal(journey.lead.phoneEnc), journey.lead.externalId, ...journey.visitorIds)
+  }
+  return store.erase(siteId, { ...who, scrubTerms: scrubTerms(raw) }, [...hashes])
+}
+
+/** Shortest identifier worth scrubbing by substring: shorter ones would match unrelated rows. */
+const MIN_TERM = 5
+
+/** Each identifier as sent, lower-cased, and as it appears inside a URL or a JSON string. */
+export function scrubTerms(values: ReadonlyArray<string | null | undefined>): string[] {
+  const terms = new Set<string>()
+  for (const v of values) {
+    const t = v?.trim()
+    if (!t || t.length < MIN_TERM) continue
+    for (const form of [t, t.toLowerCase()]) {
+      terms.add(form)
+      terms.add(encodeURIComponent(form))
+      terms.add(JSON.stringify(form).slice(1, -1))
+    }
+  }
+  return [...terms]
 }

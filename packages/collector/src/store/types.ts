@@ -266,6 +266,12 @@ export interface PersonSelector {
   phoneHash?: string
   externalIdHash?: string
   visitorId?: string
+  /**
+   * Erase only: the person's raw identifiers (e-mails, phones, external IDs, visitor IDs, as sent
+   * and as encoded in URLs and JSON). Rejected-event rows holding any of them are deleted too:
+   * they keep the request as sent, outside the lead's tables.
+   */
+  scrubTerms?: readonly string[]
 }
 
 export interface StoreStats {

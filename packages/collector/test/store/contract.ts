@@ -388,6 +388,22 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         expect((await store.getLead(site.id, bystander.leadId))?.touches).toHaveLength(1)
       })
 
+      it("erase deletes the rejected events that hold the person's identifiers, and only those", async () => {
+        const { site } = await makeSite(store)
+        const { site: other } = await makeSite(store)
+        await store.ingest([event(site.id, 'scrub-visitor-1', 1000)])
+        await store.recordRejected([
+          { siteId: site.id, receivedAt: 1, code: 'CL_ERR_VALIDATION', payload: '{"visitorId":"scrub-visitor-1","type":"nope"}' },
+          { siteId: site.id, receivedAt: 2, code: 'CL_ERR_VALIDATION', payload: '{"url":"https://x.example/?m=eve%40corp.example"}' },
+          { siteId: site.id, receivedAt: 3, code: 'CL_ERR_VALIDATION', payload: '{"visitorId":"someone-else","props":{"phone":"+14155550100"}}' },
+          { siteId: other.id, receivedAt: 4, code: 'CL_ERR_VALIDATION', payload: '{"visitorId":"scrub-visitor-1"}' },
+        ])
+        await store.erase(site.id, { visitorId: 'scrub-visitor-1', scrubTerms: ['scrub-visitor-1', 'eve%40corp.example'] }, ['supp-scrub'])
+        expect((await store.listRejected(site.id)).map((r) => r.receivedAt)).toEqual([3])
+        // Another site's rows are its own business.
+        expect((await store.listRejected(other.id)).map((r) => r.receivedAt)).toEqual([4])
+      })
+
       it('erases an anonymous visitor by visitor ID', async () => {
         const { site } = await makeSite(store)
         const e1 = event(site.id, 'anon', 1000, { touch: touch(1000) })

@@ -90,6 +90,12 @@ export async function erasePg(
   await c.query('DELETE FROM lead_identities WHERE site_id = $1 AND lead_id = ANY($2::text[])', [siteId, leadIds])
   await c.query('DELETE FROM lead_conflicts WHERE site_id = $1 AND (kept_lead_id = ANY($2::text[]) OR other_lead_id = ANY($2::text[]))', [siteId, leadIds])
   const leads = await c.query('DELETE FROM leads WHERE site_id = $1 AND id = ANY($2::text[])', [siteId, leadIds])
+  if ((who.scrubTerms ?? []).length > 0) {
+    await c.query(
+      'DELETE FROM rejected_events r WHERE r.site_id = $1 AND EXISTS (SELECT 1 FROM unnest($2::text[]) AS t(term) WHERE strpos(r.payload, t.term) > 0)',
+      [siteId, [...(who.scrubTerms ?? [])]],
+    )
+  }
   await c.query(
     `INSERT INTO suppressions (site_id, hash, created_at) SELECT $1, h, $3 FROM unnest($2::text[]) AS x(h) ON CONFLICT DO NOTHING`,
     [siteId, [...suppressionHashes], now],

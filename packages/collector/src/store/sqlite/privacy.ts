@@ -68,6 +68,7 @@ export function eraseSync(
     s.privacy.deleteConflicts.run(siteId, leadId, leadId)
     s.privacy.deleteLead.run(leadId)
   }
+  for (const term of who.scrubTerms ?? []) s.privacy.scrubRejected.run(siteId, term)
   for (const hash of suppressionHashes) s.privacy.suppress.run(siteId, hash, now)
   return { leads: leadIds.length, visitors, events, deals }
 }

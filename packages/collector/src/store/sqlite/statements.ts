@@ -119,6 +119,7 @@ export function prepareStatements(db: Db) {
       deleteIdentities: p('DELETE FROM lead_identities WHERE lead_id = ?'),
       deleteConflicts: p('DELETE FROM lead_conflicts WHERE site_id = ? AND (kept_lead_id = ? OR other_lead_id = ?)'),
       deleteLead: p('DELETE FROM leads WHERE id = ?'),
+      scrubRejected: p('DELETE FROM rejected_events WHERE site_id = ? AND instr(payload, ?) > 0'),
     },
   }
 }

@@ -264,8 +264,17 @@ export class SqliteStore implements Store {
     return anySuppressed(s, siteId, hashes)
   }
 
-  erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<Erased> {
-    return this.write({ op: 'erase', siteId, who, hashes: suppressionHashes })
+  async erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<Erased> {
+    const erased = await this.write<Erased>({ op: 'erase', siteId, who, hashes: suppressionHashes })
+    // The WAL still holds the pages as they were before the delete: copy them back and empty it.
+    if (this.options.file !== ':memory:') {
+      for (let i = 0; i < 50; i++) {
+        const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>
+        if (r.busy === 0) break
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    }
+    return erased
   }
 
   async exportPerson(siteId: string, who: PersonSelector): Promise<PersonExport> {

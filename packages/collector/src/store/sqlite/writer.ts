@@ -47,6 +47,9 @@ export function configureConnection(db: Db): void {
   // A CLI command (e.g. `closeloop sites add`) may write while `serve` holds the file.
   db.pragma('busy_timeout = 5000')
   db.pragma('foreign_keys = ON')
+  // Deleted rows are overwritten, not left in free pages: an erased person's bytes do not stay
+  // in the file (erase also truncates the WAL, see store.ts).
+  db.pragma('secure_delete = ON')
   // A big import commits ~100 MB of WAL at once; without a limit the file keeps that size
   // after the checkpoint.
   db.pragma('journal_size_limit = 67108864')
