@@ -47,7 +47,8 @@ export function loadMasterKey(options: { dataDir: string; env?: NodeJS.ProcessEn
     if (!key) throw clError('INTERNAL', 'CLOSELOOP_SECRET_KEY must be 32 bytes as 64 hex characters or base64')
     return key
   }
-  mkdirSync(options.dataDir, { recursive: true })
+  // Created owner-only: it holds the key and (SQLite) the database.
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 })
   const file = join(options.dataDir, SECRET_KEY_FILE)
   try {
     // 'wx' fails when the file exists, so two processes starting at once never overwrite

@@ -6,6 +6,7 @@ import type { AppContext } from '../http/context.js'
 import { ClError, ERRORS } from '../errors.js'
 import { recordDrop } from './drops.js'
 import { prepareEvent, type EventContext } from './events.js'
+import { redactProps, redactUrl } from './redact.js'
 import type { ProtectedPerson } from '../identity/pii.js'
 import type { IngestEvent, IngestResult, RejectedEvent, Site } from '../store/types.js'
 
@@ -22,20 +23,18 @@ export interface BatchResult {
   visitorId: string | null
 }
 
-const EMAIL_LIKE = /[^\s"'<>@,;:]+@[^\s"'<>@,;:]+/g
-
-/** A bounded, PII-scrubbed excerpt of a rejected input, for debugging only. */
+/** A bounded excerpt of a rejected input with its personal data redacted, for debugging only. */
 export function rejectedExcerpt(raw: unknown): string {
   let text: string
   try {
     const value = typeof raw === 'object' && raw !== null && !Array.isArray(raw)
       ? { ...(raw as Record<string, unknown>), traits: 'traits' in raw ? '[removed]' : undefined }
       : raw
-    text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)
+    text = typeof value === 'string' ? redactUrl(value.slice(0, 4000)) : JSON.stringify(redactProps(value, redactUrl)) ?? String(value)
   } catch {
     text = '[unserializable]'
   }
-  return text.slice(0, 2000).replace(EMAIL_LIKE, '[email]').slice(0, 1000)
+  return text.slice(0, 1000)
 }
 
 export async function ingestBatch(ctx: AppContext, log: FastifyBaseLogger, site: Site, raw: unknown[], ectx: EventContext): Promise<BatchResult> {

@@ -7,6 +7,7 @@ import type { Pii, ProtectedPerson } from '../identity/pii.js'
 import { eventSchema, LIMITS, TS_RANGE, type TouchInput } from './schemas.js'
 import type { IngestEvent, Touch } from '../store/types.js'
 import { cleanTouchValue } from './text.js'
+import { redactProps, redactText, redactUrl } from './redact.js'
 
 export interface EventContext {
   siteId: string
@@ -34,6 +35,8 @@ function inRange(ts: number): boolean {
   return ts >= TS_RANGE.min && ts <= TS_RANGE.max
 }
 
+const redactOrNull = (v: string | null | undefined, fn: (s: string) => string): string | null => (v === null || v === undefined ? null : fn(v))
+
 export function cleanTouch(raw: TouchInput, fallbackTs: number, ctx: EventContext): Touch {
   const source = cleanTouchValue(raw.source, true)
   const medium = cleanTouchValue(raw.medium, true)
@@ -41,17 +44,17 @@ export function cleanTouch(raw: TouchInput, fallbackTs: number, ctx: EventContex
     ts: raw.ts === undefined ? fallbackTs : correctTs(raw.ts, ctx),
     source: source ?? '(direct)',
     medium: medium ?? (source === null ? '(none)' : '(not set)'),
-    campaign: cleanTouchValue(raw.campaign),
-    term: cleanTouchValue(raw.term),
-    content: cleanTouchValue(raw.content),
+    campaign: redactOrNull(cleanTouchValue(raw.campaign), redactText),
+    term: redactOrNull(cleanTouchValue(raw.term), redactText),
+    content: redactOrNull(cleanTouchValue(raw.content), redactText),
     id: cleanTouchValue(raw.id),
     source_platform: cleanTouchValue(raw.source_platform),
     creative_format: cleanTouchValue(raw.creative_format),
     marketing_tactic: cleanTouchValue(raw.marketing_tactic),
     click_id: cleanTouchValue(raw.click_id),
     click_id_type: cleanTouchValue(raw.click_id_type, true),
-    referrer: cleanTouchValue(raw.referrer),
-    landing: cleanTouchValue(raw.landing),
+    referrer: redactOrNull(cleanTouchValue(raw.referrer), redactUrl),
+    landing: redactOrNull(cleanTouchValue(raw.landing), redactUrl),
     channel: '',
   }
   touch.channel = classifyChannel({
@@ -124,11 +127,12 @@ export function prepareEvent(raw: unknown, ctx: EventContext, pii: Pii): Prepare
       receivedAt: ctx.receivedAt,
       visitorId: e.vid,
       sessionId: e.sid,
-      url: e.url ?? null,
-      ref: e.ref ?? null,
-      title: e.title ?? null,
+      // Personal data in tracked text never reaches storage (redact.ts).
+      url: redactOrNull(e.url, redactUrl),
+      ref: redactOrNull(e.ref, redactUrl),
+      title: redactOrNull(e.title, redactText),
       name: e.name ?? null,
-      props: e.props ?? null,
+      props: e.props ? redactProps(e.props, redactUrl) : null,
       traits,
       touch: e.touch ? cleanTouch(e.touch, ts, ctx) : null,
       // Only a backfill with the secret key may move a lead's original source earlier.

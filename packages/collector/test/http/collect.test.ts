@@ -240,6 +240,26 @@ describe('POST /v1/collect', () => {
     expect(lead.body.channel).toBe('Email')
   })
 
+  it('redacts e-mails and phone fields in URLs, titles, referrers, touches and properties before storage', async () => {
+    const vid = visitorId()
+    const url = 'https://shop.example/thanks?email=ann%40example.com&phone=%2B14155550132&utm_source=news'
+    const res = await collect(server, [
+      pageEvent(vid, { url, ref: 'https://mail.example/read?to=ann@example.com', title: 'Welcome ann@example.com', touch: { source: 'news', medium: 'email', campaign: 'for-ann@example.com', landing: url } }),
+      pageEvent(vid, { type: 'track', name: 'lead', props: { mobile: '07700 900123', note: 'reach me: ann%40example.com', plan: 'pro' } }),
+    ])
+    expect(res.body.accepted).toBe(2)
+    const held = await server.store.exportPerson(server.site.id, { visitorId: vid })
+    const text = JSON.stringify(held)
+    for (const secretText of ['ann@example.com', 'ann%40example.com', '14155550132', '07700 900123']) expect(text, secretText).not.toContain(secretText)
+    type Stored = { type: string; url: string; ref: string; title: string; props: Record<string, unknown> }
+    const page = (held.events as Stored[]).find((e) => e.type === 'page') as Stored
+    const track = (held.events as Stored[]).find((e) => e.type === 'track') as Stored
+    expect(page.url).toBe('https://shop.example/thanks?email=%5Bredacted%5D&phone=%5Bredacted%5D&utm_source=news')
+    expect([page.ref, page.title]).toEqual(['https://mail.example/read?to=[email]', 'Welcome [email]'])
+    expect(track.props).toEqual({ mobile: '[redacted]', note: 'reach me: [email]', plan: 'pro' })
+    expect(held.touches[0]).toMatchObject({ source: 'news', campaign: '[email]', landing: page.url })
+  })
+
   it('keeps a "__proto__" key as plain data without polluting prototypes', async () => {
     const vid = visitorId()
     const event = JSON.stringify(pageEvent(vid, { type: 'track', name: 'x' })).replace(/}$/, ',"props":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}}')

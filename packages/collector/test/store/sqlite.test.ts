@@ -1,7 +1,7 @@
 // The store contract on a real SQLite file, plus what only SQLite has: pragmas, migrations on
 // disk, the bytes of the file, and the bulk path's speed.
 
-import { mkdtempSync, readFileSync, rmSync, existsSync, statSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, existsSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
@@ -48,6 +48,25 @@ storeContract('SQLite', async () => {
 })
 
 describe('SqliteStore specifics', () => {
+  it('creates its data directory 0700 and its files 0600, and tightens an older 0644 file', async () => {
+    const parent = tempDir()
+    const dir = join(parent, 'data')
+    const keys = loadInstallKeys({ dataDir: dir, env: {} })
+    expect(keys.integrationKey.length).toBeGreaterThan(0)
+    const store = await openStore({ dataDir: dir })
+    const { site } = await makeSite(store)
+    await store.ingest([event(site.id, 'mode-1', 1000)])
+    const mode = (f: string) => statSync(f).mode & 0o777
+    expect(mode(dir)).toBe(0o700)
+    for (const f of readdirSync(dir)) expect([f, mode(join(dir, f))]).toEqual([f, 0o600])
+    expect(readdirSync(dir)).toEqual(expect.arrayContaining([SQLITE_FILE, `${SQLITE_FILE}-wal`]))
+    await store.close()
+    chmodSync(join(dir, SQLITE_FILE), 0o644)
+    const again = await openStore({ dataDir: dir })
+    expect(mode(join(dir, SQLITE_FILE))).toBe(0o600)
+    await again.close()
+  })
+
   it('checkpoints the WAL in a worker thread, never on a commit, and leaves an empty WAL on close', async () => {
     const dir = tempDir()
     const store = (await openStore({ dataDir: dir })) as SqliteStore

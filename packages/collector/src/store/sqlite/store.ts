@@ -18,7 +18,7 @@
 // (bench/RESULTS.md has the comparison with synchronous=FULL).
 
 import Database from 'better-sqlite3'
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { nanoid } from 'nanoid'
 import { clError } from '../../errors.js'
@@ -67,6 +67,19 @@ export const SQLITE_DEFAULTS = { synchronous: 'FULL', maxPendingEvents: 5_000, c
 // it) for little gain in bulk import and none in identify (bench/RESULTS.md).
 const CACHE_SIZE_KB = 8000
 
+/**
+ * The database holds personal data: a data directory it creates is 0700 and the file (with its
+ * -wal and -shm, which SQLite creates with the file's mode) 0600 — also an older file made 0644.
+ */
+function ownerOnlyFile(file: string): void {
+  const dir = dirname(file)
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 })
+  closeSync(openSync(file, 'a', 0o600))
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try { chmodSync(f, 0o600) } catch { /* absent, or not ours to change: SQLite reports what matters */ }
+  }
+}
+
 export class SqliteStore implements Store {
   readonly db: Db
   private dataVersionStmt: Stmt | null = null
@@ -79,7 +92,7 @@ export class SqliteStore implements Store {
 
   constructor(options: SqliteStoreOptions) {
     this.options = options
-    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true })
+    if (options.file !== ':memory:') ownerOnlyFile(options.file)
     this.db = new Database(options.file)
     configureConnection(this.db)
     this.db.pragma(`cache_size = -${CACHE_SIZE_KB}`)
