@@ -5,10 +5,12 @@
 import { AdapterRegistry } from '../adapter-registry.js'
 import { DESTINATION_KINDS, type DestinationAdapter, type DestinationKind } from './adapter.js'
 import { googleAdsAdapter } from './google-ads.js'
+import { metaAdapter } from './meta.js'
 
 /** The adapters, one line each. */
 const DESTINATION_ADAPTERS: readonly DestinationAdapter[] = [
   googleAdsAdapter as DestinationAdapter,
+  metaAdapter as DestinationAdapter,
 ]
 
 export const createDestinationRegistry = (adapters: readonly DestinationAdapter[]): AdapterRegistry<DestinationKind, DestinationAdapter> =>
