@@ -97,10 +97,32 @@ describe('Meta Conversions API', () => {
     expect(results[old.key].status).toBe('failed')
     const reason = (results[old.key] as { reason: string }).reason
     expect(reason).toMatch(/^Meta answered 400: Invalid parameter \(The timestamp for this event is too far in the past \(event 0\)\. .*\) \[code 100\/2804004\] fbtrace_id \S+$/)
-    // The whole batch once, then each event alone.
-    expect(stub.requests.slice(before).map((r) => (r.body as { data: unknown[] }).data.length)).toEqual([3, 1, 1, 1])
+    // The whole batch, then halves until the bad event stands alone.
+    expect(stub.requests.slice(before).map((r) => (r.body as { data: unknown[] }).data.length)).toEqual([3, 1, 2, 1, 1])
     expect(stub.events.has(`QualifiedLead|${old.key}`)).toBe(false)
     expect(stub.events.has(`QualifiedLead|${good2.key}`)).toBe(true)
+  })
+
+  it('finds two bad events among 40 in a few requests', async () => {
+    const before = stub.requests.length
+    const rows = Array.from({ length: 40 }, (_, i) => row({ key: `cv_forty_${i}`, ...(i === 7 || i === 31 ? { value: Number.NaN } : {}) }))
+    const { list } = await deliver(rows)
+    expect(list.map((r) => r.key)).toEqual(rows.map((r) => r.key))
+    const failed = list.filter((r) => r.result.status === 'failed').map((r) => r.key)
+    expect(failed).toEqual(['cv_forty_7', 'cv_forty_31'])
+    expect((list[7].result as { reason: string }).reason).toContain('custom_data.value must be a number')
+    expect(list.filter((r) => r.result.status === 'sent')).toHaveLength(38)
+    expect(stub.requests.length - before).toBeLessThan(25)
+    for (const key of ['cv_forty_0', 'cv_forty_30', 'cv_forty_39']) expect(stub.events.has(`QualifiedLead|${key}`)).toBe(true)
+  })
+
+  it('stops the search when Meta rate-limits it, and retries the rows not yet settled', async () => {
+    const rows = [row(), row({ occurredAt: clock - 8 * DAY }), row(), row()]
+    // The batch (400), its first half (400), then the rate limit on the first half's first event.
+    stub.rateLimitNext(1, 5, 2)
+    const { list } = await deliver(rows)
+    expect(list.map((r) => r.result.status)).toEqual(['retry', 'retry', 'retry', 'retry'])
+    expect(list[3].result).toMatchObject({ retryAfterMs: 5 * 60_000 })
   })
 
   it('retries rate-limited batches after the time Meta says access comes back', async () => {

@@ -5,8 +5,8 @@
 //
 // Meta takes or rejects a request whole: one invalid event (too old, a bad value) turns the
 // batch into a 400 and none of its events is kept. So a 400 that is not about the token, the
-// pixel or rate limits is answered by sending that batch's events again one by one: the bad row
-// fails with Meta's reason, the others go through.
+// pixel or rate limits is answered by sending that batch's events again in halves until the bad
+// events stand alone: they fail with Meta's reason, the others go through.
 
 import { clError } from '../../errors.js'
 import { DAY, MINUTE, parseRetryAfter } from '../backoff.js'
@@ -155,6 +155,32 @@ async function post(req: PlatformRequest, o: MetaOptions, env: IntegrationEnv): 
   return { kind: 'invalid', reason }
 }
 
+/**
+ * One bad event sank a whole request: its events are sent again in halves, and each half Meta
+ * refuses is halved again, down to single events, which then fail with Meta's reason. A half
+ * Meta takes is sent; a rate limit or token problem meanwhile ends the search for every row not
+ * yet settled. n events with one bad one take about 2·log2(n) more requests.
+ */
+async function isolate(body: { data: Array<Record<string, unknown>> }, keys: readonly string[], o: MetaOptions, env: IntegrationEnv): Promise<RowResult[]> {
+  const settled = new Map<string, DeliveryResult>()
+  const mid = (s: number, e: number) => s + Math.floor((e - s) / 2)
+  const parts: Array<[number, number]> = [[0, mid(0, keys.length)], [mid(0, keys.length), keys.length]]
+  while (parts.length > 0) {
+    const [s, e] = parts.shift() as [number, number]
+    const outcome = await post(request(o, body.data.slice(s, e), keys.slice(s, e)), o, env)
+    if (outcome.kind === 'invalid') {
+      if (e - s === 1) settled.set(keys[s], { status: 'failed', reason: outcome.reason })
+      else parts.unshift([s, mid(s, e)], [mid(s, e), e])
+    } else if (outcome.result.status === 'sent') {
+      for (const key of keys.slice(s, e)) settled.set(key, outcome.result)
+    } else {
+      for (const key of keys) if (!settled.has(key)) settled.set(key, outcome.result)
+      break
+    }
+  }
+  return keys.map((key) => ({ key, result: settled.get(key) as DeliveryResult }))
+}
+
 async function send(batch: PlatformBatch, destination: Destination<MetaOptions>, env: IntegrationEnv): Promise<RowResult[]> {
   const o = destination.options
   const results: RowResult[] = [...(batch.unsendable ?? [])]
@@ -168,20 +194,7 @@ async function send(batch: PlatformBatch, destination: Destination<MetaOptions>,
       results.push({ key: req.rowKeys[0], result: { status: 'failed', reason: outcome.reason } })
       continue
     }
-    // One bad event sank the whole request: each event again on its own to find it.
-    const events = (JSON.parse(req.body) as { data: Array<Record<string, unknown>> }).data
-    for (let i = 0; i < req.rowKeys.length; i++) {
-      const single = await post(request(o, [events[i]], [req.rowKeys[i]]), o, env)
-      if (single.kind === 'invalid') {
-        results.push({ key: req.rowKeys[i], result: { status: 'failed', reason: single.reason } })
-      } else if (single.result.status === 'sent') {
-        results.push({ key: req.rowKeys[i], result: single.result })
-      } else {
-        // Rate limited or the token went bad meanwhile: the rest of the batch shares that result.
-        results.push(...req.rowKeys.slice(i).map((key) => ({ key, result: single.result })))
-        break
-      }
-    }
+    results.push(...(await isolate(JSON.parse(req.body) as { data: Array<Record<string, unknown>> }, req.rowKeys, o, env)))
   }
   return results
 }

@@ -26,8 +26,8 @@ export interface MetaStub {
   events: Map<string, Record<string, unknown>>
   /** The access token stops working (code 190, subcode 463). */
   expireToken(): void
-  /** The next `n` requests hit the rate limit; access comes back in `minutes`. */
-  rateLimitNext(n: number, minutes: number): void
+  /** After `after` more requests, the next `n` hit the rate limit; access comes back in `minutes`. */
+  rateLimitNext(n: number, minutes: number, after?: number): void
   close(): Promise<void>
 }
 
@@ -50,6 +50,7 @@ export async function startMetaStub(opts: { pixelId?: string; token?: string; no
   const events = new Map<string, Record<string, unknown>>()
   let expired = false
   let limited: number[] = []
+  let limitAfter = 0
 
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -81,7 +82,7 @@ export async function startMetaStub(opts: { pixelId?: string; token?: string; no
       if (req.method !== 'POST' || !m || m[2] !== pixelId) {
         return error(400, { message: `Unsupported post request. Object with ID '${m?.[2] ?? url.pathname}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`, type: 'GraphMethodException', code: 100, error_subcode: 33 })
       }
-      const minutes = limited.shift()
+      const minutes = limitAfter > 0 ? (limitAfter--, undefined) : limited.shift()
       if (minutes !== undefined) {
         const usage = { [pixelId]: [{ type: 'ads_management', call_count: 100, total_cputime: 25, total_time: 25, estimated_time_to_regain_access: minutes }] }
         return error(400, { message: '(#17) User request limit reached', code: 17, error_subcode: 2446079, is_transient: true }, { 'x-business-use-case-usage': JSON.stringify(usage) })
@@ -143,7 +144,10 @@ export async function startMetaStub(opts: { pixelId?: string; token?: string; no
     requests,
     events,
     expireToken: () => { expired = true },
-    rateLimitNext: (n, minutes) => { limited = Array.from({ length: n }, () => minutes) },
+    rateLimitNext: (n, minutes, after = 0) => {
+      limited = Array.from({ length: n }, () => minutes)
+      limitAfter = after
+    },
     close: () => new Promise<void>((ok) => server.close(() => ok())),
   }
 }
