@@ -192,7 +192,7 @@ export async function startGoogleAdsStub(opts: GoogleAdsStubOptions = {}): Promi
         if (ids.length === 0 && users.length === 0) return fail({ conversionUploadError: 'CONVERSION_NOT_FOUND' }, 'Either a click ID or user identifiers are required.', 'gclid')
         for (const u of users) {
           const hash = u.hashedEmail ?? u.hashedPhoneNumber
-          if (typeof hash !== 'string' || !HASH.test(hash)) return fail({ collectionSizeError: 'INVALID_HASHED_VALUE' } as Record<string, string>, 'User identifiers must be SHA-256 hashes in lower-case hex.', 'user_identifiers')
+          if (typeof hash !== 'string' || !HASH.test(hash)) return fail({ fieldError: 'INVALID_VALUE' }, 'User identifiers must be SHA-256 hashes in lower-case hex.', 'user_identifiers')
         }
         if (ids.length === 1) {
           const clickAt = clicks.get(String(c[ids[0]]))
