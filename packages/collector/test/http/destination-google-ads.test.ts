@@ -179,6 +179,18 @@ describe('Google Ads conversions', () => {
     }
   })
 
+  it('fails on a refused account or OAuth client and retries on 5xx, for every row of the request', async () => {
+    // The stub's account is reached through manager 9876543210; without login-customer-id Google refuses.
+    const noManager = destination({ 'login-customer-id': '' })
+    const refused = await deliver([row({ key: 'cv_nomanager' })], noManager)
+    expect(refused.results.cv_nomanager).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^Google Ads answered 403: User doesn't have permission to access customer\. .*login-customer-id.* \(authorizationError: USER_PERMISSION_DENIED\)$/) })
+    const badClient = await deliver([row({ key: 'cv_badclient' })], destination({ 'client-secret': 'wrong' }))
+    expect(badClient.results.cv_badclient).toEqual({ status: 'failed', reason: 'Google OAuth refused the OAuth client (--client-id, --client-secret) (invalid_client: Unauthorized)' })
+    stub.failNext(1, 2, 503)
+    const down = await deliver([row({ key: 'cv_503a' }), row({ key: 'cv_503b' })])
+    expect(down.list.map((r) => r.result)).toEqual([0, 1].map(() => expect.objectContaining({ status: 'retry', retryAfterMs: 2000 })))
+  })
+
   it('resends a row with the same orderId, which Google counts once', async () => {
     const d = destination()
     const again = row({ key: 'cv_resend' })

@@ -171,7 +171,8 @@ async function accessToken(d: Destination<GoogleAdsOptions>, env: IntegrationEnv
     const why = [body.error, body.error_description].filter((x) => typeof x === 'string').join(': ') || `HTTP ${res.status}`
     const retry = res.status === 429 || res.status >= 500
     // invalid_grant: the refresh token was revoked or has expired; only a new one helps.
-    throw new GoogleCallError(`Google OAuth refused the refresh token (${why})`, retry, retry ? parseRetryAfter(res.headers.get('retry-after'), env.now()) : null)
+    const what = body.error === 'invalid_client' ? 'the OAuth client (--client-id, --client-secret)' : 'the refresh token'
+    throw new GoogleCallError(`Google OAuth refused ${what} (${why})`, retry, retry ? parseRetryAfter(res.headers.get('retry-after'), env.now()) : null)
   }
   const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in * 1000 : HOUR
   tokens.set(key, { token: body.access_token, expiresAt: env.now() + Math.max(0, expiresIn - TOKEN_MARGIN_MS) })
