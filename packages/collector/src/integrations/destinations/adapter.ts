@@ -90,6 +90,12 @@ export interface PlatformRequest {
 
 export interface PlatformBatch {
   requests: PlatformRequest[]
+  /**
+   * Rows no request carries because the platform could not take them as they are (no conversion
+   * configured for their name, nothing to match on), each with its final `failed` result; `send`
+   * returns them among its results, so every row of the batch still gets one.
+   */
+  unsendable?: RowResult[]
 }
 
 /** The result of one row of a sent batch; every row of the batch gets one. */

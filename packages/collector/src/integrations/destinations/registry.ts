@@ -4,9 +4,16 @@
 
 import { AdapterRegistry } from '../adapter-registry.js'
 import { DESTINATION_KINDS, type DestinationAdapter, type DestinationKind } from './adapter.js'
+import { googleAdsAdapter } from './google-ads.js'
+import { linkedinAdapter } from './linkedin.js'
+import { metaAdapter } from './meta.js'
 
-/** The adapters, one line each. None is implemented yet. */
-const DESTINATION_ADAPTERS: readonly DestinationAdapter[] = []
+/** The adapters, one line each. */
+const DESTINATION_ADAPTERS: readonly DestinationAdapter[] = [
+  googleAdsAdapter as DestinationAdapter,
+  metaAdapter as DestinationAdapter,
+  linkedinAdapter as DestinationAdapter,
+]
 
 export const createDestinationRegistry = (adapters: readonly DestinationAdapter[]): AdapterRegistry<DestinationKind, DestinationAdapter> =>
   new AdapterRegistry({ kinds: DESTINATION_KINDS, error: 'UNKNOWN_DESTINATION_KIND', noun: 'destination' }, adapters)

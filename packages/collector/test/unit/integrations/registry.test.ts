@@ -99,8 +99,9 @@ describe('destination registry', () => {
     expect([unknown.code, unknown.status]).toEqual(['CL_ERR_UNKNOWN_DESTINATION_KIND', 400])
     expect(unknown.message).toBe('Unknown destination kind "tiktok"; use one of google-ads, google-ads-feed, microsoft-ads-feed, meta, linkedin')
     expect(thrown(() => registry.get('linkedin')).message).toContain('No destination adapter for kind "linkedin"')
-    expect(thrown(() => destinationAdapter('meta')).code).toBe('CL_ERR_UNKNOWN_DESTINATION_KIND')
-    expect(destinationRegistry.available()).toEqual([])
+    expect(thrown(() => destinationAdapter('microsoft-ads-feed')).code).toBe('CL_ERR_UNKNOWN_DESTINATION_KIND')
+    expect(destinationRegistry.available()).toEqual(['google-ads', 'meta', 'linkedin'])
+    expect(destinationAdapter('google-ads').kind).toBe('google-ads')
   })
 
   it('names every kind as either an API or a feed kind, never both', () => {
