@@ -48,6 +48,7 @@ async function update(argv: string[]): Promise<number> {
       'internal-domain': { type: 'string', multiple: true },
       'keep-bots': { type: 'boolean' },
       'no-keep-bots': { type: 'boolean' },
+      'retention-days': { type: 'string' },
     },
   })
   if (!values.name) throw clError('USAGE', '--name is required')
@@ -56,6 +57,7 @@ async function update(argv: string[]): Promise<number> {
       origins: values.origin, cookieDomain: values['cookie-domain'], currency: values.currency, phoneRegion: values['phone-region'],
       stages: values.stage, internalDomains: values['internal-domain'],
       keepBots: values['keep-bots'] ? true : values['no-keep-bots'] ? false : undefined,
+      retentionDays: values['retention-days'],
     }))
   process.stdout.write(`Site "${site.name}" updated.\n${JSON.stringify({ origins: site.origins, cookieDomain: site.cookieDomain, currency: site.currency, settings: site.settings }, null, 2)}\n`)
   return 0

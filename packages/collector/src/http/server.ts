@@ -6,6 +6,7 @@ import { buildApp, type AppOptions } from './app.js'
 import type { Config } from '../config.js'
 import { loadInstallKeys } from '../identity/crypto.js'
 import { CrmWorker, type CrmWorkerOptions } from '../integrations/crm/inbox.js'
+import { RetentionJob } from '../sites/retention.js'
 import type { FetchLike } from '../integrations/types.js'
 import { openStore } from '../store/index.js'
 
@@ -18,7 +19,7 @@ export interface RunningServer {
 /** Test seams of the CRM inbox worker (poll interval, backoff); the sync interval comes from config. */
 export type CrmWorkerTuning = Omit<CrmWorkerOptions, 'syncMinutes'>
 
-export async function startServer(config: Config, extra: Pick<AppOptions, 'routes' | 'logger'> & { crm?: CrmWorkerTuning } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, extra: Pick<AppOptions, 'routes' | 'logger'> & { crm?: CrmWorkerTuning; retention?: { firstDelayMs?: number; intervalMs?: number } } = {}): Promise<RunningServer> {
   const keys = loadInstallKeys({ dataDir: config.dataDir })
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl ?? undefined })
   const app = await buildApp({ store, keys, config, logger: extra.logger ?? { level: config.logLevel }, routes: extra.routes })
@@ -31,8 +32,10 @@ export async function startServer(config: Config, extra: Pick<AppOptions, 'route
     log: (fields, message) => app.log.warn(fields, message),
   }, { syncMinutes: config.crmSyncMinutes, ...extra.crm })
   ctx.crmInbox.wake = () => worker.wake()
-  app.addHook('preClose', async () => { await worker.stop() })
+  const retention = new RetentionJob(store, (fields, message) => app.log.info(fields, message), extra.retention)
+  app.addHook('preClose', async () => { await Promise.all([worker.stop(), retention.stop()]) })
   worker.start()
+  retention.start()
   // Before listening: the first dashboard visit should not wait for a scan of every touch.
   const t = performance.now()
   const touches = await store.warmReports()

@@ -1,5 +1,6 @@
 // Creating sites (CLI `sites add`, `demo`): validate, generate keys, store only the secret's hash.
 
+import { MAX_RETENTION_DAYS } from './retention.js'
 import { clError } from '../errors.js'
 import { generatePublicKey, generateSecretKey } from './keys.js'
 import { normalizeOrigin } from '../http/origin.js'
@@ -64,6 +65,8 @@ export interface SiteUpdate {
   internalDomains?: string[]
   /** Store events from bot user agents (testing with a headless browser); false drops them again. */
   keepBots?: boolean
+  /** Days raw events and touches are kept ("keep" or 0: forever). */
+  retentionDays?: string
 }
 
 /** Validates and applies a settings change (CLI `sites update`); only what is given changes. */
@@ -81,6 +84,12 @@ export async function updateSite(store: Store, name: string, u: SiteUpdate): Pro
   const settings: SiteSettings = { ...site.settings }
   if (u.keepBots === true) settings.keepBots = true
   else if (u.keepBots === false) delete settings.keepBots
+  if (u.retentionDays !== undefined) {
+    const v = u.retentionDays.trim().toLowerCase()
+    if (v === 'keep' || v === '0') delete settings.retentionDays
+    else if (/^\d{1,5}$/.test(v) && Number(v) <= MAX_RETENTION_DAYS) settings.retentionDays = Number(v)
+    else throw clError('BAD_CONFIG', `--retention-days takes a number of days from 1 to ${MAX_RETENTION_DAYS}, or "keep"`)
+  }
   if (u.phoneRegion !== undefined) {
     const region = u.phoneRegion.trim().toUpperCase()
     if (!/^[A-Z]{2}$/.test(region)) throw clError('BAD_CONFIG', 'phone region must be an ISO 3166 alpha-2 code such as GB')

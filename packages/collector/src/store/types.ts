@@ -21,6 +21,8 @@ export interface SiteSettings {
   keepBots?: boolean
   /** Default journey of reports: whose touches make a deal's path (default `deal`). */
   journey?: JourneyMode
+  /** Raw events and touches older than this many days are deleted daily (absent: kept). */
+  retentionDays?: number
 }
 
 export interface Site {
@@ -414,6 +416,13 @@ export interface Store extends OutcomeStore, CrmStore {
   isSuppressed(siteId: string, hashes: string[]): Promise<boolean>
   /** Delete the person's lead, visitors, touches, events, identities; keep salted suppression hashes. */
   erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<Erased>
+  /**
+   * Retention: deletes the site's events and touches older than `before`, except each lead's
+   * recorded first touch and its newest touch (so a lead's original and latest source survive).
+   */
+  applyRetention(siteId: string, before: number): Promise<{ events: number; touches: number }>
+  /** Deletes rejected-event rows received before `before` (every site). */
+  pruneRejected(before: number): Promise<number>
   /** Everything held about the person: their leads' journeys, and every event and touch of all their visitors. */
   exportPerson(siteId: string, who: PersonSelector): Promise<PersonExport>
 

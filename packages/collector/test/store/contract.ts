@@ -404,6 +404,37 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         expect((await store.listRejected(other.id)).map((r) => r.receivedAt)).toEqual([4])
       })
 
+      it("retention deletes old events and touches but each lead's first and newest touch, and old rejected rows", async () => {
+        const { site } = await makeSite(store)
+        const { site: other } = await makeSite(store)
+        const at = (vid: string, ts: number) => event(site.id, vid, ts, { touch: touch(ts) })
+        await store.ingest([at('ret-anon', 1000), at('ret-anon', 2000), at('ret-anon', 50_000), at('ret-b', 1000), at('ret-b', 3000), at('ret-b', 4000), at('ret-c', 1000), at('ret-c', 60_000)])
+        await store.ingest([event(other.id, 'ret-other', 1000, { touch: touch(1000) })])
+        const b = await store.identify({ siteId: site.id, visitorId: 'ret-b', keys: [emailKey('ret-b@example.com')], ts: 5000 })
+        const c = await store.identify({ siteId: site.id, visitorId: 'ret-c', keys: [emailKey('ret-c@example.com')], ts: 5000 })
+        const firstOfB = (await store.getLead(site.id, b.leadId))!.lead.firstTouchId
+        expect(await store.applyRetention(site.id, 10_000)).toEqual({ touches: 3, events: 6 })
+        const touchTimes = async (vid: string) => (await store.exportPerson(site.id, { visitorId: vid })).touches.map((t) => t.ts)
+        expect(await touchTimes('ret-anon')).toEqual([50_000])
+        // B: its first touch (the original source) and its newest stay; the one between goes.
+        expect(await touchTimes('ret-b')).toEqual([1000, 4000])
+        expect((await store.getLead(site.id, b.leadId))!.lead.firstTouchId).toBe(firstOfB)
+        expect(await touchTimes('ret-c')).toEqual([1000, 60_000])
+        expect((await store.exportPerson(site.id, { visitorId: 'ret-b' })).events).toEqual([])
+        expect((await store.getLead(site.id, c.leadId))!.touches.map((t) => t.ts)).toEqual([1000, 60_000])
+        // Other sites keep their data; a second run has nothing left to do.
+        expect((await store.exportPerson(other.id, { visitorId: 'ret-other' })).events).toHaveLength(1)
+        expect(await store.applyRetention(site.id, 10_000)).toEqual({ touches: 0, events: 0 })
+
+        await store.recordRejected([
+          { siteId: site.id, receivedAt: 100, code: 'CL_ERR_VALIDATION', payload: '{}' },
+          { siteId: null, receivedAt: 200, code: 'CL_ERR_UNKNOWN_SITE', payload: '{}' },
+          { siteId: site.id, receivedAt: 9000, code: 'CL_ERR_VALIDATION', payload: '{}' },
+        ])
+        expect(await store.pruneRejected(1000)).toBeGreaterThanOrEqual(2)
+        expect((await store.listRejected(site.id)).map((r) => r.receivedAt)).toEqual([9000])
+      })
+
       it('erases an anonymous visitor by visitor ID', async () => {
         const { site } = await makeSite(store)
         const e1 = event(site.id, 'anon', 1000, { touch: touch(1000) })

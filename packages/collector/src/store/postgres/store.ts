@@ -21,6 +21,7 @@ import type { Deal, DealWrite, DealWriteResult, ReportData, ReportLoadOptions, R
 import { loadReportTablePg } from './report.js'
 import { ingestPg } from './ingest.js'
 import { anySuppressedPg, erasePg, exportPg, journeyPg } from './privacy.js'
+import { DELETE_OLD_EVENTS, DELETE_OLD_REJECTED, DELETE_OLD_TOUCHES, numbered } from '../retention-sql.js'
 import {
   boundPayload, COUNT_DROPPED_SQL, QUALITY_DROPPED_SQL, utcDayStart, conflictFromRow, leadFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, QUALITY_REJECTED_SQL, QUALITY_TOUCHES_SQL, qualityFromRows, rejectedFromRow,
   siteFromRow, type Row,
@@ -344,6 +345,17 @@ export class PostgresStore implements Store {
 
   async isSuppressed(siteId: string, hashes: string[]): Promise<boolean> {
     return anySuppressedPg(this.pool, siteId, hashes)
+  }
+
+  applyRetention(siteId: string, before: number): Promise<{ events: number; touches: number }> {
+    return this.write(async (c) => ({
+      touches: (await c.query(numbered(DELETE_OLD_TOUCHES), [siteId, before])).rowCount ?? 0,
+      events: (await c.query(numbered(DELETE_OLD_EVENTS), [siteId, before])).rowCount ?? 0,
+    }))
+  }
+
+  pruneRejected(before: number): Promise<number> {
+    return this.write(async (c) => (await c.query(numbered(DELETE_OLD_REJECTED), [before])).rowCount ?? 0)
   }
 
   erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<Erased> {

@@ -2,6 +2,7 @@
 // per call). Grouped by concern; the modules that use them take this object. Deals, spend and the
 // report load keep their SQL beside their code (outcome-statements.ts prepares it).
 
+import { DELETE_OLD_EVENTS, DELETE_OLD_REJECTED, DELETE_OLD_TOUCHES } from '../retention-sql.js'
 import type Database from 'better-sqlite3'
 import { COUNT_DROPPED_SQL, QUALITY_DROPPED_SQL, QUALITY_REJECTED_SQL, QUALITY_TOUCHES_SQL, TOUCH_COLUMNS } from '../rows.js'
 
@@ -120,6 +121,9 @@ export function prepareStatements(db: Db) {
       deleteConflicts: p('DELETE FROM lead_conflicts WHERE site_id = ? AND (kept_lead_id = ? OR other_lead_id = ?)'),
       deleteLead: p('DELETE FROM leads WHERE id = ?'),
       scrubRejected: p('DELETE FROM rejected_events WHERE site_id = ? AND instr(payload, ?) > 0'),
+      oldTouches: p(DELETE_OLD_TOUCHES),
+      oldEvents: p(DELETE_OLD_EVENTS),
+      oldRejected: p(DELETE_OLD_REJECTED),
     },
   }
 }

@@ -290,6 +290,14 @@ export class SqliteStore implements Store {
     return erased
   }
 
+  applyRetention(siteId: string, before: number): Promise<{ events: number; touches: number }> {
+    return this.write({ op: 'retention', siteId, before })
+  }
+
+  pruneRejected(before: number): Promise<number> {
+    return this.write({ op: 'pruneRejected', before })
+  }
+
   async exportPerson(siteId: string, who: PersonSelector): Promise<PersonExport> {
     return exportSync(this.s, siteId, who)
   }

@@ -35,6 +35,8 @@ export type WriteOp =
   | { op: 'upsertSpend'; siteId: string; rows: SpendWrite[] }
   | { op: 'upsertRates'; siteId: string; rates: FxRate[] }
   | { op: 'crm'; write: CrmWrite }
+  | { op: 'retention'; siteId: string; before: number }
+  | { op: 'pruneRejected'; before: number }
 
 /**
  * A touch as the report cache holds it (content, term and landing for a log that holds one of
@@ -111,6 +113,15 @@ export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
       if (contactDeals.length > 0) delta.deals.push([input.siteId, contactDeals])
       return outcome
     }
+    case 'retention':
+      // The report cache holds the site's touches: it reloads them (as after an erasure).
+      delta.erased.push(w.siteId)
+      return {
+        touches: s.privacy.oldTouches.run(w.siteId, w.before).changes,
+        events: s.privacy.oldEvents.run(w.siteId, w.before).changes,
+      }
+    case 'pruneRejected':
+      return s.privacy.oldRejected.run(w.before).changes
     case 'erase':
       delta.erased.push(w.siteId)
       return eraseSync(s, w.siteId, w.who, w.hashes, now, (leadIds) => eraseDealsSync(outcomes, w.siteId, leadIds, w.who.emailHash, w.who.externalIdHash))
