@@ -95,6 +95,7 @@ export function parseXml(input: Buffer | string, limits: XmlLimits = {}): XmlEle
     for (;;) {
       const before = i
       skipSpace()
+      if (i >= src.length) fail(`<${qname}> is not closed`)
       if (starts('/>') || starts('>')) break
       if (i === before) fail(`expected whitespace or ">" in <${qname}>`)
       const attr = name()
