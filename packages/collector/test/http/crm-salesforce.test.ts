@@ -23,7 +23,7 @@ import { startServer, type RunningServer } from '../../src/http/server.js'
 import { createSite } from '../../src/sites/admin.js'
 import { openStore } from '../../src/store/index.js'
 import type { CrmConnectionRecord, Site, Store } from '../../src/store/types.js'
-import { send, tempDir, type TestServer } from './helpers.js'
+import { send, startTestServer, tempDir, type TestServer } from './helpers.js'
 import { identify } from './outcome-helpers.js'
 import { startSalesforceStub, type SalesforceStub } from './stubs/salesforce-stub.js'
 
@@ -269,6 +269,9 @@ describe.each(BACKENDS)('Salesforce on $name', (backend) => {
     const soql = stub.calls.slice(mark).map((c) => new URL(c.path, 'http://x').searchParams.get('q')).find((x) => x?.includes('FROM Opportunity'))
     expect(soql).toBe(`SELECT Id, SystemModstamp FROM Opportunity WHERE SystemModstamp >= ${new Date(base + 4 * 60_000).toISOString().replace('.000Z', 'Z')} ORDER BY SystemModstamp, Id`)
     expect((await leadDeals(lead)).find((d) => d.dealId === '006xx00000PULL1AAA')?.stage).toBe('won')
+    // A query locator that expired between pages: the pull starts again from its cursor.
+    const stale = await salesforceAdapter.fetch(connection(), `${base + 4 * 60_000}|/services/data/v60.0/query/01gGONE-2`, { fetch: globalThis.fetch as FetchLike, now: Date.now })
+    expect(stale.deals.map((d) => d.id).sort()).toEqual(['006xx00000PULL1AAA', '006xx00000PULL4AAA'])
     stub.visitorField = true
     stub.pageSize = 2000
   })
@@ -315,5 +318,20 @@ describe.each(BACKENDS)('Salesforce on $name', (backend) => {
       .toEqual({ status: 'failed', reason: expect.stringMatching(/400 .*INVALID_FIELD: No such column 'Closeloop_Campaign__c'/) })
     stub.customFields.Opportunity.add('Closeloop_Campaign__c')
     expect(await salesforceAdapter.writeBack(c, { object: 'contact', contactId: null, email: 'nobody@corp.example', fields }, env)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/no Salesforce Contact/) })
+  })
+})
+
+describe('Salesforce inbound URL in logs', () => {
+  it('keeps the path token out of request logs', async () => {
+    const lines: string[] = []
+    const server = await startTestServer({ logLevel: 'debug' }, { logger: { level: 'debug', stream: { write: (line: string) => { lines.push(line) } } } })
+    try {
+      const r = await send(`${server.url}/v1/crm/salesforce/crm_unknown/s3cretPathToken0123456789`, { raw: '<x/>', headers: { 'content-type': 'text/xml' } })
+      expect(r.status).toBe(404)
+      expect(lines.some((l) => l.includes('/v1/crm/salesforce/crm_unknown/…'))).toBe(true)
+      expect(lines.join('\n')).not.toContain('s3cretPathToken')
+    } finally {
+      await server.close()
+    }
   })
 })

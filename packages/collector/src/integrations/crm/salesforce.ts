@@ -227,8 +227,17 @@ const ACK = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 type SfError = { message?: unknown; errorCode?: unknown }
 
+/** A failed REST call with Salesforce's error codes (e.g. INVALID_FIELD), which some callers act on. */
+class SalesforceCallError extends CrmCallError {
+  constructor(message: string, retry: boolean, retryAfterMs: number | null, readonly codes: readonly string[]) {
+    super(message, retry, retryAfterMs)
+  }
+}
+
+const hasCode = (err: unknown, code: string): boolean => err instanceof SalesforceCallError && err.codes.includes(code)
+
 /** A failed answer → CrmCallError; REST errors are arrays of {message, errorCode}, OAuth's {error, error_description}. */
-async function failure(res: Response, what: string, env: IntegrationEnv): Promise<CrmCallError> {
+async function failure(res: Response, what: string, env: IntegrationEnv): Promise<SalesforceCallError> {
   const raw = await res.text().catch(() => '')
   let codes: string[] = []
   let detail = raw.slice(0, 200)
@@ -245,8 +254,7 @@ async function failure(res: Response, what: string, env: IntegrationEnv): Promis
     }
   } catch { /* not JSON: the text is the detail */ }
   const retry = res.status === 429 || res.status >= 500 || codes.some((c) => PASSING.has(c))
-  const err = new CrmCallError(`Salesforce answered ${res.status} to ${what}${detail ? `: ${detail}` : ''}`, retry, retry ? parseRetryAfter(res.headers.get('retry-after'), env.now()) : null)
-  return Object.assign(err, { codes })
+  return new SalesforceCallError(`Salesforce answered ${res.status} to ${what}${detail ? `: ${detail}` : ''}`, retry, retry ? parseRetryAfter(res.headers.get('retry-after'), env.now()) : null, codes)
 }
 
 async function send(env: IntegrationEnv, url: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<Response> {
@@ -323,7 +331,7 @@ async function contactsOf(c: CrmConnection<SalesforceOptions>, env: IntegrationE
     result = await soql(c, env, query(!noVisitorField.has(c.id)))
   } catch (err) {
     // An org without the visitor field: read on by e-mail alone (docs/crm/salesforce.md says how to add it).
-    if (!(err instanceof CrmCallError) || !((err as { codes?: string[] }).codes ?? []).includes('INVALID_FIELD') || noVisitorField.has(c.id)) throw err
+    if (!hasCode(err, 'INVALID_FIELD') || noVisitorField.has(c.id)) throw err
     noVisitorField.add(c.id)
     result = await soql(c, env, query(false))
   }
@@ -355,7 +363,7 @@ const soqlTime = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).
 
 /** Cursor: `<since ms>` between pulls, `<since ms>|<nextRecordsUrl>` inside a pull's paging. */
 function parseCursor(cursor: string | null): { since: number; next: string | null } {
-  const m = /^(\d+)(?:\|(\/services\/data\/[\w./-]+))?$/.exec(cursor ?? '')
+  const m = /^(\d+)(?:\|(\/services\/data\/\S+))?$/.exec(cursor ?? '')
   return m ? { since: Number(m[1]), next: m[2] ?? null } : { since: 0, next: null }
 }
 
@@ -369,7 +377,7 @@ async function fetchChanged(c: CrmConnection<SalesforceOptions>, cursor: string 
     page = next !== null ? (await call(c, env, 'GET', next)) as QueryResult : await soql(c, env, first)
   } catch (err) {
     // A query locator expires after a while unused: start the pull again from its beginning.
-    if (next === null || !(err instanceof CrmCallError) || !((err as { codes?: string[] }).codes ?? []).includes('INVALID_QUERY_LOCATOR')) throw err
+    if (next === null || !hasCode(err, 'INVALID_QUERY_LOCATOR')) throw err
     page = await soql(c, env, first)
   }
   const deals: CrmDeal[] = []
@@ -382,7 +390,7 @@ async function fetchChanged(c: CrmConnection<SalesforceOptions>, cursor: string 
     deals.push(deal)
     newest = Math.max(newest, time(str(r.SystemModstamp)) ?? deal.modifiedAt)
   }
-  const more = typeof page.nextRecordsUrl === 'string' && page.nextRecordsUrl.startsWith('/services/data/') && page.done !== true
+  const more = typeof page.nextRecordsUrl === 'string' && /^\/services\/data\/\S+$/.test(page.nextRecordsUrl) && page.done !== true
   if (more) return { deals, cursor: `${since}|${page.nextRecordsUrl as string}`, more: true }
   return { deals, cursor: String(newest), more: false }
 }
