@@ -318,6 +318,10 @@ describe.each(BACKENDS)('Salesforce on $name', (backend) => {
       .toEqual({ status: 'failed', reason: expect.stringMatching(/400 .*INVALID_FIELD: No such column 'Closeloop_Campaign__c'/) })
     stub.customFields.Opportunity.add('Closeloop_Campaign__c')
     expect(await salesforceAdapter.writeBack(c, { object: 'contact', contactId: null, email: 'nobody@corp.example', fields }, env)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/no Salesforce Contact/) })
+    // A connected app whose secret is wrong: the token endpoint's refusal is final.
+    const wrong = { ...c, id: 'crm_wrong_secret', options: { ...c.options, auth: { kind: 'client' as const, clientId: stub.clientId, clientSecret: 'not-it' } } }
+    expect(await salesforceAdapter.writeBack(wrong, { object: 'deal', dealId: '006xx000004WBAAAA1', fields: { closeloop_channel: 'x', closeloop_campaign: null } }, env))
+      .toEqual({ status: 'failed', reason: 'Salesforce answered 400 to the OAuth token request: invalid_client: invalid client credentials' })
   })
 })
 

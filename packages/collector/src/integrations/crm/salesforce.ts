@@ -32,7 +32,6 @@ export const DEFAULT_API_VERSION = 'v60.0'
 export const PATH_TOKEN_OPTION = 'path-token'
 const SOAP_ENV = 'http://schemas.xmlsoap.org/soap/envelope/'
 const OUTBOUND_NS = 'http://soap.sforce.com/2005/09/outbound'
-const XSI = 'http://www.w3.org/2001/XMLSchema-instance'
 /** The Contact (and Opportunity) field the hidden form field's visitor ID is kept in. */
 const VISITOR_FIELD = 'cl_visitor_id__c'
 /** Contact roles read per opportunity: more is a buying committee beyond what a deal may name. */
