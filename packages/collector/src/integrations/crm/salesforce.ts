@@ -211,8 +211,8 @@ export function parseOutboundMessage(rawBody: Buffer, o: Pick<SalesforceOptions,
     const visitorId = get(VISITOR_FIELD)
     const contacts: CrmContact[] = email !== null || visitorId !== null ? [{ id, email, visitorId }] : []
     const deal = dealOf(id, get, contacts, now)
-    // Without an e-mail in the message, the worker reads the opportunity's contact roles instead.
-    items.push({ object: 'deal', id, change: 'changed', occurredAt: deal.modifiedAt, eventId, ...(email !== null ? { deal } : {}) })
+    // With neither an e-mail nor a visitor ID in the message, the worker reads the opportunity's contact roles instead.
+    items.push({ object: 'deal', id, change: 'changed', occurredAt: deal.modifiedAt, eventId, ...(contacts.length > 0 ? { deal } : {}) })
   })
   return items
 }

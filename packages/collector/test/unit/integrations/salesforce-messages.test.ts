@@ -70,9 +70,12 @@ describe('Salesforce outbound messages', () => {
     ])
   })
 
-  it('leaves the deal to a REST read when the message has no e-mail field', () => {
+  it('leaves the deal to a REST read when the message has neither the e-mail field nor a visitor ID', () => {
     const items = salesforceAdapter.parse(FIXTURE, connection({ 'email-field': 'Other_Email__c' }))
     expect(items.map((i) => [i.id, i.deal])).toEqual([['006xx000001Sv6tAAC', undefined], ['006xx000001Sv6uAAC', undefined]])
+    const withVisitor = Buffer.from(FIXTURE.toString().replace('<sf:IsClosed>true', '<sf:cl_visitor_id__c>Vis1tor_FormSent-0001</sf:cl_visitor_id__c><sf:IsClosed>true'))
+    expect(salesforceAdapter.parse(withVisitor, connection({ 'email-field': 'Other_Email__c' }))[0].deal?.contacts)
+      .toEqual([{ id: '006xx000001Sv6tAAC', email: null, visitorId: 'Vis1tor_FormSent-0001' }])
   })
 
   it('answers a SOAP Ack in text/xml', () => {
