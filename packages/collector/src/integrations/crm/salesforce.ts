@@ -103,7 +103,8 @@ function parseOptions(raw: RawOptions): SalesforceOptions {
   const emailField = text(raw, 'email-field') ?? null
   if (emailField !== null && !/^[A-Za-z][A-Za-z0-9_]{0,79}$/.test(emailField)) throw clError('BAD_CONFIG', '--email-field must be a field API name, e.g. Contact_Email__c')
   const pathToken = text(raw, PATH_TOKEN_OPTION)
-  if (pathToken === undefined || !/^[\w-]{16,128}$/.test(pathToken)) throw clError('BAD_CONFIG', `--${PATH_TOKEN_OPTION} must be 16 to 128 letters, digits, "-" or "_" (leave it out to get a new one)`)
+  // At most 96: the router takes path segments of up to 100 characters.
+  if (pathToken === undefined || !/^[\w-]{16,96}$/.test(pathToken)) throw clError('BAD_CONFIG', `--${PATH_TOKEN_OPTION} must be 16 to 96 letters, digits, "-" or "_" (leave it out to get a new one)`)
   return { instanceUrl, apiVersion: version.startsWith('v') ? version : `v${version}`, auth, orgId, emailField, pathToken }
 }
 

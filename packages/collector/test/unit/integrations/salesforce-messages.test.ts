@@ -107,6 +107,8 @@ describe('Salesforce outbound messages', () => {
     expect(codeOf(() => salesforceAdapter.parseOptions({ ...base, 'access-token': 't', 'org-id': '001xx0000001gER' }))).toMatch(/--org-id must be/)
     expect(codeOf(() => salesforceAdapter.parseOptions({ ...base, 'access-token': 't', 'email-field': "Email' OR Id != '" }))).toMatch(/--email-field must be a field API name/)
     expect(codeOf(() => salesforceAdapter.parseOptions({ ...base, 'access-token': 't', 'api-version': '60' }))).toMatch(/--api-version/)
+    expect(codeOf(() => salesforceAdapter.parseOptions({ ...base, 'access-token': 't', 'path-token': 'short' }))).toMatch(/--path-token must be 16 to 96/)
+    expect(codeOf(() => salesforceAdapter.parseOptions({ ...base, 'access-token': 't', 'path-token': 'x'.repeat(97) }))).toMatch(/--path-token/)
     expect(salesforceAdapter.parseOptions({ ...base, 'client-id': 'id', 'client-secret': 's', 'api-version': '59.0', 'instance-url': 'https://acme.my.salesforce.com/' }))
       .toMatchObject({ instanceUrl: 'https://acme.my.salesforce.com', apiVersion: 'v59.0', auth: { kind: 'client', clientId: 'id' }, emailField: null })
   })
