@@ -161,6 +161,10 @@ describe.each(BACKENDS)('Salesforce on $name', (backend) => {
     expect(open).toMatchObject([{ dealId: '006xx000001Sv6uAAC', stage: 'opportunity', amount: null }])
     // The message carried the records: no API call at all.
     expect(stub.calls).toEqual([])
+    // The won opportunity counts in the report.
+    const report = await send(`${server.url}/v1/reports/attribution?conversion=won`, { headers: { authorization: `Bearer ${sk}` } })
+    expect(report.status).toBe(200)
+    expect(JSON.stringify(report.body)).toContain('12000.5')
 
     const again = await post(inbound, FIXTURE)
     expect(again.status).toBe(200)
