@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util'
 import { clError, withHint } from '../errors.js'
 import { loadInstallKeys } from '../identity/crypto.js'
 import { Pii } from '../identity/pii.js'
-import { addConnection, connectionStatus, inboundPath } from '../integrations/crm/connections.js'
+import { addConnection, connectionStatus, inboundPathOf } from '../integrations/crm/connections.js'
+import { crmAdapter } from '../integrations/crm/registry.js'
 import { syncConnection } from '../integrations/crm/inbox.js'
 import type { FetchLike } from '../integrations/types.js'
 import type { CrmConnectionRecord } from '../store/types.js'
@@ -24,20 +25,30 @@ async function add(argv: string[]): Promise<number> {
       token: { type: 'string' },
       'client-secret': { type: 'string' },
       'api-base': { type: 'string' },
+      'instance-url': { type: 'string' },
+      'access-token': { type: 'string' },
+      'client-id': { type: 'string' },
+      'org-id': { type: 'string' },
+      'email-field': { type: 'string' },
+      'api-version': { type: 'string' },
+      'path-token': { type: 'string' },
       'public-url': { type: 'string' },
       'write-back': { type: 'boolean' },
     },
   })
-  if (!values.kind) throw clError('USAGE', '--kind is required (hubspot)')
+  if (!values.kind) throw clError('USAGE', '--kind is required (hubspot, salesforce)')
   const { site: siteName, kind, data: _d, 'database-url': _u, 'write-back': writeBack, ...options } = values
-  const record = await withStore(values, async (store, config) => {
+  const { record, inbound } = await withStore(values, async (store, config) => {
     const site = await siteNamed(store, siteName)
-    return addConnection(store, loadInstallKeys({ dataDir: config.dataDir }).integrationKey, { site, kind, options, writeBack: writeBack === true })
+    const key = loadInstallKeys({ dataDir: config.dataDir }).integrationKey
+    const added = await addConnection(store, key, { site, kind, options, writeBack: writeBack === true })
+    return { record: added, inbound: inboundPathOf(added, key) }
   })
   process.stdout.write([
     `CRM connection ${record.id} added (${record.kind}, site "${siteName}")${record.writeBack ? ', with write-back' : ''}.`,
-    `inbound: ${inboundPath(record.kind, record.id)}`,
+    `inbound: ${inbound}`,
     '  Point the CRM\'s webhooks at the collector\'s public URL followed by that path. The secrets are stored encrypted and not shown again.',
+    ...(crmAdapter(record.kind).pathTokenOption !== undefined ? ['  The path ends in a secret token: keep the whole URL as secret as a password.'] : []),
     '',
   ].join('\n'))
   return 0

@@ -35,10 +35,11 @@ interface RawRequestLike {
   socket?: { remoteAddress?: string }
 }
 
-// Logs never hold a whole IP or a query string (export takes ?email=).
+// Logs never hold a whole IP, a query string (export takes ?email=) or a CRM's secret path token.
 const serializers = {
   req(req: RawRequestLike) {
-    return { method: req.method, url: (req.url ?? '').split('?')[0].slice(0, 200), remoteAddress: truncateIp(req.ip ?? req.socket?.remoteAddress) }
+    const url = (req.url ?? '').split('?')[0].replace(/(\/v1\/crm\/[^/]+\/[^/]+)\/[^/]+$/, '$1/…')
+    return { method: req.method, url: url.slice(0, 200), remoteAddress: truncateIp(req.ip ?? req.socket?.remoteAddress) }
   },
 }
 

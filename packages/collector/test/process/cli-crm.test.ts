@@ -9,17 +9,21 @@ import { expectFailure, runCli } from './cli-process.js'
 import { tempDir } from '../http/helpers.js'
 import { SQLITE_FILE } from '../../src/store/index.js'
 import { startHubSpotStub, type HubSpotStub } from '../http/stubs/hubspot-stub.js'
+import { startSalesforceStub, type SalesforceStub } from '../http/stubs/salesforce-stub.js'
 
 const dir = tempDir('closeloop-cli-crm-')
 const data = join(dir, 'data')
 const SECRET = 'client-secret-never-printed'
 let stub: HubSpotStub
+let sf: SalesforceStub
 
 beforeAll(async () => {
   stub = await startHubSpotStub('pat-na1-never-printed')
+  sf = await startSalesforceStub({ clientSecret: 'sf-secret-never-printed' })
 })
 afterAll(async () => {
   await stub?.close()
+  await sf?.close()
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -69,6 +73,30 @@ describe('closeloop crm', () => {
     expectFailure(await runCli(['crm', 'remove', '--data', data, id as string]), 'crm remove', 'CL_ERR_CRM_CONNECTION_NOT_FOUND')
   })
 
+  it('adds a Salesforce connection whose inbound path ends in a secret token, and pulls its opportunities', async () => {
+    const add = await runCli(['crm', 'add', '--data', data, '--site', 'b2b', '--kind', 'salesforce', '--instance-url', sf.url, '--client-id', sf.clientId, '--client-secret', sf.clientSecret, '--org-id', '00Dxx0000001gEREAY', '--email-field', 'Contact_Email__c'])
+    expect(add.code, add.stderr).toBe(0)
+    const m = /CRM connection (crm_\S+) added \(salesforce, site "b2b"\)\.\ninbound: \/v1\/crm\/salesforce\/(crm_\S+)\/([\w-]{32})\n/.exec(add.stdout)
+    expect(m?.[1]).toBe(m?.[2])
+    const [, id, , token] = m!
+    expect(add.stdout).toContain('secret token')
+    expect(add.stdout + add.stderr).not.toContain(sf.clientSecret)
+    const db = readFileSync(join(data, SQLITE_FILE)).toString('latin1') + readFileSync(join(data, SQLITE_FILE + '-wal'), { flag: 'a+' }).toString('latin1')
+    expect(db).not.toContain(token)
+    expect(db).not.toContain(sf.clientSecret)
+    // The list does not print the token again.
+    const json = JSON.parse((await runCli(['crm', 'list', '--data', data, '--json'])).stdout) as Array<{ id: string; inbound: string }>
+    expect(json.find((c) => c.id === id)?.inbound).toBe(`/v1/crm/salesforce/${id}/{path-token}`)
+
+    sf.opportunities.set('006xx000001CLIAAAA', { Id: '006xx000001CLIAAAA', StageName: 'Closed Won', Amount: 900, IsWon: true, IsClosed: true, CloseDate: '2026-03-02', SystemModstamp: '2026-03-02T08:00:00.000+0000' })
+    sf.contacts.set('003xx000001CLIAAAA', { Id: '003xx000001CLIAAAA', Email: 'sf-buyer@corp.example', AccountName: 'Corp', cl_visitor_id__c: null })
+    sf.roles.push({ OpportunityId: '006xx000001CLIAAAA', ContactId: '003xx000001CLIAAAA', IsPrimary: true })
+    const sync = await runCli(['crm', 'sync', '--data', data, '--site', 'b2b'])
+    expect(sync.stdout, sync.stderr).toContain(`${id} (salesforce): 1 deal(s) written, 0 without a contact e-mail, 0 error(s)\n`)
+    expect(sf.tokensIssued).toBe(1)
+    expect((await runCli(['crm', 'remove', '--data', data, id])).code).toBe(0)
+  })
+
   it('fails with coded errors on missing or bad options', async () => {
     const base = ['crm', 'add', '--data', data, '--site', 'b2b']
     expect(expectFailure(await runCli([...base, '--kind', 'hubspot', '--token', 't']), 'crm add', 'CL_ERR_BAD_CONFIG').message).toMatch(/--client-secret/)
@@ -76,5 +104,6 @@ describe('closeloop crm', () => {
     expectFailure(await runCli([...base, '--kind', 'hubspot', '--token', 't', '--client-secret', 's', '--public-url', 'cl.example.com']), 'crm add', 'CL_ERR_BAD_CONFIG')
     expectFailure(await runCli(['crm', 'add', '--data', data, '--site', 'nope', '--kind', 'hubspot', '--token', 't', '--client-secret', 's']), 'crm add', 'CL_ERR_SITE_NOT_FOUND')
     expectFailure(await runCli(['crm', 'frob', '--data', data]), 'crm', 'CL_ERR_UNKNOWN_COMMAND')
+    expect(expectFailure(await runCli([...base, '--kind', 'salesforce', '--instance-url', 'https://acme.my.salesforce.com', '--access-token', 't']), 'crm add', 'CL_ERR_BAD_CONFIG').message).toMatch(/--org-id/)
   })
 })

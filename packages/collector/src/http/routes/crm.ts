@@ -1,8 +1,10 @@
-// POST /v1/crm/{kind}/{connectionId}: a CRM's webhook, for every connector. The exact bytes are
+// POST /v1/crm/{kind}/{connectionId}[/{pathToken}]: a CRM's webhook, for every connector (a CRM
+// that cannot sign its requests is called on a URL ending in a secret token, which its connector checks). The exact bytes are
 // verified by the connector (signatures cover them), the changes parsed and committed to the
 // durable inbox, and only then answered; the inbox worker (crm/inbox.ts) reads the deals later.
 // No bot filter: CRMs call with non-browser user agents.
 
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteModule } from '../context.js'
 import { clError } from '../../errors.js'
 import type { CrmInboxItem, InboundRequest } from '../../integrations/crm/adapter.js'
@@ -28,11 +30,13 @@ export const crmRoute: RouteModule = (app, ctx) => {
     scoped.removeAllContentTypeParsers()
     scoped.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
 
-    scoped.post<{ Params: { kind: string; connectionId: string } }>('/v1/crm/:kind/:connectionId', { bodyLimit: CRM_BODY_LIMIT }, async (request, reply) => {
-      const { kind, connectionId } = request.params
+    type Params = { kind: string; connectionId: string; pathToken?: string }
+    const handler = async (request: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
+      const { kind, connectionId, pathToken } = request.params
       const record = await ctx.store.getCrmConnection(connectionId)
       if (record === null || record.kind !== kind) throw clError('CRM_CONNECTION_NOT_FOUND')
       const { adapter, connection } = loadConnection(record, ctx.integrationKey)
+      if (pathToken !== undefined && adapter.pathTokenOption === undefined) throw clError('CRM_CONNECTION_NOT_FOUND')
 
       // The URL the CRM called: behind a proxy, the configured public URL + the path under the base path.
       const base = publicUrlOf(record) ?? ctx.config.publicUrl
@@ -41,7 +45,7 @@ export const crmRoute: RouteModule = (app, ctx) => {
       const headers: Record<string, string | undefined> = {}
       for (const [name, value] of Object.entries(request.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
-      const inbound: InboundRequest = { method: request.method, url, headers, rawBody }
+      const inbound: InboundRequest = { method: request.method, url, headers, rawBody, ...(pathToken !== undefined ? { pathToken } : {}) }
 
       const verdict = adapter.verify(inbound, connection, Date.now())
       if (!verdict.ok) throw clError(verdict.error, verdict.message)
@@ -55,6 +59,8 @@ export const crmRoute: RouteModule = (app, ctx) => {
       const answer = adapter.inboundReply?.(items)
       if (answer) return reply.code(answer.status).type(answer.contentType).send(answer.body)
       return { ok: true, stored, duplicates }
-    })
+    }
+    scoped.post<{ Params: Params }>('/v1/crm/:kind/:connectionId', { bodyLimit: CRM_BODY_LIMIT }, handler)
+    scoped.post<{ Params: Params }>('/v1/crm/:kind/:connectionId/:pathToken', { bodyLimit: CRM_BODY_LIMIT }, handler)
   })
 }

@@ -30,6 +30,8 @@ export interface InboundRequest {
   /** Header names lower-cased. */
   headers: Readonly<Record<string, string | undefined>>
   rawBody: Buffer
+  /** The URL's last segment after the connection ID, for a connector with `pathTokenOption`. */
+  pathToken?: string
 }
 
 /** `error` names the coded failure, e.g. BAD_SIGNATURE (401): nothing of the request is kept. */
@@ -146,6 +148,11 @@ export interface CrmAdapter<O = unknown> {
   readonly kind: CrmKind
   /** Option names whose values are secrets: stored encrypted, never printed back. */
   readonly secretOptions: readonly string[]
+  /**
+   * For a CRM that cannot sign its webhooks (Salesforce outbound messages): the option holding a
+   * random token the inbound URL ends with, generated at `crm add` when not given; verify checks it.
+   */
+  readonly pathTokenOption?: string
   /** Validates `crm add` options; throws CL_ERR_BAD_CONFIG naming the option. */
   parseOptions(raw: RawOptions): O
   /** Signature / credentials / account check of an inbound webhook. */

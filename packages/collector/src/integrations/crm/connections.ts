@@ -2,13 +2,14 @@
 // connector and its secret options encrypted (integration subkey, crypto.ts), loaded back with the
 // secrets decrypted for the inbound route, the inbox worker and pulls.
 
+import { randomBytes } from 'node:crypto'
 import { nanoid } from 'nanoid'
 import { clError } from '../../errors.js'
 import { decrypt, encrypt } from '../../identity/crypto.js'
 import type { CrmConnectionRecord, Site, Store } from '../../store/types.js'
 import type { RawOptions } from '../types.js'
 import type { CrmAdapter, CrmConnection, CrmKind } from './adapter.js'
-import { crmAdapter } from './registry.js'
+import { crmAdapter, crmRegistry } from './registry.js'
 
 /** Options every connector takes, kept beside its own (not secret). */
 export const PUBLIC_URL_OPTION = 'public-url'
@@ -19,8 +20,16 @@ export interface LoadedConnection {
   connection: CrmConnection<unknown>
 }
 
-/** Where the CRM sends webhooks, under the collector's base path. */
-export const inboundPath = (kind: string, id: string): string => `/v1/crm/${kind}/${id}`
+/** Where the CRM sends webhooks, under the collector's base path (ending in the path token, if any). */
+export const inboundPath = (kind: string, id: string, pathToken?: string): string =>
+  `/v1/crm/${kind}/${id}${pathToken !== undefined ? `/${pathToken}` : ''}`
+
+/** The connection's inbound path with its path token decrypted: shown once, at `crm add`. */
+export function inboundPathOf(record: CrmConnectionRecord, integrationKey: Buffer): string {
+  const name = crmAdapter(record.kind).pathTokenOption
+  const token = name !== undefined ? record.options[name] : undefined
+  return inboundPath(record.kind, record.id, typeof token === 'string' ? decrypt(token, integrationKey) : undefined)
+}
 
 function checkPublicUrl(value: string | boolean | undefined): string | undefined {
   if (value === undefined || value === false) return undefined
@@ -34,6 +43,9 @@ export async function addConnection(
   input: { site: Site; kind: string; options: RawOptions; writeBack: boolean; now?: number },
 ): Promise<CrmConnectionRecord> {
   const adapter = crmAdapter(input.kind)
+  const token = adapter.pathTokenOption
+  // A CRM that cannot sign gets a secret URL: 24 random bytes, URL-safe.
+  if (token !== undefined && input.options[token] === undefined) input = { ...input, options: { ...input.options, [token]: randomBytes(24).toString('base64url') } }
   // Validates the connector's options before anything is stored (throws CL_ERR_BAD_CONFIG).
   adapter.parseOptions(input.options)
   const publicUrl = checkPublicUrl(input.options[PUBLIC_URL_OPTION])
@@ -67,8 +79,10 @@ export function publicUrlOf(record: CrmConnectionRecord): string | null {
 
 /** A connection as `crm list` and `GET /v1/crm/connections` show it: status, never an option value. */
 export function connectionStatus(c: CrmConnectionRecord) {
+  // A path token is a secret: shown once by `crm add`, a placeholder here.
+  const token = crmRegistry.isKind(c.kind) && crmRegistry.available().includes(c.kind) && crmAdapter(c.kind).pathTokenOption !== undefined ? '{path-token}' : undefined
   return {
-    id: c.id, kind: c.kind, writeBack: c.writeBack, inbound: inboundPath(c.kind, c.id), createdAt: c.createdAt,
+    id: c.id, kind: c.kind, writeBack: c.writeBack, inbound: inboundPath(c.kind, c.id, token), createdAt: c.createdAt,
     lastEventAt: c.lastEventAt, lastSyncAt: c.lastSyncAt, errors: c.errors, lastError: c.lastError, lastErrorAt: c.lastErrorAt,
   }
 }
