@@ -198,14 +198,15 @@ for (const kind of ['SQLite', 'PostgreSQL'] as const) {
       // In USD on a EUR site: converted with the site's rate, the original kept.
       stub.setDeal({ id: 1004, stage_id: 3, value: 640, currency: 'usd', person_id: 504, update_time: iso(CLOSE) })
       expect((await secret(testServer(), '/v1/rates', { rates: [{ currency: 'USD', rate: 1.25 }] })).status).toBe(200)
-      await store.updateSite(site.id, { settings: { ...site.settings, stageMapping: { 'proposal made': 'opportunity' } } })
+      await store.updateSite(site.id, { settings: { ...site.settings, stageMapping: { 'proposal made': 'sql' } } })
       const errorsBefore = (await store.getCrmConnection(record.id))!.errors
       stub.failNext(1, 1)
       const t0 = Date.now()
       expect((await hook(webhook('webhook-v2-deal-create.json', { entity_id: '1004' }))).status).toBe(200)
       const deals = await someDeals(leadId)
       expect(Date.now() - t0).toBeGreaterThanOrEqual(1000)
-      expect(deals).toMatchObject([{ dealId: '1004', stage: 'opportunity', amount: 800, originalAmount: 640, originalCurrency: 'USD' }])
+      // An open deal's stage name goes through the site's mapping (over the built-in name).
+      expect(deals).toMatchObject([{ dealId: '1004', stage: 'sql', amount: 800, originalAmount: 640, originalCurrency: 'USD' }])
       const c = await store.getCrmConnection(record.id)
       expect(c!.errors).toBe(errorsBefore + 1)
       expect(c!.lastError).toMatch(/Pipedrive answered 429 to GET \/api\/v2\/deals\/1004: Request over limit/)
