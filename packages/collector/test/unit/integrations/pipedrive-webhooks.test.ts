@@ -29,7 +29,7 @@ describe('Pipedrive webhook auth', () => {
 
   it('refuses a missing, non-Basic, wrong or partial pair as BAD_SIGNATURE', () => {
     for (const headers of [
-      {},
+      {} as Record<string, string>,
       { authorization: 'Bearer abc' },
       { authorization: basic('closeloop', 'wrong') },
       { authorization: basic('other', 'pa:ss wörd') },
