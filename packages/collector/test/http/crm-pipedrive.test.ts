@@ -161,6 +161,18 @@ for (const kind of ['SQLite', 'PostgreSQL'] as const) {
       expect((await store.getCrmConnection(record.id))?.lastEventAt).toBeGreaterThan(0)
     })
 
+    it("links by the person's cl_visitor_id field before the e-mail: the lead the form was sent from", async () => {
+      // The form was sent from this browser with a work address; the Pipedrive person holds another one.
+      const visitorId = 'Vis1tor_FormSent-0002'
+      const fromForm = await identify(testServer(), { email: 'mia@work.example', visitorId })
+      const byEmail = await identify(testServer(), { email: 'mia@private.example' })
+      stub.setPerson({ id: 505, email: 'mia@private.example', custom_fields: { [visitorKey]: visitorId } })
+      stub.setDeal({ id: 1005, stage_id: 2, status: 'won', value: 70, currency: 'EUR', person_id: 505, won_time: iso(CLOSE), update_time: iso(CLOSE) })
+      expect((await hook(webhook('webhook-v2-deal-create.json', { entity_id: '1005' }))).status).toBe(200)
+      expect(await someDeals(fromForm)).toMatchObject([{ dealId: '1005', stage: 'won', amount: 70 }])
+      expect(await leadDeals(byEmail)).toEqual([])
+    })
+
     it('refuses a wrong or missing Basic auth with 401 and keeps nothing', async () => {
       const body = webhook('webhook-v2-deal-create.json')
       const pending = await store.pendingCrmInbox()

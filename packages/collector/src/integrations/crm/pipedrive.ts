@@ -5,6 +5,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { clError } from '../../errors.js'
+import { parseIsoTime } from '../../ingest/dates.js'
 import { parseRetryAfter } from '../backoff.js'
 import type { DeliveryResult, IntegrationEnv, RawOptions } from '../types.js'
 import {
@@ -101,8 +102,8 @@ export function parsePipedriveWebhook(rawBody: Buffer): CrmInboxItem[] {
     const id = idOf(m.entity_id)
     if (id === null) throw clError('VALIDATION', 'meta.entity_id must be a Pipedrive ID')
     if (typeof m.id !== 'string' || m.id.trim() === '' || m.id.length > 100) throw clError('VALIDATION', 'meta.id (the event ID) is required')
-    const occurredAt = typeof m.timestamp === 'string' ? Date.parse(m.timestamp) : NaN
-    if (!Number.isFinite(occurredAt)) throw clError('VALIDATION', 'meta.timestamp must be an ISO 8601 time')
+    const occurredAt = typeof m.timestamp === 'string' ? parseIsoTime(m.timestamp) : null
+    if (occurredAt === null) throw clError('VALIDATION', 'meta.timestamp must be an ISO 8601 time')
     return [{ object, id, change, occurredAt, eventId: m.id }]
   }
 
@@ -171,14 +172,8 @@ async function call(o: PipedriveOptions, env: IntegrationEnv, method: string, pa
   return json
 }
 
-/** Pipedrive times: RFC 3339 (API v2) or "YYYY-MM-DD HH:MM:SS" in UTC (v1), or a date. */
-function time(v: unknown): number | null {
-  if (typeof v !== 'string' || v.trim() === '') return null
-  const s = v.trim()
-  const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$/.test(s) ? `${s.replace(' ', 'T')}Z` : s
-  const t = Date.parse(iso)
-  return Number.isFinite(t) ? t : null
-}
+/** Pipedrive times: RFC 3339 (API v2), "YYYY-MM-DD HH:MM:SS" documented as UTC (v1), or a day. */
+const time = (v: unknown): number | null => (typeof v === 'string' ? parseIsoTime(v, { zoneless: 'utc' }) : null)
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null)
 
