@@ -175,6 +175,8 @@ for (const kind of ['SQLite', 'PostgreSQL'] as const) {
 
     it('refuses a wrong or missing Basic auth with 401 and keeps nothing', async () => {
       const body = webhook('webhook-v2-deal-create.json')
+      // Earlier rows settled first, so the count below changes only by what these requests store.
+      await waitFor(async () => (await store.pendingCrmInbox()) === 0)
       const pending = await store.pendingCrmInbox()
       const calls = stub.calls.length
       for (const auth of [{ user: USER, password: 'wrong' }, { user: 'someone', password: PASSWORD }, null]) {
@@ -193,6 +195,7 @@ for (const kind of ['SQLite', 'PostgreSQL'] as const) {
     it('answers 404 for an unknown connection and 400 with the reason for a malformed body, storing nothing', async () => {
       const bogus = await hook(webhook('webhook-v2-deal-create.json'), AUTH, 'crm_doesnotexist')
       expect([bogus.status, (bogus.body as any).error.code]).toEqual([404, 'CL_ERR_CRM_CONNECTION_NOT_FOUND'])
+      await waitFor(async () => (await store.pendingCrmInbox()) === 0)
       const pending = await store.pendingCrmInbox()
       const noMeta = await hook({ data: {}, previous: null })
       expect(noMeta.status).toBe(400)
