@@ -20,7 +20,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   spend: { summary: 'spend import FILE.csv --site N [--format auto|google-ads|meta|linkedin|microsoft|closeloop] [--source S] [--medium M]', load: () => import('./cli/spend-import.js') },
   deals: { summary: 'deals import FILE.csv --site N', load: () => import('./cli/deals-import.js') },
   rates: { summary: 'rates import FILE.csv --site N | rates list --site N [--json]', load: () => import('./cli/rates.js') },
-  crm: { summary: 'crm add --site N --kind hubspot --token T --client-secret S [--api-base URL] [--public-url URL] [--write-back] | crm list [--json] | crm remove ID | crm sync --site N', load: () => import('./cli/crm.js') },
+  crm: { summary: 'crm add --site N --kind hubspot --token T --client-secret S | --kind pipedrive --api-token T --webhook-user U --webhook-password P [--api-base URL] [--public-url URL] [--write-back] | crm list [--json] | crm remove ID | crm sync --site N', load: () => import('./cli/crm.js') },
   erase: { summary: 'erase --site N (--email E | --phone P | --external-id X | --visitor-id V)', load: () => import('./cli/erase.js') },
 }
 

@@ -32,11 +32,14 @@ async function add(argv: string[]): Promise<number> {
       'email-field': { type: 'string' },
       'api-version': { type: 'string' },
       'path-token': { type: 'string' },
+      'api-token': { type: 'string' },
+      'webhook-user': { type: 'string' },
+      'webhook-password': { type: 'string' },
       'public-url': { type: 'string' },
       'write-back': { type: 'boolean' },
     },
   })
-  if (!values.kind) throw clError('USAGE', '--kind is required (hubspot, salesforce)')
+  if (!values.kind) throw clError('USAGE', '--kind is required (hubspot, salesforce, pipedrive)')
   const { site: siteName, kind, data: _d, 'database-url': _u, 'write-back': writeBack, ...options } = values
   const { record, inbound } = await withStore(values, async (store, config) => {
     const site = await siteNamed(store, siteName)

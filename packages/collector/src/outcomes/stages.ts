@@ -15,11 +15,13 @@ const ALIASES: Record<Stage, readonly string[]> = {
   sql: [
     'sql', 'salesqualified', 'salesqualifiedlead', 'qualified', 'qualifiedtobuy', 'qualification',
     'appointmentscheduled', 'meetingbooked', 'discovery', 'demoscheduled', 'sal', 'salesaccepted',
+    'contactmade',
   ],
   opportunity: [
     'opportunity', 'opp', 'pipeline', 'presentationscheduled', 'decisionmakerboughtin', 'proposal',
     'proposalsent', 'proposalpricequote', 'quote', 'contractsent', 'negotiation', 'negotiationreview',
     'valueproposition', 'perceptionanalysis', 'needsanalysis', 'iddecisionmakers', 'evaluation',
+    'proposalmade', 'negotiationsstarted',
   ],
   won: ['won', 'closedwon', 'closewon', 'win', 'dealwon', 'customer', 'closedwonpaid', 'signed'],
   lost: ['lost', 'closedlost', 'closelost', 'deallost', 'disqualified', 'churned', 'closedlostnoresponse'],

@@ -1,4 +1,5 @@
-// `closeloop crm add|list|remove|sync` as real child processes against a local HubSpot API stub:
+// `closeloop crm add|list|remove|sync` as real child processes against local HubSpot, Salesforce and
+// Pipedrive API stubs:
 // secrets stored encrypted and never printed back, the inbound path, a pull that writes deals,
 // and the coded failures.
 
@@ -10,20 +11,24 @@ import { tempDir } from '../http/helpers.js'
 import { SQLITE_FILE } from '../../src/store/index.js'
 import { startHubSpotStub, type HubSpotStub } from '../http/stubs/hubspot-stub.js'
 import { startSalesforceStub, type SalesforceStub } from '../http/stubs/salesforce-stub.js'
+import { startPipedriveStub, type PipedriveStub } from '../http/stubs/pipedrive-stub.js'
 
 const dir = tempDir('closeloop-cli-crm-')
 const data = join(dir, 'data')
 const SECRET = 'client-secret-never-printed'
 let stub: HubSpotStub
 let sf: SalesforceStub
+let pipedrive: PipedriveStub
 
 beforeAll(async () => {
   stub = await startHubSpotStub('pat-na1-never-printed')
   sf = await startSalesforceStub({ clientSecret: 'sf-secret-never-printed' })
+  pipedrive = await startPipedriveStub('0123456789abcdef0123456789abcdef-never-printed')
 })
 afterAll(async () => {
   await stub?.close()
   await sf?.close()
+  await pipedrive?.close()
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -95,6 +100,36 @@ describe('closeloop crm', () => {
     expect(sync.stdout, sync.stderr).toContain(`${id} (salesforce): 1 deal(s) written, 0 without a contact e-mail, 0 error(s)\n`)
     expect(sf.tokensIssued).toBe(1)
     expect((await runCli(['crm', 'remove', '--data', data, id])).code).toBe(0)
+  })
+
+  it('adds a Pipedrive connection with its webhook pair, pulls its deals, and lists it', async () => {
+    const HOOK_PASSWORD = 'hook-password-never-printed'
+    expect((await runCli(['sites', 'add', '--data', data, '--name', 'pd', '--origin', 'https://pd.example'])).code).toBe(0)
+    const add = await runCli(['crm', 'add', '--data', data, '--site', 'pd', '--kind', 'pipedrive', '--api-token', pipedrive.token, '--api-base', pipedrive.url, '--webhook-user', 'closeloop', '--webhook-password', HOOK_PASSWORD])
+    expect(add.code, add.stderr).toBe(0)
+    const id = /CRM connection (crm_\S+) added \(pipedrive, site "pd"\)/.exec(add.stdout)?.[1]
+    expect(id).toBeDefined()
+    expect(add.stdout).toContain(`inbound: /v1/crm/pipedrive/${id}\n`)
+    const db = readFileSync(join(data, SQLITE_FILE)).toString('latin1') + readFileSync(join(data, SQLITE_FILE + '-wal'), { flag: 'a+' }).toString('latin1')
+    for (const out of [add.stdout, add.stderr, db]) {
+      expect(out).not.toContain(pipedrive.token)
+      expect(out).not.toContain(HOOK_PASSWORD)
+    }
+
+    pipedrive.setPerson({ id: 1, email: 'buyer@pd.example' })
+    pipedrive.setDeal({ id: 42, stage_id: 3, status: 'won', value: 5000, currency: 'USD', person_id: 1, won_time: '2026-03-01T00:00:00Z', update_time: '2026-03-01T00:00:00Z' })
+    pipedrive.setDeal({ id: 43, stage_id: 1, value: 1, currency: 'USD', person_id: null, update_time: '2026-03-02T00:00:00Z' })
+    const sync = await runCli(['crm', 'sync', '--data', data, '--site', 'pd'])
+    expect(sync.code, sync.stderr + sync.stdout).toBe(0)
+    expect(sync.stdout).toBe(`${id} (pipedrive): 1 deal(s) written, 1 without a contact e-mail, 0 error(s)\n`)
+    expect(pipedrive.calls.some((c) => c.path.startsWith('/api/v2/deals?sort_by=update_time&sort_direction=asc'))).toBe(true)
+    const json = JSON.parse((await runCli(['crm', 'list', '--data', data, '--json'])).stdout)
+    expect(json).toMatchObject([{ id, kind: 'pipedrive', site: 'pd', inbound: `/v1/crm/pipedrive/${id}`, errors: 0 }])
+    expect(JSON.stringify(json)).not.toContain(HOOK_PASSWORD)
+
+    const base = ['crm', 'add', '--data', data, '--site', 'pd', '--kind', 'pipedrive', '--api-token', 't', '--webhook-user', 'u']
+    expect(expectFailure(await runCli(base), 'crm add', 'CL_ERR_BAD_CONFIG').message).toMatch(/--webhook-password/)
+    expect(expectFailure(await runCli([...base, '--webhook-password', 'p', '--api-base', 'acme.pipedrive.com']), 'crm add', 'CL_ERR_BAD_CONFIG').message).toMatch(/--api-base/)
   })
 
   it('fails with coded errors on missing or bad options', async () => {

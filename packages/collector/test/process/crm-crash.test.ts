@@ -2,7 +2,7 @@
 // `closeloop serve` takes a signed HubSpot webhook and answers 200; its inbox worker starts reading
 // the deal from the HubSpot API stub, which a gate in front of it holds, and the process gets
 // SIGKILL. Restarted on the same data directory, the worker settles the stored row: the deal arrives
-// once, and HubSpot's redelivery of the same event is recognised.
+// once, and HubSpot's redelivery of the same event is recognised. A Pipedrive webhook, the same way.
 
 import { createHmac } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -11,12 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseKeys, runCli, startServe, type ServeProcess } from './cli-process.js'
 import { tempDir } from '../http/helpers.js'
 import { startHubSpotStub, type HubSpotStub } from '../http/stubs/hubspot-stub.js'
+import { startPipedriveStub, type PipedriveStub } from '../http/stubs/pipedrive-stub.js'
 
 const dir = tempDir('closeloop-crm-crash-')
 const SECRET = 'hubspot-client-secret'
 const PUBLIC_URL = 'https://cl.example.com'
 const started: ServeProcess[] = []
 let stub: HubSpotStub
+let pipedrive: PipedriveStub
 
 /** Forwards to the stub, or, while `held`, keeps each request waiting (the worker is mid-read). */
 interface Gate { url: string; held: boolean; waiting: number; close(): Promise<void> }
@@ -57,10 +59,12 @@ const waitFor = async <T>(fn: () => Promise<T | null | undefined | false> | T | 
 
 beforeAll(async () => {
   stub = await startHubSpotStub()
+  pipedrive = await startPipedriveStub()
 })
 afterAll(async () => {
   for (const s of started) if (s.child.exitCode === null) s.child.kill('SIGKILL')
   await stub?.close()
+  await pipedrive?.close()
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -117,6 +121,55 @@ describe('CRM inbox and SIGKILL', () => {
       expect(await second.exited).toBe(0)
     } finally {
       await gate.close()
+    }
+  })
+
+  it('the same for a Pipedrive webhook (HTTP Basic auth, event ID meta.id)', async () => {
+    const data = `${dir}-pipedrive`
+    const added = await runCli(['sites', 'add', '--data', data, '--name', 'Crash', '--origin', 'https://crash.example'])
+    expect(added.code, added.stderr).toBe(0)
+    const { sk } = parseKeys(added.stdout)
+    const gate = await startGate(pipedrive.url)
+    try {
+      const crm = await runCli(['crm', 'add', '--data', data, '--site', 'Crash', '--kind', 'pipedrive', '--api-token', pipedrive.token, '--api-base', gate.url, '--webhook-user', 'hook', '--webhook-password', 'hook-secret'])
+      expect(crm.code, crm.stderr).toBe(0)
+      const path = /inbound: (\S+)/.exec(crm.stdout)![1]
+
+      const first = await startServe(['--data', data, '--crm-sync-minutes', '0'])
+      started.push(first)
+      const auth = { authorization: `Bearer ${sk}`, 'content-type': 'application/json' }
+      const identified = await fetch(`${first.url}/v1/identify`, { method: 'POST', headers: auth, body: JSON.stringify({ email: 'buyer@crash.example' }) })
+      const { leadId } = (await identified.json()) as { leadId: string }
+      pipedrive.setPerson({ id: 11, email: 'buyer@crash.example' })
+      pipedrive.setDeal({ id: 8080, status: 'won', value: 4200, currency: 'USD', person_id: 11, won_time: '2026-03-01T00:00:00Z', update_time: '2026-03-01T00:00:00Z' })
+
+      const body = { data: { id: 8080, status: 'won' }, previous: { status: 'open' }, meta: { action: 'change', entity: 'deal', entity_id: '8080', id: 'a9d0c4e2-7b1f-4e35-9c68-1f2e3d4c5b6a', timestamp: new Date().toISOString(), version: '2.0', attempt: 1 } }
+      const hook = { user: 'hook', password: 'hook-secret' }
+      expect(await pipedrive.sendWebhook(first.url + path, body, hook)).toEqual({ status: 200, body: { ok: true, stored: 1, duplicates: 0 } })
+      await waitFor(() => gate.waiting > 0)
+      first.child.kill('SIGKILL')
+      await first.exited
+      expect(pipedrive.calls.filter((c) => c.path.startsWith('/api/v2/deals/8080'))).toHaveLength(0)
+
+      gate.held = false
+      const second = await startServe(['--data', data, '--crm-sync-minutes', '0'])
+      started.push(second)
+      const lead = await waitFor(async () => {
+        const r = await fetch(`${second.url}/v1/leads/${leadId}`, { headers: auth })
+        const j = (await r.json()) as { deals: Array<{ dealId: string; stage: string; amount: number; history: unknown[] }> }
+        return j.deals.length > 0 ? j : null
+      })
+      expect(lead.deals).toMatchObject([{ dealId: '8080', stage: 'won', amount: 4200 }])
+      expect(lead.deals[0].history).toHaveLength(1)
+      // Pipedrive resends the same event (attempt 2, same meta.id): recognised, not read again.
+      expect((await pipedrive.sendWebhook(second.url + path, { ...body, meta: { ...body.meta, attempt: 2 } }, hook)).body).toEqual({ ok: true, stored: 0, duplicates: 1 })
+      await new Promise((r) => setTimeout(r, 300))
+      expect(pipedrive.calls.filter((c) => c.path === '/api/v2/deals/8080')).toHaveLength(1)
+      second.child.kill('SIGTERM')
+      expect(await second.exited).toBe(0)
+    } finally {
+      await gate.close()
+      rmSync(`${dir}-pipedrive`, { recursive: true, force: true })
     }
   })
 })

@@ -5,11 +5,13 @@ import { AdapterRegistry } from '../adapter-registry.js'
 import { CRM_KINDS, type CrmAdapter, type CrmKind } from './adapter.js'
 import { hubspotAdapter } from './hubspot.js'
 import { salesforceAdapter } from './salesforce.js'
+import { pipedriveAdapter } from './pipedrive.js'
 
 /** The connectors, one line each. */
 const CRM_ADAPTERS: readonly CrmAdapter[] = [
   hubspotAdapter as CrmAdapter,
   salesforceAdapter as CrmAdapter,
+  pipedriveAdapter as CrmAdapter,
 ]
 
 export const createCrmRegistry = (adapters: readonly CrmAdapter[]): AdapterRegistry<CrmKind, CrmAdapter> =>

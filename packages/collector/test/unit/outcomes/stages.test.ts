@@ -9,6 +9,8 @@ describe('mapStage', () => {
     expect(mapStage('presentationscheduled')).toBe('opportunity')
     expect(mapStage('Marketing Qualified Lead')).toBe('mql')
     expect(mapStage('opportunity')).toBe('opportunity')
+    // Pipedrive's default pipeline, in its order.
+    expect(['Qualified', 'Contact Made', 'Demo Scheduled', 'Proposal Made', 'Negotiations Started'].map((n) => mapStage(n))).toEqual(['sql', 'sql', 'sql', 'opportunity', 'opportunity'])
   })
 
   it('lets the site mapping win over the built-in aliases', () => {
