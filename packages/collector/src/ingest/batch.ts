@@ -86,6 +86,7 @@ export async function ingestBatch(ctx: AppContext, log: FastifyBaseLogger, site:
         accountDomain: k.person.accountDomain,
         traits: k.event.traits ?? null,
         ts: k.event.ts,
+        linkOnly: ectx.publishable === true,
       })
     } catch (err) {
       // Erased since its event was stored (the erasure removed that event too): nothing to link.

@@ -16,6 +16,8 @@ export interface EventContext {
   sentAt?: number
   /** Trust the event's `ts` as given (import / backfill). */
   trustTs: boolean
+  /** Sent with the publishable key (a browser): identify events only link (IdentifyInput.linkOnly). */
+  publishable?: boolean
   /** The site's region for phone numbers in identify traits without a country code. */
   phoneRegion?: string
 }

@@ -197,6 +197,13 @@ export interface IdentifyInput {
   /** The registrable domain of the lead's e-mail (never a free-mail one): its account when no company is known. */
   accountDomain?: string | null
   /**
+   * A publishable-key identify (from a browser, which anyone can send): when the keys find an
+   * existing lead, only the visitor is linked — the lead's fields, identity keys, account and
+   * pending deals stay as they are. A new lead is created as usual. Secret-key identifies are
+   * authoritative and leave this unset.
+   */
+  linkOnly?: boolean
+  /**
    * Also return the lead's journey, read in the identify transaction (saves a getLead after it).
    * A store may leave it out; the caller then reads getLead. Default false.
    */

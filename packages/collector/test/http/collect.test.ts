@@ -1,5 +1,6 @@
+import { hashIdentity, normalizePhone } from '../../src/identity/match-keys.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { collect, ORIGIN, pageEvent, send, startTestServer, visitorId, type TestServer } from './helpers.js'
+import { collect, ORIGIN, pageEvent, secret, send, startTestServer, visitorId, type TestServer } from './helpers.js'
 
 let server: TestServer
 beforeAll(async () => {
@@ -258,6 +259,33 @@ describe('POST /v1/collect', () => {
     expect([page.ref, page.title]).toEqual(['https://mail.example/read?to=[email]', 'Welcome [email]'])
     expect(track.props).toEqual({ mobile: '[redacted]', note: 'reach me: [email]', plan: 'pro' })
     expect(held.touches[0]).toMatchObject({ source: 'news', campaign: '[email]', landing: page.url })
+  })
+
+  it("a browser identify of an existing lead links its visitor and changes nothing else of the lead", async () => {
+    const victim = visitorId()
+    await collect(server, [pageEvent(victim, { touch: { source: 'google', medium: 'cpc', campaign: 'real' } })])
+    const first = await secret(server, '/v1/identify', { visitorId: victim, email: 'victim@corp.example', traits: { name: 'Alice' }, company: 'Corp' })
+    expect(first.status).toBe(200)
+    const leadId = first.body.leadId as string
+    const attacker = visitorId()
+    const res = await collect(server, [
+      pageEvent(attacker, { touch: { source: 'evil', medium: 'referral' } }),
+      pageEvent(attacker, { type: 'identify', traits: { email: 'victim@corp.example', name: 'Mallory', phone: '+1 415 555 0199', externalId: 'mallory-1' } }),
+    ])
+    expect(res.body.accepted).toBe(2)
+    const lead = (await secret(server, `/v1/leads/${leadId}`)).body
+    expect(lead.lead).toMatchObject({ email: 'victim@corp.example', phone: null, externalId: null, traits: { name: 'Alice' } })
+    expect(lead.visitorIds).toEqual(expect.arrayContaining([victim, attacker]))
+    // The attacker's phone and external ID were not added as keys of the victim's lead.
+    const byPhone = await server.store.findLeadByKey(server.site.id, { kind: 'phone', hash: hashIdentity(normalizePhone('+1 415 555 0199') as string) })
+    expect(byPhone).toBeNull()
+    // The original source is the victim's own first touch.
+    expect(lead.firstTouch).toMatchObject({ source: 'google', campaign: 'real' })
+    // A browser identify of a new person still creates a lead.
+    const fresh = visitorId()
+    await collect(server, [pageEvent(fresh, { type: 'identify', traits: { email: 'new.person@corp.example', name: 'Nina' } })])
+    const found = await secret(server, `/v1/leads?email=${encodeURIComponent('new.person@corp.example')}`)
+    expect(found.body.leads).toHaveLength(1)
   })
 
   it('keeps a "__proto__" key as plain data without polluting prototypes', async () => {

@@ -235,6 +235,23 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         expect(await store.recentLeads(other.id, 10)).toEqual([])
       })
 
+      it('linkOnly (a browser identify) links the visitor to an existing lead and changes nothing else', async () => {
+        const { site } = await makeSite(store)
+        const victim = await store.identify({ siteId: site.id, visitorId: 'lo-victim', keys: [emailKey('lo@example.com')], emailEnc: 'v1.enc-lo', traits: { name: 'Alice' }, company: 'Corp', ts: 1000 })
+        const r = await store.identify({ siteId: site.id, visitorId: 'lo-attacker', keys: [emailKey('lo@example.com'), phoneKey('+14155550199')], phoneEnc: 'v1.enc-phone', externalId: 'mallory', traits: { name: 'Mallory' }, company: 'Evil', ts: 2000, linkOnly: true })
+        expect([r.leadId, r.created]).toEqual([victim.leadId, false])
+        const lead = (await store.getLead(site.id, victim.leadId))!
+        expect(lead.lead).toMatchObject({ emailEnc: 'v1.enc-lo', phoneEnc: null, externalId: null, traits: { name: 'Alice' } })
+        expect(lead.visitorIds).toEqual(['lo-victim', 'lo-attacker'])
+        expect(await store.findLeadByKey(site.id, phoneKey('+14155550199'))).toBeNull()
+        const before = (await store.getLead(site.id, victim.leadId))!.lead.accountId
+        expect(before).not.toBeNull()
+        // A new person: created with what was sent, linkOnly or not.
+        const fresh = await store.identify({ siteId: site.id, visitorId: 'lo-new', keys: [emailKey('lo-new@example.com')], traits: { name: 'Nina' }, ts: 3000, linkOnly: true })
+        expect(fresh.created).toBe(true)
+        expect((await store.getLead(site.id, fresh.leadId))!.lead.traits).toEqual({ name: 'Nina' })
+      })
+
       it('keys pointing at different leads: email wins, the conflict is recorded, nothing merged', async () => {
         const { site } = await makeSite(store)
         const a = await store.identify({ siteId: site.id, visitorId: 'va', keys: [emailKey('a@x.io')], ts: 1 })

@@ -31,7 +31,7 @@ export const collectRoute: RouteModule = (app, ctx) => {
       await recordDrop(ctx, request.log, site, 'bot', body.events.length, receivedAt)
       return { accepted: 0, duplicates: 0, rejected: [] }
     }
-    const result = await ingestBatch(ctx, request.log, site, body.events, { siteId: site.id, receivedAt, sentAt: body.sentAt, trustTs: false, phoneRegion: site.settings.phoneRegion })
+    const result = await ingestBatch(ctx, request.log, site, body.events, { siteId: site.id, receivedAt, sentAt: body.sentAt, trustTs: false, publishable: true, phoneRegion: site.settings.phoneRegion })
     if (result.visitorId !== null) {
       reply.header('set-cookie', visitorCookie(result.visitorId, { domain: site.cookieDomain, secure: request.protocol === 'https' }))
     }

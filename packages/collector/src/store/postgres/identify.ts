@@ -49,7 +49,7 @@ async function attemptIdentify(c: PoolClient, input: IdentifyInput, now: number)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
       [leadId, siteId, now, input.ts, input.emailEnc ?? null, input.phoneEnc ?? null, input.externalId ?? null, JSON.stringify(input.traits ?? {})],
     )
-  } else {
+  } else if (!input.linkOnly) {
     // Merged in SQL, not read-modify-write, so concurrent identifies do not lose each other's traits.
     await c.query(
       `UPDATE leads SET email_enc = COALESCE($2, email_enc), phone_enc = COALESCE($3, phone_enc),
@@ -57,7 +57,8 @@ async function attemptIdentify(c: PoolClient, input: IdentifyInput, now: number)
       [leadId, input.emailEnc ?? null, input.phoneEnc ?? null, input.externalId ?? null, JSON.stringify(input.traits ?? {})],
     )
   }
-  const missing = keys.filter((k) => !found.rows.some((r) => r.kind === k.kind && r.hash === k.hash))
+  // A browser cannot add keys (a phone, another e-mail) to a lead that exists.
+  const missing = winner !== null && input.linkOnly ? [] : keys.filter((k) => !found.rows.some((r) => r.kind === k.kind && r.hash === k.hash))
   if (missing.length > 0) {
     const claimed = await c.query<Row>(
       `INSERT INTO lead_identities (site_id, kind, hash, lead_id, created_at)

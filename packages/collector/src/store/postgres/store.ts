@@ -313,9 +313,12 @@ export class PostgresStore implements Store {
       if (input.suppression && (await anySuppressedPg(c, input.siteId, input.suppression))) throw clError('SUPPRESSED')
       const now = Date.now()
       const outcome = await identifyPg(c, input, now)
-      await assignAccountPg(c, input.siteId, outcome.leadId, input, now)
-      // Deals that arrived before their person are linked in the same transaction.
-      await linkPendingDealsPg(c, input.siteId, outcome.leadId, input.keys, now)
+      // A browser's identify of an existing lead links its visitor and nothing else (linkOnly).
+      if (!input.linkOnly || outcome.created) {
+        await assignAccountPg(c, input.siteId, outcome.leadId, input, now)
+        // Deals that arrived before their person are linked in the same transaction.
+        await linkPendingDealsPg(c, input.siteId, outcome.leadId, input.keys, now)
+      }
       return outcome
     })
   }

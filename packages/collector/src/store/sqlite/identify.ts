@@ -30,8 +30,8 @@ export function identifySync(s: Statements, input: IdentifyInput, now: number): 
     s.leads.insert.run(lead.id, siteId, now, input.ts, lead.emailEnc, lead.phoneEnc, lead.externalId, JSON.stringify(lead.traits))
   } else {
     const current = leadFromRow(s.leads.byId.get(winner, siteId) as Row)
-    lead = { ...current, ...mergeLeadFields(current, input) }
-    s.leads.updateFields.run(lead.emailEnc, lead.phoneEnc, lead.externalId, JSON.stringify(lead.traits), lead.id)
+    lead = input.linkOnly ? current : { ...current, ...mergeLeadFields(current, input) }
+    if (!input.linkOnly) s.leads.updateFields.run(lead.emailEnc, lead.phoneEnc, lead.externalId, JSON.stringify(lead.traits), lead.id)
   }
   const leadId = lead.id
   for (const other of others) {
@@ -39,7 +39,8 @@ export function identifySync(s: Statements, input: IdentifyInput, now: number): 
   }
   // A key already owned by another lead keeps pointing there (ON CONFLICT DO NOTHING): conflicts
   // are recorded, never silently merged.
-  for (const key of keys) s.leads.insertIdentity.run(siteId, key.kind, key.hash, leadId, now)
+  // A browser cannot add keys (a phone, another e-mail) to a lead that exists.
+  if (winner === null || !input.linkOnly) for (const key of keys) s.leads.insertIdentity.run(siteId, key.kind, key.hash, leadId, now)
   if (visitorId !== null) s.leads.link.run(siteId, leadId, visitorId, now)
 
   const touches = input.journey ? (s.leads.touches.all(siteId, leadId) as Row[]).map(touchFromRow) : null

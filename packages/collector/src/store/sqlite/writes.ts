@@ -104,11 +104,13 @@ export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
       const input = w.input
       if (input.suppression && anySuppressed(s, input.siteId, input.suppression)) throw clError('SUPPRESSED')
       const outcome = identifySync(s, input, now)
-      const accountId = assignAccountSync(outcomes, input.siteId, outcome.leadId, input, now)
-      if (outcome.journey) outcome.journey.lead.accountId = accountId
+      // A browser's identify of an existing lead links its visitor and nothing else (linkOnly).
+      const authoritative = !input.linkOnly || outcome.created
+      const accountId = authoritative ? assignAccountSync(outcomes, input.siteId, outcome.leadId, input, now) : undefined
+      if (outcome.journey && accountId !== undefined) outcome.journey.lead.accountId = accountId
       // Deals that arrived before their person are linked in the same transaction.
       const contactDeals: string[] = []
-      linkPendingDealsSync(outcomes, input.siteId, outcome.leadId, input.keys, now, (id) => contactDeals.push(id))
+      if (authoritative) linkPendingDealsSync(outcomes, input.siteId, outcome.leadId, input.keys, now, (id) => contactDeals.push(id))
       delta.leads.push([input.siteId, [outcome.leadId]])
       if (contactDeals.length > 0) delta.deals.push([input.siteId, contactDeals])
       return outcome
