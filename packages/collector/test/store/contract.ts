@@ -246,6 +246,11 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         expect(await store.findLeadByKey(site.id, phoneKey('+14155550199'))).toBeNull()
         const before = (await store.getLead(site.id, victim.leadId))!.lead.accountId
         expect(before).not.toBeNull()
+        // A lead identified without any touch: a browser link does not make its device the origin.
+        const bare = await store.identify({ siteId: site.id, keys: [emailKey('lo-bare@example.com')], ts: 1000 })
+        await store.ingest([event(site.id, 'lo-evil', 500, { touch: touch(500) })])
+        await store.identify({ siteId: site.id, visitorId: 'lo-evil', keys: [emailKey('lo-bare@example.com')], ts: 2000, linkOnly: true })
+        expect((await store.getLead(site.id, bare.leadId))!.lead.firstTouchId).toBeNull()
         // A new person: created with what was sent, linkOnly or not.
         const fresh = await store.identify({ siteId: site.id, visitorId: 'lo-new', keys: [emailKey('lo-new@example.com')], traits: { name: 'Nina' }, ts: 3000, linkOnly: true })
         expect(fresh.created).toBe(true)

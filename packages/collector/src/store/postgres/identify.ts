@@ -81,8 +81,9 @@ async function attemptIdentify(c: PoolClient, input: IdentifyInput, now: number)
       [siteId, leadId, visitorId, now],
     )
   }
-  // Original source: the earliest touch known now, only if none is set.
-  await c.query(
+  // Original source: the earliest touch known now, only if none is set — and not by a browser's
+  // identify of an existing lead (linkOnly), whose device must not become the lead's origin.
+  if (winner === null || !input.linkOnly) await c.query(
     `UPDATE leads SET (first_touch_id, first_touch_ts) = (
        SELECT t.id, t.ts FROM lead_visitors lv JOIN touches t ON t.site_id = lv.site_id AND t.visitor_id = lv.visitor_id
        WHERE lv.site_id = $2 AND lv.lead_id = $1 ORDER BY t.ts, t.id LIMIT 1)

@@ -44,8 +44,9 @@ export function identifySync(s: Statements, input: IdentifyInput, now: number): 
   if (visitorId !== null) s.leads.link.run(siteId, leadId, visitorId, now)
 
   const touches = input.journey ? (s.leads.touches.all(siteId, leadId) as Row[]).map(touchFromRow) : null
-  if (lead.firstTouchId === null) {
-    // Original source: the earliest touch known now. Once set it is fixed.
+  if (lead.firstTouchId === null && (winner === null || !input.linkOnly)) {
+    // Original source: the earliest touch known now. Once set it is fixed. Not set by a browser's
+    // identify of an existing lead (linkOnly): its device must not become the lead's origin.
     const first = earliestTouch(s, siteId, leadId, touches)
     if (first) {
       s.leads.setFirstTouch.run(first.id, first.ts, leadId)
