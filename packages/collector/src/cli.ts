@@ -21,6 +21,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   deals: { summary: 'deals import FILE.csv --site N', load: () => import('./cli/deals-import.js') },
   rates: { summary: 'rates import FILE.csv --site N | rates list --site N [--json]', load: () => import('./cli/rates.js') },
   crm: { summary: 'crm add --site N --kind hubspot --token T --client-secret S | --kind pipedrive --api-token T --webhook-user U --webhook-password P [--api-base URL] [--public-url URL] [--write-back] | crm list [--json] | crm remove ID | crm sync --site N', load: () => import('./cli/crm.js') },
+  backup: { summary: 'backup --to FILE [--data DIR] — an online copy of a SQLite store and its key, while serve runs', load: () => import('./cli/backup.js') },
+  restore: { summary: 'restore --from FILE --data DIR [--force]', load: () => import('./cli/restore.js') },
   erase: { summary: 'erase --site N (--email E | --phone P | --external-id X | --visitor-id V)', load: () => import('./cli/erase.js') },
 }
 

@@ -76,6 +76,9 @@ export const ERRORS = {
   FILE_NOT_FOUND: def('CL_ERR_FILE_NOT_FOUND', 404, 'No such file or directory'),
   NO_STORE: def('CL_ERR_NO_STORE', 404, 'The data folder holds no Closeloop store'),
   DATABASE_UNREACHABLE: def('CL_ERR_DATABASE_UNREACHABLE', 503, 'Cannot connect to the database'),
+  BACKUP_FAILED: def('CL_ERR_BACKUP_FAILED', 500, 'The backup could not be written'),
+  BAD_BACKUP: def('CL_ERR_BAD_BACKUP', 400, 'Not a complete Closeloop backup'),
+  STORE_NOT_EMPTY: def('CL_ERR_STORE_NOT_EMPTY', 409, 'The data folder already holds a store'),
 } as const satisfies Record<string, ErrorDef>
 
 export type ErrorName = keyof typeof ERRORS

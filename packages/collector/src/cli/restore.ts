@@ -1,0 +1,2 @@
+// `closeloop restore`: see cli/backup.ts.
+export { restore as run } from './backup.js'
