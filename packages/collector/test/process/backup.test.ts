@@ -64,7 +64,7 @@ describe('backup and restore', () => {
     const restored = await openStore({ dataDir: join(root, 'r1') })
     const site = (await restored.listSites())[0]
     const ids = new Set<string>()
-    for (const vid of vids) for (const e of (await restored.exportPerson(site.id, { visitorId: vid })).events) ids.add(e.id)
+    for (const vid of vids) for (const e of (await restored.exportPerson(site.id, { visitorId: vid })).events) ids.add(String(e.id))
     await restored.close()
     for (const id of before) expect(ids.has(id), `event ${id} acknowledged before the backup`).toBe(true)
     expect(ids.size).toBeLessThanOrEqual(acked.size)
