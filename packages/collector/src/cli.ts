@@ -23,6 +23,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   crm: { summary: 'crm add --site N --kind hubspot --token T --client-secret S | --kind pipedrive --api-token T --webhook-user U --webhook-password P [--api-base URL] [--public-url URL] [--write-back] | crm list [--json] | crm remove ID | crm sync --site N', load: () => import('./cli/crm.js') },
   backup: { summary: 'backup --to FILE [--data DIR] — an online copy of a SQLite store and its key, while serve runs', load: () => import('./cli/backup.js') },
   restore: { summary: 'restore --from FILE --data DIR [--force]', load: () => import('./cli/restore.js') },
+  'migrate-store': { summary: 'migrate-store --from-data DIR --to-database-url URL — moves a SQLite store into an empty PostgreSQL database (resumable), then verifies counts and reports', load: () => import('./cli/migrate-store.js') },
   doctor: { summary: 'doctor [--data DIR | --database-url URL] [--public-url URL] — checks a deployment: permissions, key, database, disk, clock, origins, the script', load: () => import('./cli/doctor.js') },
   erase: { summary: 'erase --site N (--email E | --phone P | --external-id X | --visitor-id V)', load: () => import('./cli/erase.js') },
 }
