@@ -26,8 +26,8 @@ export interface HubSpotStub {
   token: string
   deals: Map<string, StubDeal>
   contacts: Map<string, StubContact>
-  /** Every request: method, path with query, and JSON body. */
-  calls: Array<{ method: string; path: string; body: unknown }>
+  /** Every request: method, path with query, JSON body, and the status it was answered with. */
+  calls: Array<{ method: string; path: string; body: unknown; status: number }>
   /** Custom properties created through the properties API, by object type (`contacts`, `deals`). */
   properties: Record<'contacts' | 'deals', Map<string, Record<string, unknown>>>
   /** Property groups created, by object type. */
@@ -96,8 +96,10 @@ export async function startHubSpotStub(token = 'pat-na1-test-token'): Promise<Hu
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://stub')
       const body = await readBody(req)
-      calls.push({ method: req.method ?? '', path: url.pathname + url.search, body })
+      const call: HubSpotStub['calls'][number] = { method: req.method ?? '', path: url.pathname + url.search, body, status: 0 }
+      calls.push(call)
       const send = (status: number, json: unknown, headers: Record<string, string> = {}) => {
+        call.status = status
         res.writeHead(status, { 'content-type': 'application/json', ...headers })
         res.end(JSON.stringify(json))
       }
