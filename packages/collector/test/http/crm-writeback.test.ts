@@ -4,7 +4,8 @@
 // properties created once; 429 with Retry-After; a deleted property re-created; a contact HubSpot
 // does not have; write-back off sends nothing; rows queued before a restart are sent once after it.
 
-import { rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { DEFAULTS, type Config } from '../../src/config.js'
 import { loadInstallKeys } from '../../src/identity/crypto.js'
@@ -256,6 +257,10 @@ describe('HubSpot write-back across a restart', () => {
       } finally {
         await again.close()
       }
+      // The outbox found the contact by its e-mail, held only as a ciphertext: not in the database's bytes.
+      const bytes = Buffer.concat(readdirSync(dir2).filter((f) => f.includes('.sqlite')).map((f) => readFileSync(join(dir2, f))))
+      expect(bytes.length).toBeGreaterThan(4096)
+      expect(bytes.includes(Buffer.from('restart@wb.example'))).toBe(false)
     } finally {
       rmSync(dir2, { recursive: true, force: true })
     }

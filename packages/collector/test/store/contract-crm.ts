@@ -144,6 +144,20 @@ export function crmContract(getStore: () => Store, reopen: () => Promise<Store>)
       expect(await countsOf(store, id)).toBeUndefined()
     })
 
+    it('hands each due row to one of several claims running at once (collectors sharing the database)', async () => {
+      const store = getStore()
+      const id = await connection(store)
+      const rows = Array.from({ length: 30 }, (_, i) => contact(id, `lead_c${i}`, { i }))
+      expect(await store.enqueueCrmOutbox(rows, 90_000)).toBe(30)
+      const claims = await Promise.all([0, 1, 2].map(() => store.dueCrmOutbox(90_000, 12, 60_000)))
+      const mine = claims.flat().filter((e) => e.connectionId === id).map((e) => e.target)
+      expect(new Set(mine).size).toBe(mine.length)
+      expect(mine.length).toBeLessThanOrEqual(30)
+      // Whatever no claim took is still there for the next one; nothing is handed out twice.
+      const rest = (await store.dueCrmOutbox(90_000, 100, 60_000)).filter((e) => e.connectionId === id).map((e) => e.target)
+      expect([...mine, ...rest].sort()).toEqual(rows.map((r) => r.target).sort())
+    })
+
     it('keeps pending write-backs across close and reopen, and removes them with the connection', async () => {
       let store = getStore()
       const id = await connection(store)
