@@ -11,7 +11,8 @@ import { DEFAULTS, type Config } from '../../src/config.js'
 import { loadInstallKeys } from '../../src/identity/crypto.js'
 import { Pii } from '../../src/identity/pii.js'
 import { addConnection, inboundPath } from '../../src/integrations/crm/connections.js'
-import { queueLeadWriteBack } from '../../src/integrations/crm/write-back.js'
+import { drainOutbox, queueLeadWriteBack } from '../../src/integrations/crm/write-back.js'
+import type { FetchLike } from '../../src/integrations/types.js'
 import { startServer, type RunningServer } from '../../src/http/server.js'
 import { createSite } from '../../src/sites/admin.js'
 import { openStore } from '../../src/store/index.js'
@@ -263,6 +264,47 @@ describe('HubSpot write-back across a restart', () => {
       expect(bytes.includes(Buffer.from('restart@wb.example'))).toBe(false)
     } finally {
       rmSync(dir2, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('HubSpot write-back retries', () => {
+  it("gives up after the policy's limit with the last reason, and a newer write tries again", async () => {
+    const dir3 = tempDir('closeloop-crm-writeback-giveup-')
+    const keys = loadInstallKeys({ dataDir: dir3, env: {} })
+    const s = await openStore({ dataDir: dir3 })
+    try {
+      const { site } = await createSite(s, { name: 'give-up', origins: ['https://g.example'], cookieDomain: null })
+      // A new connection: its properties are not known to exist yet, so the first call of each drain is to the stub.
+      const record = await addConnection(s, keys.integrationKey, { site, kind: 'hubspot', writeBack: true, options: { token: stub.token, 'client-secret': CLIENT_SECRET, 'api-base': stub.url } })
+      dealWon('9100', '806', 1, T0)
+      let clock = 1000
+      const ctx = { store: s, pii: new Pii(keys), integrationKey: keys.integrationKey, env: { fetch: globalThis.fetch as FetchLike, now: () => clock } }
+      const policy = { backoff: { baseMs: 10, capMs: 10, giveUpAfterMs: 100 }, random: () => 0 }
+      const row = (campaign: string) => ({ connectionId: record.id, object: 'deal' as const, target: '9100', contactId: null, emailEnc: null, fields: JSON.stringify({ closeloop_channel: 'Email', closeloop_campaign: campaign }) })
+      expect(await s.enqueueCrmOutbox([row('may')], clock)).toBe(1)
+      stub.failNext(3, 0, 503)
+      const counts = async () => (await s.crmOutboxCounts())[0]
+      expect(await drainOutbox(ctx, policy)).toBe(1)
+      expect(await counts()).toMatchObject({ pending: 1, failed: 0, lastError: expect.stringMatching(/503/) })
+      // Retried once due (never in the same drain), still inside the 100 ms the policy allows.
+      expect(await drainOutbox(ctx, policy)).toBe(0)
+      clock = 1050
+      expect(await drainOutbox(ctx, policy)).toBe(1)
+      expect(await counts()).toMatchObject({ pending: 1, failed: 0 })
+      clock = 1200
+      expect(await drainOutbox(ctx, policy)).toBe(1)
+      expect(await counts()).toMatchObject({ pending: 0, failed: 1, lastError: expect.stringMatching(/^gave up after 3 attempts: HubSpot answered 503/) })
+      expect(stub.deals.get('9100')!.properties.closeloop_campaign).toBeUndefined()
+      // The deal changes again: the row is due again, and HubSpot answers now.
+      clock = 1300
+      expect(await s.enqueueCrmOutbox([row('june')], clock)).toBe(1)
+      expect(await drainOutbox(ctx, policy)).toBe(1)
+      expect(await counts()).toMatchObject({ sent: 1, pending: 0, failed: 0 })
+      expect(stub.deals.get('9100')!.properties).toMatchObject({ closeloop_channel: 'Email', closeloop_campaign: 'june' })
+    } finally {
+      await s.close()
+      rmSync(dir3, { recursive: true, force: true })
     }
   })
 })

@@ -127,32 +127,35 @@ async function deliver(ctx: OutboxContext, entry: CrmOutboxEntry, policy: Backof
   const { store } = ctx
   const now = ctx.env.now()
   const record = await store.getCrmConnection(entry.connectionId)
-  const settle = async (outcome: WriteBackOutcome, result: DeliveryResult, kind: string): Promise<WriteBackOutcome> => {
+  /** Settles the row as sent (no reason) or failed with the reason; counts the outcome. */
+  const finish = async (kind: string, reason: string | null): Promise<WriteBackOutcome> => {
     const at = ctx.env.now()
-    if (result.status === 'sent') await store.settleCrmOutbox(entry.id, entry.version, { status: 'sent', at })
-    else if (outcome === 'failed') {
-      await store.settleCrmOutbox(entry.id, entry.version, { status: 'failed', at, reason: result.reason })
-      ctx.log?.({ connection: entry.connectionId, object: entry.object }, `CRM write-back failed: ${result.reason}`)
+    if (reason === null) await store.settleCrmOutbox(entry.id, entry.version, { status: 'sent', at })
+    else {
+      await store.settleCrmOutbox(entry.id, entry.version, { status: 'failed', at, reason })
+      ctx.log?.({ connection: entry.connectionId, object: entry.object }, `CRM write-back failed: ${reason}`)
     }
+    const outcome = reason === null ? 'sent' : 'failed'
     ctx.metrics?.writeBack?.(kind, entry.object, outcome)
     return outcome
   }
-  if (record === null) return settle('failed', { status: 'failed', reason: 'connection removed' }, 'unknown')
-  if (!record.writeBack) return settle('failed', { status: 'failed', reason: 'write-back is off for this connection' }, record.kind)
+  if (record === null) return finish('unknown', 'connection removed')
+  if (!record.writeBack) return finish(record.kind, 'write-back is off for this connection')
   let result: DeliveryResult
   try {
     const { adapter, connection } = loadConnection(record, ctx.integrationKey)
     const write = writeOf(ctx, entry)
-    if (typeof write === 'string') return settle('failed', { status: 'failed', reason: write }, record.kind)
+    if (typeof write === 'string') return finish(record.kind, write)
     result = await adapter.writeBack(connection, write, ctx.env)
   } catch (err) {
     // A connection this build cannot load, or an adapter that threw: final, with the coded reason.
     const e = toClError(err)
-    return settle('failed', { status: 'failed', reason: `${e.code}: ${e.message}` }, record.kind)
+    return finish(record.kind, `${e.code}: ${e.message}`)
   }
-  if (result.status !== 'retry') return settle(result.status, result, record.kind)
+  if (result.status === 'sent') return finish(record.kind, null)
+  if (result.status === 'failed') return finish(record.kind, result.reason)
   const decision = nextRetry({ attempts: entry.attempts + 1, queuedAt: entry.queuedAt, now, retryAfterMs: result.retryAfterMs }, random, policy)
-  if (!decision.retry) return settle('failed', { status: 'failed', reason: `gave up after ${entry.attempts + 1} attempts: ${result.reason}` }, record.kind)
+  if (!decision.retry) return finish(record.kind, `gave up after ${entry.attempts + 1} attempts: ${result.reason}`)
   // After the drain's start: the drain claims rows due by then, so this one waits for the next.
   await store.settleCrmOutbox(entry.id, entry.version, { status: 'retry', at: ctx.env.now(), next: Math.max(decision.at, drainStart + 1), reason: result.reason })
   ctx.log?.({ connection: entry.connectionId, object: entry.object, at: decision.at }, `CRM write-back retried later: ${result.reason}`)
