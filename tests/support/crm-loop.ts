@@ -55,7 +55,7 @@ export interface CrmLoop {
   context: BrowserContext
   /** Adds a CRM connection to the loop's site, as `closeloop crm add` does (options are that command's). */
   connect(kind: string, options: Record<string, string>, writeBack?: boolean): Promise<CrmConnectionRecord>
-  /** The URL the CRM calls with its webhooks for this connection. */
+  /** The URL the CRM calls with its webhooks for this connection (a CRM whose inbound path has more, e.g. a path token, appends it). */
   inboundUrl(record: CrmConnectionRecord): string
   /**
    * A visitor lands on `landing` (path and query on the example site), goes to the contact page,
