@@ -63,8 +63,9 @@ async function list(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, strict: true, options: { ...STORE_OPTIONS, json: { type: 'boolean' } } })
   const rows = await withStore(values, async (store) => {
     const sites = new Map((await store.listSites()).map((s) => [s.id, s.name]))
+    const outbox = new Map((await store.crmOutboxCounts()).map((o) => [o.connectionId, o]))
     return (await store.listCrmConnections()).map((c: CrmConnectionRecord) => {
-      const { createdAt: _created, ...status } = connectionStatus(c)
+      const { createdAt: _created, ...status } = connectionStatus(c, outbox.get(c.id))
       return { ...status, site: sites.get(c.siteId) ?? c.siteId }
     })
   })
@@ -79,6 +80,10 @@ async function list(argv: string[]): Promise<number> {
   process.stdout.write('id\tkind\tsite\tlast event\tlast sync\terrors\n')
   for (const r of rows) {
     process.stdout.write(`${r.id}\t${r.kind}\t${r.site}\t${when(r.lastEventAt)}\t${when(r.lastSyncAt)}\t${r.errors}${r.lastError ? ` (last ${when(r.lastErrorAt)}: ${r.lastError})` : ''}\n`)
+    const w = r.writeBacks
+    if (r.writeBack || w.sent + w.pending + w.failed > 0) {
+      process.stdout.write(`  write-back${r.writeBack ? '' : ' (off)'}: ${w.sent} sent, ${w.pending} pending, ${w.failed} failed${w.lastError ? ` (last error ${when(w.lastErrorAt)}: ${w.lastError})` : ''}\n`)
+    }
   }
   return 0
 }

@@ -18,7 +18,7 @@ export interface AppContext {
   ipLimiter: RateLimiter
   /** Integration secrets key (CRM connections' tokens and webhook secrets). */
   integrationKey: Buffer
-  /** Told when CRM webhook changes were stored; the inbox worker of `serve` listens (server.ts). */
+  /** Told when CRM webhook changes or write-backs were stored; the CRM worker of `serve` listens (server.ts). */
   crmInbox: { wake(): void }
   /** Set by the dashboard: the site of a dashboard session cookie (GET API requests only). */
   sessionSite?: (request: FastifyRequest) => Promise<Site | null>

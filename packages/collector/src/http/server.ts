@@ -23,12 +23,16 @@ export async function startServer(config: Config, extra: Pick<AppOptions, 'route
   const keys = loadInstallKeys({ dataDir: config.dataDir })
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl ?? undefined })
   const app = await buildApp({ store, keys, config, logger: extra.logger ?? { level: config.logLevel }, routes: extra.routes })
-  // The CRM inbox worker: started with the server, stopped before the store closes.
+  // The CRM worker (webhook inbox, write-back outbox, pulls): started with the server, stopped before the store closes.
   const ctx = app.closeloop
   const worker = new CrmWorker({
     store, pii: ctx.pii, integrationKey: keys.integrationKey,
     env: { fetch: globalThis.fetch as FetchLike, now: Date.now },
-    metrics: { deal: (kind) => ctx.metrics.crmDeals.inc({ kind }), error: (kind, retried) => ctx.metrics.crmErrors.inc({ kind, retried: String(retried) }) },
+    metrics: {
+      deal: (kind) => ctx.metrics.crmDeals.inc({ kind }),
+      error: (kind, retried) => ctx.metrics.crmErrors.inc({ kind, retried: String(retried) }),
+      writeBack: (kind, object, outcome) => ctx.metrics.crmWriteBacks.inc({ kind, object, outcome }),
+    },
     log: (fields, message) => app.log.warn(fields, message),
   }, { syncMinutes: config.crmSyncMinutes, ...extra.crm })
   ctx.crmInbox.wake = () => worker.wake()

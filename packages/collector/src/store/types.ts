@@ -349,13 +349,56 @@ export type CrmInboxOutcome =
   | { status: 'retry'; at: number; reason: string }
   | { status: 'failed'; reason: string }
 
-/** The CRM connections and their durable inbox of webhook changes. */
+/**
+ * One attribution write-back for the CRM outbox. Rows are keyed by (connection, object, target):
+ * a newer write for the same record replaces the fields (only the latest values matter).
+ */
+export interface CrmOutboxWrite {
+  connectionId: string
+  object: 'contact' | 'deal'
+  /** contact: Closeloop's lead ID; deal: the CRM's deal ID. */
+  target: string
+  /** contact: the CRM's contact ID when known; a later write without one keeps the stored one. */
+  contactId: string | null
+  /** contact: the e-mail to find the contact by when its ID is unknown, as a ciphertext (crypto.ts). */
+  emailEnc: string | null
+  /** The fields to write, as JSON. */
+  fields: string
+}
+
+/** A write-back row handed out for delivery. */
+export interface CrmOutboxEntry extends CrmOutboxWrite {
+  id: string
+  /** Changes with every newer write: a delivery settles only the version it sent. */
+  version: number
+  attempts: number
+  /** When the current values were queued (the retry policy's give-up clock). */
+  queuedAt: number
+}
+
+/** What became of a write-back row after one attempt. */
+export type CrmOutboxOutcome =
+  | { status: 'sent'; at: number }
+  | { status: 'retry'; at: number; next: number; reason: string }
+  | { status: 'failed'; at: number; reason: string }
+
+/** Write-back rows of one connection, for `crm list` and /metrics. */
+export interface CrmOutboxCounts {
+  connectionId: string
+  sent: number
+  pending: number
+  failed: number
+  lastError: string | null
+  lastErrorAt: number | null
+}
+
+/** The CRM connections, their durable inbox of webhook changes and their outbox of write-backs. */
 export interface CrmStore {
   addCrmConnection(input: NewCrmConnection): Promise<CrmConnectionRecord>
   getCrmConnection(id: string): Promise<CrmConnectionRecord | null>
   /** Every connection, oldest first. */
   listCrmConnections(): Promise<CrmConnectionRecord[]>
-  /** Removes the connection and its inbox; false when there was none. */
+  /** Removes the connection, its inbox and its outbox; false when there was none. */
   removeCrmConnection(id: string): Promise<boolean>
   updateCrmStatus(id: string, patch: CrmStatusPatch): Promise<void>
   /**
@@ -370,6 +413,23 @@ export interface CrmStore {
   settleCrmInbox(id: string, outcome: CrmInboxOutcome): Promise<void>
   /** Deletes settled rows received before `before` (kept until then to recognise redeliveries). */
   pruneCrmInbox(before: number): Promise<number>
+  /**
+   * Queues write-backs durably (resolves after commit), due at `now`. A row already held for the
+   * same (connection, object, target) takes the new values and is due again, unless nothing
+   * changed and it is not failed. Returns how many rows were queued or changed.
+   */
+  enqueueCrmOutbox(rows: readonly CrmOutboxWrite[], now: number): Promise<number>
+  /**
+   * Claims pending rows due at `now`, oldest first: a claimed row is not handed out again before
+   * `now + leaseMs` (it is due again then if its delivery never settled, e.g. after a crash).
+   */
+  dueCrmOutbox(now: number, limit: number, leaseMs: number): Promise<CrmOutboxEntry[]>
+  /** Settles the delivery of `version`; false (nothing changed) when a newer write replaced it meanwhile. */
+  settleCrmOutbox(id: string, version: number, outcome: CrmOutboxOutcome): Promise<boolean>
+  /** Sent, pending and failed rows and the latest error, per connection that has any. */
+  crmOutboxCounts(): Promise<CrmOutboxCounts[]>
+  /** Deletes sent and failed rows settled before `before`. */
+  pruneCrmOutbox(before: number): Promise<number>
 }
 
 export interface Store extends OutcomeStore, CrmStore {

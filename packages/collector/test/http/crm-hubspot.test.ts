@@ -212,6 +212,7 @@ describe('GET /v1/crm/connections', () => {
     expect(r.body).toEqual({ connections: [{
       id: record.id, kind: 'hubspot', writeBack: false, inbound: `/v1/crm/hubspot/${record.id}`, createdAt: record.createdAt,
       lastEventAt: current!.lastEventAt, lastSyncAt: current!.lastSyncAt, errors: current!.errors, lastError: current!.lastError, lastErrorAt: current!.lastErrorAt,
+      writeBacks: { sent: 0, pending: 0, failed: 0, lastError: null, lastErrorAt: null },
     }] })
     expect(r.text).not.toContain(stub.token)
     expect(r.text).not.toContain(stub.url)

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectFailure, runCli } from './cli-process.js'
 import { tempDir } from '../http/helpers.js'
-import { SQLITE_FILE } from '../../src/store/index.js'
+import { openStore, SQLITE_FILE } from '../../src/store/index.js'
 import { startHubSpotStub, type HubSpotStub } from '../http/stubs/hubspot-stub.js'
 import { startSalesforceStub, type SalesforceStub } from '../http/stubs/salesforce-stub.js'
 import { startPipedriveStub, type PipedriveStub } from '../http/stubs/pipedrive-stub.js'
@@ -130,6 +130,27 @@ describe('closeloop crm', () => {
     const base = ['crm', 'add', '--data', data, '--site', 'pd', '--kind', 'pipedrive', '--api-token', 't', '--webhook-user', 'u']
     expect(expectFailure(await runCli(base), 'crm add', 'CL_ERR_BAD_CONFIG').message).toMatch(/--webhook-password/)
     expect(expectFailure(await runCli([...base, '--webhook-password', 'p', '--api-base', 'acme.pipedrive.com']), 'crm add', 'CL_ERR_BAD_CONFIG').message).toMatch(/--api-base/)
+  })
+
+  it('lists the write-backs of a connection with --write-back: sent, pending, failed and the last error', async () => {
+    const add = await runCli(['crm', 'add', '--data', data, '--site', 'b2b', '--kind', 'hubspot', '--token', stub.token, '--client-secret', SECRET, '--api-base', stub.url, '--write-back'])
+    expect(add.code, add.stderr).toBe(0)
+    expect(add.stdout).toContain(', with write-back.')
+    const id = /CRM connection (crm_\S+) added/.exec(add.stdout)![1]
+    expect((await runCli(['crm', 'list', '--data', data])).stdout).toContain(`${id}\thubspot`)
+    expect((await runCli(['crm', 'list', '--data', data])).stdout).toContain('\n  write-back: 0 sent, 0 pending, 0 failed\n')
+    // Rows as `serve` leaves them: one sent, one waiting, one given up.
+    const store = await openStore({ dataDir: data })
+    const row = (target: string) => ({ connectionId: id, object: 'deal' as const, target, contactId: null, emailEnc: null, fields: '{}' })
+    await store.enqueueCrmOutbox([row('1'), row('2'), row('3')], 1000)
+    const due = await store.dueCrmOutbox(1000, 10, 60_000)
+    await store.settleCrmOutbox(due.find((e) => e.target === '1')!.id, 1, { status: 'sent', at: 2000 })
+    await store.settleCrmOutbox(due.find((e) => e.target === '3')!.id, 1, { status: 'failed', at: Date.UTC(2026, 4, 1), reason: 'HubSpot answered 404 to PATCH /crm/v3/objects/deals/3' })
+    await store.close()
+    const list = await runCli(['crm', 'list', '--data', data])
+    expect(list.stdout).toContain('\n  write-back: 1 sent, 1 pending, 1 failed (last error 2026-05-01T00:00:00.000Z: HubSpot answered 404 to PATCH /crm/v3/objects/deals/3)\n')
+    const json = JSON.parse((await runCli(['crm', 'list', '--data', data, '--json'])).stdout)
+    expect(json.find((c: { id: string }) => c.id === id)).toMatchObject({ writeBack: true, writeBacks: { sent: 1, pending: 1, failed: 1, lastErrorAt: Date.UTC(2026, 4, 1) } })
   })
 
   it('fails with coded errors on missing or bad options', async () => {

@@ -22,7 +22,8 @@ export const crmRoute: RouteModule = (app, ctx) => {
   app.get('/v1/crm/connections', async (request) => {
     const site = await authenticateSecret(request, ctx)
     const all = await ctx.store.listCrmConnections()
-    return { connections: all.filter((c) => c.siteId === site.id).map(connectionStatus) }
+    const outbox = new Map((await ctx.store.crmOutboxCounts()).map((o) => [o.connectionId, o]))
+    return { connections: all.filter((c) => c.siteId === site.id).map((c) => connectionStatus(c, outbox.get(c.id))) }
   })
 
   // A scope of its own: signatures need the raw body, whatever its content type.

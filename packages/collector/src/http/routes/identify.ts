@@ -1,10 +1,12 @@
 // POST /v1/identify: find or create a lead by email, phone or external ID, and link the visitor
-// to it when one is given (none when the tracker was blocked or not allowed to run).
+// to it when one is given (none when the tracker was blocked or not allowed to run). With a CRM
+// connection writing back, the lead's first/last touch is queued for its CRM contact.
 
 import { authenticateSecret } from '../auth.js'
 import type { RouteModule } from '../context.js'
 import { clError } from '../../errors.js'
 import { summarizeJourney } from '../../identity/journey.js'
+import { queueLeadWriteBack } from '../../integrations/crm/write-back.js'
 import { identifySchema, LIMITS } from '../../ingest/schemas.js'
 import { parseOr } from '../validate.js'
 
@@ -37,7 +39,11 @@ export const identifyRoute: RouteModule = (app, ctx) => {
     })
     if (outcome.conflict) request.log.warn({ conflict: outcome.conflict }, 'identity conflict: email match kept')
     ctx.metrics.identifies.inc({ created: String(outcome.created) })
-    const summary = summarizeJourney(outcome.journey ?? (await ctx.store.getLead(site.id, outcome.leadId)))
+    const journey = outcome.journey ?? (await ctx.store.getLead(site.id, outcome.leadId))
+    // Queued after the identify's transaction, before the answer: a crash in between leaves the
+    // call unanswered, the form backend sends it again (identify is idempotent) and it is queued then.
+    if (journey !== null && (await queueLeadWriteBack(ctx.store, site.id, journey, Date.now())) > 0) ctx.crmInbox.wake()
+    const summary = summarizeJourney(journey)
     return { leadId: outcome.leadId, created: outcome.created, visitorIds: outcome.visitorIds, ...summary }
   })
 }

@@ -33,10 +33,17 @@ export const metricsRoute: RouteModule = (app, ctx) => {
   app.get('/metrics', async (_request, reply) => {
     const s = ctx.store.stats()
     const inbox = await ctx.store.pendingCrmInbox()
+    const outbox = await ctx.store.crmOutboxCounts()
     const store = [
       '# HELP closeloop_crm_inbox_pending CRM webhook changes stored and not yet processed',
       '# TYPE closeloop_crm_inbox_pending gauge',
       `closeloop_crm_inbox_pending ${inbox}`,
+      '# HELP closeloop_crm_writebacks_pending CRM write-backs queued and not yet sent',
+      '# TYPE closeloop_crm_writebacks_pending gauge',
+      `closeloop_crm_writebacks_pending ${outbox.reduce((n, c) => n + c.pending, 0)}`,
+      '# HELP closeloop_crm_writebacks_failed CRM write-backs given up (kept until pruned or written again)',
+      '# TYPE closeloop_crm_writebacks_failed gauge',
+      `closeloop_crm_writebacks_failed ${outbox.reduce((n, c) => n + c.failed, 0)}`,
       '# HELP closeloop_store_commits_total Group-commit transactions committed',
       '# TYPE closeloop_store_commits_total counter',
       `closeloop_store_commits_total ${s.flushes}`,

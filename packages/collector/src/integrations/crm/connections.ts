@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { nanoid } from 'nanoid'
 import { clError } from '../../errors.js'
 import { decrypt, encrypt } from '../../identity/crypto.js'
-import type { CrmConnectionRecord, Site, Store } from '../../store/types.js'
+import type { CrmConnectionRecord, CrmOutboxCounts, Site, Store } from '../../store/types.js'
 import type { RawOptions } from '../types.js'
 import type { CrmAdapter, CrmConnection, CrmKind } from './adapter.js'
 import { crmAdapter, crmRegistry } from './registry.js'
@@ -77,13 +77,20 @@ export function publicUrlOf(record: CrmConnectionRecord): string | null {
   return typeof v === 'string' && v !== '' ? v : null
 }
 
-/** A connection as `crm list` and `GET /v1/crm/connections` show it: status, never an option value. */
-export function connectionStatus(c: CrmConnectionRecord) {
+/**
+ * A connection as `crm list` and `GET /v1/crm/connections` show it: status, never an option value;
+ * `outbox`: its write-back rows (Store.crmOutboxCounts), none when absent.
+ */
+export function connectionStatus(c: CrmConnectionRecord, outbox?: CrmOutboxCounts) {
   // A path token is a secret: shown once by `crm add`, a placeholder here.
   const token = crmRegistry.isKind(c.kind) && crmRegistry.available().includes(c.kind) && crmAdapter(c.kind).pathTokenOption !== undefined ? '{path-token}' : undefined
   return {
     id: c.id, kind: c.kind, writeBack: c.writeBack, inbound: inboundPath(c.kind, c.id, token), createdAt: c.createdAt,
     lastEventAt: c.lastEventAt, lastSyncAt: c.lastSyncAt, errors: c.errors, lastError: c.lastError, lastErrorAt: c.lastErrorAt,
+    writeBacks: {
+      sent: outbox?.sent ?? 0, pending: outbox?.pending ?? 0, failed: outbox?.failed ?? 0,
+      lastError: outbox?.lastError ?? null, lastErrorAt: outbox?.lastErrorAt ?? null,
+    },
   }
 }
 export type ConnectionStatus = ReturnType<typeof connectionStatus>

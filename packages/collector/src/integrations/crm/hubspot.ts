@@ -1,7 +1,7 @@
 // HubSpot: webhook signatures (v3 HMAC with a 5-minute timestamp window, else v2/v1 SHA-256),
 // webhook batches → inbox items, deals and their contacts read through the CRM API v3, pipeline
 // stages → closed won/lost, pulls of changed deals through the search API, and write-back of the
-// attribution properties.
+// attribution properties (created in a `closeloop` property group on first use).
 
 import { parseIsoTime } from '../../ingest/dates.js'
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
@@ -135,20 +135,20 @@ function headers(o: HubSpotOptions): Record<string, string> {
   return { authorization: `Bearer ${o.token}`, accept: 'application/json', 'content-type': 'application/json' }
 }
 
-/** One API call: JSON back, or null for a 404 when `missingOk`; a coded CrmCallError otherwise. */
-async function call(o: HubSpotOptions, env: IntegrationEnv, method: string, path: string, body?: unknown, missingOk = false): Promise<unknown> {
+/** One API call: JSON back, or null for a 404 when `missingOk` (a 409 when `existsOk`); a coded CrmCallError otherwise. */
+async function call(o: HubSpotOptions, env: IntegrationEnv, method: string, path: string, body?: unknown, missingOk = false, existsOk = false): Promise<unknown> {
   let res: Response
   try {
     res = await env.fetch(o.apiBase + path, { method, headers: headers(o), body: body === undefined ? undefined : JSON.stringify(body), signal: env.signal })
   } catch (err) {
     throw new CrmCallError(`HubSpot unreachable: ${err instanceof Error ? err.message : String(err)}`, true)
   }
-  if (res.status === 404 && missingOk) {
+  if ((res.status === 404 && missingOk) || (res.status === 409 && existsOk)) {
     await res.body?.cancel()
     return null
   }
   if (!res.ok) {
-    const detail = (await res.text().catch(() => '')).slice(0, 200)
+    const detail = (await res.text().catch(() => '')).slice(0, 400)
     const what = `HubSpot answered ${res.status} to ${method} ${path.split('?')[0]}${detail ? `: ${detail}` : ''}`
     const retry = res.status === 429 || res.status >= 500
     throw new CrmCallError(what, retry, retry ? parseRetryAfter(res.headers.get('retry-after'), env.now()) : null)
@@ -254,7 +254,40 @@ async function dealsOfContact(connection: CrmConnection<HubSpotOptions>, contact
   return [...new Set((body?.results ?? []).map((r) => idOf(r.toObjectId)).filter((x): x is string => x !== null))]
 }
 
+/** The attribution properties, by object, with the labels users see in HubSpot. */
+const TOUCH_LABELS = { source: 'source', medium: 'medium', campaign: 'campaign', channel: 'channel' } as const
+export const WRITE_BACK_PROPERTIES: Record<'contacts' | 'deals', Array<{ name: string; label: string; description: string }>> = {
+  contacts: [
+    { name: 'closeloop_lead_id', label: 'Closeloop lead ID', description: 'The lead in Closeloop this contact was identified as.' },
+    ...(['first', 'last'] as const).flatMap((at) => Object.keys(TOUCH_LABELS).map((f) => ({
+      name: `closeloop_${at}_${f}`,
+      label: `Closeloop ${at} touch ${f}`,
+      description: at === 'first' ? `The ${f} of the contact's first touch (original source), as Closeloop recorded it.` : `The ${f} of the contact's last non-direct touch, as Closeloop recorded it.`,
+    }))),
+  ],
+  deals: [
+    { name: 'closeloop_channel', label: 'Closeloop channel', description: "The channel credited most for this deal under the report's default attribution model." },
+    { name: 'closeloop_campaign', label: 'Closeloop campaign', description: "The campaign credited most for this deal under the report's default attribution model." },
+  ],
+}
+const GROUP = { name: 'closeloop', label: 'Closeloop attribution', displayOrder: -1 }
+/** Connections whose properties exist, by object: created once per process (a 409 means they already exist). */
+const propertiesReady = new Map<string, Set<'contacts' | 'deals'>>()
+
+async function ensureProperties(connection: CrmConnection<HubSpotOptions>, object: 'contacts' | 'deals', env: IntegrationEnv): Promise<void> {
+  const ready = propertiesReady.get(connection.id) ?? new Set()
+  if (ready.has(object)) return
+  const o = connection.options
+  await call(o, env, 'POST', `/crm/v3/properties/${object}/groups`, GROUP, false, true)
+  for (const p of WRITE_BACK_PROPERTIES[object]) {
+    await call(o, env, 'POST', `/crm/v3/properties/${object}`, { ...p, groupName: GROUP.name, type: 'string', fieldType: 'text' }, false, true)
+  }
+  ready.add(object)
+  propertiesReady.set(connection.id, ready)
+}
+
 async function writeBack(connection: CrmConnection<HubSpotOptions>, write: CrmWriteBack, env: IntegrationEnv): Promise<DeliveryResult> {
+  const object = write.object === 'deal' ? 'deals' : 'contacts'
   const path = write.object === 'deal'
     ? `/crm/v3/objects/deals/${encodeURIComponent(write.dealId)}`
     : write.contactId !== null
@@ -262,8 +295,17 @@ async function writeBack(connection: CrmConnection<HubSpotOptions>, write: CrmWr
       : `/crm/v3/objects/contacts/${encodeURIComponent(write.email ?? '')}?idProperty=email`
   const properties = Object.fromEntries(Object.entries(write.fields).map(([k, v]) => [k, v ?? '']))
   try {
-    await call(connection.options, env, 'PATCH', path, { properties })
-    return { status: 'sent' }
+    for (let attempt = 0; ; attempt++) {
+      await ensureProperties(connection, object, env)
+      try {
+        await call(connection.options, env, 'PATCH', path, { properties })
+        return { status: 'sent' }
+      } catch (err) {
+        // Someone deleted a property since it was created: create it again, once.
+        if (attempt > 0 || !(err instanceof CrmCallError) || !/PROPERTY_DOESNT_EXIST/.test(err.message)) throw err
+        propertiesReady.get(connection.id)?.delete(object)
+      }
+    }
   } catch (err) {
     const e = err instanceof CrmCallError ? err : new CrmCallError(String(err), true)
     return e.retry ? { status: 'retry', retryAfterMs: e.retryAfterMs, reason: e.message } : { status: 'failed', reason: e.message }

@@ -1,6 +1,7 @@
 // The CRM side of `serve`, for every connector: the worker that settles the durable webhook inbox
-// (read the deal from the CRM, write it through the deals pipeline), pulls of changed deals (every
-// --crm-sync-minutes, and `closeloop crm sync`), and the deal write both share. Every step is
+// (read the deal from the CRM, write it through the deals pipeline) and delivers the write-back
+// outbox (write-back.ts), pulls of changed deals (every --crm-sync-minutes, and `closeloop crm
+// sync`), and the deal write both share. Every step is
 // idempotent: a row processed twice, or a deal pulled after its webhook, writes the same deal.
 
 import { nextRetry, DEFAULT_BACKOFF, type BackoffPolicy } from '../backoff.js'
@@ -14,11 +15,13 @@ import type { IntegrationEnv } from '../types.js'
 import { CrmCallError, type CrmDeal, type CrmInboxItem } from './adapter.js'
 import { loadConnection, type LoadedConnection } from './connections.js'
 import { mapCrmDeal, type CrmDealChange } from './deal-mapping.js'
+import { drainOutbox, queueDealWriteBack, type WriteBackOutcome } from './write-back.js'
 
 /** Counters the worker reports to (the collector's /metrics). */
 export interface CrmMetrics {
   deal(kind: string): void
   error(kind: string, retried: boolean): void
+  writeBack?(kind: string, object: 'contact' | 'deal', outcome: WriteBackOutcome): void
 }
 
 export interface CrmContext {
@@ -50,9 +53,10 @@ async function dealPeople(store: Store, siteId: string, people: CrmDealChange['p
  * One CRM deal → the deals pipeline. The CRM's own decision on the stage (its won/lost flag, else
  * the site's mapping) is passed as the site's mapping of the deal's stage name, so the history
  * keeps the CRM's name. A deal with no contact Closeloop can link (by visitor ID or e-mail) is
- * skipped (not an error: the pull picks it up once a contact is on it).
+ * skipped (not an error: the pull picks it up once a contact is on it). With the connection's
+ * write-back on, the deal's attribution is queued for the CRM right after the deal is written.
  */
-export async function writeCrmDeal(ctx: CrmContext, site: Site, deal: CrmDeal): Promise<DealOutcome> {
+export async function writeCrmDeal(ctx: CrmContext, site: Site, deal: CrmDeal, record: CrmConnectionRecord | null = null): Promise<DealOutcome> {
   const change = mapCrmDeal(deal, site.settings.stageMapping)
   if (change.stage === null) {
     return { written: false, error: true, reason: `Unknown stage "${change.crmStage.slice(0, 100)}" of deal ${deal.id}; map it with closeloop sites update --name SITE --stage "NAME=won|lost|…"` }
@@ -71,6 +75,10 @@ export async function writeCrmDeal(ctx: CrmContext, site: Site, deal: CrmDeal): 
     const err = rejected[0].error
     return { written: false, error: true, reason: `deal ${deal.id}: ${err.code} ${err.message}` }
   }
+  // Not in the deal's transaction: the credit is computed from the stored deal. Nothing is lost
+  // when the process dies between the two: the inbox row is settled, and a pull's cursor stored,
+  // only after this returns, so the deal is written again (a no-op) and the write-back queued then.
+  if (record !== null) await queueDealWriteBack(ctx, site, record, deal, ctx.env.now())
   return { written: true, changed: written[0].result.changed }
 }
 
@@ -140,7 +148,7 @@ async function applyItem(ctx: CrmContext, loaded: LoadedConnection, site: Site, 
   for (const id of dealIds) {
     const deal = item.object === 'deal' && item.deal ? item.deal : await adapter.readDeal(connection, id, ctx.env)
     if (deal === null) continue
-    const out = await writeCrmDeal(ctx, site, deal)
+    const out = await writeCrmDeal(ctx, site, deal, loaded.record)
     if (out.written) ctx.metrics?.deal(connection.kind)
     else if (out.error) errors.push(out.reason)
   }
@@ -213,7 +221,7 @@ export async function syncConnection(ctx: CrmContext, record: CrmConnectionRecor
     }
     attempts = 0
     for (const deal of page.deals) {
-      const out = await writeCrmDeal(ctx, site, deal)
+      const out = await writeCrmDeal(ctx, site, deal, record)
       if (out.written) {
         result.deals++
         ctx.metrics?.deal(record.kind)
@@ -240,9 +248,16 @@ export interface CrmWorkerOptions {
   random?: () => number
   /** Settled inbox rows are kept this long to recognise redeliveries (HubSpot retries for a day). */
   keepSettledMs?: number
+  /** Sent and failed write-backs are kept this long (a sent contact row remembers the CRM contact ID). */
+  keepWriteBacksMs?: number
+  /** How long a claimed write-back waits before it is handed out again when its delivery never settled. */
+  outboxLeaseMs?: number
 }
 
-/** The background worker of `serve`: drains the inbox on wake-ups and every pollMs, pulls on schedule. */
+/**
+ * The background worker of `serve`: drains the inbox, then the write-back outbox, on wake-ups and
+ * every pollMs; pulls on schedule.
+ */
 export class CrmWorker {
   private timer: NodeJS.Timeout | null = null
   private running: Promise<void> | null = null
@@ -262,7 +277,7 @@ export class CrmWorker {
     this.schedule(0)
   }
 
-  /** New inbox rows were stored: process them now. */
+  /** New inbox or outbox rows were stored: process them now. */
   wake(): void {
     if (this.stopped) return
     if (this.running) this.again = true
@@ -294,6 +309,7 @@ export class CrmWorker {
   private async round(): Promise<void> {
     const ctx = this.ctx
     await drainInbox(ctx, { backoff: this.opts.backoff, random: this.opts.random, signal: this.abort.signal })
+    await drainOutbox(ctx, { backoff: this.opts.backoff, random: this.opts.random, signal: this.abort.signal, leaseMs: this.opts.outboxLeaseMs })
     const now = ctx.env.now()
     if (this.opts.syncMinutes > 0 && now - this.lastSync >= this.opts.syncMinutes * 60_000) {
       this.lastSync = now
@@ -309,6 +325,7 @@ export class CrmWorker {
     if (now - this.lastPrune >= 60 * 60_000) {
       this.lastPrune = now
       await ctx.store.pruneCrmInbox(now - (this.opts.keepSettledMs ?? 3 * 24 * 60 * 60_000))
+      await ctx.store.pruneCrmOutbox(now - (this.opts.keepWriteBacksMs ?? 30 * 24 * 60 * 60_000))
     }
   }
 

@@ -11,7 +11,7 @@ import { identifyPg } from './identify.js'
 import { assignAccountPg, getAccountPg } from './accounts.js'
 import {
   addCrmConnectionPg, dueCrmInboxPg, enqueueCrmInboxPg, getCrmConnectionPg, listCrmConnectionsPg, pendingCrmInboxPg, pruneCrmInboxPg, removeCrmConnectionPg,
-  settleCrmInboxPg, updateCrmStatusPg,
+  settleCrmInboxPg, updateCrmStatusPg, enqueueCrmOutboxPg, dueCrmOutboxPg, settleCrmOutboxPg, crmOutboxCountsPg, pruneCrmOutboxPg,
 } from './crm.js'
 import { getDealsPg, linkPendingDealsPg, upsertDealsPg } from './deals.js'
 import { loadReportDataPg } from './report-data.js'
@@ -27,7 +27,7 @@ import {
   siteFromRow, type Row,
 } from '../rows.js'
 import type {
-  AccountView, CrmConnectionRecord, CrmInboxEntry, CrmInboxOutcome, CrmStatusPatch, NewCrmConnection, DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
+  AccountView, CrmConnectionRecord, CrmInboxEntry, CrmInboxOutcome, CrmOutboxCounts, CrmOutboxEntry, CrmOutboxOutcome, CrmOutboxWrite, CrmStatusPatch, NewCrmConnection, DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
 } from '../types.js'
 
@@ -445,5 +445,27 @@ export class PostgresStore implements Store {
 
   pruneCrmInbox(before: number): Promise<number> {
     return this.write((c) => pruneCrmInboxPg(c, before))
+  }
+
+  enqueueCrmOutbox(rows: readonly CrmOutboxWrite[], now: number): Promise<number> {
+    if (rows.length === 0) return Promise.resolve(0)
+    return this.write((c) => enqueueCrmOutboxPg(c, rows, now), rows.length)
+  }
+
+  dueCrmOutbox(now: number, limit: number, leaseMs: number): Promise<CrmOutboxEntry[]> {
+    // On the pool, not the group-commit client: its own statement, committed at once.
+    return dueCrmOutboxPg(this.pool, now, limit, leaseMs)
+  }
+
+  settleCrmOutbox(id: string, version: number, outcome: CrmOutboxOutcome): Promise<boolean> {
+    return this.write((c) => settleCrmOutboxPg(c, id, version, outcome))
+  }
+
+  crmOutboxCounts(): Promise<CrmOutboxCounts[]> {
+    return crmOutboxCountsPg(this.pool)
+  }
+
+  pruneCrmOutbox(before: number): Promise<number> {
+    return this.write((c) => pruneCrmOutboxPg(c, before))
   }
 }

@@ -1,9 +1,9 @@
-// CRM connections and their webhook inbox for SQLite: writes inside the store's group-commit
+// CRM connections, their webhook inbox and their write-back outbox for SQLite: writes inside the store's group-commit
 // transaction (as `crm` write ops), reads straight from the prepared statements.
 
-import { boundReason, crmConnectionFromRow, crmInboxFromRow } from '../crm-rows.js'
+import { boundReason, crmConnectionFromRow, crmInboxFromRow, crmOutboxCounts, crmOutboxFromRow, OUTBOX_COUNTS_SQL, OUTBOX_ERRORS_SQL } from '../crm-rows.js'
 import type { Row } from '../rows.js'
-import type { CrmConnectionRecord, CrmInboxEntry, CrmInboxOutcome, CrmStatusPatch, NewCrmConnection } from '../types.js'
+import type { CrmConnectionRecord, CrmInboxEntry, CrmInboxOutcome, CrmOutboxCounts, CrmOutboxEntry, CrmOutboxOutcome, CrmOutboxWrite, CrmStatusPatch, NewCrmConnection } from '../types.js'
 import type { Prepared } from './statements.js'
 
 export const CRM_SQL = {
@@ -24,6 +24,25 @@ export const CRM_SQL = {
   crmRetry: `UPDATE crm_inbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?`,
   crmFailed: `UPDATE crm_inbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?`,
   crmPrune: `DELETE FROM crm_inbox WHERE status <> 'pending' AND received_at < ?`,
+  outboxDeleteOf: 'DELETE FROM crm_outbox WHERE connection_id = ?',
+  // A newer write takes over the row (and is due at once) when it changes anything, or when the
+  // row had failed; an identical repeat leaves a sent row sent and a waiting row's backoff alone.
+  outboxUpsert: `INSERT INTO crm_outbox (id, connection_id, object, target, contact_id, email_enc, fields, version, status, attempts, next_at, queued_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'pending', 0, ?, ?)
+     ON CONFLICT (connection_id, object, target) DO UPDATE SET
+       contact_id = coalesce(excluded.contact_id, crm_outbox.contact_id), email_enc = coalesce(excluded.email_enc, crm_outbox.email_enc),
+       fields = excluded.fields, version = crm_outbox.version + 1, status = 'pending', attempts = 0, next_at = excluded.next_at, queued_at = excluded.queued_at
+     WHERE crm_outbox.fields <> excluded.fields OR crm_outbox.status = 'failed'
+       OR (excluded.contact_id IS NOT NULL AND crm_outbox.contact_id IS NOT excluded.contact_id)
+       OR (excluded.email_enc IS NOT NULL AND crm_outbox.email_enc IS NOT excluded.email_enc)`,
+  outboxDue: `SELECT * FROM crm_outbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, queued_at, id LIMIT ?`,
+  outboxClaim: 'UPDATE crm_outbox SET next_at = ? WHERE id = ?',
+  outboxSent: `UPDATE crm_outbox SET status = 'sent', attempts = attempts + 1, sent_at = ? WHERE id = ? AND version = ?`,
+  outboxRetry: 'UPDATE crm_outbox SET attempts = attempts + 1, next_at = ?, last_error = ?, last_error_at = ? WHERE id = ? AND version = ?',
+  outboxFailed: `UPDATE crm_outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, last_error_at = ? WHERE id = ? AND version = ?`,
+  outboxCounts: OUTBOX_COUNTS_SQL,
+  outboxErrors: OUTBOX_ERRORS_SQL,
+  outboxPrune: `DELETE FROM crm_outbox WHERE status <> 'pending' AND coalesce(sent_at, last_error_at, queued_at) < ?`,
 } as const
 
 export type CrmStatements = Prepared<typeof CRM_SQL>
@@ -36,6 +55,10 @@ export type CrmWrite =
   | { kind: 'enqueue'; connectionId: string; items: Array<{ id: string; key: string; item: string }>; receivedAt: number }
   | { kind: 'settle'; id: string; outcome: CrmInboxOutcome }
   | { kind: 'prune'; before: number }
+  | { kind: 'outbox'; rows: Array<CrmOutboxWrite & { id: string }>; now: number }
+  | { kind: 'outboxDue'; now: number; limit: number; leaseMs: number }
+  | { kind: 'outboxSettle'; id: string; version: number; outcome: CrmOutboxOutcome }
+  | { kind: 'outboxPrune'; before: number }
 
 export function runCrmWrite(s: CrmStatements, w: CrmWrite): unknown {
   switch (w.kind) {
@@ -46,6 +69,7 @@ export function runCrmWrite(s: CrmStatements, w: CrmWrite): unknown {
     }
     case 'remove':
       s.crmDeleteInbox.run(w.id)
+      s.outboxDeleteOf.run(w.id)
       return s.crmDelete.run(w.id).changes > 0
     case 'status':
       if (w.patch.cursor !== undefined) s.crmCursor.run(w.patch.cursor, w.id)
@@ -67,7 +91,33 @@ export function runCrmWrite(s: CrmStatements, w: CrmWrite): unknown {
     }
     case 'prune':
       return s.crmPrune.run(w.before).changes
+    case 'outbox': {
+      let queued = 0
+      for (const r of w.rows) queued += s.outboxUpsert.run(r.id, r.connectionId, r.object, r.target, r.contactId, r.emailEnc, r.fields, w.now, w.now).changes
+      return queued
+    }
+    case 'outboxDue': {
+      // Claimed inside the write transaction: a second drain (or collector) does not get the same rows.
+      const rows = (s.outboxDue.all(w.now, w.limit) as Row[]).map(crmOutboxFromRow)
+      for (const r of rows) s.outboxClaim.run(w.now + w.leaseMs, r.id)
+      return rows
+    }
+    case 'outboxSettle': {
+      const o = w.outcome
+      const res = o.status === 'sent'
+        ? s.outboxSent.run(o.at, w.id, w.version)
+        : o.status === 'retry'
+          ? s.outboxRetry.run(o.next, boundReason(o.reason), o.at, w.id, w.version)
+          : s.outboxFailed.run(boundReason(o.reason), o.at, w.id, w.version)
+      return res.changes > 0
+    }
+    case 'outboxPrune':
+      return s.outboxPrune.run(w.before).changes
   }
+}
+
+export function crmOutboxCountsSync(s: CrmStatements): CrmOutboxCounts[] {
+  return crmOutboxCounts(s.outboxCounts.all() as Row[], s.outboxErrors.all() as Row[])
 }
 
 export function getCrmConnectionSync(s: CrmStatements, id: string): CrmConnectionRecord | null {

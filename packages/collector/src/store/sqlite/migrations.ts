@@ -374,4 +374,35 @@ CREATE INDEX crm_inbox_due ON crm_inbox(status, next_at);
 `,
 }
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS, LEADS_BY_ACCOUNT, CRM_CONNECTIONS]
+// The CRM write-back outbox: one row per (connection, object, target) — a contact row per lead, a
+// deal row per CRM deal — that a newer write overwrites (only the latest values matter; `version`
+// tells a delivery in flight that it was overtaken). The contact's e-mail, used when its CRM ID is
+// unknown, is a ciphertext like every stored e-mail. Standard SQL: the PostgreSQL store runs this
+// same migration.
+export const CRM_OUTBOX: Migration = {
+  version: 9,
+  name: 'crm write-back outbox',
+  sql: `
+CREATE TABLE crm_outbox (
+  id            TEXT PRIMARY KEY,
+  connection_id TEXT NOT NULL,
+  object        TEXT NOT NULL,
+  target        TEXT NOT NULL,
+  contact_id    TEXT,
+  email_enc     TEXT,
+  fields        TEXT NOT NULL,
+  version       INTEGER NOT NULL DEFAULT 1,
+  status        TEXT NOT NULL,
+  attempts      INTEGER NOT NULL DEFAULT 0,
+  next_at       BIGINT NOT NULL,
+  queued_at     BIGINT NOT NULL,
+  last_error    TEXT,
+  last_error_at BIGINT,
+  sent_at       BIGINT,
+  UNIQUE (connection_id, object, target)
+);
+CREATE INDEX crm_outbox_due ON crm_outbox(status, next_at);
+`,
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS, LEADS_BY_ACCOUNT, CRM_CONNECTIONS, CRM_OUTBOX]

@@ -28,7 +28,7 @@ import {
   conflictFromRow, leadFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, qualityFromRows, rejectedFromRow, siteFromRow, type Row,
 } from '../rows.js'
 import { getAccountSync } from './accounts.js'
-import { dueCrmInboxSync, getCrmConnectionSync, listCrmConnectionsSync, pendingCrmInboxSync, type CrmWrite } from './crm.js'
+import { crmOutboxCountsSync, dueCrmInboxSync, getCrmConnectionSync, listCrmConnectionsSync, pendingCrmInboxSync, type CrmWrite } from './crm.js'
 import { getDealsSync } from './deals.js'
 import type { OutcomeStatements } from './outcome-statements.js'
 import { loadReportDataSync, loadSpendSync } from './report-data.js'
@@ -41,7 +41,7 @@ import type { Db, Statements, Stmt } from './statements.js'
 import { configureConnection, SqliteWriter, type BatchDelta, type OtherWrites } from './writer.js'
 import type { SitePatch, WriteOp } from './writes.js'
 import type {
-  AccountView, CrmConnectionRecord, CrmInboxEntry, CrmInboxOutcome, CrmStatusPatch, NewCrmConnection, DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
+  AccountView, CrmConnectionRecord, CrmInboxEntry, CrmInboxOutcome, CrmOutboxCounts, CrmOutboxEntry, CrmOutboxOutcome, CrmOutboxWrite, CrmStatusPatch, NewCrmConnection, DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
 } from '../types.js'
 
@@ -397,5 +397,29 @@ export class SqliteStore implements Store {
 
   pruneCrmInbox(before: number): Promise<number> {
     return this.crm({ kind: 'prune', before })
+  }
+
+  enqueueCrmOutbox(rows: readonly CrmOutboxWrite[], now: number): Promise<number> {
+    if (rows.length === 0) return Promise.resolve(0)
+    return this.crm({ kind: 'outbox', rows: rows.map((r) => ({ ...r, id: nanoid() })), now })
+  }
+
+  async dueCrmOutbox(now: number, limit: number, leaseMs: number): Promise<CrmOutboxEntry[]> {
+    // A write only when something is due: an idle worker's polls leave dataVersion (and so the
+    // report cache) alone.
+    if (this.outcomes.outboxDue.get(now, 1) === undefined) return []
+    return this.crm({ kind: 'outboxDue', now, limit, leaseMs })
+  }
+
+  settleCrmOutbox(id: string, version: number, outcome: CrmOutboxOutcome): Promise<boolean> {
+    return this.crm({ kind: 'outboxSettle', id, version, outcome })
+  }
+
+  async crmOutboxCounts(): Promise<CrmOutboxCounts[]> {
+    return crmOutboxCountsSync(this.outcomes)
+  }
+
+  pruneCrmOutbox(before: number): Promise<number> {
+    return this.crm({ kind: 'outboxPrune', before })
   }
 }

@@ -1,0 +1,148 @@
+// The closed loop with a CRM, for one end-to-end test per CRM: a real collector (`startServer`, so
+// its CRM worker drains the webhook inbox and the write-back outbox), the example site served with
+// the BUILT tracker, the example form backend calling /v1/identify, and real Chromium. The CRM
+// itself is the test's: it starts its CRM's API stub, connects it with `connect` (as
+// `closeloop crm add` does) and fires the CRM's webhook at `inboundUrl`.
+//
+// Used as:
+//   const loop = await startCrmLoop('hubspot-loop')
+//   const record = await loop.connect('hubspot', { token, 'client-secret': s, 'api-base': stub.url })
+//   const { visitorId, leadId } = await loop.visitAndSubmit({ landing: '/pricing.html?utm_source=…', email })
+//   … the CRM stub holds the deal and calls loop.inboundUrl(record) …
+//   await loop.report('campaign')
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Browser, BrowserContext } from 'playwright-core'
+import {
+  type CrmConnectionRecord,
+  type RunningServer,
+  type Site,
+  type Store,
+  DEFAULTS,
+  createSite,
+  loadInstallKeys,
+  openStore,
+  serveExampleSite,
+  startServer,
+} from '../../packages/collector/src/index.js' // @closeloop/collector's public entry, from source like the other loop tests
+import { addConnection, inboundPath } from '../../packages/collector/src/integrations/crm/connections.js'
+// @ts-expect-error: a plain .mjs example without type declarations
+import { startFormBackend } from '../../examples/form-backend/server.mjs'
+import { launchBrowser } from './browser.js'
+import { attribution } from './tracker-page.js'
+import { waitUntil } from './wait.js'
+
+/** Headless Chromium says HeadlessChrome, which isbot (rightly) counts as a bot. */
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36'
+/** Host names browser.ts maps to 127.0.0.1: the site, and its collector on another host (cross-origin). */
+const SITE_HOST = 'www.example.test'
+const COLLECTOR_HOST = 't.example.test'
+
+export interface AttributionRow {
+  key: string
+  revenue: number
+  conversions: number
+}
+
+export interface CrmLoop {
+  /** The collector as Node (and the CRM stub) reach it. */
+  collectorUrl: string
+  store: Store
+  site: Site
+  secretKey: string
+  browser: Browser
+  context: BrowserContext
+  /** Adds a CRM connection to the loop's site, as `closeloop crm add` does (options are that command's). */
+  connect(kind: string, options: Record<string, string>, writeBack?: boolean): Promise<CrmConnectionRecord>
+  /** The URL the CRM calls with its webhooks for this connection (a CRM whose inbound path has more, e.g. a path token, appends it). */
+  inboundUrl(record: CrmConnectionRecord): string
+  /**
+   * A visitor lands on `landing` (path and query on the example site), goes to the contact page,
+   * fills the lead form and submits it: the tracker fills the hidden cl_* fields and the form
+   * backend identifies the visitor. Resolves with what the thank-you page shows and the form sent.
+   */
+  visitAndSubmit(input: { landing: string; email: string; name?: string }): Promise<{ visitorId: string; leadId: string; fields: Record<string, string> }>
+  /** GET a secret-key API path of the collector (JSON); throws on a non-2xx answer. */
+  api(path: string): Promise<any>
+  /** The attribution report's rows with revenue, most first (default model, `won`). */
+  report(by: 'channel' | 'campaign' | 'source', query?: string): Promise<AttributionRow[]>
+  close(): Promise<void>
+}
+
+export async function startCrmLoop(name: string): Promise<CrmLoop> {
+  const dir = mkdtempSync(join(tmpdir(), `closeloop-${name}-`))
+  // The site exists before the server opens the store; its origin (with the site server's port) is set below.
+  const setup = await openStore({ dataDir: dir })
+  const created = await createSite(setup, { name, origins: [`http://${SITE_HOST}`] })
+  await setup.close()
+  const server: RunningServer = await startServer(
+    { ...DEFAULTS, dataDir: dir, host: '127.0.0.1', port: 0, crmSyncMinutes: 0 },
+    { logger: false, crm: { pollMs: 100, backoff: { baseMs: 100, capMs: 1000, giveUpAfterMs: 60_000 } } },
+  )
+  const store = server.app.closeloop.store
+  const collectorUrl = server.url
+  const collectorPublic = collectorUrl.replace('127.0.0.1', COLLECTOR_HOST)
+  const secretKey = created.secretKey
+  const integrationKey = loadInstallKeys({ dataDir: dir }).integrationKey
+  const form: { url: string; close(): Promise<void> } = await startFormBackend({ collector: collectorUrl, secretKey, host: '127.0.0.1', port: 0 })
+  const siteServer = await serveExampleSite({ collector: collectorPublic, site: created.site.publicKey, formAction: `${form.url}/submit`, host: '127.0.0.1', port: 0 })
+  const siteOrigin = siteServer.url.replace('127.0.0.1', SITE_HOST)
+  const site = await store.updateSite(created.site.id, { origins: [siteOrigin] })
+  const browser = await launchBrowser()
+  const context = await browser.newContext({ userAgent: UA })
+
+  const api = async (path: string) => {
+    const res = await fetch(`${collectorUrl}${path}`, { headers: { authorization: `Bearer ${secretKey}` } })
+    const body = await res.json()
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(body)}`)
+    return body
+  }
+
+  return {
+    collectorUrl, store, site, secretKey, browser, context, api,
+    connect: (kind, options, writeBack = true) =>
+      // The collector's URL as the CRM calls it: what HubSpot-style signatures cover.
+      addConnection(store, integrationKey, { site, kind, writeBack, options: { 'public-url': collectorUrl, ...options } }),
+    inboundUrl: (record) => `${collectorUrl}${inboundPath(record.kind, record.id)}`,
+
+    async visitAndSubmit({ landing, email, name = 'Loop Tester' }) {
+      const page = await context.newPage()
+      try {
+        await page.goto(`${siteOrigin}${landing}`)
+        const { visitorId } = await attribution(page)
+        // The landing is durably stored before the form is sent: its touch is on the lead's journey.
+        const path = landing.split('?')[0]
+        await waitUntil(async () => (await api(`/v1/privacy/export?visitorId=${visitorId}`)).events.some((e: { url?: string }) => String(e.url).includes(path)), 'the landing stored', 10_000)
+        await Promise.all([page.waitForURL(/\/contact\.html$/), page.click('nav a[href="/contact.html"]')])
+        await page.fill('#lead-form input[name=name]', name)
+        await page.fill('#lead-form input[name=email]', email)
+        const [post] = await Promise.all([
+          page.waitForRequest((r) => r.url() === `${form.url}/submit` && r.method() === 'POST'),
+          page.waitForURL(`${form.url}/submit`),
+          page.click('#lead-form button[type=submit]'),
+        ])
+        const fields = Object.fromEntries(new URLSearchParams(post.postData() ?? ''))
+        const leadId = ((await page.textContent('[data-lead-id]')) ?? '').trim()
+        if (leadId === '') throw new Error(`the form backend showed no lead: ${await page.textContent('body')}`)
+        return { visitorId, leadId, fields }
+      } finally {
+        await page.close()
+      }
+    },
+
+    async report(by, query = '') {
+      const body = await api(`/v1/reports/attribution?by=${by}&conversion=won${query}`)
+      return (body.rows as AttributionRow[]).filter((r) => r.revenue > 0).sort((a, b) => b.revenue - a.revenue)
+    },
+
+    async close() {
+      await context.close().catch(() => undefined)
+      await browser.close().catch(() => undefined)
+      await siteServer.close()
+      await form.close()
+      await server.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
