@@ -1,6 +1,7 @@
 // The store contract on a real PostgreSQL server, in a fresh schema dropped afterwards. An
 // unreachable server FAILS this file (it is part of the product), with the URL in the message.
 
+import { TEST_DESTINATIONS } from './fake-destination.js'
 import pg from 'pg'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -48,7 +49,7 @@ storeContract('PostgreSQL', async () => {
   const schema = await freshSchema()
   return {
     open: async () => {
-      const store = new PostgresStore({ connectionString: URL, schema })
+      const store = new PostgresStore({ connectionString: URL, schema, destinations: TEST_DESTINATIONS })
       await store.migrate()
       return store
     },

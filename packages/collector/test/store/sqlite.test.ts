@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { encrypt, loadInstallKeys } from '../../src/identity/crypto.js'
 import { normalizePerson } from '../../src/identity/match-keys.js'
 import { openStore, SQLITE_FILE } from '../../src/store/index.js'
+import { TEST_DESTINATIONS } from './fake-destination.js'
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js'
 import { SqliteStore } from '../../src/store/sqlite/store.js'
 import { ACCOUNT_SQL } from '../../src/store/sqlite/accounts.js'
@@ -42,7 +43,7 @@ function holdDurable(store: SqliteStore): { release: () => void; stop: () => voi
 storeContract('SQLite', async () => {
   const dir = tempDir()
   return {
-    open: () => openStore({ dataDir: dir }),
+    open: () => openStore({ dataDir: dir, destinations: TEST_DESTINATIONS }),
     destroy: async () => rmSync(dir, { recursive: true, force: true }),
   }
 })
