@@ -7,7 +7,8 @@ import { clError, withHint } from '../errors.js'
 import { loadInstallKeys } from '../identity/crypto.js'
 import { addDestination, feedPath } from '../integrations/destinations/destinations.js'
 import { destinationRegistry } from '../integrations/destinations/registry.js'
-import { STAGES, type ConversionCount, type DestinationRecord } from '../store/types.js'
+import { stageStatus } from '../reports/destinations.js'
+import type { DestinationRecord } from '../store/types.js'
 import { didYouMean } from './suggest.js'
 import { siteNamed, withStore } from './store.js'
 
@@ -110,29 +111,6 @@ async function remove(argv: string[]): Promise<number> {
   return 0
 }
 
-export interface StageStatus {
-  stage: string
-  sent: number
-  pending: number
-  failed: number
-  unmatched: number
-  /** Failure and unmatched reasons with their row counts, most first. */
-  reasons: Array<{ status: string; reason: string; rows: number }>
-}
-
-/** Outbox counts → per stage, in the product's stage order. */
-export function stageStatus(counts: readonly ConversionCount[]): StageStatus[] {
-  const by = new Map<string, StageStatus>()
-  for (const c of counts) {
-    let s = by.get(c.stage)
-    if (!s) by.set(c.stage, (s = { stage: c.stage, sent: 0, pending: 0, failed: 0, unmatched: 0, reasons: [] }))
-    s[c.status] += c.rows
-    if (c.reason !== null && c.status !== 'sent') s.reasons.push({ status: c.status, reason: c.reason, rows: c.rows })
-  }
-  for (const s of by.values()) s.reasons.sort((a, b) => b.rows - a.rows)
-  return STAGES.filter((s) => by.has(s)).map((s) => by.get(s) as StageStatus)
-}
-
 async function status(argv: string[]): Promise<number> {
   const p = parse(argv, false)
   const id = p.positionals[0]
@@ -144,7 +122,7 @@ async function status(argv: string[]): Promise<number> {
       if (destinations.length === 0) throw withHint(clError('DESTINATION_NOT_FOUND', `No destination "${id}"`), 'closeloop destinations list shows the IDs')
     }
     const counts = await store.conversionCounts(siteId)
-    return destinations.map((d) => ({ id: d.id, kind: d.kind, stages: stageStatus(counts.filter((c) => c.destinationId === d.id)) }))
+    return destinations.map((d) => ({ id: d.id, kind: d.kind, stages: stageStatus(counts.filter((c) => c.destinationId === d.id), d.send) }))
   })
   if (p.flags.json === true) {
     process.stdout.write(JSON.stringify(out, null, 2) + '\n')
@@ -155,7 +133,7 @@ async function status(argv: string[]): Promise<number> {
     process.stdout.write(`${d.id} (${d.kind})\n`)
     if (d.stages.length === 0) process.stdout.write('  nothing queued yet\n')
     for (const s of d.stages) {
-      process.stdout.write(`  ${s.stage}: ${s.sent} sent, ${s.pending} pending, ${s.failed} failed, ${s.unmatched} not sendable\n`)
+      process.stdout.write(`  ${s.stage}${s.conversionName ? ` ("${s.conversionName}")` : ''}: ${s.sent} sent, ${s.pending} pending, ${s.failed} failed, ${s.unmatched} not sendable\n`)
       for (const r of s.reasons.slice(0, 10)) process.stdout.write(`    ${r.rows} ${r.status}: ${r.reason}\n`)
     }
   }
