@@ -134,7 +134,7 @@ async function status(argv: string[]): Promise<number> {
     if (d.stages.length === 0) process.stdout.write('  nothing queued yet\n')
     for (const s of d.stages) {
       process.stdout.write(`  ${s.stage}${s.conversionName ? ` ("${s.conversionName}")` : ''}: ${s.sent} sent, ${s.pending} pending, ${s.failed} failed, ${s.unmatched} not sendable\n`)
-      for (const r of s.reasons.slice(0, 10)) process.stdout.write(`    ${r.rows} ${r.status}: ${r.reason}\n`)
+      for (const r of s.reasons.slice(0, 10)) process.stdout.write(`    ${r.rows} ${r.status === 'unmatched' ? 'not sendable' : r.status === 'pending' ? 'retrying' : r.status}: ${r.reason}\n`)
     }
   }
   return 0
