@@ -84,6 +84,28 @@ describe('PostgresStore specifics', () => {
     await Promise.all(stores.map((s) => s.close()))
   })
 
+  it('collectors sharing the database claim disjoint conversion rows (SKIP LOCKED and a claimed-until time)', async () => {
+    const stores = Array.from({ length: 4 }, () => new PostgresStore({ connectionString: URL, schema, max: 3, destinations: TEST_DESTINATIONS }))
+    await stores[0].migrate()
+    const { site } = await makeSite(stores[0])
+    const id = `dst_claims_${Date.now()}`
+    await stores[0].addDestination({ id, siteId: site.id, kind: 'meta', options: { 'api-base': 'http://127.0.0.1:1', 'access-token': 'v1.x' }, send: { won: { name: 'Purchase', value: null } }, feedUser: null, feedSecretHash: null, createdAt: 1 })
+    const leads: string[] = []
+    for (let i = 0; i < 60; i++) {
+      const r = await stores[i % 4].identify({ siteId: site.id, visitorId: `claim-${i}`, keys: [emailKey(`claim-${i}@example.com`)], emailEnc: 'v1.enc', ts: 1000 })
+      leads.push(r.leadId)
+    }
+    await stores[0].upsertDeals(site.id, leads.map((leadId, i) => ({ dealId: `cd-${i}`, match: { leadId, keys: [] }, stage: 'won' as const, crmStage: 'Won', amount: i, originalAmount: i, originalCurrency: null, ts: 2000 })))
+    const now = Date.now()
+    // Eight claims at once from four pools, 10 rows each: no row twice, and all 60 handed out.
+    const claimed = (await Promise.all(Array.from({ length: 8 }, (_, i) => stores[i % 4].claimConversions(now, now + 60_000, 10)))).flat().filter((r) => r.destinationId === id)
+    const keys = claimed.map((r) => r.key)
+    expect(new Set(keys).size).toBe(keys.length)
+    expect(keys).toHaveLength(60)
+    expect(await stores[1].claimConversions(now + 1000, now + 60_000, 100)).toEqual([])
+    await Promise.all(stores.map((s) => s.close()))
+  })
+
   it('derives visitors and sessions from events (migration 4 replaces the tables of version 3 by views)', async () => {
     const own = await freshSchema()
     // A schema as version 3 left it (its statements no longer match that schema, so by hand).
