@@ -91,17 +91,15 @@ export async function deliverDue(ctx: DeliveryContext, opts: DeliveryOptions = {
   const policy = opts.backoff ?? DEFAULT_BACKOFF
   const random = opts.random ?? Math.random
   const batchSize = opts.batchSize ?? DELIVERY_DEFAULTS.batchSize
+  const limit = opts.claimLimit ?? DELIVERY_DEFAULTS.claimLimit
   let settled = 0
-  const seen = new Set<string>()
   for (;;) {
     if (ctx.env.signal?.aborted) return settled
     const now = ctx.env.now()
-    const claimed = (await ctx.store.claimConversions(now, now + (opts.claimMs ?? DELIVERY_DEFAULTS.claimMs), opts.claimLimit ?? DELIVERY_DEFAULTS.claimLimit))
-      .filter((r) => !seen.has(r.key))
+    const claimed = await ctx.store.claimConversions(now, now + (opts.claimMs ?? DELIVERY_DEFAULTS.claimMs), limit)
     if (claimed.length === 0) return settled
     const byDestination = new Map<string, ConversionOutboxRow[]>()
     for (const r of claimed) {
-      seen.add(r.key)
       const list = byDestination.get(r.destinationId)
       if (list) list.push(r)
       else byDestination.set(r.destinationId, [r])
@@ -129,6 +127,8 @@ export async function deliverDue(ctx: DeliveryContext, opts: DeliveryOptions = {
       const failed = outcomes.find((x) => x.outcome.status !== 'sent')
       if (failed) ctx.log?.({ destination: id, kind: record.kind }, `conversion ${failed.outcome.status}: ${'reason' in failed.outcome ? failed.outcome.reason : ''}`)
     }
+    // A short claim took every due row; a row retried at once waits for the next round.
+    if (claimed.length < limit) return settled
   }
 }
 
