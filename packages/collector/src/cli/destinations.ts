@@ -77,6 +77,8 @@ async function add(argv: string[]): Promise<number> {
   return 0
 }
 
+const when = (t: number | null): string => (t === null ? '-' : new Date(t).toISOString())
+
 const sendText = (d: DestinationRecord): string => Object.entries(d.send).map(([s, a]) => `${s}=${a.name}${a.value === null ? '' : `:${a.value}`}`).join(' ')
 
 async function list(argv: string[]): Promise<number> {
@@ -85,7 +87,8 @@ async function list(argv: string[]): Promise<number> {
     const sites = new Map((await store.listSites()).map((s) => [s.id, s.name]))
     const siteId = typeof p.flags.site === 'string' ? (await siteNamed(store, p.flags.site)).id : undefined
     return (await store.listDestinations(siteId)).map((d) => ({
-      id: d.id, kind: d.kind, site: sites.get(d.siteId) ?? d.siteId, send: d.send, feed: d.feedUser === null ? null : feedPath(d.id), createdAt: d.createdAt, record: d,
+      id: d.id, kind: d.kind, site: sites.get(d.siteId) ?? d.siteId, send: d.send, feed: d.feedUser === null ? null : feedPath(d.id), createdAt: d.createdAt,
+      lastSentAt: d.lastSentAt, lastError: d.lastError, lastErrorAt: d.lastErrorAt, record: d,
     }))
   })
   if (p.flags.json === true) {
@@ -96,8 +99,12 @@ async function list(argv: string[]): Promise<number> {
     process.stdout.write('No destinations yet: closeloop destinations add --site N --kind google-ads-feed --send won="Closed deal"\n')
     return 0
   }
-  process.stdout.write('id\tkind\tsite\tsends\tfeed\n')
-  for (const r of rows) process.stdout.write(`${r.id}\t${r.kind}\t${r.site}\t${sendText(r.record)}\t${r.feed ?? '-'}\n`)
+  process.stdout.write('id\tkind\tsite\tsends\tfeed\tlast sent\n')
+  for (const r of rows) {
+    const d = r.record
+    const failing = d.lastErrorAt !== null && (d.lastSentAt === null || d.lastErrorAt > d.lastSentAt)
+    process.stdout.write(`${r.id}\t${r.kind}\t${r.site}\t${sendText(d)}\t${r.feed ?? '-'}\t${when(d.lastSentAt)}${failing ? ` (failing since ${when(d.lastErrorAt)}: ${d.lastError})` : ''}\n`)
+  }
   return 0
 }
 
@@ -122,7 +129,7 @@ async function status(argv: string[]): Promise<number> {
       if (destinations.length === 0) throw withHint(clError('DESTINATION_NOT_FOUND', `No destination "${id}"`), 'closeloop destinations list shows the IDs')
     }
     const counts = await store.conversionCounts(siteId)
-    return destinations.map((d) => ({ id: d.id, kind: d.kind, stages: stageStatus(counts.filter((c) => c.destinationId === d.id), d.send) }))
+    return destinations.map((d) => ({ id: d.id, kind: d.kind, lastSentAt: d.lastSentAt, lastError: d.lastError, lastErrorAt: d.lastErrorAt, stages: stageStatus(counts.filter((c) => c.destinationId === d.id), d.send) }))
   })
   if (p.flags.json === true) {
     process.stdout.write(JSON.stringify(out, null, 2) + '\n')
@@ -130,7 +137,7 @@ async function status(argv: string[]): Promise<number> {
   }
   if (out.length === 0) process.stdout.write('No destinations yet.\n')
   for (const d of out) {
-    process.stdout.write(`${d.id} (${d.kind})\n`)
+    process.stdout.write(`${d.id} (${d.kind})${d.lastErrorAt !== null && (d.lastSentAt === null || d.lastErrorAt > d.lastSentAt) ? ` failing since ${when(d.lastErrorAt)}: ${d.lastError}` : ''}\n`)
     if (d.stages.length === 0) process.stdout.write('  nothing queued yet\n')
     for (const s of d.stages) {
       process.stdout.write(`  ${s.stage}${s.conversionName ? ` ("${s.conversionName}")` : ''}: ${s.sent} sent, ${s.pending} pending, ${s.failed} failed, ${s.unmatched} not sendable\n`)

@@ -37,6 +37,12 @@ export interface DestinationStatus {
   /** The feed's path under the collector's base path; null for API destinations. */
   feed: string | null
   stages: StageStatus[]
+  /** The delivery worker's latest send, and latest failure with its reason (epoch ms). */
+  lastSentAt: number | null
+  lastError: string | null
+  lastErrorAt: number | null
+  /** Its latest attempt failed: the error is newer than the last send. */
+  failing: boolean
   /** Null when the destination does not send `won`. */
   won: WonRevenue | null
 }
@@ -80,7 +86,9 @@ export async function destinationsReport(store: Store, site: Site): Promise<Dest
       const mine = counts.filter((c) => c.destinationId === d.id)
       return {
         id: d.id, kind: d.kind, feed: (FEED_KINDS as readonly string[]).includes(d.kind) ? feedPath(d.id) : null,
-        stages: stageStatus(mine, d.send), won: d.send.won === undefined ? null : wonRevenue(mine),
+        stages: stageStatus(mine, d.send), lastSentAt: d.lastSentAt, lastError: d.lastError, lastErrorAt: d.lastErrorAt,
+        failing: d.lastErrorAt !== null && (d.lastSentAt === null || d.lastErrorAt > d.lastSentAt),
+        won: d.send.won === undefined ? null : wonRevenue(mine),
       }
     }),
   }

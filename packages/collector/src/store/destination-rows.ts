@@ -16,6 +16,7 @@ export function destinationFromRow(r: Row): DestinationRecord {
     id: String(r.id), siteId: String(r.site_id), kind: String(r.kind),
     options: json<Record<string, string | boolean>>(r.options), send: json<DestinationRecord['send']>(r.send),
     feedUser: strOrNull(r.feed_user), feedSecretHash: strOrNull(r.feed_secret_hash), createdAt: Number(r.created_at),
+    lastSentAt: intOrNull(r.last_sent_at), lastError: strOrNull(r.last_error), lastErrorAt: intOrNull(r.last_error_at),
   }
 }
 

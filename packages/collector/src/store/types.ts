@@ -384,9 +384,19 @@ export interface DestinationRecord {
   feedUser: string | null
   feedSecretHash: string | null
   createdAt: number
+  /** The delivery worker's latest success, and latest failure (a row refused or retried) with its reason. */
+  lastSentAt: number | null
+  lastError: string | null
+  lastErrorAt: number | null
 }
 
-export type NewDestination = DestinationRecord
+export type NewDestination = Omit<DestinationRecord, 'lastSentAt' | 'lastError' | 'lastErrorAt'>
+
+/** What a delivery round learnt about a destination. */
+export interface DestinationStatusPatch {
+  sentAt?: number
+  error?: { reason: string; at: number }
+}
 
 /** Where a conversion row stands. `unmatched`: recorded for the figures only (never sent); `reason` says why. */
 export type ConversionStatus = 'pending' | 'sent' | 'failed' | 'unmatched'
@@ -455,6 +465,8 @@ export interface DestinationStore {
    */
   claimConversions(now: number, claimUntil: number, limit: number): Promise<ConversionOutboxRow[]>
   settleConversions(outcomes: ReadonlyArray<{ key: string; outcome: ConversionOutcome }>): Promise<void>
+  /** Records the destination's latest success or failure (a destination failing: its error is newer than its last send). */
+  updateDestinationStatus(id: string, patch: DestinationStatusPatch): Promise<void>
   /** A feed's rows (pending or sent) that occurred at or after `since`, oldest first; marks the pending ones sent at `now`. */
   feedConversions(destinationId: string, since: number, now: number): Promise<ConversionOutboxRow[]>
   /** Row counts by destination, stage, status and reason (of one site, or all). */

@@ -107,4 +107,22 @@ describe('conversions back to Meta and Google, end to end', () => {
       [metaDest.id, [['won', 1, 0]]], [feed.id, [['won', 1, 0]]],
     ])
   })
+
+  it('marks Meta failing with the reason when its token expires, and shows it in destinations status', async () => {
+    meta.expireToken()
+    const vid = 'loopvisitor0000000002'
+    await importEvents(testServer(), [{ id: 'loopevent000000000003', type: 'page', ts: Date.now() - DAY, vid, sid: 'loop-sess-3', url: 'https://shop.example/',
+      touch: { ts: Date.now() - DAY, source: 'facebook', medium: 'cpc', campaign: 'spring', click_id: 'IwAR2second', click_id_type: 'fbclid', landing: 'https://shop.example/' } }])
+    const leadId = await identify(testServer(), { email: 'second@navy.example', visitorId: vid })
+    const r = await send(`${server.url}/v1/deals`, { method: 'POST', body: { deals: [{ dealId: 'loop-2', leadId, stage: 'won', amount: 10, ts: Date.now() - 1000 }] }, headers: { authorization: `Bearer ${sk}` } })
+    expect(r.status).toBe(200)
+    type Report = { destinations: Array<{ id: string; failing: boolean; lastError: string | null; stages: Array<{ failed: number; reasons: Array<{ reason: string }> }> }> }
+    const d = await waitFor(async () => {
+      const rep = (await send(`${server.url}/v1/reports/destinations`, { headers: { authorization: `Bearer ${sk}` } })).body as Report
+      const m = rep.destinations.find((x) => x.id === metaDest.id)
+      return m?.failing ? m : null
+    })
+    expect(d.lastError).toMatch(/token/i)
+    expect(d.stages[0].failed + d.stages[0].reasons.length).toBeGreaterThan(0)
+  })
 })

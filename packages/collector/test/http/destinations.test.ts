@@ -139,6 +139,9 @@ describe('conversion delivery', () => {
     await won(leadId, 'deal-503', 10)
     const failed = await waitFor(async () => (await outboxOf(api.id)).find((c) => c.status === 'failed' && c.reason?.includes('503')), GIVE_UP_MS + 5000)
     expect(failed.reason).toBe('gave up after 0 days of retries: platform answered 503')
+    // The destination is failing with that reason, until its next send.
+    const report = (await send(`${server.url}/v1/reports/destinations`, { headers: { authorization: `Bearer ${sk}` } })).body as { destinations: Array<{ id: string; failing: boolean; lastError: string | null }> }
+    expect(report.destinations.find((d) => d.id === api.id)).toMatchObject({ failing: true, lastError: expect.stringContaining('503') })
     platform.script.length = 0
   })
 

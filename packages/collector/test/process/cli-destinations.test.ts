@@ -30,7 +30,7 @@ describe('closeloop destinations', () => {
     expect(db).not.toContain(password)
 
     const list = await runCli(['destinations', 'list', '--data', data])
-    expect(list.stdout.trimEnd().split('\n')).toEqual(['id\tkind\tsite\tsends\tfeed', `${id}\tgoogle-ads-feed\tb2b\tsql=Qualified lead:100 won=Closed deal\t/v1/feeds/${id}.csv`])
+    expect(list.stdout.trimEnd().split('\n')).toEqual(['id\tkind\tsite\tsends\tfeed\tlast sent', `${id}\tgoogle-ads-feed\tb2b\tsql=Qualified lead:100 won=Closed deal\t/v1/feeds/${id}.csv\t-`])
     expect(list.stdout).not.toContain(password)
     expect(JSON.parse((await runCli(['destinations', 'list', '--data', data, '--json'])).stdout)).toMatchObject([{ id, kind: 'google-ads-feed', site: 'b2b', send: { won: { name: 'Closed deal', value: null } } }])
 

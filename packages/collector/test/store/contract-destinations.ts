@@ -4,14 +4,14 @@
 
 import { describe, expect, it } from 'vitest'
 import { conversionKey } from '../../src/integrations/destinations/plan.js'
-import type { DestinationRecord, Site, Store } from '../../src/store/types.js'
+import type { DestinationRecord, NewDestination, Site, Store } from '../../src/store/types.js'
 import type { DealWrite, DealWriteResult } from '../../src/outcomes/types.js'
 import { emailKey, event, makeSite, rid, touch } from './fixtures.js'
 
 const DAY = 86_400_000
 const T = Date.UTC(2026, 5, 1)
 
-function destination(site: Site, kind: string, send: DestinationRecord['send'], options: DestinationRecord['options'] = {}): DestinationRecord {
+function destination(site: Site, kind: string, send: DestinationRecord['send'], options: DestinationRecord['options'] = {}): NewDestination {
   return { id: `dst_${rid(12)}`, siteId: site.id, kind, options, send, feedUser: null, feedSecretHash: null, createdAt: T }
 }
 
@@ -42,8 +42,13 @@ export function destinationsContract(getStore: () => Store): void {
       const store = getStore()
       const { site } = await makeSite(store)
       const d = { ...destination(site, 'google-ads-feed', { won: { name: 'Closed deal', value: null } }), feedUser: 'feed_x', feedSecretHash: 'ab'.repeat(32) }
-      expect(await store.addDestination(d)).toEqual(d)
-      expect(await store.getDestination(d.id)).toEqual(d)
+      const stored = { ...d, lastSentAt: null, lastError: null, lastErrorAt: null }
+      expect(await store.addDestination(d)).toEqual(stored)
+      expect(await store.getDestination(d.id)).toEqual(stored)
+      await store.updateDestinationStatus(d.id, { sentAt: 7000 })
+      await store.updateDestinationStatus(d.id, { error: { reason: 'x'.repeat(900), at: 8000 } })
+      const failing = await store.getDestination(d.id)
+      expect([failing?.lastSentAt, failing?.lastErrorAt, failing?.lastError?.length]).toEqual([7000, 8000, 500])
       expect((await store.listDestinations(site.id)).map((x) => x.id)).toEqual([d.id])
       expect((await store.listDestinations()).map((x) => x.id)).toContain(d.id)
       const lead = await leadWith(store, site, { click: { type: 'gclid', id: 'Cj0gclid1', ts: T - DAY } })

@@ -114,6 +114,7 @@ export async function deliverDue(ctx: DeliveryContext, opts: DeliveryOptions = {
         // A kind this build lacks, or options that no longer parse: the rows wait for a fixed collector.
         const reason = describe(err)
         await ctx.store.settleConversions(rows.map((r) => ({ key: r.key, outcome: settle(r, { status: 'retry', retryAfterMs: null, reason }, ctx.env.now(), random, policy) })))
+        await ctx.store.updateDestinationStatus(id, { error: { reason, at: ctx.env.now() } })
         ctx.log?.({ destination: id }, `destination cannot be loaded: ${reason}`)
         continue
       }
@@ -124,7 +125,13 @@ export async function deliverDue(ctx: DeliveryContext, opts: DeliveryOptions = {
         const n = outcomes.filter((x) => x.outcome.status === o).length
         if (n > 0) ctx.metrics?.delivered(record.kind, o, n)
       }
+      // The destination's health: its latest success and latest failure (an expired token, a refused row).
       const failed = outcomes.find((x) => x.outcome.status !== 'sent')
+      const at = ctx.env.now()
+      await ctx.store.updateDestinationStatus(id, {
+        ...(outcomes.some((x) => x.outcome.status === 'sent') ? { sentAt: at } : {}),
+        ...(failed && 'reason' in failed.outcome ? { error: { reason: failed.outcome.reason, at } } : {}),
+      })
       if (failed) ctx.log?.({ destination: id, kind: record.kind }, `conversion ${failed.outcome.status}: ${'reason' in failed.outcome ? failed.outcome.reason : ''}`)
     }
     // A short claim took every due row; a row retried at once waits for the next round.

@@ -7,7 +7,7 @@ import type pg from 'pg'
 import { planConversions, type DestinationRegistry, type StageReached } from '../../integrations/destinations/plan.js'
 import { boundConversionReason, countFromRow, destinationFromRow, FEED_KIND_LIST, OUTBOX_COLUMNS, outboxFromRow, outboxValues } from '../destination-rows.js'
 import type { Row } from '../rows.js'
-import type { ConversionCount, ConversionOutboxRow, ConversionOutcome, DestinationRecord, NewDestination, Stage } from '../types.js'
+import type { ConversionCount, ConversionOutboxRow, ConversionOutcome, DestinationRecord, DestinationStatusPatch, NewDestination, Stage } from '../types.js'
 
 type Client = pg.PoolClient | pg.Pool
 
@@ -58,6 +58,11 @@ export async function settleConversionsPg(c: Client, outcomes: ReadonlyArray<{ k
     else if (o.status === 'retry') await c.query(`UPDATE conversion_outbox SET attempts = attempts + 1, next_at = $1, reason = $2 WHERE key = $3 AND status = 'pending'`, [o.at, boundConversionReason(o.reason), key])
     else await c.query(`UPDATE conversion_outbox SET status = 'failed', attempts = attempts + 1, reason = $1 WHERE key = $2 AND status = 'pending'`, [boundConversionReason(o.reason), key])
   }
+}
+
+export async function updateDestinationStatusPg(c: Client, id: string, patch: DestinationStatusPatch): Promise<void> {
+  if (patch.sentAt !== undefined) await c.query('UPDATE destinations SET last_sent_at = $1 WHERE id = $2', [patch.sentAt, id])
+  if (patch.error !== undefined) await c.query('UPDATE destinations SET last_error = $1, last_error_at = $2 WHERE id = $3', [boundConversionReason(patch.error.reason), patch.error.at, id])
 }
 
 export async function feedConversionsPg(c: Client, destinationId: string, since: number, now: number): Promise<ConversionOutboxRow[]> {

@@ -5,9 +5,9 @@
 import type { DestinationRegistry, StageReached } from '../../integrations/destinations/plan.js'
 import {
   addDestinationPg, claimConversionsPg, conversionCountsPg, feedConversionsPg, getDestinationPg, listDestinationsPg, queueConversionsPg,
-  removeDestinationPg, settleConversionsPg, stagesOfLeadPg,
+  removeDestinationPg, settleConversionsPg, stagesOfLeadPg, updateDestinationStatusPg,
 } from './destinations.js'
-import type { ConversionCount, ConversionOutboxRow, ConversionOutcome, DestinationRecord, NewDestination } from '../types.js'
+import type { ConversionCount, ConversionOutboxRow, ConversionOutcome, DestinationRecord, DestinationStatusPatch, NewDestination } from '../types.js'
 import pg from 'pg'
 import { nanoid } from 'nanoid'
 import { clError } from '../../errors.js'
@@ -504,6 +504,10 @@ export class PostgresStore implements Store {
   settleConversions(outcomes: ReadonlyArray<{ key: string; outcome: ConversionOutcome }>): Promise<void> {
     if (outcomes.length === 0) return Promise.resolve()
     return this.write((c) => settleConversionsPg(c, outcomes), outcomes.length)
+  }
+
+  updateDestinationStatus(id: string, patch: DestinationStatusPatch): Promise<void> {
+    return this.write((c) => updateDestinationStatusPg(c, id, patch))
   }
 
   feedConversions(destinationId: string, since: number, now: number): Promise<ConversionOutboxRow[]> {

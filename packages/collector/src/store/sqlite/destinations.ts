@@ -5,7 +5,7 @@
 import { planConversions, type DestinationRegistry, type StageReached } from '../../integrations/destinations/plan.js'
 import { boundConversionReason, countFromRow, destinationFromRow, FEED_KIND_LIST, OUTBOX_COLUMNS, outboxFromRow, outboxValues } from '../destination-rows.js'
 import type { Row } from '../rows.js'
-import type { ConversionCount, ConversionOutboxRow, ConversionOutcome, DestinationRecord, NewDestination, Stage } from '../types.js'
+import type { ConversionCount, ConversionOutboxRow, ConversionOutcome, DestinationRecord, DestinationStatusPatch, NewDestination, Stage } from '../types.js'
 import type { Prepared } from './statements.js'
 
 const FEEDS = FEED_KIND_LIST.map((k) => `'${k}'`).join(', ')
@@ -18,6 +18,8 @@ export const DESTINATION_SQL = {
   destOfSite: 'SELECT * FROM destinations WHERE site_id = ? ORDER BY created_at, id',
   destDelete: 'DELETE FROM destinations WHERE id = ?',
   destDeleteOutbox: 'DELETE FROM conversion_outbox WHERE destination_id = ?',
+  destSent: 'UPDATE destinations SET last_sent_at = ? WHERE id = ?',
+  destError: 'UPDATE destinations SET last_error = ?, last_error_at = ? WHERE id = ?',
   siteCurrency: 'SELECT currency FROM sites WHERE id = ?',
   leadPii: 'SELECT email_enc, phone_enc FROM leads WHERE site_id = ? AND id = ?',
   leadVisitorCount: 'SELECT count(*) AS n FROM lead_visitors WHERE site_id = ? AND lead_id = ?',
@@ -52,6 +54,7 @@ export type DestinationWrite =
   | { kind: 'claim'; now: number; until: number; limit: number }
   | { kind: 'settle'; outcomes: Array<{ key: string; outcome: ConversionOutcome }> }
   | { kind: 'feed'; destinationId: string; since: number; now: number }
+  | { kind: 'status'; id: string; patch: DestinationStatusPatch }
 
 export function runDestinationWrite(s: DestinationStatements, w: DestinationWrite): unknown {
   switch (w.kind) {
@@ -74,6 +77,10 @@ export function runDestinationWrite(s: DestinationStatements, w: DestinationWrit
         else if (o.status === 'retry') s.outboxRetry.run(o.at, boundConversionReason(o.reason), key)
         else s.outboxFailed.run(boundConversionReason(o.reason), key)
       }
+      return undefined
+    case 'status':
+      if (w.patch.sentAt !== undefined) s.destSent.run(w.patch.sentAt, w.id)
+      if (w.patch.error !== undefined) s.destError.run(boundConversionReason(w.patch.error.reason), w.patch.error.at, w.id)
       return undefined
     case 'feed': {
       const rows = (s.outboxFeed.all(w.destinationId, w.since) as Row[]).map(outboxFromRow)

@@ -391,7 +391,10 @@ CREATE TABLE destinations (
   send             TEXT NOT NULL,
   feed_user        TEXT,
   feed_secret_hash TEXT,
-  created_at       BIGINT NOT NULL
+  created_at       BIGINT NOT NULL,
+  last_sent_at     BIGINT,
+  last_error       TEXT,
+  last_error_at    BIGINT
 );
 CREATE INDEX destinations_site ON destinations(site_id);
 CREATE TABLE conversion_outbox (

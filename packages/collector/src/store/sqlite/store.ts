@@ -43,7 +43,7 @@ import type { SitePatch, WriteOp } from './writes.js'
 import type { DestinationRegistry } from '../../integrations/destinations/plan.js'
 import { conversionCountsSync, getDestinationSync, listDestinationsSync, type DestinationWrite } from './destinations.js'
 import type {
-  AccountView, ConversionCount, ConversionOutboxRow, ConversionOutcome, DestinationRecord, NewDestination, CrmConnectionRecord, CrmInboxEntry, CrmInboxOutcome, CrmStatusPatch, NewCrmConnection, DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
+  AccountView, ConversionCount, ConversionOutboxRow, ConversionOutcome, DestinationRecord, DestinationStatusPatch, NewDestination, CrmConnectionRecord, CrmInboxEntry, CrmInboxOutcome, CrmStatusPatch, NewCrmConnection, DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
 } from '../types.js'
 
@@ -430,6 +430,10 @@ export class SqliteStore implements Store {
   settleConversions(outcomes: ReadonlyArray<{ key: string; outcome: ConversionOutcome }>): Promise<void> {
     if (outcomes.length === 0) return Promise.resolve()
     return this.destinationWrite({ kind: 'settle', outcomes: [...outcomes] })
+  }
+
+  updateDestinationStatus(id: string, patch: DestinationStatusPatch): Promise<void> {
+    return this.destinationWrite({ kind: 'status', id, patch })
   }
 
   feedConversions(destinationId: string, since: number, now: number): Promise<ConversionOutboxRow[]> {

@@ -4,7 +4,7 @@
 
 import { api } from '../api.js'
 import { h, replace } from '../dom.js'
-import { money, num, pct } from '../format.js'
+import { date, money, num, pct } from '../format.js'
 import { dataTable } from '../table.js'
 import type { DestinationStatus } from '../types.js'
 
@@ -26,6 +26,7 @@ function destinationSection(d: DestinationStatus, currency: string): HTMLElement
   return h('section', { class: 'destination', 'data-destination': d.id },
     h('h3', null, `${KIND_LABEL[d.kind] ?? d.kind} · ${d.id}`),
     d.feed === null ? null : h('p', { class: 'note' }, `Feed: ${d.feed} (HTTP Basic, credentials from destinations add)`),
+    d.failing ? h('p', { class: 'error', role: 'alert', 'data-field': 'failing' }, `Failing since ${date(d.lastErrorAt)}: ${d.lastError ?? ''}`) : null,
     won === null ? null : h('dl', { class: 'headline', 'aria-label': `Won revenue sent back to ${d.id}` },
       h('div', { class: 'figure' }, h('dt', null, 'Won revenue sendable'), h('dd', { 'data-figure': 'sendableShare', 'data-value': won.sendableShare ?? '' }, pct(won.sendableShare)),
         h('dd', { class: 'note' }, `${money(won.sent + won.pending, currency)} of ${money(won.total, currency)}`)),
