@@ -25,6 +25,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   restore: { summary: 'restore --from FILE --data DIR [--force]', load: () => import('./cli/restore.js') },
   'migrate-store': { summary: 'migrate-store --from-data DIR --to-database-url URL — moves a SQLite store into an empty PostgreSQL database (resumable), then verifies counts and reports', load: () => import('./cli/migrate-store.js') },
   doctor: { summary: 'doctor [--data DIR | --database-url URL] [--public-url URL] — checks a deployment: permissions, key, database, disk, clock, origins, the script', load: () => import('./cli/doctor.js') },
+  destinations: { summary: 'destinations add --site N --kind google-ads|google-ads-feed|microsoft-ads-feed|meta|linkedin --send STAGE=NAME[:VALUE] … [platform options] | destinations list [--site N] [--json] | destinations remove ID | destinations status [--site N] [--json]', load: () => import('./cli/destinations.js') },
   erase: { summary: 'erase --site N (--email E | --phone P | --external-id X | --visitor-id V)', load: () => import('./cli/erase.js') },
 }
 

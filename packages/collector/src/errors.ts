@@ -68,6 +68,10 @@ export const ERRORS = {
   UNKNOWN_CRM_KIND: def('CL_ERR_UNKNOWN_CRM_KIND', 400, 'Unknown CRM kind'),
   CRM_CONNECTION_NOT_FOUND: def('CL_ERR_CRM_CONNECTION_NOT_FOUND', 404, 'No CRM connection with this ID (of this kind)'),
   UNKNOWN_DESTINATION_KIND: def('CL_ERR_UNKNOWN_DESTINATION_KIND', 400, 'Unknown destination kind'),
+  BAD_SEND: def('CL_ERR_BAD_SEND', 400, 'A --send mapping is not STAGE=NAME[:VALUE] with a Closeloop stage, a name and a value of at least 0'),
+  DESTINATION_NOT_FOUND: def('CL_ERR_DESTINATION_NOT_FOUND', 404, 'No destination with this ID'),
+  BAD_FEED_CREDENTIALS: def('CL_ERR_BAD_FEED_CREDENTIALS', 401, 'HTTP Basic credentials of this feed are missing or not valid'),
+  NOT_A_FEED: def('CL_ERR_NOT_A_FEED', 404, 'This destination is not a feed'),
   // The command line (closeloop …): printed as one line on stderr, exit code 1.
   UNKNOWN_COMMAND: def('CL_ERR_UNKNOWN_COMMAND', 400, 'Unknown command'),
   USAGE: def('CL_ERR_USAGE', 400, 'Unknown option, missing option or unexpected argument'),

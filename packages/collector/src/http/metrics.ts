@@ -73,6 +73,8 @@ export class Metrics {
   readonly crmDeals = new Counter('closeloop_crm_deals_total', 'CRM deals written from webhooks and pulls, by kind')
   readonly crmErrors = new Counter('closeloop_crm_errors_total', 'CRM failures (API calls, rejected deals), by kind and whether retried')
   readonly crmWriteBacks = new Counter('closeloop_crm_writebacks_total', 'CRM write-back attempts, by kind, object (contact, deal) and outcome (sent, retry, failed)')
+  readonly conversionDeliveries = new Counter('closeloop_conversion_deliveries_total', 'Conversion rows settled by this process\'s delivery worker, by destination kind and outcome (sent, retry, failed)')
+  readonly feedDownloads = new Counter('closeloop_feed_downloads_total', 'Conversion feeds downloaded by ad platforms, by kind')
   readonly requestDuration = new Histogram(
     'closeloop_http_request_duration_seconds',
     'Request latency by route and status class',
@@ -87,7 +89,7 @@ export class Metrics {
   render(): string {
     return [
       this.eventsAccepted, this.eventsDuplicate, this.eventsRejected, this.eventsBot, this.eventsSuppressed, this.eventsDropped,
-      this.identifies, this.crmEvents, this.crmDeals, this.crmErrors, this.crmWriteBacks, this.requestDuration, this.ingestBatchSize,
+      this.identifies, this.crmEvents, this.crmDeals, this.crmErrors, this.crmWriteBacks, this.conversionDeliveries, this.feedDownloads, this.requestDuration, this.ingestBatchSize,
     ].map((m) => m.render()).join('\n') + '\n'
   }
 }

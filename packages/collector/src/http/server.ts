@@ -7,6 +7,8 @@ import type { Config } from '../config.js'
 import { loadInstallKeys } from '../identity/crypto.js'
 import { CrmWorker, type CrmWorkerOptions } from '../integrations/crm/inbox.js'
 import { RetentionJob } from '../sites/retention.js'
+import { ConversionWorker, type DeliveryOptions } from '../integrations/destinations/delivery.js'
+import type { DestinationRegistry } from '../integrations/destinations/plan.js'
 import type { FetchLike } from '../integrations/types.js'
 import { openStore } from '../store/index.js'
 
@@ -19,9 +21,13 @@ export interface RunningServer {
 /** Test seams of the CRM inbox worker (poll interval, backoff); the sync interval comes from config. */
 export type CrmWorkerTuning = Omit<CrmWorkerOptions, 'syncMinutes'>
 
-export async function startServer(config: Config, extra: Pick<AppOptions, 'routes' | 'logger'> & { crm?: CrmWorkerTuning; retention?: { firstDelayMs?: number; intervalMs?: number } } = {}): Promise<RunningServer> {
+/** Test seams of the conversion delivery worker: its timing, and the adapters (a test adds a double of a platform). */
+export type DeliveryTuning = DeliveryOptions & { registry?: DestinationRegistry; fetch?: FetchLike }
+
+export async function startServer(config: Config, extra: Pick<AppOptions, 'routes' | 'logger'> & { crm?: CrmWorkerTuning; retention?: { firstDelayMs?: number; intervalMs?: number }; destinations?: DeliveryTuning } = {}): Promise<RunningServer> {
   const keys = loadInstallKeys({ dataDir: config.dataDir })
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl ?? undefined })
+  const registry = extra.destinations?.registry
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl ?? undefined, destinations: registry })
   const app = await buildApp({ store, keys, config, logger: extra.logger ?? { level: config.logLevel }, routes: extra.routes })
   // The CRM worker (webhook inbox, write-back outbox, pulls): started with the server, stopped before the store closes.
   const ctx = app.closeloop
@@ -37,9 +43,17 @@ export async function startServer(config: Config, extra: Pick<AppOptions, 'route
   }, { syncMinutes: config.crmSyncMinutes, ...extra.crm })
   ctx.crmInbox.wake = () => worker.wake()
   const retention = new RetentionJob(store, (fields, message) => app.log.info(fields, message), extra.retention)
-  app.addHook('preClose', async () => { await Promise.all([worker.stop(), retention.stop()]) })
+  // The conversion delivery worker, likewise.
+  const delivery = new ConversionWorker({
+    store, pii: ctx.pii, integrationKey: keys.integrationKey, registry,
+    env: { fetch: extra.destinations?.fetch ?? (globalThis.fetch as FetchLike), now: Date.now },
+    metrics: { delivered: (kind, outcome, rows) => ctx.metrics.conversionDeliveries.inc({ kind, outcome }, rows) },
+    log: (fields, message) => app.log.warn(fields, message),
+  }, extra.destinations)
+  app.addHook('preClose', async () => { await Promise.all([worker.stop(), retention.stop(), delivery.stop()]) })
   worker.start()
   retention.start()
+  delivery.start()
   // Before listening: the first dashboard visit should not wait for a scan of every touch.
   const t = performance.now()
   const touches = await store.warmReports()

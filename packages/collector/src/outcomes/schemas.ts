@@ -143,6 +143,9 @@ const commonQuery = {
 
 export const qualityQuerySchema = z.object({ from: commonQuery.from, to: commonQuery.to }).strict()
 
+/** What was sent to the ad platforms: the whole outbox, no range. */
+export const destinationsQuerySchema = z.object({}).strict()
+
 export const attributionQuerySchema = z.object({
   model: z.enum(MODELS).default('linear'),
   ...commonQuery,

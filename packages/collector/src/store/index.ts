@@ -4,6 +4,7 @@
 import { join } from 'node:path'
 import { SqliteStore } from './sqlite/store.js'
 import type { Store } from './types.js'
+import type { DestinationRegistry } from '../integrations/destinations/plan.js'
 
 export type { Store } from './types.js'
 export { SqliteStore } from './sqlite/store.js'
@@ -16,6 +17,8 @@ export interface OpenStoreOptions {
   dataDir?: string
   /** postgres://… — when set, PostgreSQL is used instead of SQLite. */
   databaseUrl?: string
+  /** Destination adapters that decide which conversion rows a stage change queues (default: this build's; tests add doubles). */
+  destinations?: DestinationRegistry
 }
 
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
@@ -23,9 +26,9 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
   if (options.databaseUrl) {
     // Loaded only when asked for, so a SQLite-only install never touches the pg driver.
     const { PostgresStore } = await import('./postgres/store.js')
-    store = new PostgresStore({ connectionString: options.databaseUrl })
+    store = new PostgresStore({ connectionString: options.databaseUrl, destinations: options.destinations })
   } else {
-    store = new SqliteStore({ file: join(options.dataDir ?? DEFAULT_DATA_DIR, SQLITE_FILE) })
+    store = new SqliteStore({ file: join(options.dataDir ?? DEFAULT_DATA_DIR, SQLITE_FILE), destinations: options.destinations })
   }
   try {
     await store.migrate()

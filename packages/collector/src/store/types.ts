@@ -432,7 +432,108 @@ export interface CrmStore {
   pruneCrmOutbox(before: number): Promise<number>
 }
 
-export interface Store extends OutcomeStore, CrmStore {
+/** A site's link to one ad platform as stored: secret option values are ciphertexts (crypto.ts). */
+export interface DestinationRecord {
+  id: string
+  siteId: string
+  kind: string
+  options: Record<string, string | boolean>
+  /** Stage → conversion name and fixed value (null = the deal amount). */
+  send: Partial<Record<Stage, { name: string; value: number | null }>>
+  /** Feeds: the HTTP Basic user, and SHA-256 (hex) of its password (shown once at `destinations add`). */
+  feedUser: string | null
+  feedSecretHash: string | null
+  createdAt: number
+  /** The delivery worker's latest success, and latest failure (a row refused or retried) with its reason. */
+  lastSentAt: number | null
+  lastError: string | null
+  lastErrorAt: number | null
+}
+
+export type NewDestination = Omit<DestinationRecord, 'lastSentAt' | 'lastError' | 'lastErrorAt'>
+
+/** What a delivery round learnt about a destination. */
+export interface DestinationStatusPatch {
+  sentAt?: number
+  error?: { reason: string; at: number }
+}
+
+/** Where a conversion row stands. `unmatched`: recorded for the figures only (never sent); `reason` says why. */
+export type ConversionStatus = 'pending' | 'sent' | 'failed' | 'unmatched'
+
+/** Why a lead reaching a sent stage could not be sent to a platform. */
+export type UnmatchedReason = 'no_consent' | 'no_click_id' | 'outside_window'
+
+/** One (destination, lead, stage) of the conversion outbox, with what sending it needs. */
+export interface ConversionOutboxRow {
+  /** Stable; sent as the platform's order/event ID. */
+  key: string
+  destinationId: string
+  siteId: string
+  leadId: string
+  stage: Stage
+  conversionName: string
+  value: number | null
+  /** The deal amount behind the row (won revenue), whatever value is sent. */
+  revenue: number | null
+  currency: string
+  occurredAt: number
+  /** How the platform matches it: its click, or hashed identity. */
+  matchBy: 'click' | 'identity' | null
+  click: { type: string; value: string; ts: number } | null
+  status: ConversionStatus
+  attempts: number
+  nextAt: number
+  reason: string | null
+  queuedAt: number
+  sentAt: number | null
+  /** The lead's e-mail and phone ciphertexts (pii.ts), read at send time, never copied into the outbox. */
+  emailEnc: string | null
+  phoneEnc: string | null
+}
+
+/** What became of one outbox row after one attempt (see DeliveryResult). */
+export type ConversionOutcome =
+  | { status: 'sent'; at: number }
+  | { status: 'retry'; at: number; reason: string }
+  | { status: 'failed'; reason: string }
+
+/** Outbox figures by destination, stage and status (reasons of failed and unmatched rows). */
+export interface ConversionCount {
+  destinationId: string
+  kind: string
+  stage: Stage
+  status: ConversionStatus
+  reason: string | null
+  rows: number
+  /** Sum of the rows' revenue (deal amounts). */
+  revenue: number
+}
+
+/** Ad-platform destinations and their conversion outbox. */
+export interface DestinationStore {
+  addDestination(input: NewDestination): Promise<DestinationRecord>
+  getDestination(id: string): Promise<DestinationRecord | null>
+  /** Every destination (of a site), oldest first. */
+  listDestinations(siteId?: string): Promise<DestinationRecord[]>
+  /** Removes the destination and its outbox; false when there was none. */
+  removeDestination(id: string): Promise<boolean>
+  /**
+   * Claims up to `limit` pending rows due at `now` (of API destinations: feeds are pulled) and
+   * pushes their next attempt to `claimUntil`, so another collector sharing the database does not
+   * take them meanwhile; a crash leaves them due again at `claimUntil`, with the same keys.
+   */
+  claimConversions(now: number, claimUntil: number, limit: number): Promise<ConversionOutboxRow[]>
+  settleConversions(outcomes: ReadonlyArray<{ key: string; outcome: ConversionOutcome }>): Promise<void>
+  /** Records the destination's latest success or failure (a destination failing: its error is newer than its last send). */
+  updateDestinationStatus(id: string, patch: DestinationStatusPatch): Promise<void>
+  /** A feed's rows (pending or sent) that occurred at or after `since`, oldest first; marks the pending ones sent at `now`. */
+  feedConversions(destinationId: string, since: number, now: number): Promise<ConversionOutboxRow[]>
+  /** Row counts by destination, stage, status and reason (of one site, or all). */
+  conversionCounts(siteId?: string): Promise<ConversionCount[]>
+}
+
+export interface Store extends OutcomeStore, CrmStore, DestinationStore {
   /**
    * Changes whenever data this store reads may have changed: after every write committed through
    * it; for SQLite also after a commit by another connection (PRAGMA data_version), e.g. the CLI.

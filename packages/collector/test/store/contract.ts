@@ -8,6 +8,7 @@ import { outcomesContract } from './contract-outcomes.js'
 import { reconcileContract } from './contract-reconcile.js'
 import { funnelContract } from './contract-funnel.js'
 import { crmContract } from './contract-crm.js'
+import { destinationsContract } from './contract-destinations.js'
 
 export { emailKey, event, externalKey, makeSite, phoneKey, touch } from './fixtures.js'
 
@@ -40,6 +41,7 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
       store = await harness.open()
       return store
     })
+    destinationsContract(() => store)
 
     describe('data version', () => {
       it('changes after every committed write, and only then', async () => {

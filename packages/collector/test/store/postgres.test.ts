@@ -1,6 +1,7 @@
 // The store contract on a real PostgreSQL server, in a fresh schema dropped afterwards. An
 // unreachable server FAILS this file (it is part of the product), with the URL in the message.
 
+import { TEST_DESTINATIONS } from './fake-destination.js'
 import pg from 'pg'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -48,7 +49,7 @@ storeContract('PostgreSQL', async () => {
   const schema = await freshSchema()
   return {
     open: async () => {
-      const store = new PostgresStore({ connectionString: URL, schema })
+      const store = new PostgresStore({ connectionString: URL, schema, destinations: TEST_DESTINATIONS })
       await store.migrate()
       return store
     },
@@ -80,6 +81,28 @@ describe('PostgresStore specifics', () => {
     expect(new Set(outcomes.map((o) => o.leadId)).size).toBe(1)
     expect(outcomes.filter((o) => o.created)).toHaveLength(1)
     expect((await stores[1].getLead(site.id, outcomes[0].leadId))?.visitorIds).toHaveLength(24)
+    await Promise.all(stores.map((s) => s.close()))
+  })
+
+  it('collectors sharing the database claim disjoint conversion rows (SKIP LOCKED and a claimed-until time)', async () => {
+    const stores = Array.from({ length: 4 }, () => new PostgresStore({ connectionString: URL, schema, max: 3, destinations: TEST_DESTINATIONS }))
+    await stores[0].migrate()
+    const { site } = await makeSite(stores[0])
+    const id = `dst_claims_${Date.now()}`
+    await stores[0].addDestination({ id, siteId: site.id, kind: 'meta', options: { 'api-base': 'http://127.0.0.1:1', 'access-token': 'v1.x' }, send: { won: { name: 'Purchase', value: null } }, feedUser: null, feedSecretHash: null, createdAt: 1 })
+    const leads: string[] = []
+    for (let i = 0; i < 60; i++) {
+      const r = await stores[i % 4].identify({ siteId: site.id, visitorId: `claim-${i}`, keys: [emailKey(`claim-${i}@example.com`)], emailEnc: 'v1.enc', ts: 1000 })
+      leads.push(r.leadId)
+    }
+    await stores[0].upsertDeals(site.id, leads.map((leadId, i) => ({ dealId: `cd-${i}`, match: { leadId, keys: [] }, stage: 'won' as const, crmStage: 'Won', amount: i, originalAmount: i, originalCurrency: null, ts: 2000 })))
+    const now = Date.now()
+    // Eight claims at once from four pools, 10 rows each: no row twice, and all 60 handed out.
+    const claimed = (await Promise.all(Array.from({ length: 8 }, (_, i) => stores[i % 4].claimConversions(now, now + 60_000, 10)))).flat().filter((r) => r.destinationId === id)
+    const keys = claimed.map((r) => r.key)
+    expect(new Set(keys).size).toBe(keys.length)
+    expect(keys).toHaveLength(60)
+    expect(await stores[1].claimConversions(now + 1000, now + 60_000, 100)).toEqual([])
     await Promise.all(stores.map((s) => s.close()))
   })
 

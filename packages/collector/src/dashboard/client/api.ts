@@ -2,7 +2,7 @@
 // relative to it and the collector's base path needs no configuration here. The session cookie
 // rides along automatically (same origin); the secret key is never kept in the page.
 
-import type { AccountBody, AttributionResponse, ConnectionStatus, FunnelDimension, FunnelReport, LeadList, LeadView, ModelsComparison, QualityReport, ReportQuery, SeriesReport, SessionInfo } from './types.js'
+import type { AccountBody, AttributionResponse, ConnectionStatus, DestinationsReport, FunnelDimension, FunnelReport, LeadList, LeadView, ModelsComparison, QualityReport, ReportQuery, SeriesReport, SessionInfo } from './types.js'
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -57,4 +57,6 @@ export const api = {
   funnel: (q: ReportQuery, by: FunnelDimension) => call<FunnelReport>(query('v1/reports/funnel', { by, from: q.from, to: q.to, journey: q.journey })),
   quality: (q: ReportQuery) => call<QualityReport>(query('v1/reports/quality', { from: q.from, to: q.to })),
   crmConnections: () => call<{ connections: ConnectionStatus[] }>(new URL('v1/crm/connections', root)),
+  // The whole outbox: no range.
+  destinations: () => call<DestinationsReport>(new URL('v1/reports/destinations', root)),
 }

@@ -12,6 +12,7 @@ import { accountView } from './views/account.js'
 import { modelsView } from './views/models.js'
 import { overviewView } from './views/overview.js'
 import { qualityView } from './views/quality.js'
+import { destinationsView } from './views/destinations.js'
 import { signInView } from './views/signin.js'
 
 const VIEWS = [
@@ -21,6 +22,7 @@ const VIEWS = [
   ['funnel', 'Funnel'],
   ['journey', 'Lead journey'],
   ['quality', 'Data quality'],
+  ['destinations', 'Ad platforms'],
 ] as const
 type NavView = (typeof VIEWS)[number][0]
 /** Views reached by links inside other views, not from the nav. */
@@ -74,7 +76,7 @@ function showApp(session: SessionInfo): void {
       if (a.dataset.view === name) a.setAttribute('aria-current', 'page')
       else a.removeAttribute('aria-current')
     })
-    replace(filterSlot, name === 'journey' || name === 'account' ? null : filtersView(query, (q) => { location.hash = hashFor(name, id, q) }))
+    replace(filterSlot, name === 'journey' || name === 'account' || name === 'destinations' ? null : filtersView(query, (q) => { location.hash = hashFor(name, id, q) }))
     view.setAttribute('aria-busy', 'true')
     const target = h('div')
     try {
@@ -83,6 +85,7 @@ function showApp(session: SessionInfo): void {
       else if (name === 'models') await modelsView(target, query)
       else if (name === 'funnel') await funnelView(target, query, byOf(id), (by) => { location.hash = hashFor(name, by === 'channel' ? '' : by, query) })
       else if (name === 'quality') await qualityView(target, query)
+      else if (name === 'destinations') await destinationsView(target)
       else if (name === 'account') await accountView(target, session.site.currency, id)
       else await journeyView(target, session.site.currency, id)
     } catch (err) {

@@ -6,6 +6,7 @@ import { accountsRoute } from './accounts.js'
 import { collectRoute } from './collect.js'
 import { crmRoute } from './crm.js'
 import { dealsRoute } from './deals.js'
+import { feedsRoute } from './feeds.js'
 import { ratesRoute } from './rates.js'
 import { reportsRoute } from './reports.js'
 import { spendRoute } from './spend.js'
@@ -29,6 +30,7 @@ export const ROUTES: RouteModule[] = [
   privacyRoute,
   dealsRoute,
   crmRoute,
+  feedsRoute,
   spendRoute,
   ratesRoute,
   reportsRoute,

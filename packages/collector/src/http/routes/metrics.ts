@@ -34,7 +34,16 @@ export const metricsRoute: RouteModule = (app, ctx) => {
     const s = ctx.store.stats()
     const inbox = await ctx.store.pendingCrmInbox()
     const outbox = await ctx.store.crmOutboxCounts()
+    // Outbox rows by kind and status, from the store: the same figures on every collector sharing it.
+    const conversions = new Map<string, number>()
+    for (const c of await ctx.store.conversionCounts()) {
+      const key = `kind="${c.kind}",status="${c.status}"`
+      conversions.set(key, (conversions.get(key) ?? 0) + c.rows)
+    }
     const store = [
+      '# HELP closeloop_conversions Conversion outbox rows by destination kind and status (pending, sent, failed; unmatched: not sendable)',
+      '# TYPE closeloop_conversions gauge',
+      ...(conversions.size === 0 ? ['closeloop_conversions 0'] : [...conversions].map(([labels, n]) => `closeloop_conversions{${labels}} ${n}`)),
       '# HELP closeloop_crm_inbox_pending CRM webhook changes stored and not yet processed',
       '# TYPE closeloop_crm_inbox_pending gauge',
       `closeloop_crm_inbox_pending ${inbox}`,

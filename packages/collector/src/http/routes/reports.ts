@@ -1,12 +1,13 @@
-// GET /v1/reports/attribution, /models, /series, /funnel and /quality, secret key (or a dashboard
+// GET /v1/reports/attribution, /models, /series, /funnel, /quality and /destinations, secret key (or a dashboard
 // session). Query strings are validated strictly: an unknown parameter is a coded 400, not ignored.
 
 import { authenticateSecret } from '../auth.js'
 import type { AppContext, RouteModule } from '../context.js'
 import type { Dimension } from '../../attribution/types.js'
-import { attributionQuerySchema, FILTER_KEYS, funnelQuerySchema, modelsQuerySchema, qualityQuerySchema, seriesQuerySchema } from '../../outcomes/schemas.js'
+import { attributionQuerySchema, FILTER_KEYS, destinationsQuerySchema, funnelQuerySchema, modelsQuerySchema, qualityQuerySchema, seriesQuerySchema } from '../../outcomes/schemas.js'
 import { funnelReport } from '../../reports/funnel.js'
 import { qualityReport } from '../../reports/quality.js'
+import { destinationsReport } from '../../reports/destinations.js'
 import { attributionReport, modelsReport, seriesReport } from '../../reports/query.js'
 import type { FastifyRequest } from 'fastify'
 import type { Site } from '../../store/types.js'
@@ -51,6 +52,12 @@ export const reportsRoute: RouteModule = (app, ctx) => {
   app.get('/v1/reports/funnel', async (request) => {
     const site = await siteOf(request, ctx)
     return funnelReport(ctx.store, site, parseOr(funnelQuerySchema, request.query))
+  })
+
+  app.get('/v1/reports/destinations', async (request) => {
+    const site = await siteOf(request, ctx)
+    parseOr(destinationsQuerySchema, request.query)
+    return destinationsReport(ctx.store, site)
   })
 
   app.get('/v1/reports/quality', async (request) => {

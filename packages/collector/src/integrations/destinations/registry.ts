@@ -5,12 +5,16 @@
 import { AdapterRegistry } from '../adapter-registry.js'
 import { DESTINATION_KINDS, type DestinationAdapter, type DestinationKind } from './adapter.js'
 import { googleAdsAdapter } from './google-ads.js'
+import { googleAdsFeed } from './google-ads-feed.js'
 import { linkedinAdapter } from './linkedin.js'
 import { metaAdapter } from './meta.js'
+import { microsoftAdsFeed } from './microsoft-ads-feed.js'
 
 /** The adapters, one line each. */
 const DESTINATION_ADAPTERS: readonly DestinationAdapter[] = [
   googleAdsAdapter as DestinationAdapter,
+  googleAdsFeed as DestinationAdapter,
+  microsoftAdsFeed as DestinationAdapter,
   metaAdapter as DestinationAdapter,
   linkedinAdapter as DestinationAdapter,
 ]

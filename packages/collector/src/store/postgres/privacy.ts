@@ -1,5 +1,6 @@
 // Lead journeys, erasure and export for PostgreSQL. Same rules as ../sqlite/privacy.ts.
 
+import { eraseConversionsPg } from './destinations.js'
 import type { Pool, PoolClient } from 'pg'
 import { eventFromRow, leadFromRow, touchFromRow, type Row } from '../rows.js'
 import type { Erased, LeadJourney, PersonExport, PersonSelector } from '../types.js'
@@ -65,6 +66,8 @@ export async function erasePg(
   now: number,
 ): Promise<Erased> {
   const { leadIds, visitorIds } = await findPersonPg(c, siteId, who)
+  // The person's conversion rows go with them: none is sent after the erasure.
+  await eraseConversionsPg(c, siteId, leadIds)
   // The person's deals, linked or still waiting for them by key hash, with their history.
   const deals = await c.query<{ id: string }>(
     `DELETE FROM deals WHERE site_id = $1 AND (lead_id = ANY($2::text[])

@@ -2,6 +2,12 @@
 // processes. Writes group-commit like the SQLite store (one transaction per flush, each request
 // in its own savepoint, answered after COMMIT); reads use the pool directly.
 
+import type { DestinationRegistry, StageReached } from '../../integrations/destinations/plan.js'
+import {
+  addDestinationPg, claimConversionsPg, conversionCountsPg, feedConversionsPg, getDestinationPg, listDestinationsPg, queueConversionsPg,
+  removeDestinationPg, settleConversionsPg, stagesOfLeadPg, updateDestinationStatusPg,
+} from './destinations.js'
+import type { ConversionCount, ConversionOutboxRow, ConversionOutcome, DestinationRecord, DestinationStatusPatch, NewDestination } from '../types.js'
 import pg from 'pg'
 import { nanoid } from 'nanoid'
 import { clError } from '../../errors.js'
@@ -39,6 +45,8 @@ export interface PostgresStoreOptions {
   max?: number
   maxPendingEvents?: number
   migrations?: readonly Migration[]
+  /** Destination adapters that decide which conversion rows a stage change queues (default: this build's). */
+  destinations?: DestinationRegistry
 }
 
 export const POSTGRES_DEFAULTS = { max: 10, maxPendingEvents: 5_000 } as const
@@ -54,6 +62,7 @@ export class PostgresStore implements Store {
   readonly pool: pg.Pool
   private readonly writer: GroupCommit<PgTask>
   private readonly migrations: readonly Migration[]
+  private readonly destinations: DestinationRegistry | undefined
   private closed = false
   private readonly ingests = new WeakMap<object, readonly IngestEvent[]>()
 
@@ -69,6 +78,7 @@ export class PostgresStore implements Store {
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined)
     this.migrations = options.migrations ?? POSTGRES_MIGRATIONS
+    this.destinations = options.destinations
     this.writer = new GroupCommit<PgTask>((jobs) => this.runBatch(jobs), {
       maxPendingWeight: options.maxPendingEvents ?? POSTGRES_DEFAULTS.maxPendingEvents,
     })
@@ -314,11 +324,16 @@ export class PostgresStore implements Store {
       const now = Date.now()
       const outcome = await identifyPg(c, input, now)
       // A browser's identify of an existing lead links its visitor and nothing else (linkOnly).
+      let linked = 0
       if (!input.linkOnly || outcome.created) {
         await assignAccountPg(c, input.siteId, outcome.leadId, input, now)
         // Deals that arrived before their person are linked in the same transaction.
-        await linkPendingDealsPg(c, input.siteId, outcome.leadId, input.keys, now)
+        linked = await linkPendingDealsPg(c, input.siteId, outcome.leadId, input.keys, now)
       }
+      // Conversions in the same transaction: the lead itself (a new lead reaches `lead`), and the stages of deals it was waiting for.
+      const reached: StageReached[] = outcome.created ? [{ leadId: outcome.leadId, stage: 'lead', ts: input.ts, amount: null }] : []
+      if (linked > 0) reached.push(...await stagesOfLeadPg(c, input.siteId, outcome.leadId))
+      await queueConversionsPg(c, this.destinations, input.siteId, reached, now)
       return outcome
     })
   }
@@ -371,11 +386,30 @@ export class PostgresStore implements Store {
 
   upsertDeals(siteId: string, deals: DealWrite[]): Promise<DealWriteResult[]> {
     if (deals.length === 0) return Promise.resolve([])
-    return this.write((c) => upsertDealsPg(c, siteId, deals, Date.now()), deals.length)
+    return this.write(async (c) => {
+      const now = Date.now()
+      const results = await upsertDealsPg(c, siteId, deals, now)
+      // A new stage of a known lead queues its conversions in this same transaction.
+      const reached: StageReached[] = []
+      for (let i = 0; i < results.length; i++) {
+        const r = results[i]
+        if (!r.changed || r.leadId === null || r.unknownLead || r.accountConflict) continue
+        const d = deals[i]
+        const amount = d.amount ?? (await c.query<Row>('SELECT amount FROM deals WHERE site_id = $1 AND id = $2', [siteId, d.dealId])).rows[0]?.amount
+        reached.push({ leadId: r.leadId, stage: d.stage, ts: d.ts, amount: amount == null ? null : Number(amount) })
+      }
+      await queueConversionsPg(c, this.destinations, siteId, reached, now)
+      return results
+    }, deals.length)
   }
 
   linkPendingDeals(siteId: string, leadId: string, keys: IdentityKey[]): Promise<number> {
-    return this.write((c) => linkPendingDealsPg(c, siteId, leadId, keys, Date.now()))
+    return this.write(async (c) => {
+      const now = Date.now()
+      const linked = await linkPendingDealsPg(c, siteId, leadId, keys, now)
+      if (linked > 0) await queueConversionsPg(c, this.destinations, siteId, await stagesOfLeadPg(c, siteId, leadId), now)
+      return linked
+    })
   }
 
   getDeals(siteId: string, leadId: string): Promise<Deal[]> {
@@ -467,5 +501,42 @@ export class PostgresStore implements Store {
 
   pruneCrmOutbox(before: number): Promise<number> {
     return this.write((c) => pruneCrmOutboxPg(c, before))
+  }
+
+  addDestination(input: NewDestination): Promise<DestinationRecord> {
+    return this.write((c) => addDestinationPg(c, input))
+  }
+
+  getDestination(id: string): Promise<DestinationRecord | null> {
+    return getDestinationPg(this.pool, id)
+  }
+
+  listDestinations(siteId?: string): Promise<DestinationRecord[]> {
+    return listDestinationsPg(this.pool, siteId)
+  }
+
+  removeDestination(id: string): Promise<boolean> {
+    return this.write((c) => removeDestinationPg(c, id))
+  }
+
+  claimConversions(now: number, claimUntil: number, limit: number): Promise<ConversionOutboxRow[]> {
+    return this.write((c) => claimConversionsPg(c, now, claimUntil, limit))
+  }
+
+  settleConversions(outcomes: ReadonlyArray<{ key: string; outcome: ConversionOutcome }>): Promise<void> {
+    if (outcomes.length === 0) return Promise.resolve()
+    return this.write((c) => settleConversionsPg(c, outcomes), outcomes.length)
+  }
+
+  updateDestinationStatus(id: string, patch: DestinationStatusPatch): Promise<void> {
+    return this.write((c) => updateDestinationStatusPg(c, id, patch))
+  }
+
+  feedConversions(destinationId: string, since: number, now: number): Promise<ConversionOutboxRow[]> {
+    return this.write((c) => feedConversionsPg(c, destinationId, since, now))
+  }
+
+  conversionCounts(siteId?: string): Promise<ConversionCount[]> {
+    return conversionCountsPg(this.pool, siteId)
   }
 }

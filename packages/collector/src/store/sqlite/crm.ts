@@ -24,10 +24,10 @@ export const CRM_SQL = {
   crmRetry: `UPDATE crm_inbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?`,
   crmFailed: `UPDATE crm_inbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?`,
   crmPrune: `DELETE FROM crm_inbox WHERE status <> 'pending' AND received_at < ?`,
-  outboxDeleteOf: 'DELETE FROM crm_outbox WHERE connection_id = ?',
+  crmOutboxDeleteOf: 'DELETE FROM crm_outbox WHERE connection_id = ?',
   // A newer write takes over the row (and is due at once) when it changes anything, or when the
   // row had failed; an identical repeat leaves a sent row sent and a waiting row's backoff alone.
-  outboxUpsert: `INSERT INTO crm_outbox (id, connection_id, object, target, contact_id, email_enc, fields, version, status, attempts, next_at, queued_at)
+  crmOutboxUpsert: `INSERT INTO crm_outbox (id, connection_id, object, target, contact_id, email_enc, fields, version, status, attempts, next_at, queued_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'pending', 0, ?, ?)
      ON CONFLICT (connection_id, object, target) DO UPDATE SET
        contact_id = coalesce(excluded.contact_id, crm_outbox.contact_id), email_enc = coalesce(excluded.email_enc, crm_outbox.email_enc),
@@ -35,14 +35,14 @@ export const CRM_SQL = {
      WHERE crm_outbox.fields <> excluded.fields OR crm_outbox.status = 'failed'
        OR (excluded.contact_id IS NOT NULL AND crm_outbox.contact_id IS NOT excluded.contact_id)
        OR (excluded.email_enc IS NOT NULL AND crm_outbox.email_enc IS NOT excluded.email_enc)`,
-  outboxDue: `SELECT * FROM crm_outbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, queued_at, id LIMIT ?`,
-  outboxClaim: 'UPDATE crm_outbox SET next_at = ? WHERE id = ?',
-  outboxSent: `UPDATE crm_outbox SET status = 'sent', attempts = attempts + 1, sent_at = ? WHERE id = ? AND version = ?`,
-  outboxRetry: 'UPDATE crm_outbox SET attempts = attempts + 1, next_at = ?, last_error = ?, last_error_at = ? WHERE id = ? AND version = ?',
-  outboxFailed: `UPDATE crm_outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, last_error_at = ? WHERE id = ? AND version = ?`,
-  outboxCounts: OUTBOX_COUNTS_SQL,
-  outboxErrors: OUTBOX_ERRORS_SQL,
-  outboxPrune: `DELETE FROM crm_outbox WHERE status <> 'pending' AND coalesce(sent_at, last_error_at, queued_at) < ?`,
+  crmOutboxDue: `SELECT * FROM crm_outbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, queued_at, id LIMIT ?`,
+  crmOutboxClaim: 'UPDATE crm_outbox SET next_at = ? WHERE id = ?',
+  crmOutboxSent: `UPDATE crm_outbox SET status = 'sent', attempts = attempts + 1, sent_at = ? WHERE id = ? AND version = ?`,
+  crmOutboxRetry: 'UPDATE crm_outbox SET attempts = attempts + 1, next_at = ?, last_error = ?, last_error_at = ? WHERE id = ? AND version = ?',
+  crmOutboxFailed: `UPDATE crm_outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, last_error_at = ? WHERE id = ? AND version = ?`,
+  crmOutboxCounts: OUTBOX_COUNTS_SQL,
+  crmOutboxErrors: OUTBOX_ERRORS_SQL,
+  crmOutboxPrune: `DELETE FROM crm_outbox WHERE status <> 'pending' AND coalesce(sent_at, last_error_at, queued_at) < ?`,
 } as const
 
 export type CrmStatements = Prepared<typeof CRM_SQL>
@@ -69,7 +69,7 @@ export function runCrmWrite(s: CrmStatements, w: CrmWrite): unknown {
     }
     case 'remove':
       s.crmDeleteInbox.run(w.id)
-      s.outboxDeleteOf.run(w.id)
+      s.crmOutboxDeleteOf.run(w.id)
       return s.crmDelete.run(w.id).changes > 0
     case 'status':
       if (w.patch.cursor !== undefined) s.crmCursor.run(w.patch.cursor, w.id)
@@ -93,31 +93,31 @@ export function runCrmWrite(s: CrmStatements, w: CrmWrite): unknown {
       return s.crmPrune.run(w.before).changes
     case 'outbox': {
       let queued = 0
-      for (const r of w.rows) queued += s.outboxUpsert.run(r.id, r.connectionId, r.object, r.target, r.contactId, r.emailEnc, r.fields, w.now, w.now).changes
+      for (const r of w.rows) queued += s.crmOutboxUpsert.run(r.id, r.connectionId, r.object, r.target, r.contactId, r.emailEnc, r.fields, w.now, w.now).changes
       return queued
     }
     case 'outboxDue': {
       // Claimed inside the write transaction: a second drain (or collector) does not get the same rows.
-      const rows = (s.outboxDue.all(w.now, w.limit) as Row[]).map(crmOutboxFromRow)
-      for (const r of rows) s.outboxClaim.run(w.now + w.leaseMs, r.id)
+      const rows = (s.crmOutboxDue.all(w.now, w.limit) as Row[]).map(crmOutboxFromRow)
+      for (const r of rows) s.crmOutboxClaim.run(w.now + w.leaseMs, r.id)
       return rows
     }
     case 'outboxSettle': {
       const o = w.outcome
       const res = o.status === 'sent'
-        ? s.outboxSent.run(o.at, w.id, w.version)
+        ? s.crmOutboxSent.run(o.at, w.id, w.version)
         : o.status === 'retry'
-          ? s.outboxRetry.run(o.next, boundReason(o.reason), o.at, w.id, w.version)
-          : s.outboxFailed.run(boundReason(o.reason), o.at, w.id, w.version)
+          ? s.crmOutboxRetry.run(o.next, boundReason(o.reason), o.at, w.id, w.version)
+          : s.crmOutboxFailed.run(boundReason(o.reason), o.at, w.id, w.version)
       return res.changes > 0
     }
     case 'outboxPrune':
-      return s.outboxPrune.run(w.before).changes
+      return s.crmOutboxPrune.run(w.before).changes
   }
 }
 
 export function crmOutboxCountsSync(s: CrmStatements): CrmOutboxCounts[] {
-  return crmOutboxCounts(s.outboxCounts.all() as Row[], s.outboxErrors.all() as Row[])
+  return crmOutboxCounts(s.crmOutboxCounts.all() as Row[], s.crmOutboxErrors.all() as Row[])
 }
 
 export function getCrmConnectionSync(s: CrmStatements, id: string): CrmConnectionRecord | null {

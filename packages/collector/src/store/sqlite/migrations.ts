@@ -405,4 +405,55 @@ CREATE INDEX crm_outbox_due ON crm_outbox(status, next_at);
 `,
 }
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS, LEADS_BY_ACCOUNT, CRM_CONNECTIONS, CRM_OUTBOX]
+// Ad-platform destinations (secret options encrypted, a feed's password only hashed) and the
+// conversion outbox: one row per (destination, lead, stage), written in the transaction of the
+// stage change; its key is sent as the platform's order/event ID. `unmatched` rows are never sent:
+// they record why a lead could not be (the dashboard's "what is missing"). Standard SQL: the PostgreSQL store runs this same migration.
+export const DESTINATIONS: Migration = {
+  version: 10,
+  name: 'destinations and conversion outbox',
+  sql: `
+CREATE TABLE destinations (
+  id               TEXT PRIMARY KEY,
+  site_id          TEXT NOT NULL,
+  kind             TEXT NOT NULL,
+  options          TEXT NOT NULL,
+  send             TEXT NOT NULL,
+  feed_user        TEXT,
+  feed_secret_hash TEXT,
+  created_at       BIGINT NOT NULL,
+  last_sent_at     BIGINT,
+  last_error       TEXT,
+  last_error_at    BIGINT
+);
+CREATE INDEX destinations_site ON destinations(site_id);
+CREATE TABLE conversion_outbox (
+  key             TEXT PRIMARY KEY,
+  destination_id  TEXT NOT NULL,
+  site_id         TEXT NOT NULL,
+  lead_id         TEXT NOT NULL,
+  stage           TEXT NOT NULL,
+  conversion_name TEXT NOT NULL,
+  value           DOUBLE PRECISION,
+  revenue         DOUBLE PRECISION,
+  currency        TEXT NOT NULL,
+  occurred_at     BIGINT NOT NULL,
+  match_by        TEXT,
+  click_type      TEXT,
+  click_id        TEXT,
+  click_ts        BIGINT,
+  status          TEXT NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_at         BIGINT NOT NULL,
+  reason          TEXT,
+  queued_at       BIGINT NOT NULL,
+  sent_at         BIGINT,
+  UNIQUE (destination_id, lead_id, stage)
+);
+CREATE INDEX conversion_outbox_due ON conversion_outbox(status, next_at);
+CREATE INDEX conversion_outbox_lead ON conversion_outbox(site_id, lead_id);
+CREATE INDEX conversion_outbox_feed ON conversion_outbox(destination_id, occurred_at);
+`,
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS, LEADS_BY_ACCOUNT, CRM_CONNECTIONS, CRM_OUTBOX, DESTINATIONS]

@@ -40,8 +40,10 @@ import { anySuppressed, exportSync, journeySync } from './privacy.js'
 import type { Db, Statements, Stmt } from './statements.js'
 import { configureConnection, SqliteWriter, type BatchDelta, type OtherWrites } from './writer.js'
 import type { SitePatch, WriteOp } from './writes.js'
+import type { DestinationRegistry } from '../../integrations/destinations/plan.js'
+import { conversionCountsSync, getDestinationSync, listDestinationsSync, type DestinationWrite } from './destinations.js'
 import type {
-  AccountView, CrmConnectionRecord, CrmInboxEntry, CrmInboxOutcome, CrmOutboxCounts, CrmOutboxEntry, CrmOutboxOutcome, CrmOutboxWrite, CrmStatusPatch, NewCrmConnection, DroppedCount, Erased, IdentityKey, IdentifyInput, IdentifyOutcome, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
+  AccountView, ConversionCount, ConversionOutboxRow, ConversionOutcome, CrmConnectionRecord, CrmInboxEntry, CrmInboxOutcome, CrmOutboxCounts, CrmOutboxEntry, CrmOutboxOutcome, CrmOutboxWrite, CrmStatusPatch, DestinationRecord, DestinationStatusPatch, DroppedCount, Erased, IdentifyInput, IdentifyOutcome, IdentityKey, IngestEvent, IngestResult, Lead, LeadConflict, LeadJourney, NewCrmConnection, NewDestination, NewSite, PersonExport, PersonSelector, QualityStats, RejectedEvent,
   Site, Store, StoreStats,
 } from '../types.js'
 
@@ -58,6 +60,8 @@ export interface SqliteStoreOptions {
   checkpointIntervalMs?: number
   /** Touches kept in memory for reports, over all sites (see report-cache.ts); 0 keeps none. */
   reportCacheTouches?: number
+  /** Destination adapters that decide which conversion rows a stage change queues (default: this build's). */
+  destinations?: DestinationRegistry
 }
 
 export const SQLITE_DEFAULTS = { synchronous: 'FULL', maxPendingEvents: 5_000, checkpointIntervalMs: 250 } as const
@@ -144,7 +148,7 @@ export class SqliteStore implements Store {
       this.db.pragma('wal_autocheckpoint = 0')
       this.checkpointer = new Checkpointer(file, interval, () => { if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000') })
     }
-    return new SqliteWriter(this.db, { walFile, maxPendingEvents, onDurable })
+    return new SqliteWriter(this.db, { walFile, maxPendingEvents, onDurable, destinations: o.destinations })
   }
 
   async close(): Promise<void> {
@@ -407,7 +411,7 @@ export class SqliteStore implements Store {
   async dueCrmOutbox(now: number, limit: number, leaseMs: number): Promise<CrmOutboxEntry[]> {
     // A write only when something is due: an idle worker's polls leave dataVersion (and so the
     // report cache) alone.
-    if (this.outcomes.outboxDue.get(now, 1) === undefined) return []
+    if (this.outcomes.crmOutboxDue.get(now, 1) === undefined) return []
     return this.crm({ kind: 'outboxDue', now, limit, leaseMs })
   }
 
@@ -421,5 +425,46 @@ export class SqliteStore implements Store {
 
   pruneCrmOutbox(before: number): Promise<number> {
     return this.crm({ kind: 'outboxPrune', before })
+  }
+
+  private destinationWrite<T>(write: DestinationWrite): Promise<T> {
+    return this.write({ op: 'destinations', write })
+  }
+
+  addDestination(input: NewDestination): Promise<DestinationRecord> {
+    return this.destinationWrite({ kind: 'add', input })
+  }
+
+  async getDestination(id: string): Promise<DestinationRecord | null> {
+    return getDestinationSync(this.outcomes, id)
+  }
+
+  async listDestinations(siteId?: string): Promise<DestinationRecord[]> {
+    return listDestinationsSync(this.outcomes, siteId)
+  }
+
+  removeDestination(id: string): Promise<boolean> {
+    return this.destinationWrite({ kind: 'remove', id })
+  }
+
+  claimConversions(now: number, claimUntil: number, limit: number): Promise<ConversionOutboxRow[]> {
+    return this.destinationWrite({ kind: 'claim', now, until: claimUntil, limit })
+  }
+
+  settleConversions(outcomes: ReadonlyArray<{ key: string; outcome: ConversionOutcome }>): Promise<void> {
+    if (outcomes.length === 0) return Promise.resolve()
+    return this.destinationWrite({ kind: 'settle', outcomes: [...outcomes] })
+  }
+
+  updateDestinationStatus(id: string, patch: DestinationStatusPatch): Promise<void> {
+    return this.destinationWrite({ kind: 'status', id, patch })
+  }
+
+  feedConversions(destinationId: string, since: number, now: number): Promise<ConversionOutboxRow[]> {
+    return this.destinationWrite({ kind: 'feed', destinationId, since, now })
+  }
+
+  async conversionCounts(siteId?: string): Promise<ConversionCount[]> {
+    return conversionCountsSync(this.outcomes, siteId)
   }
 }

@@ -15,6 +15,7 @@ import { fdatasync, openSync, closeSync } from 'node:fs'
 import { GroupCommit, type GroupCommitStats, type Job } from '../group-commit.js'
 import { prepareOutcomeStatements, type OutcomeStatements } from './outcome-statements.js'
 import { prepareStatements, type Db, type Statements, type Stmt } from './statements.js'
+import type { DestinationRegistry } from '../../integrations/destinations/plan.js'
 import { emptyDelta, runWrite, type CacheDelta, type WriteOp } from './writes.js'
 
 export type OtherWrites = 'none' | 'outcomes' | 'all'
@@ -37,6 +38,8 @@ export interface SqliteWriterOptions {
   maxPendingEvents: number
   /** Called with each batch's changes once it is durable, before its requests are answered. */
   onDurable: (delta: BatchDelta) => void
+  /** Destination adapters that decide which conversion rows a stage change queues (default: this build's). */
+  destinations?: DestinationRegistry
 }
 
 /** The settings of the store's connection (it reads and writes). */
@@ -117,7 +120,7 @@ export class SqliteWriter {
     const batch: BatchDelta = { ...emptyDelta(), gen: null, othersWroteTouches: false }
     s.tx.begin.run()
     try {
-      const ctx = { s, outcomes: this.outcomes, delta: batch }
+      const ctx = { s, outcomes: this.outcomes, delta: batch, destinations: this.options.destinations }
       for (const job of jobs) {
         s.tx.savepoint.run()
         // A job adds its changes to the batch's; a job rolled back to its savepoint takes them back.

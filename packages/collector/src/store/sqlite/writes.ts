@@ -13,7 +13,10 @@ import { identifySync } from './identify.js'
 import { ingestBatch } from './ingest.js'
 import { assignAccountSync } from './accounts.js'
 import { runCrmWrite, type CrmWrite } from './crm.js'
-import { eraseDealsSync, linkPendingDealsSync, upsertDealsSync } from './deals.js'
+import { eraseDealsSync, getDealsSync, linkPendingDealsSync, upsertDealsSync } from './deals.js'
+import { eraseConversionsSync, queueConversionsSync, runDestinationWrite, stagesOfDeals, type DestinationWrite } from './destinations.js'
+import type { DestinationRegistry, StageReached } from '../../integrations/destinations/plan.js'
+import { numOrNull } from '../rows.js'
 import type { OutcomeStatements } from './outcome-statements.js'
 import { anySuppressed, eraseSync } from './privacy.js'
 import { upsertRatesSync, upsertSpendSync } from './spend.js'
@@ -37,6 +40,7 @@ export type WriteOp =
   | { op: 'crm'; write: CrmWrite }
   | { op: 'retention'; siteId: string; before: number }
   | { op: 'pruneRejected'; before: number }
+  | { op: 'destinations'; write: DestinationWrite }
 
 /**
  * A touch as the report cache holds it (content, term and landing for a log that holds one of
@@ -66,6 +70,13 @@ export interface WriteContext {
   outcomes: OutcomeStatements
   /** Changes of the batch so far: the job adds its own (cut back by the caller if it rolls back). */
   delta: CacheDelta
+  /** Decides which conversion rows a stage change queues (default: this build's adapters). */
+  destinations?: DestinationRegistry
+}
+
+/** Every stage the lead's deals reached, e.g. when an identify linked deals that were waiting for it. */
+function stagesOfLead(o: OutcomeStatements, siteId: string, leadId: string): StageReached[] {
+  return stagesOfDeals(getDealsSync(o, siteId, leadId).flatMap((d) => d.history.map((h) => ({ leadId, stage: h.stage, ts: h.ts, amount: h.amount ?? d.amount }))))
 }
 
 export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
@@ -110,7 +121,11 @@ export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
       if (outcome.journey && accountId !== undefined) outcome.journey.lead.accountId = accountId
       // Deals that arrived before their person are linked in the same transaction.
       const contactDeals: string[] = []
-      if (authoritative) linkPendingDealsSync(outcomes, input.siteId, outcome.leadId, input.keys, now, (id) => contactDeals.push(id))
+      const linked = authoritative ? linkPendingDealsSync(outcomes, input.siteId, outcome.leadId, input.keys, now, (id) => contactDeals.push(id)) : 0
+      // Conversions in the same transaction: the lead itself (a new lead reaches `lead`), and the stages of deals it was waiting for.
+      const reached: StageReached[] = outcome.created ? [{ leadId: outcome.leadId, stage: 'lead', ts: input.ts, amount: null }] : []
+      if (linked > 0) reached.push(...stagesOfLead(outcomes, input.siteId, outcome.leadId))
+      queueConversionsSync(outcomes, ctx.destinations, input.siteId, reached, now)
       delta.leads.push([input.siteId, [outcome.leadId]])
       if (contactDeals.length > 0) delta.deals.push([input.siteId, contactDeals])
       return outcome
@@ -126,10 +141,23 @@ export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
       return s.privacy.oldRejected.run(w.before).changes
     case 'erase':
       delta.erased.push(w.siteId)
-      return eraseSync(s, w.siteId, w.who, w.hashes, now, (leadIds) => eraseDealsSync(outcomes, w.siteId, leadIds, w.who.emailHash, w.who.externalIdHash))
+      return eraseSync(s, w.siteId, w.who, w.hashes, now, (leadIds) => {
+        // The person's conversion rows go with them: none is sent after the erasure.
+        eraseConversionsSync(outcomes, w.siteId, leadIds)
+        return eraseDealsSync(outcomes, w.siteId, leadIds, w.who.emailHash, w.who.externalIdHash)
+      })
     case 'upsertDeals': {
       const placed: string[] = []
       const results = upsertDealsSync(outcomes, w.siteId, w.deals, now, (ids) => placed.push(...ids))
+      // A new stage of a known lead queues its conversions in this same transaction.
+      const reached: StageReached[] = []
+      results.forEach((r, i) => {
+        if (!r.changed || r.leadId === null || r.unknownLead || r.accountConflict) return
+        const d = w.deals[i]
+        const amount = d.amount ?? numOrNull((outcomes.deal.get(w.siteId, d.dealId) as Row | undefined)?.amount)
+        reached.push({ leadId: r.leadId, stage: d.stage, ts: d.ts, amount })
+      })
+      queueConversionsSync(outcomes, ctx.destinations, w.siteId, reached, now)
       delta.deals.push([w.siteId, results.map((r) => r.dealId)])
       if (placed.length > 0) delta.leads.push([w.siteId, placed])
       return results
@@ -137,6 +165,7 @@ export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
     case 'linkPendingDeals': {
       const contactDeals: string[] = []
       const linked = linkPendingDealsSync(outcomes, w.siteId, w.leadId, w.keys, now, (id) => contactDeals.push(id))
+      if (linked > 0) queueConversionsSync(outcomes, ctx.destinations, w.siteId, stagesOfLead(outcomes, w.siteId, w.leadId), now)
       delta.leads.push([w.siteId, [w.leadId]])
       if (contactDeals.length > 0) delta.deals.push([w.siteId, contactDeals])
       return linked
@@ -147,5 +176,7 @@ export function runWrite(ctx: WriteContext, w: WriteOp): unknown {
       return upsertRatesSync(outcomes, w.siteId, w.rates, now)
     case 'crm':
       return runCrmWrite(outcomes, w.write)
+    case 'destinations':
+      return runDestinationWrite(outcomes, w.write)
   }
 }
