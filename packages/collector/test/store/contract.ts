@@ -8,6 +8,7 @@ import { outcomesContract } from './contract-outcomes.js'
 import { reconcileContract } from './contract-reconcile.js'
 import { funnelContract } from './contract-funnel.js'
 import { crmContract } from './contract-crm.js'
+import { rekeyContract } from './contract-rekey.js'
 
 export { emailKey, event, externalKey, makeSite, phoneKey, touch } from './fixtures.js'
 
@@ -16,6 +17,8 @@ export interface StoreHarness {
   open(): Promise<Store>
   /** Remove the database after the suite; stores are closed first. */
   destroy(): Promise<void>
+  /** A harness on another, new and empty database (for store-wide steps the suite cannot share). */
+  another(): Promise<StoreHarness>
 }
 
 export function storeContract(name: string, makeHarness: () => Promise<StoreHarness>): void {
@@ -35,6 +38,10 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
     describe('deals, spend, rates and report load', () => outcomesContract(() => store))
     reconcileContract(() => store)
     funnelContract(() => store)
+    rekeyContract(async () => {
+      const other = await harness.another()
+      return { open: () => other.open(), done: () => other.destroy() }
+    })
     crmContract(() => store, async () => {
       await store.close()
       store = await harness.open()

@@ -374,4 +374,32 @@ CREATE INDEX crm_inbox_due ON crm_inbox(status, next_at);
 `,
 }
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS, LEADS_BY_ACCOUNT, CRM_CONNECTIONS]
+// Upgrades of stored data that need the install's key, which SQL migrations do not have (the
+// first: match keys keyed with it, see Store.rekeyMatchHashes). One row per upgrade once it has
+// run, so it never runs twice. Versions 9 and 10 are left to other changes under way. Standard
+// SQL: the PostgreSQL store runs this same migration.
+export const DATA_UPGRADES: Migration = {
+  version: 11,
+  name: 'keyed data upgrades',
+  sql: `
+CREATE TABLE data_upgrades (
+  name       TEXT PRIMARY KEY,
+  rows       BIGINT NOT NULL,
+  applied_at BIGINT NOT NULL
+);
+`,
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS, LEADS_BY_ACCOUNT, CRM_CONNECTIONS, DATA_UPGRADES]
+
+/** The data_upgrades row of the match keys' rekeying (Store.rekeyMatchHashes). */
+export const MATCH_KEYS_UPGRADE = 'match keys keyed'
+
+/** Every column that holds a match key (lead identities; pending people of deals and their contacts). */
+export const MATCH_KEY_COLUMNS: ReadonlyArray<readonly [table: string, column: string]> = [
+  ['lead_identities', 'hash'],
+  ['deals', 'email_hash'],
+  ['deals', 'external_hash'],
+  ['deal_leads', 'email_hash'],
+  ['deal_leads', 'external_hash'],
+]
