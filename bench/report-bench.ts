@@ -19,7 +19,8 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MODELS } from '../packages/collector/src/attribution/types.js'
 import { classifyChannel } from '../packages/collector/src/ingest/channel.js'
-import { hashIdentity } from '../packages/collector/src/identity/match-keys.js'
+import { loadInstallKeys } from '../packages/collector/src/identity/crypto.js'
+import { matchHash } from '../packages/collector/src/identity/match-keys.js'
 import { createSite } from '../packages/collector/src/sites/admin.js'
 import { ARRIVALS } from '../packages/collector/src/simulate/business.js'
 import { Rng } from '../packages/collector/src/simulate/rng.js'
@@ -47,6 +48,9 @@ const email = (i: number): string => `lead${i}@co${Math.floor(i / COMPANY)}.exam
  */
 async function seed(dir: string, touches: number, committee: number): Promise<Record<string, number>> {
   const store = await open(dir)
+  // Match keys as the collector computes them: keyed with this store's install key.
+  const matchKey = loadInstallKeys({ dataDir: dir, env: {} }).matchKey
+  const hashOf = (value: string): string => matchHash(value, matchKey)
   const { site } = await createSite(store, { name: 'bench', origins: ['https://bench.example'] })
   const rng = new Rng(touches)
   const weights = ARRIVALS.map((a) => a.weight)
@@ -86,7 +90,7 @@ async function seed(dir: string, touches: number, committee: number): Promise<Re
   for (let i = 0; i < leads.length; i += 2_000) {
     await Promise.all(leads.slice(i, i + 2_000).map((l) => {
       // The e-mail's domain, as the identify route derives it: a company's leads share an account.
-      return store.identify({ siteId: site.id, visitorId: l.vid, keys: [{ kind: 'email' as const, hash: hashIdentity(email(l.i)) }], ts: l.ts, accountDomain: email(l.i).split('@')[1] })
+      return store.identify({ siteId: site.id, visitorId: l.vid, keys: [{ kind: 'email' as const, hash: hashOf(email(l.i)) }], ts: l.ts, accountDomain: email(l.i).split('@')[1] })
     }))
   }
   const tIdentify = performance.now()
@@ -94,7 +98,7 @@ async function seed(dir: string, touches: number, committee: number): Promise<Re
   let deals = 0
   let multi = 0
   let people = 0
-  const match = (i: number) => ({ leadId: null, keys: [{ kind: 'email' as const, hash: hashIdentity(email(i)) }] })
+  const match = (i: number) => ({ leadId: null, keys: [{ kind: 'email' as const, hash: hashOf(email(i)) }] })
   for (let i = 0; i < leads.length; i += 2_000) {
     const writes = []
     for (const l of leads.slice(i, i + 2_000)) {

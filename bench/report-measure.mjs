@@ -17,12 +17,15 @@ const [dir, modesArg = 'lead,deal', distArg] = process.argv.slice(2)
 const DIST = distArg ? pathToFileURL(distArg.replace(/\/?$/, '/')).href : new URL('../packages/collector/dist/', import.meta.url).href
 const { MODELS } = await import(DIST + 'attribution/types.js')
 const { journeyTable } = await import(DIST + 'attribution/index.js')
-const { hashIdentity } = await import(DIST + 'identity/match-keys.js')
+const { matchHash, hashIdentity } = await import(DIST + 'identity/match-keys.js')
+const { loadInstallKeys } = await import(DIST + 'identity/crypto.js')
 const { attributionReport, modelsReport } = await import(DIST + 'reports/query.js')
 const { openStore } = await import(DIST + 'store/index.js')
 
 const END = Date.UTC(2026, 0, 1)
 const store = await openStore({ dataDir: dir })
+// Keyed match keys, as the collector computes them (a build from before they were keyed has hashIdentity).
+const hashOf = matchHash ? ((key) => (v) => matchHash(v, key))(loadInstallKeys({ dataDir: dir, env: {} }).matchKey) : hashIdentity
 const site = await store.getSiteByName('bench')
 if (!site) throw new Error('no bench site')
 const out = {}
@@ -55,7 +58,7 @@ const write = async () => {
     siteId: site.id, id: visitorId, type: 'page', ts: END, receivedAt: END, visitorId, sessionId: visitorId,
     touch: { ts: END, source: 'google', medium: 'cpc', campaign: 'live', channel: 'Paid Search' },
   }])
-  const key = { kind: 'email', hash: hashIdentity(`${visitorId}@bench.example`) }
+  const key = { kind: 'email', hash: hashOf(`${visitorId}@bench.example`) }
   await store.identify({ siteId: site.id, visitorId, keys: [key], ts: END })
   await store.upsertDeals(site.id, [{ dealId: `live-${n}`, match: { leadId: null, keys: [key] }, stage: 'won', crmStage: 'won', amount: 1000, originalAmount: 1000, originalCurrency: null, ts: END }])
 }

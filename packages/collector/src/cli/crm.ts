@@ -11,7 +11,7 @@ import { syncConnection } from '../integrations/crm/inbox.js'
 import type { FetchLike } from '../integrations/types.js'
 import type { CrmConnectionRecord } from '../store/types.js'
 import { didYouMean } from './suggest.js'
-import { siteNamed, STORE_OPTIONS, withStore } from './store.js'
+import { installKeys, siteNamed, STORE_OPTIONS, withStore } from './store.js'
 
 
 async function add(argv: string[]): Promise<number> {
@@ -103,7 +103,7 @@ async function sync(argv: string[]): Promise<number> {
   let failed = false
   await withStore(values, async (store, config) => {
     const site = await siteNamed(store, values.site)
-    const keys = loadInstallKeys({ dataDir: config.dataDir })
+    const keys = await installKeys(store, config)
     const ctx = { store, pii: new Pii(keys), integrationKey: keys.integrationKey, env: { fetch: globalThis.fetch as FetchLike, now: Date.now } }
     const connections = (await store.listCrmConnections()).filter((c) => c.siteId === site.id)
     if (connections.length === 0) process.stdout.write(`Site "${site.name}" has no CRM connection: closeloop crm add --site ${site.name} --kind hubspot …\n`)

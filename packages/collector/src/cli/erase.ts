@@ -4,13 +4,12 @@
 // folder's key file or CLOSELOOP_SECRET_KEY) to find the person's other identifiers.
 
 import { parseArgs } from 'node:util'
-import { loadInstallKeys } from '../identity/crypto.js'
 import { erasePerson } from '../identity/erase.js'
 import { clError } from '../errors.js'
 import { Pii } from '../identity/pii.js'
 import { personSchema } from '../ingest/schemas.js'
 import { parseOr } from '../http/validate.js'
-import { siteNamed, STORE_OPTIONS, withStore } from './store.js'
+import { installKeys, siteNamed, STORE_OPTIONS, withStore } from './store.js'
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -29,7 +28,7 @@ export async function run(argv: string[]): Promise<number> {
   const input = parseOr(personSchema, { email: values.email, phone: values.phone, externalId: values['external-id'], visitorId: values['visitor-id'] })
   const erased = await withStore(values, async (store, config) => {
     const site = await siteNamed(store, values.site)
-    return erasePerson(store, new Pii(loadInstallKeys({ dataDir: config.dataDir })), site, input)
+    return erasePerson(store, new Pii(await installKeys(store, config)), site, input)
   })
   process.stdout.write(`Erased ${erased.leads} lead(s), ${erased.visitors} visitor(s), ${erased.events} event(s), ${erased.deals} deal(s); their identifiers are suppressed.\n`)
   return 0

@@ -6,13 +6,14 @@ import { parseArgs } from 'node:util'
 import type { ImportResult } from '../outcomes/csv-import.js'
 import { clError, withHint } from '../errors.js'
 import { didYouMean } from './suggest.js'
+import type { Config } from '../config.js'
 import type { Site, Store } from '../store/types.js'
 import { siteNamed, STORE_OPTIONS, withStore } from './store.js'
 
 export async function runCsvImport(
   what: 'spend' | 'deals' | 'rates',
   argv: string[],
-  importer: (store: Store, site: Site, text: string, dataDir: string) => Promise<ImportResult>,
+  importer: (store: Store, site: Site, text: string, config: Config) => Promise<ImportResult>,
 ): Promise<number> {
   const [sub, ...rest] = argv
   const { values, positionals } = parseArgs({
@@ -30,7 +31,7 @@ export async function runCsvImport(
   const text = await readFile(positionals[0], 'utf8')
   const result = await withStore(values, async (store, config) => {
     const site = await siteNamed(store, values.site)
-    return importer(store, site, text, config.dataDir)
+    return importer(store, site, text, config)
   })
   for (const e of result.errors) process.stderr.write(`${positionals[0]}:${e.line}: ${e.message} (${e.code})\n`)
   process.stdout.write(`${what}: ${result.accepted} of ${result.rows} rows imported${result.errors.length ? `, ${result.errors.length} failed` : ''}\n`)

@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { loadConfig, type Config, type ConfigFlags } from '../config.js'
 import { clError, withHint } from '../errors.js'
+import { loadInstallKeys, type InstallKeys } from '../identity/crypto.js'
+import { keyMatchHashes } from '../identity/match-keys.js'
 import { openStore, SQLITE_FILE } from '../store/index.js'
 import type { Site, Store } from '../store/types.js'
 
@@ -49,4 +51,15 @@ export async function siteNamed(store: Store, name: string | undefined): Promise
   const site = await store.getSiteByName(name)
   if (!site) throw clError('SITE_NOT_FOUND', `No site named "${name}"`)
   return site
+}
+
+/**
+ * The install keys, for a command that computes match keys (erase, deals import, crm sync): the
+ * store's older unkeyed match keys are upgraded first, as `serve` does, so nothing keyed is ever
+ * written beside them.
+ */
+export async function installKeys(store: Store, config: Config): Promise<InstallKeys> {
+  const keys = loadInstallKeys({ dataDir: config.dataDir })
+  await keyMatchHashes(store, keys)
+  return keys
 }

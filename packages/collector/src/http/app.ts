@@ -9,6 +9,7 @@ import type { InstallKeys } from '../identity/crypto.js'
 import { clError, errorBody, ERRORS, toClError } from '../errors.js'
 import { truncateIp } from './ip.js'
 import { Metrics } from './metrics.js'
+import { keyMatchHashes } from '../identity/match-keys.js'
 import { Pii } from '../identity/pii.js'
 import { RateLimiter } from './rate-limit.js'
 import { ROUTES } from './routes/index.js'
@@ -89,6 +90,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       socket.destroy()
     },
   })
+
+  // A store written before match keys were keyed is upgraded before anything computes one.
+  const rekeyed = await keyMatchHashes(options.store, options.keys)
+  if (rekeyed > 0) app.log.info({ rekeyed }, 'stored match keys keyed with the install secret')
 
   const ctx: AppContext = {
     store: options.store,

@@ -23,6 +23,8 @@ export interface InstallKeys {
   suppressionSalt: Buffer
   /** AES-256-GCM key for integration secrets (CRM tokens, webhook client secrets). */
   integrationKey: Buffer
+  /** HMAC key of the lead match keys (match-keys.ts `matchHash`). */
+  matchKey: Buffer
 }
 
 /** Parse a 32-byte key given as 64 hex characters or base64/base64url; null when it is neither. */
@@ -68,6 +70,7 @@ export function deriveKeys(master: Buffer): InstallKeys {
     encryptionKey: derive('closeloop/encryption/v1'),
     suppressionSalt: derive('closeloop/suppression/v1'),
     integrationKey: derive('closeloop/integration-secrets/v1'),
+    matchKey: derive('closeloop/match-keys/v1'),
   }
 }
 

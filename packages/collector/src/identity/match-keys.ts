@@ -3,8 +3,8 @@
 
 import { createHmac } from 'node:crypto'
 import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js'
-import { sha256Hex } from './crypto.js'
-import type { IdentityKey, IdentityKind } from '../store/types.js'
+import { sha256Hex, type InstallKeys } from './crypto.js'
+import type { IdentityKey, IdentityKind, Store } from '../store/types.js'
 
 /** Region used to read phone numbers written without a country code (site setting `phoneRegion`). */
 export const DEFAULT_PHONE_REGION = 'US'
@@ -38,15 +38,35 @@ export function normalizePhone(raw: string, defaultRegion: string = DEFAULT_PHON
   return phone.number
 }
 
-/** SHA-256 hex of a normalised identity value: the lead match key. */
-export function hashIdentity(value: string): string {
-  return sha256Hex(value)
+/**
+ * The lead match key of a normalised identity value: HMAC-SHA-256 under the install's match key
+ * of the value's SHA-256 hex. Keyed, so a copy of the database cannot be searched by hashing
+ * guessed e-mails or every phone number; over the SHA-256 rather than the value, so a store of
+ * older unkeyed SHA-256 keys is upgraded without the values (`keyUnkeyedHash`, `keyMatchHashes`).
+ */
+export function matchHash(value: string, matchKey: Buffer): string {
+  return keyUnkeyedHash(sha256Hex(value), matchKey)
+}
+
+/** The keyed form of an unkeyed match key (the SHA-256 hex stored before keys were keyed). */
+export function keyUnkeyedHash(unkeyed: string, matchKey: Buffer): string {
+  return createHmac('sha256', matchKey).update(unkeyed, 'utf8').digest('hex')
 }
 
 /**
- * HMAC-SHA-256 hex under the install's suppression salt. Unlike the plain match hash it cannot
- * be recomputed from a guessed email without the install secret, so an erased person's
- * suppression entry reveals nothing.
+ * Upgrades a store whose match keys are still unkeyed SHA-256 (written before they were keyed):
+ * every stored key h becomes `keyUnkeyedHash(h)`, once per store (the store records it). Run
+ * wherever the store is opened with the install keys, before anything computes a match key
+ * against it. Returns the values rewritten (0 once done).
+ */
+export function keyMatchHashes(store: Store, keys: Pick<InstallKeys, 'matchKey'>): Promise<number> {
+  return store.rekeyMatchHashes((h) => keyUnkeyedHash(h, keys.matchKey))
+}
+
+/**
+ * HMAC-SHA-256 hex under the install's suppression salt: like the match key it cannot be
+ * recomputed from a guessed email without the install secret, so an erased person's suppression
+ * entry reveals nothing; and it is unrelated to the match key, so nothing links the two.
  */
 export function suppressionHash(value: string, salt: Buffer): string {
   return createHmac('sha256', salt).update(value, 'utf8').digest('hex')
@@ -72,6 +92,7 @@ export interface NormalizedPerson {
  */
 export function normalizePerson(
   input: PersonInput,
+  matchKey: Buffer,
   defaultRegion: string = DEFAULT_PHONE_REGION,
 ): { ok: true; person: NormalizedPerson } | { ok: false; field: 'email' | 'phone' | 'externalId' } {
   const keys: IdentityKey[] = []
@@ -81,17 +102,17 @@ export function normalizePerson(
   if (input.email != null) {
     email = normalizeEmail(input.email)
     if (email === null) return { ok: false, field: 'email' }
-    keys.push({ kind: 'email', hash: hashIdentity(email) })
+    keys.push({ kind: 'email', hash: matchHash(email, matchKey) })
   }
   if (input.phone != null) {
     phone = normalizePhone(input.phone, defaultRegion)
     if (phone === null) return { ok: false, field: 'phone' }
-    keys.push({ kind: 'phone', hash: hashIdentity(phone) })
+    keys.push({ kind: 'phone', hash: matchHash(phone, matchKey) })
   }
   if (input.externalId != null) {
     externalId = input.externalId
     if (externalId.length === 0 || externalId.length > 500) return { ok: false, field: 'externalId' }
-    keys.push({ kind: 'external', hash: hashIdentity(externalId) })
+    keys.push({ kind: 'external', hash: matchHash(externalId, matchKey) })
   }
   return { ok: true, person: { email, phone, externalId, keys } }
 }

@@ -3,7 +3,7 @@
 import { decrypt, encrypt, type InstallKeys } from './crypto.js'
 import { clError, type ErrorName } from '../errors.js'
 import { accountDomain } from './domains.js'
-import { normalizePerson, suppressionHashes, type NormalizedPerson } from './match-keys.js'
+import { matchHash, normalizePerson, suppressionHashes, type NormalizedPerson } from './match-keys.js'
 import type { IdentityKey } from '../store/types.js'
 
 export interface ProtectedPerson {
@@ -29,7 +29,7 @@ export class Pii {
   /** Throws a coded ClError naming the identifier that cannot be normalised. */
   /** `phoneRegion`: the site's region for numbers written without a country code (default US). */
   normalize(input: { email?: string | null; phone?: string | null; externalId?: string | null }, phoneRegion?: string): NormalizedPerson {
-    const result = normalizePerson(input, phoneRegion)
+    const result = normalizePerson(input, this.keys.matchKey, phoneRegion)
     if (!result.ok) throw clError(FIELD_ERROR[result.field])
     return result.person
   }
@@ -45,6 +45,9 @@ export class Pii {
       suppression: this.suppression({ ...person, visitorId }),
     }
   }
+
+  /** The keyed match key of a normalised value (deals name people by e-mail or external ID). */
+  readonly matchHash = (normalised: string): string => matchHash(normalised, this.keys.matchKey)
 
   suppression(person: { email?: string | null; phone?: string | null; externalId?: string | null; visitorId?: string | null }): string[] {
     return suppressionHashes(this.keys.suppressionSalt, person)

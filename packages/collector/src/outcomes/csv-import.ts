@@ -95,7 +95,7 @@ function dealInput(cells: Record<string, string>): Record<string, unknown> {
   return out
 }
 
-export async function importDealsCsv(store: Store, site: Site, text: string, pii: Pii | null, now = Date.now()): Promise<ImportResult> {
+export async function importDealsCsv(store: Store, site: Site, text: string, pii: Pii, now = Date.now()): Promise<ImportResult> {
   const t = table(text, [['dealId', DEAL_COLUMNS.dealId], ['stage', DEAL_COLUMNS.stage]])
   const items = t.rows.map((r) => ({ at: r.line, raw: dealInput(pick(r.values, DEAL_COLUMNS)) }))
   const r = await writeDealBatch(store, site, items, { pii, now, chunk: BATCH })

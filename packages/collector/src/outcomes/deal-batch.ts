@@ -13,8 +13,8 @@ import type { Pii } from '../identity/pii.js'
 import type { Site, Store } from '../store/types.js'
 
 export interface DealBatchOptions {
-  /** Checks each person against the erasure list; null skips the check (tests of the import alone). */
-  pii: Pii | null
+  /** Keys each person's match keys and checks them against the erasure list. */
+  pii: Pii
   /** Time of a deal that names none. */
   now: number
   /** Deals per store write (one transaction each); default: the whole batch in one. */
@@ -28,8 +28,7 @@ export interface DealBatchResult {
   rejected: BatchRejection[]
 }
 
-async function refuseErased(store: Store, site: Site, pii: Pii | null, p: PreparedDeal): Promise<void> {
-  if (pii === null) return
+async function refuseErased(store: Store, site: Site, pii: Pii, p: PreparedDeal): Promise<void> {
   for (const who of p.people) {
     if (who.email === null && who.externalId === null) continue
     if (await store.isSuppressed(site.id, pii.suppression(who))) throw clError('SUPPRESSED')
@@ -46,7 +45,7 @@ export async function writeDealBatch(store: Store, site: Site, items: readonly B
   const ok: Array<{ at: number; prepared: PreparedDeal }> = []
   for (const { at, deal } of parsed) {
     try {
-      const prepared = prepareDeal(deal, site, rates, opts.now)
+      const prepared = prepareDeal(deal, site, rates, opts.now, opts.pii.matchHash)
       await refuseErased(store, site, opts.pii, prepared)
       ok.push({ at, prepared })
     } catch (err) {

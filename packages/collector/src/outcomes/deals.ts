@@ -3,7 +3,7 @@
 
 import { RateBook, currencyCode, utcDay } from './currency.js'
 import { clError } from '../errors.js'
-import { hashIdentity, normalizeEmail } from '../identity/match-keys.js'
+import { normalizeEmail } from '../identity/match-keys.js'
 import { dealSchema, OUTCOME_LIMITS, type DealInput } from './schemas.js'
 import type { DealMatch, DealWrite } from './types.js'
 import { mapStage } from './stages.js'
@@ -29,34 +29,37 @@ export interface PreparedDeal {
 
 type Person = { match: DealMatch; email: string | null; externalId: string | null; sent: string }
 
-function person(leadId: string | null, rawEmail: string | null | undefined, rawExternal: string | null | undefined): Person | null {
+/** The install's keyed match key of a normalised value (`Pii.matchHash`). */
+export type MatchHash = (normalised: string) => string
+
+function person(hash: MatchHash, leadId: string | null, rawEmail: string | null | undefined, rawExternal: string | null | undefined): Person | null {
   const keys: IdentityKey[] = []
   let email: string | null = null
   if (rawEmail != null && rawEmail !== '') {
     email = normalizeEmail(rawEmail)
     if (email === null) throw clError('BAD_EMAIL')
-    keys.push({ kind: 'email', hash: hashIdentity(email) })
+    keys.push({ kind: 'email', hash: hash(email) })
   }
   const externalId = rawExternal != null && rawExternal !== '' ? rawExternal : null
-  if (externalId !== null) keys.push({ kind: 'external', hash: hashIdentity(externalId) })
+  if (externalId !== null) keys.push({ kind: 'external', hash: hash(externalId) })
   if (leadId === null && keys.length === 0) return null
   return { match: { leadId, keys }, email, externalId, sent: leadId ?? email ?? (externalId as string) }
 }
 
 /** The people a deal names: the single forms (one person, the primary), then leadIds, emails, externalIds. */
-function peopleOf(d: DealInput): Person[] {
+function peopleOf(d: DealInput, hash: MatchHash): Person[] {
   const out: Person[] = []
-  const single = person(d.leadId ?? null, d.email, d.externalId)
+  const single = person(hash, d.leadId ?? null, d.email, d.externalId)
   if (single) out.push(single)
-  for (const id of d.leadIds ?? []) out.push(person(id, null, null) as Person)
-  for (const e of d.emails ?? []) { const p = person(null, e, null); if (p) out.push(p) }
-  for (const x of d.externalIds ?? []) { const p = person(null, null, x); if (p) out.push(p) }
+  for (const id of d.leadIds ?? []) out.push(person(hash, id, null, null) as Person)
+  for (const e of d.emails ?? []) { const p = person(hash, null, e, null); if (p) out.push(p) }
+  for (const x of d.externalIds ?? []) { const p = person(hash, null, null, x); if (p) out.push(p) }
   if (out.length > OUTCOME_LIMITS.leadsPerDeal) throw clError('VALIDATION', `a deal names at most ${OUTCOME_LIMITS.leadsPerDeal} people`)
   return out
 }
 
-export function prepareDeal(d: DealInput, site: Site, rates: RateBook, now: number): PreparedDeal {
-  const people = peopleOf(d)
+export function prepareDeal(d: DealInput, site: Site, rates: RateBook, now: number, hash: MatchHash): PreparedDeal {
+  const people = peopleOf(d, hash)
   if (people.length === 0) throw clError('DEAL_NO_PERSON')
   const { match, email, externalId } = people[0]
   const lists = d.leadIds != null || d.emails != null || d.externalIds != null

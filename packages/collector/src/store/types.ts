@@ -172,7 +172,7 @@ export interface LeadConflict {
 
 export interface IdentityKey {
   kind: IdentityKind
-  /** SHA-256 hex of the normalised value (externalId: of the value as given). */
+  /** Keyed hash of the normalised value (externalId: of the value as given), identity/match-keys.ts `matchHash`. */
   hash: string
 }
 
@@ -542,6 +542,13 @@ export interface Store extends OutcomeStore, CrmStore, DestinationStore {
   dataVersion(): string
   /** Create or upgrade the schema (versioned migrations). Idempotent. */
   migrate(): Promise<void>
+  /**
+   * Rewrites every stored match-key hash h (lead identities, deals' and deal contacts' pending
+   * keys) to `rekey(h)` in one transaction, once: a marker in the store records it, and later calls
+   * (also from other processes starting at once) change nothing and return 0. Returns the values
+   * rewritten. The caller holds the key; the store only applies it (identity/match-keys.ts).
+   */
+  rekeyMatchHashes(rekey: (hash: string) => string): Promise<number>
   /** Flush pending group commits and release the database. */
   close(): Promise<void>
 

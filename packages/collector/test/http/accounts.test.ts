@@ -92,7 +92,7 @@ describe('accounts', () => {
 
     // The CSV's company column takes the same path.
     const csv = ['dealId,leadId,company,stage,amount', `C-1,${frank},Delta,won,40`, `C-2,${eve},Delta,won,50`].join('\n')
-    const result = await importDealsCsv(server.store, server.site, csv, null)
+    const result = await importDealsCsv(server.store, server.site, csv, server.app.closeloop.pii)
     expect(result.accepted).toBe(1)
     expect(result.errors.map((e) => [e.line, e.code])).toEqual([[3, 'CL_ERR_ACCOUNT_CONFLICT']])
   })

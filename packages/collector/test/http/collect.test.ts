@@ -1,4 +1,4 @@
-import { hashIdentity, normalizePhone } from '../../src/identity/match-keys.js'
+import { normalizePhone } from '../../src/identity/match-keys.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { collect, ORIGIN, pageEvent, secret, send, startTestServer, visitorId, type TestServer } from './helpers.js'
 
@@ -277,7 +277,7 @@ describe('POST /v1/collect', () => {
     expect(lead.lead).toMatchObject({ email: 'victim@corp.example', phone: null, externalId: null, traits: { name: 'Alice' } })
     expect(lead.visitorIds).toEqual(expect.arrayContaining([victim, attacker]))
     // The attacker's phone and external ID were not added as keys of the victim's lead.
-    const byPhone = await server.store.findLeadByKey(server.site.id, { kind: 'phone', hash: hashIdentity(normalizePhone('+1 415 555 0199') as string) })
+    const byPhone = await server.store.findLeadByKey(server.site.id, { kind: 'phone', hash: server.app.closeloop.pii.matchHash(normalizePhone('+1 415 555 0199') as string) })
     expect(byPhone).toBeNull()
     // The original source is the victim's own first touch.
     expect(lead.firstTouch).toMatchObject({ source: 'google', campaign: 'real' })

@@ -9,7 +9,7 @@ import { Pii } from '../../src/identity/pii.js'
 import { addConnection, loadConnection } from '../../src/integrations/crm/connections.js'
 import { drainInbox } from '../../src/integrations/crm/inbox.js'
 import type { FetchLike } from '../../src/integrations/types.js'
-import { normalizeEmail, hashIdentity } from '../../src/identity/match-keys.js'
+import { normalizeEmail, matchHash } from '../../src/identity/match-keys.js'
 import { createSite } from '../../src/sites/admin.js'
 import { openStore } from '../../src/store/index.js'
 import { tempDir } from './helpers.js'
@@ -32,7 +32,7 @@ describe('CRM inbox across a restart', () => {
     let store = await openStore({ dataDir: dir })
     const { site } = await createSite(store, { name: 'restart', origins: ['https://r.example'], cookieDomain: null })
     const record = await addConnection(store, keys.integrationKey, { site, kind: 'hubspot', writeBack: false, options: { token: stub.token, 'client-secret': 's', 'api-base': stub.url } })
-    const lead = await store.identify({ siteId: site.id, keys: [{ kind: 'email', hash: hashIdentity(normalizeEmail('cto@r.example') as string) }], ts: Date.UTC(2026, 0, 1) })
+    const lead = await store.identify({ siteId: site.id, keys: [{ kind: 'email', hash: matchHash(normalizeEmail('cto@r.example') as string, keys.matchKey) }], ts: Date.UTC(2026, 0, 1) })
     stub.contacts.set('1', { id: '1', properties: { email: 'cto@r.example', cl_visitor_id: null, company: null } })
     stub.setDeal({ id: '77', contacts: ['1'], properties: { dealname: 'R', amount: '900', dealstage: 'closedwon', pipeline: 'default', closedate: '2026-02-01T00:00:00.000Z', deal_currency_code: null, hs_lastmodifieddate: String(Date.UTC(2026, 1, 1)) } })
     const item = (eventId: string) => ({ key: `event:${eventId}`, item: JSON.stringify({ object: 'deal', id: '77', change: 'changed', occurredAt: Date.now(), eventId }) })

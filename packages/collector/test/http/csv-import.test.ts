@@ -48,7 +48,7 @@ describe('deals CSV import', () => {
       'D-3,nobody@example.com,Blocked by legal,1,,2026-01-20',
       'D-4,unknown@example.com,closedlost,,,1768000000000',
     ].join('\n')
-    const result = await importDealsCsv(server.store, server.site, csv, null)
+    const result = await importDealsCsv(server.store, server.site, csv, server.app.closeloop.pii)
     // D-4's person is not identified yet: imported, not linked.
     expect(result).toMatchObject({ rows: 5, accepted: 3, pending: 1 })
     expect(result.errors.map((e) => [e.line, e.code])).toEqual([[4, 'CL_ERR_DEAL_NO_PERSON'], [5, 'CL_ERR_UNKNOWN_STAGE']])

@@ -1,17 +1,18 @@
 // Erasure leaves nothing of the person behind. SQLite: after POST /v1/privacy/erase the database file
-// and its WAL no longer contain the person's e-mail, phone, their match-key hashes or their visitor
+// and its WAL no longer contain the person's e-mail, phone, their keyed match keys (nor, ever, the
+// plain SHA-256 of either) or their visitor
 // ID — not in live rows, not in freed pages (secure_delete), not in the WAL (truncated after the
 // erase), not in rejected-event rows — and still none after a clean shutdown. PostgreSQL: no row of
 // any table holds them (deleted rows are VACUUM's business, as for any PostgreSQL data).
 
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/http/app.js'
 import { loadInstallKeys } from '../../src/identity/crypto.js'
-import { hashIdentity, normalizeEmail, normalizePhone } from '../../src/identity/match-keys.js'
+import { matchHash, normalizeEmail, normalizePhone } from '../../src/identity/match-keys.js'
 import { createSite } from '../../src/sites/admin.js'
 import { openStore, SQLITE_FILE } from '../../src/store/index.js'
 import { PostgresStore } from '../../src/store/postgres/store.js'
@@ -24,14 +25,16 @@ const PHONE = '+14155550177'
 const cleanups: Array<() => Promise<void>> = []
 afterAll(async () => { for (const c of cleanups) await c() })
 
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
+
 /** What an attacker holding the data would look for, each with a name for the failure message. */
-function traces(vid: string): Array<[string, string]> {
+function traces(vid: string, matchKey: Buffer): Array<[string, string]> {
   const email = normalizeEmail(EMAIL) as string
   const phone = normalizePhone(PHONE) as string
   return [
     ['e-mail', email], ['e-mail as sent', EMAIL], ['e-mail in a URL', encodeURIComponent(email)],
-    ['e-mail match key', hashIdentity(email)], ['phone', phone], ['phone digits', phone.slice(1)],
-    ['phone match key', hashIdentity(phone)], ['visitor ID', vid],
+    ['e-mail match key', matchHash(email, matchKey)], ['e-mail SHA-256', sha256(email)], ['phone', phone], ['phone digits', phone.slice(1)],
+    ['phone match key', matchHash(phone, matchKey)], ['phone SHA-256', sha256(phone)], ['visitor ID', vid],
   ]
 }
 
@@ -79,7 +82,8 @@ describe.each(KINDS)('erasure on $name', (kind) => {
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }))
     const { store, contents, afterClose } = await kind.open(dir)
     const { site, secretKey } = await createSite(store, { name: 'Erase', origins: [ORIGIN], cookieDomain: null })
-    const app = await buildApp({ store, keys: loadInstallKeys({ dataDir: dir, env: {} }), config: {} })
+    const keys = loadInstallKeys({ dataDir: dir, env: {} })
+    const app = await buildApp({ store, keys, config: {} })
     await app.listen({ port: 0, host: '127.0.0.1' })
     let closed = false
     cleanups.unshift(async () => { if (!closed) await app.close() })
@@ -101,13 +105,15 @@ describe.each(KINDS)('erasure on $name', (kind) => {
     // Before the erase the traces are there: the check can see them.
     const before = await contents()
     // (The raw phone and e-mail in the rejected event were redacted on the way in.)
-    for (const [name, value] of traces(vid).filter(([n]) => n.endsWith('match key') || n === 'visitor ID')) expect(before, name).toContain(value)
+    for (const [name, value] of traces(vid, keys.matchKey).filter(([n]) => n.endsWith('match key') || n === 'visitor ID')) expect(before, name).toContain(value)
+    // Only keyed: the plain SHA-256 an ad platform gets is never stored.
+    for (const [name, value] of traces(vid, keys.matchKey).filter(([n]) => n.endsWith('SHA-256'))) expect(before.includes(value), name).toBe(false)
 
     const erased = await secret(server, '/v1/privacy/erase', { email: EMAIL })
     expect(erased.status).toBe(200)
     expect(erased.body.erased).toMatchObject({ leads: 1, deals: 1 })
     const after = await contents()
-    for (const [name, value] of traces(vid)) expect(after.includes(value), `${name} still held after the erase`).toBe(false)
+    for (const [name, value] of traces(vid, keys.matchKey)) expect(after.includes(value), `${name} still held after the erase`).toBe(false)
     expect(after).toContain(bystander)
 
     // A clean shutdown (the app closes its store) changes nothing of that.
@@ -115,7 +121,7 @@ describe.each(KINDS)('erasure on $name', (kind) => {
     closed = true
     if (afterClose) {
       const shut = await afterClose()
-      for (const [name, value] of traces(vid)) expect(shut.includes(value), `${name} in the files after shutdown`).toBe(false)
+      for (const [name, value] of traces(vid, keys.matchKey)) expect(shut.includes(value), `${name} in the files after shutdown`).toBe(false)
       expect(shut).toContain(bystander)
     }
   })

@@ -1,5 +1,6 @@
-// Raw email and phone are stored only encrypted. Search the data files' bytes.
+// Raw email and phone are stored only encrypted, their match keys only keyed. Search the data files' bytes.
 
+import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -44,5 +45,29 @@ describe('personal identifiers at rest', () => {
     await server.app.close() // checkpoint the WAL into the main file, then look again
     expect(leaks(dataBytes(server.dir))).toEqual([])
     expect(dataBytes(server.dir).length).toBeGreaterThan(4096)
+  })
+})
+
+describe('match keys at rest', () => {
+  it('are keyed: the plain SHA-256 of the phone or e-mail is nowhere in the database or its WAL', async () => {
+    const own = await startTestServer()
+    try {
+      const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
+      const id = await secret(own, '/v1/identify', { visitorId: visitorId(), email: 'Ada@Example.org', phone: '+1 (415) 555-0142' })
+      expect(id.status).toBe(200)
+      expect((await secret(own, '/v1/deals', { dealId: 'keyed-1', email: 'later@example.org', stage: 'won', amount: 5 })).status).toBe(200)
+      const { pii } = own.app.closeloop
+      const plain = [sha256('ada@example.org'), sha256('+14155550142'), sha256('later@example.org')]
+      const keyed = [pii.matchHash('ada@example.org'), pii.matchHash('+14155550142'), pii.matchHash('later@example.org')]
+      const hex = (bytes: Buffer, needles: string[]) => needles.filter((n) => bytes.includes(Buffer.from(n, 'utf8')))
+      // The keyed keys are what is stored (so the search sees the rows), the plain ones never.
+      expect(hex(dataBytes(own.dir), keyed)).toEqual(keyed)
+      expect(hex(dataBytes(own.dir), plain)).toEqual([])
+      await own.app.close()
+      expect(hex(dataBytes(own.dir), keyed)).toEqual(keyed)
+      expect(hex(dataBytes(own.dir), plain)).toEqual([])
+    } finally {
+      await own.close()
+    }
   })
 })

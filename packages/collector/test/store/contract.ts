@@ -9,6 +9,7 @@ import { reconcileContract } from './contract-reconcile.js'
 import { funnelContract } from './contract-funnel.js'
 import { crmContract } from './contract-crm.js'
 import { destinationsContract } from './contract-destinations.js'
+import { rekeyContract } from './contract-rekey.js'
 
 export { emailKey, event, externalKey, makeSite, phoneKey, touch } from './fixtures.js'
 
@@ -17,6 +18,8 @@ export interface StoreHarness {
   open(): Promise<Store>
   /** Remove the database after the suite; stores are closed first. */
   destroy(): Promise<void>
+  /** A harness on another, new and empty database (for store-wide steps the suite cannot share). */
+  another(): Promise<StoreHarness>
 }
 
 export function storeContract(name: string, makeHarness: () => Promise<StoreHarness>): void {
@@ -36,6 +39,10 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
     describe('deals, spend, rates and report load', () => outcomesContract(() => store))
     reconcileContract(() => store)
     funnelContract(() => store)
+    rekeyContract(async () => {
+      const other = await harness.another()
+      return { open: () => other.open(), done: () => other.destroy() }
+    })
     crmContract(() => store, async () => {
       await store.close()
       store = await harness.open()
@@ -244,7 +251,7 @@ export function storeContract(name: string, makeHarness: () => Promise<StoreHarn
         expect([r.leadId, r.created]).toEqual([victim.leadId, false])
         const lead = (await store.getLead(site.id, victim.leadId))!
         expect(lead.lead).toMatchObject({ emailEnc: 'v1.enc-lo', phoneEnc: null, externalId: null, traits: { name: 'Alice' } })
-        expect(lead.visitorIds).toEqual(['lo-victim', 'lo-attacker'])
+        expect([...lead.visitorIds].sort()).toEqual(['lo-attacker', 'lo-victim'])
         expect(await store.findLeadByKey(site.id, phoneKey('+14155550199'))).toBeNull()
         const before = (await store.getLead(site.id, victim.leadId))!.lead.accountId
         expect(before).not.toBeNull()

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PostgresStore } from '../../src/store/postgres/store.js'
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations.js'
-import { emailKey, event, makeSite, storeContract, touch } from './contract.js'
+import { emailKey, event, makeSite, storeContract, touch, type StoreHarness } from './contract.js'
 import { expectSameReportInput } from './contract-outcomes.js'
 
 const URL = process.env.CLOSELOOP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -45,7 +45,7 @@ describe('PostgreSQL test server', () => {
   })
 })
 
-storeContract('PostgreSQL', async () => {
+async function pgHarness(): Promise<StoreHarness> {
   const schema = await freshSchema()
   return {
     open: async () => {
@@ -54,8 +54,11 @@ storeContract('PostgreSQL', async () => {
       return store
     },
     destroy: async () => undefined, // dropped with the others in afterAll
+    another: pgHarness,
   }
-})
+}
+
+storeContract('PostgreSQL', pgHarness)
 
 describe('PostgresStore specifics', () => {
   let schema: string

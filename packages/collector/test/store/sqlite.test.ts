@@ -14,7 +14,7 @@ import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js'
 import { SqliteStore } from '../../src/store/sqlite/store.js'
 import { ACCOUNT_SQL } from '../../src/store/sqlite/accounts.js'
 import type { IngestEvent } from '../../src/store/types.js'
-import { emailKey, event, externalKey, makeSite, storeContract, touch } from './contract.js'
+import { emailKey, event, externalKey, makeSite, storeContract, touch, type StoreHarness } from './contract.js'
 import { expectSameReportInput } from './contract-outcomes.js'
 import { attributionReport } from '../../src/reports/query.js'
 
@@ -40,13 +40,16 @@ function holdDurable(store: SqliteStore): { release: () => void; stop: () => voi
   }
 }
 
-storeContract('SQLite', async () => {
+function sqliteHarness(): StoreHarness {
   const dir = tempDir()
   return {
     open: () => openStore({ dataDir: dir, destinations: TEST_DESTINATIONS }),
     destroy: async () => rmSync(dir, { recursive: true, force: true }),
+    another: async () => sqliteHarness(),
   }
-})
+}
+
+storeContract('SQLite', async () => sqliteHarness())
 
 describe('SqliteStore specifics', () => {
   it('creates its data directory 0700 and its files 0600, and tightens an older 0644 file', async () => {
@@ -547,7 +550,6 @@ describe('SqliteStore specifics', () => {
 
   it('a failing migration leaves no trace and is retried next time', async () => {
     const file = join(tempDir(), 'db.sqlite')
-    // Versions may have gaps (one held for a change under way): the next is after the highest.
     const last = Math.max(...SQLITE_MIGRATIONS.map((m) => m.version))
     const broken = [...SQLITE_MIGRATIONS, { version: last + 1, name: 'broken', sql: 'CREATE TABLE half (id TEXT); SELECT * FROM no_such_table' }]
     const store = new SqliteStore({ file, migrations: broken })
@@ -564,7 +566,7 @@ describe('SqliteStore specifics', () => {
     const { site } = await makeSite(store)
     const rawEmail = '  Grace.Hopper+Leads@Example.COM '
     const rawPhone = '(415) 555-0132'
-    const norm = normalizePerson({ email: rawEmail, phone: rawPhone })
+    const norm = normalizePerson({ email: rawEmail, phone: rawPhone }, keys.matchKey)
     if (!norm.ok) throw new Error('fixture must normalise')
     const { person } = norm
     await store.ingest([event(site.id, 'gh', 1000, { touch: touch(1000) })])

@@ -13,6 +13,7 @@ import { nanoid } from 'nanoid'
 import { clError } from '../../errors.js'
 import { GroupCommit, type Job } from '../group-commit.js'
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js'
+import { MATCH_KEY_COLUMNS, MATCH_KEYS_UPGRADE } from '../sqlite/migrations.js'
 import { identifyPg } from './identify.js'
 import { assignAccountPg, getAccountPg } from './accounts.js'
 import {
@@ -50,7 +51,7 @@ export interface PostgresStoreOptions {
 }
 
 export const POSTGRES_DEFAULTS = { max: 10, maxPendingEvents: 5_000 } as const
-// Serialises migrations across processes starting at once (any constant, shared by all).
+// Serialises migrations and keyed data upgrades across processes starting at once (any constant, shared by all).
 const MIGRATION_LOCK = 0x636c6f73
 
 /** A write queued for the next group-commit transaction. */
@@ -104,6 +105,44 @@ export class PostgresStore implements Store {
           await c.query('ROLLBACK')
           throw err
         }
+      }
+    } finally {
+      c.release()
+    }
+  }
+
+  async rekeyMatchHashes(rekey: (hash: string) => string): Promise<number> {
+    await this.writer.drain()
+    const c = await this.pool.connect()
+    try {
+      await c.query('BEGIN')
+      try {
+        // Collectors starting at once: the first rewrites, the others wait here, then see its marker.
+        await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
+        const done = await c.query('SELECT 1 FROM data_upgrades WHERE name = $1', [MATCH_KEYS_UPGRADE])
+        let n = 0
+        if (done.rows.length === 0) {
+          // Every distinct key once, mapped in pages (the key is the caller's, so the new values are
+          // computed here), then each column rewritten set-based from the map.
+          await c.query('CREATE TEMP TABLE match_rekey (old TEXT PRIMARY KEY, new TEXT) ON COMMIT DROP')
+          await c.query(`INSERT INTO match_rekey (old) ${MATCH_KEY_COLUMNS.map(([t, col]) => `SELECT ${col} FROM ${t} WHERE ${col} IS NOT NULL`).join(' UNION ')}`)
+          for (let after = ''; ;) {
+            const page = await c.query<{ old: string }>('SELECT old FROM match_rekey WHERE old > $1 ORDER BY old LIMIT 10000', [after])
+            if (page.rows.length === 0) break
+            const olds = page.rows.map((r) => r.old)
+            await c.query('UPDATE match_rekey m SET new = x.new FROM unnest($1::text[], $2::text[]) AS x(old, new) WHERE m.old = x.old', [olds, olds.map(rekey)])
+            after = olds[olds.length - 1]
+          }
+          for (const [t, col] of MATCH_KEY_COLUMNS) {
+            n += (await c.query(`UPDATE ${t} SET ${col} = m.new FROM match_rekey m WHERE ${t}.${col} = m.old`)).rowCount ?? 0
+          }
+          await c.query('INSERT INTO data_upgrades (name, rows, applied_at) VALUES ($1, $2, $3)', [MATCH_KEYS_UPGRADE, n, Date.now()])
+        }
+        await c.query('COMMIT')
+        return n
+      } catch (err) {
+        await c.query('ROLLBACK')
+        throw err
       }
     } finally {
       c.release()

@@ -456,4 +456,31 @@ CREATE INDEX conversion_outbox_feed ON conversion_outbox(destination_id, occurre
 `,
 }
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS, LEADS_BY_ACCOUNT, CRM_CONNECTIONS, CRM_OUTBOX, DESTINATIONS]
+// Upgrades of stored data that need the install's key, which SQL migrations do not have (the
+// first: match keys keyed with it, see Store.rekeyMatchHashes). One row per upgrade once it has
+// run, so it never runs twice. Standard SQL: the PostgreSQL store runs this same migration.
+export const DATA_UPGRADES: Migration = {
+  version: 11,
+  name: 'keyed data upgrades',
+  sql: `
+CREATE TABLE data_upgrades (
+  name       TEXT PRIMARY KEY,
+  rows       BIGINT NOT NULL,
+  applied_at BIGINT NOT NULL
+);
+`,
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS, LEADS_BY_ACCOUNT, CRM_CONNECTIONS, CRM_OUTBOX, DESTINATIONS, DATA_UPGRADES]
+
+/** The data_upgrades row of the match keys' rekeying (Store.rekeyMatchHashes). */
+export const MATCH_KEYS_UPGRADE = 'match keys keyed'
+
+/** Every column that holds a match key (lead identities; pending people of deals and their contacts). */
+export const MATCH_KEY_COLUMNS: ReadonlyArray<readonly [table: string, column: string]> = [
+  ['lead_identities', 'hash'],
+  ['deals', 'email_hash'],
+  ['deals', 'external_hash'],
+  ['deal_leads', 'email_hash'],
+  ['deal_leads', 'external_hash'],
+]

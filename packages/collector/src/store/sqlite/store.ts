@@ -23,7 +23,7 @@ import { dirname } from 'node:path'
 import { nanoid } from 'nanoid'
 import { clError } from '../../errors.js'
 import { Checkpointer } from './checkpointer.js'
-import { SQLITE_MIGRATIONS, type Migration } from './migrations.js'
+import { MATCH_KEY_COLUMNS, MATCH_KEYS_UPGRADE, SQLITE_MIGRATIONS, type Migration } from './migrations.js'
 import {
   conflictFromRow, leadFromRow, QUALITY_MAX_TS, QUALITY_MIN_TS, qualityFromRows, rejectedFromRow, siteFromRow, type Row,
 } from '../rows.js'
@@ -283,14 +283,7 @@ export class SqliteStore implements Store {
 
   async erase(siteId: string, who: PersonSelector, suppressionHashes: string[]): Promise<Erased> {
     const erased = await this.write<Erased>({ op: 'erase', siteId, who, hashes: suppressionHashes })
-    // The WAL still holds the pages as they were before the delete: copy them back and empty it.
-    if (this.options.file !== ':memory:') {
-      for (let i = 0; i < 50; i++) {
-        const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>
-        if (r.busy === 0) break
-        await new Promise((resolve) => setTimeout(resolve, 20))
-      }
-    }
+    await this.truncateWal()
     return erased
   }
 
@@ -300,6 +293,39 @@ export class SqliteStore implements Store {
 
   pruneRejected(before: number): Promise<number> {
     return this.write({ op: 'pruneRejected', before })
+  }
+
+  /** The WAL still holds pages as they were before a delete: copy them back and empty it. */
+  private async truncateWal(): Promise<void> {
+    if (this.options.file === ':memory:') return
+    for (let i = 0; i < 50; i++) {
+      const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>
+      if (r.busy === 0) break
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
+
+  async rekeyMatchHashes(rekey: (hash: string) => string): Promise<number> {
+    if (!this.writer) throw clError('INTERNAL', 'SqliteStore used before migrate()')
+    // Not a WriteOp (it carries a function): queued writes go first, then one IMMEDIATE
+    // transaction, which also waits for another process's write and then sees its marker.
+    await this.writer.drain()
+    this.db.function('cl_rekey', { deterministic: true }, (h: unknown) => (h == null ? null : rekey(String(h))))
+    const done = this.db.prepare('SELECT 1 FROM data_upgrades WHERE name = ?')
+    const mark = this.db.prepare('INSERT INTO data_upgrades (name, rows, applied_at) VALUES (?, ?, ?)')
+    const rows = this.db.transaction(() => {
+      if (done.get(MATCH_KEYS_UPGRADE)) return 0
+      let n = 0
+      for (const [table, column] of MATCH_KEY_COLUMNS) {
+        n += this.db.prepare(`UPDATE ${table} SET ${column} = cl_rekey(${column}) WHERE ${column} IS NOT NULL`).run().changes
+      }
+      mark.run(MATCH_KEYS_UPGRADE, n, Date.now())
+      return n
+    }).immediate()
+    // Report inputs need no refresh: a pending deal joins its lead on both sides' rewritten keys.
+    // The old keys' bytes are overwritten (secure_delete), the WAL's copies checkpointed away.
+    if (rows > 0) await this.truncateWal()
+    return rows
   }
 
   async exportPerson(siteId: string, who: PersonSelector): Promise<PersonExport> {

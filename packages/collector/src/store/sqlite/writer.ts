@@ -108,6 +108,11 @@ export class SqliteWriter {
     return { flushes, jobs, maxBatch, lastBatch, commitSizes: [...commitSizes], fsyncs: this.fsyncs }
   }
 
+  /** Resolves when every write submitted so far has committed (or failed). */
+  drain(): Promise<void> {
+    return this.commit.drain()
+  }
+
   async close(): Promise<void> {
     await this.commit.drain()
     if (this.walFd !== null) closeSync(this.walFd)

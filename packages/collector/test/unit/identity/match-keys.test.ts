@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
+import { deriveKeys } from '../../../src/identity/crypto.js'
 import {
-  hashIdentity, normalizeEmail, normalizePerson, normalizePhone, suppressionHash, suppressionHashes,
+  keyUnkeyedHash, matchHash, normalizeEmail, normalizePerson, normalizePhone, suppressionHash, suppressionHashes,
 } from '../../../src/identity/match-keys.js'
 
 describe('normalizeEmail', () => {
@@ -47,10 +48,33 @@ describe('normalizePhone', () => {
   })
 })
 
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex')
+const key = randomBytes(32)
+
 describe('hashes', () => {
-  it('hashIdentity is SHA-256 hex of the value', () => {
-    expect(hashIdentity('a@b.co')).toBe(createHash('sha256').update('a@b.co').digest('hex'))
-    expect(hashIdentity('a@b.co')).toMatch(/^[0-9a-f]{64}$/)
+  it('matchHash is keyed: not the plain SHA-256, stable under one key, different under another', () => {
+    const h = matchHash('+14155550132', key)
+    expect(h).toMatch(/^[0-9a-f]{64}$/)
+    expect(h).not.toBe(sha256('+14155550132'))
+    expect(matchHash('+14155550132', Buffer.from(key))).toBe(h)
+    expect(matchHash('+14155550132', randomBytes(32))).not.toBe(h)
+    expect(matchHash('+14155550133', key)).not.toBe(h)
+  })
+
+  it('matchHash differs across installs (keys derived from different master keys)', () => {
+    const a = deriveKeys(randomBytes(32)).matchKey
+    const b = deriveKeys(randomBytes(32)).matchKey
+    expect(a).toHaveLength(32)
+    expect(matchHash('a@b.co', a)).not.toBe(matchHash('a@b.co', b))
+    // The match key is its own: not the suppression salt, so the two hashes never coincide.
+    const keys = deriveKeys(randomBytes(32))
+    expect(keys.matchKey.equals(keys.suppressionSalt)).toBe(false)
+    expect(matchHash('a@b.co', keys.matchKey)).not.toBe(suppressionHash('a@b.co', keys.suppressionSalt))
+  })
+
+  it('an older unkeyed hash (SHA-256 hex) is keyed into what matchHash gives for the value', () => {
+    expect(keyUnkeyedHash(sha256('a@b.co'), key)).toBe(matchHash('a@b.co', key))
+    expect(matchHash('a@b.co', key)).toBe(createHmac('sha256', key).update(sha256('a@b.co')).digest('hex'))
   })
 
   it('suppressionHash depends on the salt and differs from the plain hash', () => {
@@ -58,7 +82,7 @@ describe('hashes', () => {
     const salt2 = randomBytes(32)
     expect(suppressionHash('email:a@b.co', salt1)).toBe(suppressionHash('email:a@b.co', salt1))
     expect(suppressionHash('email:a@b.co', salt1)).not.toBe(suppressionHash('email:a@b.co', salt2))
-    expect(suppressionHash('a@b.co', salt1)).not.toBe(hashIdentity('a@b.co'))
+    expect(suppressionHash('a@b.co', salt1)).not.toBe(sha256('a@b.co'))
   })
 
   it('suppressionHashes gives one per identifier, kind-separated', () => {
@@ -72,21 +96,21 @@ describe('hashes', () => {
 
 describe('normalizePerson', () => {
   it('derives match keys in priority order', () => {
-    const r = normalizePerson({ externalId: 'crm-1', phone: '(415) 555-0132', email: ' A@B.co ' })
+    const r = normalizePerson({ externalId: 'crm-1', phone: '(415) 555-0132', email: ' A@B.co ' }, key)
     expect(r.ok).toBe(true)
     if (!r.ok) return
     expect(r.person.email).toBe('a@b.co')
     expect(r.person.phone).toBe('+14155550132')
     expect(r.person.keys).toEqual([
-      { kind: 'email', hash: hashIdentity('a@b.co') },
-      { kind: 'phone', hash: hashIdentity('+14155550132') },
-      { kind: 'external', hash: hashIdentity('crm-1') },
+      { kind: 'email', hash: matchHash('a@b.co', key) },
+      { kind: 'phone', hash: matchHash('+14155550132', key) },
+      { kind: 'external', hash: matchHash('crm-1', key) },
     ])
   })
 
   it('names the field that cannot be normalised', () => {
-    expect(normalizePerson({ email: 'nope' })).toEqual({ ok: false, field: 'email' })
-    expect(normalizePerson({ email: 'a@b.co', phone: 'x' })).toEqual({ ok: false, field: 'phone' })
-    expect(normalizePerson({ externalId: '' })).toEqual({ ok: false, field: 'externalId' })
+    expect(normalizePerson({ email: 'nope' }, key)).toEqual({ ok: false, field: 'email' })
+    expect(normalizePerson({ email: 'a@b.co', phone: 'x' }, key)).toEqual({ ok: false, field: 'phone' })
+    expect(normalizePerson({ externalId: '' }, key)).toEqual({ ok: false, field: 'externalId' })
   })
 })
