@@ -63,7 +63,10 @@ class Lru<V> {
 }
 
 const solvedChains = new Lru<RemovalEffects>(32)
-/** Chains a worker was stopped on, with the milliseconds it had spent on them by then. */
+/**
+ * Chains a worker was stopped on, with the time they had been given: a report of the same data
+ * with no more time is refused at once instead of keeping a core busy for its whole budget again.
+ */
 const gaveUp = new Lru<number>(64)
 
 /** Identifies a chain by its content (every array the solve reads). */
@@ -113,13 +116,14 @@ export async function withSolver<R>(opts: SolveOptions, report: (solver: ChainSo
     if (pending.size === 0) return result
     const keys = [...pending.keys()]
     const remaining = deadline - Date.now()
-    if (remaining <= 0 || keys.some((k) => (gaveUp.get(k) ?? -1) >= remaining)) throw tooComplex(opts.budgetMs)
+    // "No more time": within a tenth of what it had, timers and passes vary by a few milliseconds.
+    if (remaining <= 0 || keys.some((k) => remaining <= (gaveUp.get(k) ?? -1) * 1.1)) throw tooComplex(opts.budgetMs)
     const results = await offLoop.solve([...pending.values()], deadline, (index, r) => {
       solvedChains.set(keys[index], r)
       known.set(keys[index], r)
     }).catch((err: unknown) => {
       if (err instanceof OutOfTime) {
-        for (const k of keys) if (!known.has(k)) gaveUp.set(k, Math.max(gaveUp.get(k) ?? 0, err.ranMs))
+        for (const k of keys) if (!known.has(k)) gaveUp.set(k, Math.max(gaveUp.get(k) ?? 0, remaining))
         throw tooComplex(opts.budgetMs)
       }
       throw err
@@ -130,7 +134,7 @@ export async function withSolver<R>(opts: SolveOptions, report: (solver: ChainSo
 }
 
 class OutOfTime extends Error {
-  constructor(readonly ranMs: number) {
+  constructor() {
     super('solve out of time')
   }
 }
@@ -143,7 +147,6 @@ interface Job {
   resolve: (r: RemovalEffects[]) => void
   reject: (err: Error) => void
   timer: NodeJS.Timeout
-  startedAt: number
 }
 
 // Node cannot run a .ts worker by itself, and in Node 20 loader hooks (`--import tsx`) do not reach
@@ -170,7 +173,7 @@ class OffLoop {
 
   solve(chains: AbsorbingChain[], deadline: number, onResult: Job['onResult']): Promise<RemovalEffects[]> {
     return new Promise((resolve, reject) => {
-      const job: Job = { chains, results: [], done: 0, onResult, resolve, reject, startedAt: 0, timer: setTimeout(() => this.expire(job), Math.max(0, deadline - Date.now())) }
+      const job: Job = { chains, results: [], done: 0, onResult, resolve, reject, timer: setTimeout(() => this.expire(job), Math.max(0, deadline - Date.now())) }
       this.queue.push(job)
       this.next()
     })
@@ -180,7 +183,7 @@ class OffLoop {
     const queued = this.queue.indexOf(job)
     if (queued >= 0) {
       this.queue.splice(queued, 1)
-      job.reject(new OutOfTime(0))
+      job.reject(new OutOfTime())
       return
     }
     if (this.running?.job !== job) return
@@ -189,7 +192,7 @@ class OffLoop {
     this.worker = null
     this.running = null
     void worker?.terminate()
-    job.reject(new OutOfTime(Date.now() - job.startedAt))
+    job.reject(new OutOfTime())
     this.next()
   }
 
@@ -246,7 +249,6 @@ class OffLoop {
     this.worker.ref()
     const id = this.nextId++
     this.running = { id, job }
-    job.startedAt = Date.now()
     this.worker.postMessage({ id, chains: job.chains } satisfies SolveRequest)
   }
 
