@@ -8,11 +8,12 @@
 // answers each expensive one with a placeholder while noting it. The noted chains are then solved
 // in one worker thread, and the report runs again with their answers: the same function on the
 // same arrays, so the figures are exactly those of an inline solve. Answers are kept in a small
-// LRU keyed by a hash of the chain, so reopening the report does not solve again.
+// LRU keyed by a hash of the chain, so reopening the report does not solve again, and reports
+// that need the same chain at the same time (the dashboard asks for several) share one solve.
 //
 // One solve at a time (a queue): the collector shares few cores with its own ingestion. The
-// report's time budget runs from its start, queue wait included; past it the worker is stopped
-// and the report answers CL_ERR_REPORT_TOO_COMPLEX.
+// report's time budget runs from its start, queue wait included; past it the report answers
+// CL_ERR_REPORT_TOO_COMPLEX, and the worker is stopped if no other report waits for its solve.
 
 import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
@@ -34,14 +35,14 @@ export interface SolveOptions {
   inlineUnits?: number
 }
 
-/** What a solve job sends to the worker and gets back. */
+/** What the worker is sent, and answers. */
 export interface SolveRequest {
   id: number
-  chains: AbsorbingChain[]
+  chain: AbsorbingChain
 }
 
 export type SolveReply =
-  | { id: number; index: number; result: RemovalEffects }
+  | { id: number; result: RemovalEffects }
   | { id: number; error: { reason: AttributionError['reason'] | null; message: string } }
 
 class Lru<V> {
@@ -118,17 +119,17 @@ export async function withSolver<R>(opts: SolveOptions, report: (solver: ChainSo
     const remaining = deadline - Date.now()
     // "No more time": within a tenth of what it had, timers and passes vary by a few milliseconds.
     if (remaining <= 0 || keys.some((k) => remaining <= (gaveUp.get(k) ?? -1) * 1.1)) throw tooComplex(opts.budgetMs)
-    const results = await offLoop.solve([...pending.values()], deadline, (index, r) => {
-      solvedChains.set(keys[index], r)
-      known.set(keys[index], r)
-    }).catch((err: unknown) => {
-      if (err instanceof OutOfTime) {
-        for (const k of keys) if (!known.has(k)) gaveUp.set(k, Math.max(gaveUp.get(k) ?? 0, remaining))
-        throw tooComplex(opts.budgetMs)
+    const settled = await Promise.allSettled(keys.map((k) => offLoop.solve(k, pending.get(k) as AbsorbingChain, deadline)))
+    settled.forEach((r, i) => {
+      if (r.status === 'fulfilled') {
+        solvedChains.set(keys[i], r.value)
+        known.set(keys[i], r.value)
+      } else if (r.reason instanceof OutOfTime) {
+        gaveUp.set(keys[i], Math.max(gaveUp.get(keys[i]) ?? 0, remaining))
       }
-      throw err
     })
-    results.forEach((r, i) => known.set(keys[i], r))
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw failed.reason instanceof OutOfTime ? tooComplex(opts.budgetMs) : failed.reason
   }
   throw new AttributionError('internal', 'markov: chains still unsolved after a second pass')
 }
@@ -139,14 +140,18 @@ class OutOfTime extends Error {
   }
 }
 
-interface Job {
-  chains: AbsorbingChain[]
-  results: RemovalEffects[]
-  done: number
-  onResult: (index: number, r: RemovalEffects) => void
-  resolve: (r: RemovalEffects[]) => void
+/** A report waiting for a chain, until its own deadline. */
+interface Waiter {
+  resolve: (r: RemovalEffects) => void
   reject: (err: Error) => void
   timer: NodeJS.Timeout
+}
+
+/** One chain to solve; reports that need the same chain wait on the same job. */
+interface Job {
+  key: string
+  chain: AbsorbingChain
+  waiters: Set<Waiter>
 }
 
 // Node cannot run a .ts worker by itself, and in Node 20 loader hooks (`--import tsx`) do not reach
@@ -164,77 +169,81 @@ function startWorker(): Worker {
   return new Worker(TS_BOOTSTRAP, { eval: true, workerData: { tsx, file: fileURLToPath(new URL('./solve-worker.ts', import.meta.url)) } })
 }
 
-/** One worker thread, one job at a time; a job past its deadline stops the worker. */
+/**
+ * One worker thread, one job at a time. A job ends when it is solved or when its last waiter's
+ * deadline passes; a running one then stops the worker (a solve cannot be interrupted otherwise)
+ * and a new worker starts for the next job.
+ */
 class OffLoop {
   private worker: Worker | null = null
   private running: { id: number; job: Job } | null = null
   private readonly queue: Job[] = []
+  private readonly jobs = new Map<string, Job>()
   private nextId = 1
+  /** Chains sent to a worker so far. */
+  sent = 0
 
-  solve(chains: AbsorbingChain[], deadline: number, onResult: Job['onResult']): Promise<RemovalEffects[]> {
-    return new Promise((resolve, reject) => {
-      const job: Job = { chains, results: [], done: 0, onResult, resolve, reject, timer: setTimeout(() => this.expire(job), Math.max(0, deadline - Date.now())) }
+  solve(key: string, chain: AbsorbingChain, deadline: number): Promise<RemovalEffects> {
+    let job = this.jobs.get(key)
+    if (!job) {
+      job = { key, chain, waiters: new Set() }
+      this.jobs.set(key, job)
       this.queue.push(job)
-      this.next()
+    }
+    const j = job
+    const promise = new Promise<RemovalEffects>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, timer: setTimeout(() => this.expire(j, waiter), Math.max(0, deadline - Date.now())) }
+      j.waiters.add(waiter)
     })
+    this.next()
+    return promise
   }
 
-  private expire(job: Job): void {
+  private expire(job: Job, waiter: Waiter): void {
+    job.waiters.delete(waiter)
+    waiter.reject(new OutOfTime())
+    if (job.waiters.size > 0) return
+    this.jobs.delete(job.key)
     const queued = this.queue.indexOf(job)
-    if (queued >= 0) {
-      this.queue.splice(queued, 1)
-      job.reject(new OutOfTime())
-      return
-    }
+    if (queued >= 0) this.queue.splice(queued, 1)
     if (this.running?.job !== job) return
-    // The solve cannot be interrupted from here: the worker goes, a new one starts for the next job.
     const worker = this.worker
     this.worker = null
     this.running = null
     void worker?.terminate()
-    job.reject(new OutOfTime())
+    this.next()
+  }
+
+  /** Ends the running job: every waiter gets `outcome`. */
+  private settle(outcome: { result: RemovalEffects } | { error: Error }): void {
+    const running = this.running
+    if (!running) return
+    this.running = null
+    this.jobs.delete(running.job.key)
+    for (const w of running.job.waiters) {
+      clearTimeout(w.timer)
+      if ('result' in outcome) w.resolve(outcome.result)
+      else w.reject(outcome.error)
+    }
     this.next()
   }
 
   private spawn(): Worker {
     const worker = startWorker()
-    worker.on('message', (reply: SolveReply) => this.reply(worker, reply))
+    worker.on('message', (reply: SolveReply) => {
+      if (worker !== this.worker || this.running?.id !== reply.id) return
+      if ('result' in reply) this.settle({ result: reply.result })
+      else this.settle({ error: reply.error.reason ? new AttributionError(reply.error.reason, reply.error.message) : new Error(reply.error.message) })
+    })
     const fail = (err: Error) => {
       if (this.worker !== worker) return
       this.worker = null
-      const running = this.running
-      this.running = null
-      if (running) {
-        clearTimeout(running.job.timer)
-        running.job.reject(err)
-      }
-      this.next()
+      if (this.running) this.settle({ error: err })
+      else this.next()
     }
     worker.on('error', fail)
     worker.on('exit', (code) => fail(new Error(`markov solve worker exited (${code})`)))
     return worker
-  }
-
-  private reply(worker: Worker, reply: SolveReply): void {
-    const running = this.running
-    if (worker !== this.worker || !running || running.id !== reply.id) return
-    const { job } = running
-    if ('error' in reply) {
-      this.finish()
-      job.reject(reply.error.reason ? new AttributionError(reply.error.reason, reply.error.message) : new Error(reply.error.message))
-      return
-    }
-    job.results[reply.index] = reply.result
-    job.onResult(reply.index, reply.result)
-    if (++job.done < job.chains.length) return
-    this.finish()
-    job.resolve(job.results)
-  }
-
-  private finish(): void {
-    if (this.running) clearTimeout(this.running.job.timer)
-    this.running = null
-    this.next()
   }
 
   private next(): void {
@@ -249,7 +258,8 @@ class OffLoop {
     this.worker.ref()
     const id = this.nextId++
     this.running = { id, job }
-    this.worker.postMessage({ id, chains: job.chains } satisfies SolveRequest)
+    this.sent++
+    this.worker.postMessage({ id, chain: job.chain } satisfies SolveRequest)
   }
 
   /** Stops the worker (tests; the process exits without it otherwise). */
@@ -261,6 +271,11 @@ class OffLoop {
 }
 
 const offLoop = new OffLoop()
+
+/** How many chains were sent to the worker thread (tests). */
+export function workerSolves(): number {
+  return offLoop.sent
+}
 
 /** Forgets solved chains and stops the worker (tests). */
 export async function resetSolver(): Promise<void> {

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { removalEffects, type ChainSolver, type RemovalEffects } from '../../../src/attribution/index.js'
 import { ClError } from '../../../src/errors.js'
-import { resetSolver, withSolver } from '../../../src/reports/solver.js'
+import { resetSolver, withSolver, workerSolves } from '../../../src/reports/solver.js'
 import { chainOf, cycle } from '../attribution/chains.js'
 
 afterEach(async () => {
@@ -81,5 +81,24 @@ describe('withSolver', () => {
     expect(Date.now() - t).toBeLessThan(600)
     const r = await first
     expect(Array.from(r.effects)).toEqual(Array.from(removalEffects(slow).effects))
+  })
+
+  it('shares one solve between reports that need the same chain at the same time', async () => {
+    const chain = tangled(600)
+    const before = workerSolves()
+    const reports = [1, 2, 3].map(() => withSolver({ budgetMs: 30_000, inlineUnits: 0 }, async (solve) => solve(chain)))
+    const results = await Promise.all(reports)
+    expect(workerSolves() - before).toBe(1)
+    const inline = Array.from(removalEffects(chain).effects)
+    for (const r of results) expect(Array.from(r.effects)).toEqual(inline)
+  })
+
+  it('keeps solving for a report with time left when another waiting one runs out', async () => {
+    const chain = tangled(700)
+    const inline = Array.from(removalEffects(chain).effects)
+    const patient = withSolver({ budgetMs: 30_000, inlineUnits: 0 }, async (solve) => solve(chain))
+    const hasty = await withSolver({ budgetMs: 50, inlineUnits: 0 }, async (solve) => solve(chain)).catch((e: unknown) => e)
+    expect(hasty).toMatchObject({ code: 'CL_ERR_REPORT_TOO_COMPLEX' })
+    expect(Array.from((await patient).effects)).toEqual(inline)
   })
 })
