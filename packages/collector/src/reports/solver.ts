@@ -131,7 +131,7 @@ export async function withSolver<R>(opts: SolveOptions, report: (solver: ChainSo
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failed) throw failed.reason instanceof OutOfTime ? tooComplex(opts.budgetMs) : failed.reason
   }
-  throw new AttributionError('internal', 'markov: chains still unsolved after a second pass')
+  throw new AttributionError('internal', 'markov: chains still unsolved after three passes')
 }
 
 class OutOfTime extends Error {
