@@ -211,6 +211,8 @@ class OffLoop {
     this.worker = null
     this.running = null
     void worker?.terminate()
+    // The next report should not wait for a worker to start: one starts now, idle.
+    this.worker = this.spawn()
     this.next()
   }
 

@@ -12,7 +12,7 @@ import { buildReport, type Journey } from '../../src/attribution/index.js'
 import { classifyChannel } from '../../src/ingest/channel.js'
 import { BROWSER_UA, tempDir, visitorId } from '../http/helpers.js'
 import { touchEvent } from '../http/outcome-helpers.js'
-import { parseKeys, runCli, startServe, type ServeProcess } from './cli-process.js'
+import { expectFailure, parseKeys, runCli, startServe, type ServeProcess } from './cli-process.js'
 
 const BUDGET_MS = 1_500
 const ORIGIN = 'https://stall.example'
@@ -192,5 +192,18 @@ describe('a hostile Markov report', () => {
       expect(got.get(row.key)?.conversions, row.key).toBeCloseTo(row.conversions, 9)
       expect(got.get(row.key)?.revenue, row.key).toBeCloseTo(row.revenue, 6)
     }
+  })
+
+  it('is the same from the command line: the worker solves, the process exits, a refusal is coded', async () => {
+    serve.child.kill('SIGTERM')
+    expect(await serve.exited).toBe(0)
+    const env = { CLOSELOOP_REPORT_BUDGET_MS: String(BUDGET_MS) }
+    const ok = await runCli(['report', '--data', dir, '--site', 'Modest', '--model', 'markov', '--by', 'campaign', '--format', 'json'], env)
+    expect(ok.code, ok.stderr).toBe(0)
+    const rows = new Map<string, { revenue: number }>((JSON.parse(ok.stdout) as { rows: Array<{ key: string; revenue: number }> }).rows.map((r) => [r.key, r]))
+    const expected = buildReport({ model: 'markov', by: 'campaign', journeys: modestJourneys, currency: 'USD' })
+    for (const row of expected.rows.filter((r) => r.conversions > 0)) expect(rows.get(row.key)?.revenue, row.key).toBeCloseTo(row.revenue, 6)
+    const refused = await runCli(['report', '--data', dir, '--site', 'Hostile', '--model', 'markov', '--by', 'campaign'], env)
+    expect(expectFailure(refused, 'report', 'CL_ERR_REPORT_TOO_COMPLEX').message).toMatch(/coarser "by"/)
   })
 })
