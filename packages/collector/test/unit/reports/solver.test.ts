@@ -1,6 +1,7 @@
 // reports/solver.ts: expensive markov chains go to a worker thread (the TypeScript worker runs
 // here through tsx, as the built one runs under node) and come back bit for bit as an inline
 // solve; past the time budget the worker is stopped and the report is refused with a code.
+import { getPriority } from 'node:os'
 import { afterEach, describe, expect, it } from 'vitest'
 import { removalEffects, type ChainSolver, type RemovalEffects } from '../../../src/attribution/index.js'
 import { ClError } from '../../../src/errors.js'
@@ -24,6 +25,7 @@ function tangled(m: number): ReturnType<typeof cycle> {
 describe('withSolver', () => {
   it('solves an expensive chain in the worker with exactly the inline figures', async () => {
     const chains = [tangled(180), tangled(240)]
+    const priority = getPriority()
     const runs: RemovalEffects[][] = []
     const result = await withSolver({ budgetMs: 20_000, inlineUnits: 0 }, async (solve: ChainSolver) => {
       const pass = chains.map((c) => solve(c))
@@ -32,6 +34,8 @@ describe('withSolver', () => {
     })
     // Pass one noted both chains (placeholders), pass two had the worker's answers.
     expect(runs.length).toBe(2)
+    // The worker lowers its own thread's priority, not the process's.
+    expect(getPriority()).toBe(priority)
     for (let i = 0; i < chains.length; i++) {
       const inline = removalEffects(chains[i])
       expect(result[i].conversion).toBe(inline.conversion)
