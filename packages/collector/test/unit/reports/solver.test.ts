@@ -56,22 +56,24 @@ describe('withSolver', () => {
   })
 
   it('refuses with CL_ERR_REPORT_TOO_COMPLEX once the budget is spent, and stops the solve', async () => {
+    // ~4 s of solve on an idle core; the budget is a quarter of that.
     const chain = tangled(1600)
     const t = Date.now()
-    const err = await withSolver({ budgetMs: 300 }, async (solve) => solve(chain)).catch((e: unknown) => e)
+    const err = await withSolver({ budgetMs: 1000 }, async (solve) => solve(chain)).catch((e: unknown) => e)
     const took = Date.now() - t
     expect(err).toBeInstanceOf(ClError)
     expect(err).toMatchObject({ code: 'CL_ERR_REPORT_TOO_COMPLEX', status: 422 })
     expect((err as Error).message).toMatch(/coarser "by"/)
-    expect(took).toBeLessThan(300 + 1000)
+    expect(took).toBeGreaterThanOrEqual(1000)
+    expect(took).toBeLessThan(1000 + 1000)
     // The worker was replaced: a later cheap-enough solve still goes through it.
     const small = tangled(150)
     const r = await withSolver({ budgetMs: 20_000, inlineUnits: 0 }, async (solve) => solve(small))
     expect(Array.from(r.effects)).toEqual(Array.from(removalEffects(small).effects))
     // The chain it gave up on is refused at once with no larger budget.
     const t2 = Date.now()
-    await expect(withSolver({ budgetMs: 200 }, async (solve) => solve(chain))).rejects.toMatchObject({ code: 'CL_ERR_REPORT_TOO_COMPLEX' })
-    expect(Date.now() - t2).toBeLessThan(150)
+    await expect(withSolver({ budgetMs: 1000 }, async (solve) => solve(chain))).rejects.toMatchObject({ code: 'CL_ERR_REPORT_TOO_COMPLEX' })
+    expect(Date.now() - t2).toBeLessThan(500)
   })
 
   it('queues solves one at a time, the wait counting against the budget', async () => {
