@@ -107,9 +107,13 @@ beforeAll(async () => {
   serve = await startServe(['--data', dir], { CLOSELOOP_REPORT_BUDGET_MS: String(BUDGET_MS) })
   await attack(hostile, 1_500, 0, 'h')
   modestJourneys.push(...(await attack(modest, 350, 12, 'm')))
-  // The owner's dashboard opens on the channel view: the stored data is loaded once and the report
+  // The owner's dashboard opens on the channel views: the stored data is loaded once and the report
   // code warmed, so what is measured below is the Markov solve, not a first load.
-  for (const keys of [hostile, modest]) expect((await secret(keys.sk, '/v1/reports/attribution?model=markov&by=channel')).status).toBe(200)
+  for (const keys of [hostile, modest]) {
+    for (const path of ['attribution?model=markov&by=channel', 'models?by=channel', 'series?model=markov&period=week']) {
+      expect((await secret(keys.sk, `/v1/reports/${path}`)).status).toBe(200)
+    }
+  }
 }, 120_000)
 
 afterAll(() => {
