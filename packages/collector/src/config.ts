@@ -48,6 +48,11 @@ export interface Config {
   publicUrl: string | null
   /** --crm-sync-minutes / CLOSELOOP_CRM_SYNC_MINUTES: pull changed CRM deals this often (0 = never), default 15. */
   crmSyncMinutes: number
+  /**
+   * --report-budget-ms / CLOSELOOP_REPORT_BUDGET_MS: wall time a report may spend on markov solves
+   * (off the event loop, one at a time) before it answers CL_ERR_REPORT_TOO_COMPLEX, default 10,000.
+   */
+  reportBudgetMs: number
 }
 
 export const DEFAULTS: Config = {
@@ -65,9 +70,10 @@ export const DEFAULTS: Config = {
   rateLimit: { ipPerSecond: 2_000, ipBurst: 10_000, keyPerSecond: 10_000, keyBurst: 50_000 },
   publicUrl: null,
   crmSyncMinutes: 15,
+  reportBudgetMs: 10_000,
 }
 
-export type ConfigFlags = Partial<Record<'port' | 'host' | 'data' | 'database-url' | 'base-path' | 'public-url' | 'crm-sync-minutes', string>>
+export type ConfigFlags = Partial<Record<'port' | 'host' | 'data' | 'database-url' | 'base-path' | 'public-url' | 'crm-sync-minutes' | 'report-budget-ms', string>>
 
 /** `https://cl.example.com/` → `https://cl.example.com`; null when unset. */
 export function normalizePublicUrl(raw: string | undefined): string | null {
@@ -94,6 +100,13 @@ export function normalizeBasePath(raw: string): string {
   return trimmed
 }
 
+/** --report-budget-ms / CLOSELOOP_REPORT_BUDGET_MS (also read by `closeloop report`). */
+export function reportBudgetMs(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): number {
+  const ms = int('report-budget-ms', flags['report-budget-ms'] ?? env.CLOSELOOP_REPORT_BUDGET_MS, DEFAULTS.reportBudgetMs)
+  if (ms < 1) throw clError('BAD_CONFIG', 'report-budget-ms must be at least 1')
+  return ms
+}
+
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const pick = (flag: keyof ConfigFlags, envName: string): string | undefined => flags[flag] ?? env[envName]
   const port = int('port', pick('port', 'CLOSELOOP_PORT'), DEFAULTS.port)
@@ -118,5 +131,6 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     },
     publicUrl: normalizePublicUrl(pick('public-url', 'CLOSELOOP_PUBLIC_URL')),
     crmSyncMinutes: int('crm-sync-minutes', pick('crm-sync-minutes', 'CLOSELOOP_CRM_SYNC_MINUTES'), DEFAULTS.crmSyncMinutes),
+    reportBudgetMs: reportBudgetMs(flags, env),
   }
 }

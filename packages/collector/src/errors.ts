@@ -63,6 +63,7 @@ export const ERRORS = {
   NO_FX_RATE: def('CL_ERR_NO_FX_RATE', 422, 'No exchange rate to the site currency; import one with POST /v1/rates'),
   BAD_DATE: def('CL_ERR_BAD_DATE', 400, 'Date must be a real UTC day YYYY-MM-DD'),
   BAD_CSV: def('CL_ERR_BAD_CSV', 400, 'CSV is malformed or lacks a required column'),
+  REPORT_TOO_COMPLEX: def('CL_ERR_REPORT_TOO_COMPLEX', 422, 'The report is too complex to compute in its time budget; use a coarser "by" or a narrower window'),
   // CRM connectors and conversion destinations.
   BAD_SIGNATURE: def('CL_ERR_BAD_SIGNATURE', 401, 'Webhook signature or credentials are missing or not valid'),
   UNKNOWN_CRM_KIND: def('CL_ERR_UNKNOWN_CRM_KIND', 400, 'Unknown CRM kind'),
@@ -140,7 +141,7 @@ const BY_STATUS: Record<number, ErrorName> = {
 // The attribution engine's own errors, by reason; the engine's message is kept.
 const ATTRIBUTION_REASONS: Record<AttributionErrorReason, ErrorName> = {
   invalid_option: 'VALIDATION',
-  too_complex: 'VALIDATION',
+  too_complex: 'REPORT_TOO_COMPLEX',
   internal: 'INTERNAL',
 }
 

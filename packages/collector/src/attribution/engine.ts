@@ -5,6 +5,7 @@
 import { AttributionError } from './errors.js'
 import { findConversions, type ConversionSet } from './conversions.js'
 import { Interner, keyColumn, PeriodKeys } from './keys.js'
+import { removalEffects, type ChainSolver } from './models/absorbing.js'
 import { MODEL_FUNCTIONS } from './models/index.js'
 import { conversionPaths, DAY_MS, nonConvertingPaths, type PathSet, type RangeSet } from './paths.js'
 import { compileJourneys, freshAlloc, type Alloc, type TouchTable } from './table.js'
@@ -32,6 +33,11 @@ export interface EngineOptions {
    * their place in paths but carry the key OUTSIDE_KEY, and empty paths credit no key.
    */
   inside?: Uint8Array
+  /**
+   * Solves markov's absorbing chains; default removalEffects, in this thread. A caller that must
+   * not block (a server) plugs in one that gives the same figures elsewhere (reports/solver.ts).
+   */
+  solver?: ChainSolver
 }
 
 export interface KeyCredits {
@@ -74,6 +80,7 @@ export class Engine {
   readonly touchKeys: Int32Array
   /** Key id of the touches outside a drill-down filter; -1 without one. */
   readonly outside: number
+  readonly solver: ChainSolver
   private readonly periods: PeriodKeys | null
   private readonly conversionsByKind = new Map<ConversionKind, ConversionSet>()
   private readonly pathsByKind = new Map<ConversionKind, PathSet>()
@@ -88,6 +95,7 @@ export class Engine {
     if (this.from > this.to) throw new AttributionError('invalid_option', 'from must not be after to')
     this.lookbackDays = positive('lookbackDays', opts.lookbackDays ?? DEFAULTS.lookbackDays)
     this.halfLifeDays = positive('halfLifeDays', opts.halfLifeDays ?? DEFAULTS.halfLifeDays)
+    this.solver = opts.solver ?? removalEffects
     const inside = opts.inside
     if (inside && (this.by === 'week' || this.by === 'month')) throw new AttributionError('invalid_option', 'drill-down filters need a touch dimension, not week/month')
     this.outside = -1
@@ -178,6 +186,7 @@ export class Engine {
         ts: this.table.ts,
         halfLifeMs: this.halfLifeDays * DAY_MS,
         nonConverting: () => this.nullPaths(kind),
+        solve: this.solver,
       },
       out,
     )

@@ -3,6 +3,7 @@
 
 import { creditKeys, ratio } from './report.js'
 import { Engine } from './engine.js'
+import type { ChainSolver } from './models/absorbing.js'
 import type { JourneyOutcome, TouchTable } from './table.js'
 import type { DrillDown, JourneyDeal, ModelName, ReportRow, TouchDimension, TimeDimension } from './types.js'
 
@@ -33,6 +34,8 @@ export interface KpiInput {
   ltvMonths?: number
   /** The report's rows: their spend is the CAC side. */
   rows: ReadonlyArray<Pick<ReportRow, 'key' | 'spend'>>
+  /** Solves markov's chains (EngineOptions.solver). */
+  solver?: ChainSolver
 }
 
 function wonRevenue(engine: Engine, keep: (c: number) => boolean): number {
@@ -87,7 +90,7 @@ function lifetimeTable(table: TouchTable, months: number): TouchTable {
 
 export function buildKpis(input: KpiInput): Kpis {
   const ltvMonths = input.ltvMonths ?? KPI_DEFAULTS.ltvMonths
-  const opts = { from: input.from, to: input.to, lookbackDays: input.lookbackDays, halfLifeDays: input.halfLifeDays }
+  const opts = { from: input.from, to: input.to, lookbackDays: input.lookbackDays, halfLifeDays: input.halfLifeDays, solver: input.solver }
   const journeyEngine = new Engine(input.journeys, { by: 'channel', ...opts })
   const paths = journeyEngine.paths('won')
   const sourced = wonRevenue(journeyEngine, (c) => paths.leadPos[c] >= 0)

@@ -138,7 +138,7 @@ function finite(t: number): number | null {
  */
 export function creditKeys(engine: Engine, model: ModelName, kind: ConversionKind, drill?: DrillDown): KeyCredits {
   if (!drill || (model !== 'markov' && model !== 'shapley')) return engine.credit(model, kind)
-  const root = new Engine(engine.table, { by: drill.filter[0][0], from: finite(engine.from), to: finite(engine.to), lookbackDays: engine.lookbackDays, halfLifeDays: engine.halfLifeDays })
+  const root = new Engine(engine.table, { by: drill.filter[0][0], from: finite(engine.from), to: finite(engine.to), lookbackDays: engine.lookbackDays, halfLifeDays: engine.halfLifeDays, solver: engine.solver })
   const paths = root.paths(kind)
   const rk = root.touchKeys, keys = engine.touchKeys, direct = engine.table.direct
   const out: KeyCredits = { conversions: new Float64Array(engine.keys.size), revenue: new Float64Array(engine.keys.size) }

@@ -3,6 +3,7 @@
 // worked examples, and the storage layer only has to produce these shapes.
 
 import type { TouchTable } from './table.js'
+import type { ChainSolver } from './models/absorbing.js'
 
 /**
  * The funnel stages a deal moves through. The engine owns this vocabulary (it ranks stages to
@@ -165,6 +166,8 @@ export interface ReportInput extends AttributionOptions {
    */
   spendChannel?: (row: SpendRow) => string
   drill?: DrillDown
+  /** Solves markov's chains (EngineOptions.solver); default the exact in-process solve. */
+  solver?: ChainSolver
 }
 
 export interface ReportMetrics {

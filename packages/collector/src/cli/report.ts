@@ -5,6 +5,7 @@
 
 import { parseArgs } from 'node:util'
 import type { Dimension } from '../attribution/types.js'
+import { reportBudgetMs } from '../config.js'
 import { clError } from '../errors.js'
 import { attributionQuerySchema, modelsQuerySchema } from '../outcomes/schemas.js'
 import { formatModels, formatReport, type ReportFormat } from '../reports/format.js'
@@ -41,14 +42,15 @@ export async function run(argv: string[]): Promise<number> {
     const v = values[flag]
     if (v !== undefined) query[key] = v
   }
+  const budgetMs = reportBudgetMs({}, process.env)
   const text = await withStore(values, async (store) => {
     const site = await siteNamed(store, values.site)
     if (values.model === 'all') {
       const q = parseOr(modelsQuerySchema, query)
-      return formatModels(await modelsReport(store, site, { ...q, by: q.by as Dimension }), format)
+      return formatModels(await modelsReport(store, site, { ...q, by: q.by as Dimension }, { budgetMs }), format)
     }
     const q = parseOr(attributionQuerySchema, { ...query, model: values.model })
-    return formatReport(await attributionReport(store, site, { ...q, by: q.by as Dimension }), format)
+    return formatReport(await attributionReport(store, site, { ...q, by: q.by as Dimension }, { budgetMs }), format)
   })
   process.stdout.write(text)
   return 0

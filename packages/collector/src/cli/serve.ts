@@ -15,6 +15,7 @@ export const SERVE_OPTIONS = {
   'base-path': { type: 'string' },
   'public-url': { type: 'string' },
   'crm-sync-minutes': { type: 'string' },
+  'report-budget-ms': { type: 'string' },
 } as const
 
 export async function run(argv: string[]): Promise<number> {

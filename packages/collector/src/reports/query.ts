@@ -1,16 +1,26 @@
 // Reports end to end: a parsed query → one bounded load from the store (load-cache.ts) → the
-// pure engine. Shared by the HTTP routes and `closeloop report`.
+// pure engine, its markov solves off the event loop (solver.ts). Shared by the HTTP routes and
+// `closeloop report`.
 
-import { buildKpis, buildModelsComparison, buildReport, creditKeys, Engine, journeyTable, type AttributionReport, type Dimension, type DrillDown, type Kpis, type ModelsComparison, type TouchTable } from '../attribution/index.js'
+import { buildKpis, buildModelsComparison, buildReport, creditKeys, Engine, journeyTable, type AttributionReport, type ChainSolver, type Dimension, type DrillDown, type Kpis, type ModelsComparison, type TouchTable } from '../attribution/index.js'
 import { DEFAULTS, type ConversionKind, type JourneyMode, type ModelName, type SpendRow } from '../attribution/types.js'
 import { classifyChannel } from '../ingest/channel.js'
+import { DEFAULTS as CONFIG_DEFAULTS } from '../config.js'
 import { clError } from '../errors.js'
 import type { Site, Store } from '../store/types.js'
 import type { ReportTableData } from '../outcomes/types.js'
 import { drillDown, filterOf, type ReportFilter } from './drill-down.js'
 import { withLoad } from './load-cache.js'
+import { withSolver, type SolveOptions } from './solver.js'
 
 const DAY = 86_400_000
+
+/** How a report may solve (default: the configured budget's default). */
+export type ReportOptions = Partial<SolveOptions>
+
+function solveOptions(opts: ReportOptions): SolveOptions {
+  return { budgetMs: opts.budgetMs ?? CONFIG_DEFAULTS.reportBudgetMs, inlineUnits: opts.inlineUnits }
+}
 
 export interface ReportQuery extends ReportFilter {
   by: Dimension
@@ -69,15 +79,15 @@ async function withQueryLoad<R>(store: Store, site: Site, q: ReportQuery, w: Win
   })
 }
 
-function kpisOf(site: Site, q: ReportQuery, w: Window, data: Loaded, model: ModelName, rows: ReadonlyArray<{ key: string; spend: number }>): Kpis {
+function kpisOf(site: Site, q: ReportQuery, w: Window, data: Loaded, model: ModelName, rows: ReadonlyArray<{ key: string; spend: number }>, solver: ChainSolver): Kpis {
   return buildKpis({
     journeys: data.table, accounts: data.accounts(), model, by: q.by, from: w.from, to: w.to,
-    lookbackDays: q.lookbackDays, halfLifeDays: q.halfLifeDays, drill: data.drill, ltvMonths: q.ltvMonths, rows,
+    lookbackDays: q.lookbackDays, halfLifeDays: q.halfLifeDays, drill: data.drill, ltvMonths: q.ltvMonths, rows, solver,
   })
 }
 
 /** What buildReport and buildModelsComparison share: the query, its window and the loaded data. */
-function engineInput(site: Site, q: ReportQuery, w: Window, data: Loaded) {
+function engineInput(site: Site, q: ReportQuery, w: Window, data: Loaded, solver: ChainSolver) {
   return {
     by: q.by,
     conversion: q.conversion,
@@ -90,24 +100,25 @@ function engineInput(site: Site, q: ReportQuery, w: Window, data: Loaded) {
     currency: site.currency,
     spendChannel,
     drill: data.drill,
+    solver,
   }
 }
 
-export async function attributionReport(store: Store, site: Site, q: ReportQuery & { model: ModelName }): Promise<AttributionReport & { journey: JourneyMode; kpis: Kpis }> {
+export async function attributionReport(store: Store, site: Site, q: ReportQuery & { model: ModelName }, opts: ReportOptions = {}): Promise<AttributionReport & { journey: JourneyMode; kpis: Kpis }> {
   const w = window(q)
-  return withQueryLoad(store, site, q, w, (data) => {
-    const report = buildReport({ model: q.model, ...engineInput(site, q, w, data) })
-    return { ...report, journey: data.journey, kpis: kpisOf(site, q, w, data, q.model, report.rows) }
-  })
+  return withSolver(solveOptions(opts), (solver) => withQueryLoad(store, site, q, w, (data) => {
+    const report = buildReport({ model: q.model, ...engineInput(site, q, w, data, solver) })
+    return { ...report, journey: data.journey, kpis: kpisOf(site, q, w, data, q.model, report.rows, solver) }
+  }))
 }
 
 /** The models side by side; ltvToCac of its KPIs is linear's (the row order). */
-export async function modelsReport(store: Store, site: Site, q: ReportQuery): Promise<ModelsComparison & { journey: JourneyMode; kpis: Kpis }> {
+export async function modelsReport(store: Store, site: Site, q: ReportQuery, opts: ReportOptions = {}): Promise<ModelsComparison & { journey: JourneyMode; kpis: Kpis }> {
   const w = window(q)
-  return withQueryLoad(store, site, q, w, (data) => {
-    const report = buildModelsComparison(engineInput(site, q, w, data))
-    return { ...report, journey: data.journey, kpis: kpisOf(site, q, w, data, 'linear', report.rows) }
-  })
+  return withSolver(solveOptions(opts), (solver) => withQueryLoad(store, site, q, w, (data) => {
+    const report = buildModelsComparison(engineInput(site, q, w, data, solver))
+    return { ...report, journey: data.journey, kpis: kpisOf(site, q, w, data, 'linear', report.rows, solver) }
+  }))
 }
 
 export interface SeriesReport {
@@ -139,17 +150,17 @@ function nextPeriod(start: number, period: 'week' | 'month'): number {
  * window of the same engine, so a period's figures equal `attribution?by=channel&from=…&to=…`.
  * Without from/to: the last 90 days up to now.
  */
-export async function seriesReport(store: Store, site: Site, q: ReportQuery & { model: ModelName; period: 'week' | 'month' }, now = Date.now()): Promise<SeriesReport> {
+export async function seriesReport(store: Store, site: Site, q: ReportQuery & { model: ModelName; period: 'week' | 'month' }, now = Date.now(), opts: ReportOptions = {}): Promise<SeriesReport> {
   const w = window(q)
   const to = w.to ?? now
   const from = w.from ?? to - 90 * DAY
   if (Math.ceil((to - from) / (7 * DAY)) > 520) throw clError('VALIDATION', 'a series covers at most 10 years')
-  return withQueryLoad(store, site, { ...q, by: 'channel' }, { from, to }, (data) => {
+  return withSolver(solveOptions(opts), (solver) => withQueryLoad(store, site, { ...q, by: 'channel' }, { from, to }, (data) => {
     const table = data.table
     const periods: string[] = []
     const credits: Array<Map<string, number>> = []
     for (let start = periodStart(from, q.period); start <= to; start = nextPeriod(start, q.period)) {
-      const engine = new Engine(table, { by: 'channel', from: Math.max(start, from), to: Math.min(nextPeriod(start, q.period) - 1, to), lookbackDays: q.lookbackDays, halfLifeDays: q.halfLifeDays, inside: data.drill?.inside })
+      const engine = new Engine(table, { by: 'channel', from: Math.max(start, from), to: Math.min(nextPeriod(start, q.period) - 1, to), lookbackDays: q.lookbackDays, halfLifeDays: q.halfLifeDays, inside: data.drill?.inside, solver })
       const c = creditKeys(engine, q.model, q.conversion, data.drill)
       const byKey = new Map<string, number>()
       for (let k = 0; k < c.revenue.length; k++) if (c.revenue[k] !== 0 && k !== engine.outside) byKey.set(engine.keys.keys[k], c.revenue[k])
@@ -161,5 +172,5 @@ export async function seriesReport(store: Store, site: Site, q: ReportQuery & { 
     const channels = [...totals.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
       .map(([channel]) => ({ channel, revenue: credits.map((m) => m.get(channel) ?? 0) }))
     return { model: q.model, period: q.period, conversion: q.conversion, currency: site.currency, periods, channels }
-  })
+  }))
 }

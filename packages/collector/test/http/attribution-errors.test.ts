@@ -25,10 +25,13 @@ afterAll(async () => {
 })
 
 describe('attribution engine errors over HTTP', () => {
-  it('answers a Markov cycle too large to solve with a coded 400 carrying the engine message', async () => {
+  it('answers a Markov cycle too large to solve with a coded 422 carrying the engine message', async () => {
+    const t = Date.now()
     const r = await secret(server, '/v1/reports/attribution?model=markov&by=campaign')
-    expect(r.status).toBe(400)
-    expect(r.body.error.code).toBe('CL_ERR_VALIDATION')
+    expect(r.status).toBe(422)
+    expect(r.body.error.code).toBe('CL_ERR_REPORT_TOO_COMPLEX')
+    // Refused from the size of the cycle, before any solving.
+    expect(Date.now() - t).toBeLessThan(5_000)
     expect(r.body.error.message).toBe(`markov: ${MAX_BLOCK + 1} states form one cycle; more than ${MAX_BLOCK} cannot be solved exactly — use a coarser "by"`)
     // The same journeys by channel are one state: the report works.
     expect((await secret(server, '/v1/reports/attribution?model=markov&by=channel')).status).toBe(200)

@@ -14,6 +14,9 @@ describe('config', () => {
     expect(loadConfig({}, {})).toMatchObject({ publicUrl: null, crmSyncMinutes: 15 })
     expect(loadConfig({ 'crm-sync-minutes': '0' }, { CLOSELOOP_PUBLIC_URL: 'https://cl.example.com/_cl/', CLOSELOOP_CRM_SYNC_MINUTES: '5' }))
       .toMatchObject({ publicUrl: 'https://cl.example.com/_cl', crmSyncMinutes: 0 })
+    expect(loadConfig({}, {}).reportBudgetMs).toBe(10_000)
+    expect(loadConfig({}, { CLOSELOOP_REPORT_BUDGET_MS: '2500' }).reportBudgetMs).toBe(2500)
+    expect(loadConfig({ 'report-budget-ms': '800' }, { CLOSELOOP_REPORT_BUDGET_MS: '2500' }).reportBudgetMs).toBe(800)
   })
 
   it('rejects bad values with a coded error', () => {
@@ -21,6 +24,7 @@ describe('config', () => {
     expect(() => loadConfig({ port: '70000' }, {})).toThrow(expect.objectContaining({ code: 'CL_ERR_BAD_CONFIG' }))
     expect(() => loadConfig({ 'public-url': 'cl.example.com' }, {})).toThrow(expect.objectContaining({ code: 'CL_ERR_BAD_CONFIG' }))
     expect(() => loadConfig({ 'crm-sync-minutes': '-1' }, {})).toThrow(expect.objectContaining({ code: 'CL_ERR_BAD_CONFIG' }))
+    for (const bad of ['0', '1.5', 'soon']) expect(() => loadConfig({ 'report-budget-ms': bad }, {})).toThrow(expect.objectContaining({ code: 'CL_ERR_BAD_CONFIG' }))
     expect(() => normalizeBasePath('/a b')).toThrow()
     expect(() => normalizeBasePath('//evil.example')).toThrow()
   })

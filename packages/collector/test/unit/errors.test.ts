@@ -44,7 +44,7 @@ describe('error registry', () => {
   it('maps the attribution engine\'s errors to coded client errors with the engine\'s message', () => {
     const cases = [
       [new AttributionError('invalid_option', 'unknown model "x"'), 'CL_ERR_VALIDATION', 400],
-      [new AttributionError('too_complex', 'markov: 5000 states form one cycle'), 'CL_ERR_VALIDATION', 400],
+      [new AttributionError('too_complex', 'markov: 5000 states form one cycle'), 'CL_ERR_REPORT_TOO_COMPLEX', 422],
       [new AttributionError('internal', 'no touch objects'), 'CL_ERR_INTERNAL', 500],
     ] as const
     for (const [err, code, status] of cases) {

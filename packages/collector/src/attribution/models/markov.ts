@@ -3,9 +3,9 @@
 // States are the report's `by` keys; each path (converting paths, and the paths of journeys that
 // did not convert in the window) becomes start → k1 → … → conversion | null with consecutive
 // repeats collapsed. Removal effects come from an exact solve of the absorbing chain
-// (absorbing.ts), are normalised to shares, and the shares distribute the attributed conversions
+// (absorbing.ts, or the solver the caller plugged in), are normalised to shares, and the shares distribute the attributed conversions
 // and their revenue.
-import { removalEffects, type AbsorbingChain } from './absorbing.js'
+import type { AbsorbingChain } from './absorbing.js'
 import type { PathSet, RangeSet } from '../paths.js'
 import type { Model } from './model.js'
 
@@ -106,7 +106,7 @@ export function markovCounts(paths: PathSet, nonConverting: RangeSet, keys: Int3
   return counts
 }
 
-export const markov: Model = ({ paths, keys, nKeys, direct, nonConverting }, out) => {
+export const markov: Model = ({ paths, keys, nKeys, direct, nonConverting, solve }, out) => {
   let conversions = 0
   let revenue = 0
   for (let c = 0; c < paths.count; c++) {
@@ -116,7 +116,7 @@ export const markov: Model = ({ paths, keys, nKeys, direct, nonConverting }, out
   }
   if (conversions === 0) return
   const { chain, stateKey } = buildChain(markovCounts(paths, nonConverting(), keys, nKeys, direct))
-  const { effects } = removalEffects(chain)
+  const { effects } = solve(chain)
   let sum = 0
   for (let s = 0; s < effects.length; s++) sum += effects[s]
   for (let s = 0; s < effects.length; s++) {

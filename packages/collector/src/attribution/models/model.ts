@@ -1,6 +1,7 @@
 // The contract every model implements: credit each non-empty path's conversion (1) and revenue
 // to touch keys. Empty paths are handled by the caller (the unattributed row).
 
+import type { ChainSolver } from './absorbing.js'
 import type { PathSet, RangeSet } from '../paths.js'
 
 export interface ModelInput {
@@ -14,6 +15,8 @@ export interface ModelInput {
   halfLifeMs: number
   /** Paths of journeys that did not convert in the window (built only by models that need them). */
   nonConverting: () => RangeSet
+  /** Removal effects of an absorbing chain (markov): the exact in-process solve unless the caller plugs in another. */
+  solve: ChainSolver
 }
 
 /** Per key id: credited conversions and revenue. Models add into it. */

@@ -34,19 +34,19 @@ export const reportsRoute: RouteModule = (app, ctx) => {
   app.get('/v1/reports/attribution', async (request) => {
     const site = await siteOf(request, ctx)
     const q = inOrder(request.query, parseOr(attributionQuerySchema, request.query))
-    return attributionReport(ctx.store, site, { ...q, by: q.by as Dimension })
+    return attributionReport(ctx.store, site, { ...q, by: q.by as Dimension }, { budgetMs: ctx.config.reportBudgetMs })
   })
 
   app.get('/v1/reports/models', async (request) => {
     const site = await siteOf(request, ctx)
     const q = inOrder(request.query, parseOr(modelsQuerySchema, request.query))
-    return modelsReport(ctx.store, site, { ...q, by: q.by as Dimension })
+    return modelsReport(ctx.store, site, { ...q, by: q.by as Dimension }, { budgetMs: ctx.config.reportBudgetMs })
   })
 
   app.get('/v1/reports/series', async (request) => {
     const site = await siteOf(request, ctx)
     const q = inOrder(request.query, parseOr(seriesQuerySchema, request.query))
-    return seriesReport(ctx.store, site, { ...q, by: 'channel' })
+    return seriesReport(ctx.store, site, { ...q, by: 'channel' }, Date.now(), { budgetMs: ctx.config.reportBudgetMs })
   })
 
   app.get('/v1/reports/funnel', async (request) => {
