@@ -14,13 +14,13 @@ export interface Command {
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   serve: { summary: 'serve [--port 8787] [--host 127.0.0.1] [--data DIR] [--database-url URL] [--base-path /_cl] [--public-url URL] [--crm-sync-minutes 15]', load: () => import('./cli/serve.js') },
-  sites: { summary: 'sites add --name N --origin URL [--origin URL] [--cookie-domain D] [--currency EUR] | sites update --name N [--stage "CRM name=won"] [--phone-region GB] [--internal-domain D] [--keep-bots|--no-keep-bots] … | sites list [--json]', load: () => import('./cli/sites.js') },
+  sites: { summary: 'sites add --name N --origin URL [--origin URL] [--cookie-domain D] [--currency EUR] | sites update --name N [--stage "CRM name=won"] [--phone-region GB] [--internal-domain D] [--keep-bots|--no-keep-bots] [--retention-days N|keep] … | sites list [--json]', load: () => import('./cli/sites.js') },
   demo: { summary: 'demo [--port 8787] [--site-port P] [--backend-port P] [--data DIR] — collector, example site and form backend on a local SQLite file', load: () => import('./cli/demo.js') },
   report: { summary: 'report --site N [--model linear|all] [--by channel] [--from D --to D] [--conversion won] [--lookback-days 90] [--half-life-days 7] [--journey lead|deal|account] [--ltv-months 36] [--format table|csv|json]', load: () => import('./cli/report.js') },
   spend: { summary: 'spend import FILE.csv --site N [--format auto|google-ads|meta|linkedin|microsoft|closeloop] [--source S] [--medium M]', load: () => import('./cli/spend-import.js') },
   deals: { summary: 'deals import FILE.csv --site N', load: () => import('./cli/deals-import.js') },
   rates: { summary: 'rates import FILE.csv --site N | rates list --site N [--json]', load: () => import('./cli/rates.js') },
-  crm: { summary: 'crm add --site N --kind hubspot --token T --client-secret S | --kind pipedrive --api-token T --webhook-user U --webhook-password P [--api-base URL] [--public-url URL] [--write-back] | crm list [--json] | crm remove ID | crm sync --site N', load: () => import('./cli/crm.js') },
+  crm: { summary: 'crm add --site N --kind hubspot --token T --client-secret S | --kind salesforce --instance-url URL --org-id ID (--access-token T | --client-id C --client-secret S) | --kind pipedrive --api-token T --webhook-user U --webhook-password P [--api-base URL] [--public-url URL] [--write-back] | crm list [--json] | crm remove ID | crm sync --site N', load: () => import('./cli/crm.js') },
   backup: { summary: 'backup --to FILE [--data DIR] — an online copy of a SQLite store and its key, while serve runs', load: () => import('./cli/backup.js') },
   restore: { summary: 'restore --from FILE --data DIR [--force]', load: () => import('./cli/restore.js') },
   'migrate-store': { summary: 'migrate-store --from-data DIR --to-database-url URL — moves a SQLite store into an empty PostgreSQL database (resumable), then verifies counts and reports', load: () => import('./cli/migrate-store.js') },
