@@ -3,8 +3,9 @@
 // stages → closed won/lost, pulls of changed deals through the search API, and write-back of the
 // attribution properties (created in a `closeloop` property group on first use).
 
+import { safeEqual, text } from '../options.js'
 import { parseIsoTime } from '../../ingest/dates.js'
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac } from 'node:crypto'
 import { clError } from '../../errors.js'
 import { parseRetryAfter } from '../backoff.js'
 import type { DeliveryResult, IntegrationEnv, RawOptions } from '../types.js'
@@ -36,16 +37,7 @@ const PIPELINE_TTL_MS = 10 * 60_000
 type StageInfo = { label: string; closed: 'won' | 'lost' | null }
 const pipelineCache = new Map<string, { at: number; stages: Map<string, StageInfo> }>()
 
-function text(raw: RawOptions, name: string): string | undefined {
-  const v = raw[name]
-  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined
-}
 
-function equal(a: string, b: string): boolean {
-  const x = Buffer.from(a)
-  const y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
-}
 
 /** v3: base64 HMAC-SHA256 of method + URI + body + timestamp. */
 export function signatureV3(secret: string, method: string, uri: string, body: Buffer | string, timestamp: string): string {
@@ -79,18 +71,18 @@ function verifyHubSpot(request: InboundRequest, secret: string, now: number): Ve
     const t = Number(ts)
     if (!/^\d+$/.test(ts) || !Number.isFinite(t)) return bad('X-HubSpot-Request-Timestamp is missing')
     if (Math.abs(now - t) > SIGNATURE_MAX_AGE_MS) return bad('X-HubSpot-Request-Timestamp is more than 5 minutes old')
-    const ok = uriForms(request.url).some((uri) => equal(signatureV3(secret, request.method, uri, request.rawBody, ts), v3))
+    const ok = uriForms(request.url).some((uri) => safeEqual(signatureV3(secret, request.method, uri, request.rawBody, ts), v3))
     return ok ? { ok: true } : bad('X-HubSpot-Signature-v3 does not match')
   }
   const sig = h['x-hubspot-signature']
   const version = (h['x-hubspot-signature-version'] ?? '').toLowerCase()
   if (sig === undefined) return bad('X-HubSpot-Signature-v3 or X-HubSpot-Signature is required')
   if (version === 'v2') {
-    const ok = uriForms(request.url).some((uri) => equal(signatureV2(secret, request.method, uri, request.rawBody), sig.toLowerCase()))
+    const ok = uriForms(request.url).some((uri) => safeEqual(signatureV2(secret, request.method, uri, request.rawBody), sig.toLowerCase()))
     return ok ? { ok: true } : bad('X-HubSpot-Signature (v2) does not match')
   }
   if (version === 'v1' || version === '') {
-    return equal(signatureV1(secret, request.rawBody), sig.toLowerCase()) ? { ok: true } : bad('X-HubSpot-Signature (v1) does not match')
+    return safeEqual(signatureV1(secret, request.rawBody), sig.toLowerCase()) ? { ok: true } : bad('X-HubSpot-Signature (v1) does not match')
   }
   return bad(`Unknown X-HubSpot-Signature-Version "${version.slice(0, 10)}"`)
 }

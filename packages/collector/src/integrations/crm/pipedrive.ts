@@ -3,7 +3,7 @@
 // organization) and participants, pulls of changed deals by update_time with cursor paging, and
 // write-back of the attribution fields into custom fields created on first use.
 
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { safeEqual, text } from '../options.js'
 import { clError } from '../../errors.js'
 import { parseIsoTime } from '../../ingest/dates.js'
 import { parseRetryAfter } from '../backoff.js'
@@ -42,17 +42,6 @@ const fieldCache = new Map<string, { at: number; keys: Map<string, string> }>()
 /** Field creations in flight, so concurrent write-backs create a field once. */
 const creating = new Map<string, Promise<string>>()
 
-function text(raw: RawOptions, name: string): string | undefined {
-  const v = raw[name]
-  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined
-}
-
-/** Constant time whatever the lengths: digests of both are compared. */
-function equal(a: string, b: string): boolean {
-  const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
-  return timingSafeEqual(digest(a), digest(b))
-}
-
 /** The webhook's `Authorization: Basic` header against the configured pair. */
 export function verifyBasicAuth(request: InboundRequest, user: string, password: string): VerifyResult {
   const bad = (message: string): VerifyResult => ({ ok: false, error: 'BAD_SIGNATURE', message })
@@ -61,7 +50,7 @@ export function verifyBasicAuth(request: InboundRequest, user: string, password:
   const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header)
   if (!m) return bad('Authorization must be HTTP Basic')
   const pair = Buffer.from(m[1], 'base64').toString('utf8')
-  return equal(pair, `${user}:${password}`) ? { ok: true } : bad('HTTP Basic credentials do not match the connection\'s --webhook-user/--webhook-password')
+  return safeEqual(pair, `${user}:${password}`) ? { ok: true } : bad('HTTP Basic credentials do not match the connection\'s --webhook-user/--webhook-password')
 }
 
 const idOf = (v: unknown): string | null =>

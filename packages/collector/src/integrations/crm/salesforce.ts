@@ -4,7 +4,7 @@
 // and write-back of the attribution custom fields. Auth: a fixed access token, or the OAuth 2.0
 // client-credentials flow of a connected app (token cached, fetched again once on a 401).
 
-import { timingSafeEqual } from 'node:crypto'
+import { safeEqual, text } from '../options.js'
 import { clError } from '../../errors.js'
 import { parseRetryAfter } from '../backoff.js'
 import type { DeliveryResult, IntegrationEnv, RawOptions } from '../types.js'
@@ -62,16 +62,7 @@ const tokens = new Map<string, string>()
 /** Connections whose org has no Contact.cl_visitor_id__c (its SOQL is then sent without it). */
 const noVisitorField = new Set<string>()
 
-function text(raw: RawOptions, name: string): string | undefined {
-  const v = raw[name]
-  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined
-}
 
-function equal(a: string, b: string): boolean {
-  const x = Buffer.from(a)
-  const y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
-}
 
 /** Salesforce record IDs are 15 or 18 letters and digits; nothing else goes into SOQL. */
 const SF_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/
@@ -139,7 +130,7 @@ function notificationsCached(rawBody: Buffer): XmlElement {
 
 function verifySalesforce(request: InboundRequest, o: SalesforceOptions): VerifyResult {
   const bad = (message: string): VerifyResult => ({ ok: false, error: 'BAD_SIGNATURE', message })
-  if (request.pathToken === undefined || !equal(request.pathToken, o.pathToken)) return bad('The endpoint URL\'s token does not match this connection')
+  if (request.pathToken === undefined || !safeEqual(request.pathToken, o.pathToken)) return bad('The endpoint URL\'s token does not match this connection')
   let notifications: XmlElement
   try {
     notifications = notificationsCached(request.rawBody)

@@ -10,7 +10,7 @@ import { DAY, HOUR, parseRetryAfter } from '../backoff.js'
 import type { DeliveryResult, IntegrationEnv, RawOptions } from '../types.js'
 import type { ApiDestinationAdapter, ClickRef, ConversionRow, Destination, LeadMatchContext, PlatformBatch, PlatformMatch, PlatformRequest, RowResult } from './adapter.js'
 import { googleHashedEmail, googleHashedPhone } from './identity-hash.js'
-import { baseUrl, pairs, required, text } from './options.js'
+import { baseUrl, pairs, required, text } from '../options.js'
 
 export const GOOGLE_ADS_API = 'https://googleads.googleapis.com'
 export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token'

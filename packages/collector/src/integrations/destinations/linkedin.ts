@@ -9,7 +9,7 @@ import { DAY, parseRetryAfter } from '../backoff.js'
 import type { DeliveryResult, IntegrationEnv, RawOptions } from '../types.js'
 import type { ApiDestinationAdapter, ConversionRow, Destination, LeadMatchContext, PlatformBatch, PlatformMatch, PlatformRequest, RowResult } from './adapter.js'
 import { linkedinHashedEmail } from './identity-hash.js'
-import { baseUrl, pairs, required, text } from './options.js'
+import { baseUrl, pairs, required, text } from '../options.js'
 
 export const LINKEDIN_API = 'https://api.linkedin.com'
 /** The LinkedIn-Version header (YYYYMM); LinkedIn retires versions after a year, `--api-version` overrides it. */

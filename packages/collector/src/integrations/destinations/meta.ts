@@ -13,7 +13,7 @@ import { DAY, MINUTE, parseRetryAfter } from '../backoff.js'
 import type { DeliveryResult, IntegrationEnv, RawOptions } from '../types.js'
 import type { ApiDestinationAdapter, ConversionRow, Destination, LeadMatchContext, PlatformBatch, PlatformMatch, PlatformRequest, RowResult } from './adapter.js'
 import { metaHashedEmail, metaHashedExternalId, metaHashedPhone } from './identity-hash.js'
-import { baseUrl, required, text } from './options.js'
+import { baseUrl, required, text } from '../options.js'
 
 export const META_API = 'https://graph.facebook.com'
 /** The Graph API version in request paths; `--api-version` overrides it. */

@@ -1,10 +1,11 @@
-// Reading `destinations add` options the same way in every API adapter: trimmed text, http(s)
-// base URLs without a trailing slash, and `NAME=VALUE` lists (a repeated option such as
+// Reading `crm add` / `destinations add` options the same way in every adapter: trimmed text,
+// http(s) base URLs without a trailing slash, and `NAME=VALUE` lists (a repeated option such as
 // `--action "Qualified lead=123" --action "Closed deal=456"` arrives as one string, its entries
 // on separate lines; commas between entries are accepted too).
 
-import { clError } from '../../errors.js'
-import type { RawOptions } from '../types.js'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { clError } from '../errors.js'
+import type { RawOptions } from './types.js'
 
 export function text(raw: RawOptions, name: string): string | undefined {
   const v = raw[name]
@@ -41,4 +42,10 @@ export function pairs(raw: RawOptions, name: string, value: RegExp, example: str
   }
   if (entry.lastIndex < v.trimEnd().length || out.size === 0) throw bad()
   return out
+}
+
+/** Constant-time comparison of two secrets of any length (both hashed first, so lengths do not leak). */
+export function safeEqual(a: string, b: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest()
+  return timingSafeEqual(digest(a), digest(b))
 }
