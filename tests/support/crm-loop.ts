@@ -8,7 +8,7 @@
 //   const loop = await startCrmLoop('hubspot-loop')
 //   const record = await loop.connect('hubspot', { token, 'client-secret': s, 'api-base': stub.url })
 //   const { visitorId, leadId } = await loop.visitAndSubmit({ landing: '/pricing.html?utm_source=…', email })
-//   … the CRM stub holds the deal and calls loop.inboundUrl(record) …
+//   … the CRM stub holds the deal and calls loop.inboundUrl(record) (with the path token, if any) …
 //   await loop.report('campaign')
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -26,7 +26,7 @@ import {
   serveExampleSite,
   startServer,
 } from '../../packages/collector/src/index.js' // @closeloop/collector's public entry, from source like the other loop tests
-import { addConnection, inboundPath } from '../../packages/collector/src/integrations/crm/connections.js'
+import { addConnection, inboundPathOf } from '../../packages/collector/src/integrations/crm/connections.js'
 // @ts-expect-error: a plain .mjs example without type declarations
 import { startFormBackend } from '../../examples/form-backend/server.mjs'
 import { launchBrowser } from './browser.js'
@@ -55,7 +55,7 @@ export interface CrmLoop {
   context: BrowserContext
   /** Adds a CRM connection to the loop's site, as `closeloop crm add` does (options are that command's). */
   connect(kind: string, options: Record<string, string>, writeBack?: boolean): Promise<CrmConnectionRecord>
-  /** The URL the CRM calls with its webhooks for this connection (a CRM whose inbound path has more, e.g. a path token, appends it). */
+  /** The URL the CRM calls with its webhooks for this connection: ending in its path token when its CRM cannot sign (Salesforce). */
   inboundUrl(record: CrmConnectionRecord): string
   /**
    * A visitor lands on `landing` (path and query on the example site), goes to the contact page,
@@ -104,7 +104,7 @@ export async function startCrmLoop(name: string): Promise<CrmLoop> {
     connect: (kind, options, writeBack = true) =>
       // The collector's URL as the CRM calls it: what HubSpot-style signatures cover.
       addConnection(store, integrationKey, { site, kind, writeBack, options: { 'public-url': collectorUrl, ...options } }),
-    inboundUrl: (record) => `${collectorUrl}${inboundPath(record.kind, record.id)}`,
+    inboundUrl: (record) => `${collectorUrl}${inboundPathOf(record, integrationKey)}`,
 
     async visitAndSubmit({ landing, email, name = 'Loop Tester' }) {
       const page = await context.newPage()

@@ -36,6 +36,7 @@ const OUTBOUND_NS = 'http://soap.sforce.com/2005/09/outbound'
 const VISITOR_FIELD = 'cl_visitor_id__c'
 /** Contact roles read per opportunity: more is a buying committee beyond what a deal may name. */
 const MAX_CONTACTS = 50
+const DAY_MS = 86_400_000
 /** An outbound message holds at most 100 notifications; well below this. */
 const MAX_MESSAGE_BYTES = 1024 * 1024
 
@@ -160,18 +161,24 @@ function dealOf(id: string, get: Fields, contacts: CrmContact[], now: number): C
   const won = get('IsWon')
   const closed = get('IsClosed')
   const amount = get('Amount')
+  const outcome = won === 'true' ? 'won' : closed === 'true' ? 'lost' : null
+  const modifiedAt = time(get('SystemModstamp')) ?? time(get('LastModifiedDate')) ?? now
+  const day = time(get('CloseDate'))
   return {
     id,
     stage: {
       id: stageName,
       label: stageName,
       // Salesforce's own flags decide, whatever the stage is called.
-      closed: won === 'true' ? 'won' : closed === 'true' ? 'lost' : null,
+      closed: outcome,
     },
     amount: amount === null || !Number.isFinite(Number(amount)) ? null : Number(amount),
     currency: get('CurrencyIsoCode'),
-    closeDate: time(get('CloseDate')),
-    modifiedAt: time(get('SystemModstamp')) ?? time(get('LastModifiedDate')) ?? now,
+    // CloseDate is a day (its midnight, UTC): a deal won on the day of its touches would be dated
+    // before them. A closed deal is dated within that day, at the change that closed it if that
+    // was on the day, else at the day's end.
+    closeDate: day !== null && outcome !== null ? Math.min(day + DAY_MS - 1, Math.max(day, modifiedAt)) : day,
+    modifiedAt,
     contacts,
   }
 }

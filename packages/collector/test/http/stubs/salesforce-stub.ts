@@ -5,6 +5,8 @@
 // unknown or expired token, 400 INVALID_FIELD for a field the org does not have, 404 NOT_FOUND.
 // `failNext` answers 429/503/403 REQUEST_LIMIT_EXCEEDED with Retry-After. SOQL is matched for
 // the few query shapes the connector sends; anything else is 400 MALFORMED_QUERY.
+// `sendOutboundMessage` posts an Outbound Message of held opportunities the way Salesforce's
+// workflow/flow action does: a SOAP 1.1 `notifications` envelope with the chosen fields.
 
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 
@@ -38,6 +40,14 @@ export interface SalesforceStub {
   /** PATCH requests as received: the write-backs. */
   writes: Array<{ object: string; id: string; body: Record<string, unknown> }>
   tokensIssued: number
+  /** The org's 18-character ID, as outbound messages carry it. */
+  orgId: string
+  /**
+   * POSTs an Outbound Message to `endpoint` as Salesforce does: one Notification per held
+   * opportunity, with its Id and the `fields` the message was set up to send (a field the row
+   * lacks goes as xsi:nil). Resolves with the answer; Salesforce resends until it reads an Ack.
+   */
+  sendOutboundMessage(endpoint: string, opportunityIds: string[], fields: string[]): Promise<{ status: number; body: string }>
   /** Every issued token stops working (sessions expired). */
   expireTokens(): void
   failNext(n: number, retryAfter: number | null, status?: number, errorCode?: string): void
@@ -50,7 +60,9 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8')
 }
 
-export async function startSalesforceStub(opts: { clientId?: string; clientSecret?: string; fixedToken?: string } = {}): Promise<SalesforceStub> {
+const xmlText = (v: unknown): string => String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+
+export async function startSalesforceStub(opts: { clientId?: string; clientSecret?: string; fixedToken?: string; orgId?: string } = {}): Promise<SalesforceStub> {
   const clientId = opts.clientId ?? '3MVG9stubConsumerKey'
   const clientSecret = opts.clientSecret ?? 'stub-consumer-secret'
   const fixedToken = opts.fixedToken ?? '00Dstub!fixed.access.token'
@@ -58,9 +70,10 @@ export async function startSalesforceStub(opts: { clientId?: string; clientSecre
   const locators = new Map<string, Array<Record<string, unknown>>>()
   let failures: Array<{ retryAfter: number | null; status: number; errorCode: string }> = []
   let url = ''
+  let notificationsSent = 0
 
   const stub: Omit<SalesforceStub, 'url' | 'close'> = {
-    clientId, clientSecret, fixedToken,
+    clientId, clientSecret, fixedToken, orgId: opts.orgId ?? '00Dxx0000001gEREAY',
     opportunities: new Map(), contacts: new Map(), roles: [],
     customFields: { Contact: new Set(), Opportunity: new Set() },
     visitorField: true,
@@ -69,6 +82,29 @@ export async function startSalesforceStub(opts: { clientId?: string; clientSecre
     expireTokens() { for (const t of [...valid]) if (t !== fixedToken) valid.delete(t) },
     failNext(n, retryAfter, status = 429, errorCode = 'REQUEST_LIMIT_EXCEEDED') {
       failures = Array.from({ length: n }, () => ({ retryAfter, status, errorCode }))
+    },
+    async sendOutboundMessage(endpoint, opportunityIds, fields) {
+      const org = stub.orgId
+      const notifications = opportunityIds.map((id) => {
+        const row = stub.opportunities.get(id)
+        if (!row) throw new Error(`no opportunity ${id} in the stub`)
+        // Notification IDs are 04l… record IDs (18 characters), one per notification.
+        const notificationId = `04lxx${String(++notificationsSent).padStart(10, '0')}AAA`
+        const sObject = ['Id', ...fields.filter((f) => f !== 'Id')].map((f) => {
+          const v = row[f]
+          return v === undefined || v === null ? `<sf:${f} xsi:nil="true"/>` : `<sf:${f}>${xmlText(v)}</sf:${f}>`
+        }).join('')
+        return `<Notification><Id>${notificationId}</Id><sObject xsi:type="sf:Opportunity" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">${sObject}</sObject></Notification>`
+      })
+      const envelope = '<?xml version="1.0" encoding="UTF-8"?>'
+        + '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        + '<soapenv:Body><notifications xmlns="http://soap.sforce.com/2005/09/outbound">'
+        + `<OrganizationId>${org}</OrganizationId><ActionId>04kxx0000000001AAA</ActionId><SessionId xsi:nil="true"/>`
+        + `<EnterpriseUrl>${url}/services/Soap/c/60.0/${org.slice(0, 15)}</EnterpriseUrl><PartnerUrl>${url}/services/Soap/u/60.0/${org.slice(0, 15)}</PartnerUrl>`
+        + notifications.join('')
+        + '</notifications></soapenv:Body></soapenv:Envelope>'
+      const r = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', 'user-agent': 'Jakarta Commons-HttpClient/3.1' }, body: envelope })
+      return { status: r.status, body: await r.text() }
     },
   }
 

@@ -63,11 +63,27 @@ describe('Salesforce outbound messages', () => {
         object: 'deal', id: '006xx000001Sv6tAAC', change: 'changed', occurredAt: Date.UTC(2026, 2, 15, 10, 30), eventId: '04lxx0000000001AAA',
         deal: {
           id: '006xx000001Sv6tAAC', stage: { id: 'Signed & Countersigned', label: 'Signed & Countersigned', closed: 'won' }, amount: 12000.5, currency: 'USD',
-          closeDate: Date.UTC(2026, 2, 15), modifiedAt: Date.UTC(2026, 2, 15, 10, 30), contacts: [{ id: '006xx000001Sv6tAAC', email: 'Ada@Acme.example', visitorId: null }],
+          closeDate: Date.UTC(2026, 2, 15, 10, 30), modifiedAt: Date.UTC(2026, 2, 15, 10, 30), contacts: [{ id: '006xx000001Sv6tAAC', email: 'Ada@Acme.example', visitorId: null }],
         },
       },
       expect.objectContaining({ id: '006xx000001Sv6uAAC', eventId: '04lxx0000000002AAA', deal: expect.objectContaining({ amount: null, stage: { id: 'Proposal/Price Quote', label: 'Proposal/Price Quote', closed: null } }) }),
     ])
+  })
+
+  it('dates a closed deal within its CloseDate day: at the closing change on that day, else at the day\'s end', () => {
+    const closeOf = (closeDate: string, modstamp: string, won = 'true') => {
+      const xml = FIXTURE.toString('utf8')
+        .replace('<sf:CloseDate>2026-03-15</sf:CloseDate>', `<sf:CloseDate>${closeDate}</sf:CloseDate>`)
+        .replace('<sf:SystemModstamp>2026-03-15T10:30:00.000Z</sf:SystemModstamp>', `<sf:SystemModstamp>${modstamp}</sf:SystemModstamp>`)
+        .replace('<sf:IsWon>true</sf:IsWon>', `<sf:IsWon>${won}</sf:IsWon>`)
+      return salesforceAdapter.parse(Buffer.from(xml), connection())[0].deal!.closeDate
+    }
+    // Backdated: marked won the next morning, dated at the end of the day it names.
+    expect(closeOf('2026-03-14', '2026-03-15T08:00:00.000Z')).toBe(Date.UTC(2026, 2, 15) - 1)
+    // Closed ahead of a CloseDate still in the future: that day's start, as Salesforce has it.
+    expect(closeOf('2026-03-20', '2026-03-15T08:00:00.000Z')).toBe(Date.UTC(2026, 2, 20))
+    // Lost is closed too.
+    expect(closeOf('2026-03-15', '2026-03-15T16:45:00.000Z', 'false')).toBe(Date.UTC(2026, 2, 15, 16, 45))
   })
 
   it('leaves the deal to a REST read when the message has neither the e-mail field nor a visitor ID', () => {
