@@ -38,15 +38,25 @@ export function lsSet(key: string, value?: unknown): void {
   }
 }
 
-/** Reads cookie `_cl_<name>`, or writes it (an empty value deletes it). */
-function cookie(name: string, value?: string, domain?: string): string | undefined {
+/** Every `_cl_*` cookie, from one read of document.cookie (each read is a round trip to the browser). */
+function cookies(): Record<string, string> {
+  const c: Record<string, string> = {}
   try {
-    if (value == null) return (document.cookie.match('(^|; ?)_cl_' + name + '=([^;]*)') || [])[2]
+    for (const [, k, v] of document.cookie.matchAll(/(?:^|; ?)_cl_(\w+)=([^;]*)/g)) c[k] ??= v
+  } catch {
+    // document.cookie throws in sandboxed frames: localStorage (or memory) carries on.
+  }
+  return c
+}
+
+/** Writes cookie `_cl_<name>` (an empty value deletes it). */
+function cookie(name: string, value: string, domain?: string): void {
+  try {
     document.cookie =
       '_cl_' + name + '=' + value + ';path=/;max-age=' + (value ? 34560000 : 0) + ';SameSite=Lax' +
       (location.protocol == 'https:' ? ';Secure' : '') + (domain ? ';domain=' + domain : '')
   } catch {
-    // document.cookie throws in sandboxed frames: localStorage (or memory) carries on.
+    // As above.
   }
 }
 
@@ -71,18 +81,25 @@ export function toTouch(raw: unknown): Touch | null {
   return t && (t.ts as number) > 0 && typeof t.source == 'string' && t.source ? ({ ...t, ts: +(t.ts as number) } as Touch) : null
 }
 
+/**
+ * What a state's last save wrote (four cookie values, then the localStorage mirror). A page's first
+ * save writes everything, which also renews the cookies' 400 days; later saves write what changed.
+ */
+const stored = new WeakMap<State, unknown[]>()
+
 /** Reads the persisted state; cookies win, localStorage fills what a lost or truncated cookie lacks. */
 export function loadState(): State {
+  const c = cookies()
   const ls = (lsGet(LS_STATE) || {}) as State
-  const [sid, last] = (cookie('s') || '').split('.')
+  const [sid, last] = (c.s || '').split('.')
   const touch = (n: 'ft' | 'lt') => {
-    const a = toTouch(cookie(n)),
+    const a = toTouch(c[n]),
       b = toTouch(ls[n])
     return a && b && a.ts == b.ts ? b : a || b
   }
   const fresh = isId(sid)
   return {
-    vid: [cookie('vid'), ls.vid].find(isId) || '',
+    vid: [c.vid, ls.vid].find(isId) || '',
     sid: fresh ? sid : isId(ls.sid) ? ls.sid : '',
     last: (fresh ? parseInt(last, 36) : +ls.last) || 0,
     ft: touch('ft'),
@@ -92,16 +109,19 @@ export function loadState(): State {
 
 const NAMES = ['vid', 'ft', 'lt', 's']
 
+/** Writes the cookies and the localStorage mirror (after the first save, only those whose value changed). */
 export function saveState(st: State, domain: string): void {
-  ;[st.vid, st.ft && packTouch(st.ft), st.lt && packTouch(st.lt), st.sid && st.sid + '.' + st.last.toString(36)].forEach(
-    (v, i) => v && cookie(NAMES[i], v, domain),
-  )
-  lsSet(LS_STATE, st)
+  const was = stored.get(st) || []
+  const now = [st.vid, st.ft && packTouch(st.ft), st.lt && packTouch(st.lt), st.sid && st.sid + '.' + st.last.toString(36), JSON.stringify(st)]
+  now.forEach((v, i) => v && v != was[i] && (i > 3 ? lsSet(LS_STATE, st) : cookie(NAMES[i], v, domain)))
+  stored.set(st, now)
 }
 
 /** Removes every cookie and localStorage entry the tracker wrote. */
-export function clearState(domain: string): void {
+export function clearState(domain: string, st?: State): void {
   for (const n of NAMES) cookie(n, '', domain)
+  // Whatever the state holds next is written again.
+  if (st) stored.delete(st)
   lsSet(LS_STATE)
   lsSet(LS_QUEUE)
 }
