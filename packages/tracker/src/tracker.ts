@@ -3,7 +3,7 @@
 // tracker does throws into the host page; errors reach `onError` instead.
 import { clean } from './clean.js'
 import { type Options, type TrackerError, resolveOptions } from './config.js'
-import { type Consent, gpcDenies, initialConsent } from './consent.js'
+import { type Consent, gpcDenies, gtagConsent, initialConsent } from './consent.js'
 import { fillForms, watchForms } from './forms.js'
 import { id, isId } from './id.js'
 import { advance } from './session.js'
@@ -68,7 +68,8 @@ export function startTracker(options: Options, sources: SourceTable): Tracker {
     }
   if (!__SCRIPT__ && !o.site) report('CL_ERR_TRACKER_CONFIG')
 
-  let consent = initialConsent(o.consent, o.respectGpc)
+  // With `gtag`, the page's Consent Mode commands decide, now and whenever they change.
+  let consent = initialConsent(o.consent == 'gtag' ? gtagConsent(guard((c: Consent) => api.consent(c as 'granted'))) : o.consent, o.respectGpc, o.respectDnt)
   const granted = () => consent == 'granted'
   // Only what cannot wait happens before `boot`: the arrival's address, referrer and title are
   // read now (the page may rewrite them later), and _clv leaves the address bar at once.
@@ -137,7 +138,7 @@ export function startTracker(options: Options, sources: SourceTable): Tracker {
     },
     consent(state) {
       if (state == 'denied') wipe()
-      else if (state != 'granted' || gpcDenies(o.respectGpc)) return
+      else if (state != 'granted' || gpcDenies(o.respectGpc, o.respectDnt)) return
       consent = state
       save()
       transport.persist()
