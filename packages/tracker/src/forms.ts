@@ -61,9 +61,7 @@ export function watchForms(fill: (root: ParentNode) => void, guard: <A extends u
     // Filling sets properties only, and the inputs it adds exist on the next pass: no feedback loop.
     new MutationObserver(
       guard((records: MutationRecord[]) => {
-        const roots = new Set<ParentNode>()
-        for (const r of records) for (const n of r.addedNodes as unknown as Element[]) if (n.closest) roots.add(n.closest('form') || n)
-        roots.forEach((r) => fill(r))
+        for (const r of records) for (const n of r.addedNodes as unknown as Element[]) if (n.closest) fill(n.closest('form') || n)
       }),
     ).observe(document, { childList: true, subtree: true })
   document.readyState == 'loading' ? document.addEventListener('DOMContentLoaded', guard(() => (fill(document), observe()))) : observe()

@@ -38,16 +38,8 @@ export function lsSet(key: string, value?: unknown): void {
   }
 }
 
-/** Every `_cl_*` cookie, from one read of document.cookie (each read is a round trip to the browser). */
-function cookies(): Record<string, string> {
-  const c: Record<string, string> = {}
-  try {
-    for (const [, k, v] of document.cookie.matchAll(/(?:^|; ?)_cl_(\w+)=([^;]*)/g)) c[k] ??= v
-  } catch {
-    // document.cookie throws in sandboxed frames: localStorage (or memory) carries on.
-  }
-  return c
-}
+/** Reads `_cl_<name>` from a copy of document.cookie: one read (a round trip to the browser) serves them all. */
+const fromJar = (jar: string, name: string): string | undefined => (jar.match('(^|; ?)_cl_' + name + '=([^;]*)') || [])[2]
 
 /** Writes cookie `_cl_<name>` (an empty value deletes it). */
 function cookie(name: string, value: string, domain?: string): void {
@@ -56,7 +48,7 @@ function cookie(name: string, value: string, domain?: string): void {
       '_cl_' + name + '=' + value + ';path=/;max-age=' + (value ? 34560000 : 0) + ';SameSite=Lax' +
       (location.protocol == 'https:' ? ';Secure' : '') + (domain ? ';domain=' + domain : '')
   } catch {
-    // As above.
+    // document.cookie throws in sandboxed frames: localStorage (or memory) carries on.
   }
 }
 
@@ -81,25 +73,25 @@ export function toTouch(raw: unknown): Touch | null {
   return t && (t.ts as number) > 0 && typeof t.source == 'string' && t.source ? ({ ...t, ts: +(t.ts as number) } as Touch) : null
 }
 
-/**
- * What a state's last save wrote (four cookie values, then the localStorage mirror). A page's first
- * save writes everything, which also renews the cookies' 400 days; later saves write what changed.
- */
-const stored = new WeakMap<State, unknown[]>()
-
 /** Reads the persisted state; cookies win, localStorage fills what a lost or truncated cookie lacks. */
 export function loadState(): State {
-  const c = cookies()
+  let jar = ''
+  try {
+    jar = document.cookie
+  } catch {
+    // Sandboxed frames: localStorage (or memory) carries on.
+  }
+  const c = (n: string) => fromJar(jar, n)
   const ls = (lsGet(LS_STATE) || {}) as State
-  const [sid, last] = (c.s || '').split('.')
+  const [sid, last] = (c('s') || '').split('.')
   const touch = (n: 'ft' | 'lt') => {
-    const a = toTouch(c[n]),
+    const a = toTouch(c(n)),
       b = toTouch(ls[n])
     return a && b && a.ts == b.ts ? b : a || b
   }
   const fresh = isId(sid)
   return {
-    vid: [c.vid, ls.vid].find(isId) || '',
+    vid: [c('vid'), ls.vid].find(isId) || '',
     sid: fresh ? sid : isId(ls.sid) ? ls.sid : '',
     last: (fresh ? parseInt(last, 36) : +ls.last) || 0,
     ft: touch('ft'),
@@ -109,19 +101,16 @@ export function loadState(): State {
 
 const NAMES = ['vid', 'ft', 'lt', 's']
 
-/** Writes the cookies and the localStorage mirror (after the first save, only those whose value changed). */
 export function saveState(st: State, domain: string): void {
-  const was = stored.get(st) || []
-  const now = [st.vid, st.ft && packTouch(st.ft), st.lt && packTouch(st.lt), st.sid && st.sid + '.' + st.last.toString(36), JSON.stringify(st)]
-  now.forEach((v, i) => v && v != was[i] && (i > 3 ? lsSet(LS_STATE, st) : cookie(NAMES[i], v, domain)))
-  stored.set(st, now)
+  ;[st.vid, st.ft && packTouch(st.ft), st.lt && packTouch(st.lt), st.sid && st.sid + '.' + st.last.toString(36)].forEach(
+    (v, i) => v && cookie(NAMES[i], v, domain),
+  )
+  lsSet(LS_STATE, st)
 }
 
 /** Removes every cookie and localStorage entry the tracker wrote. */
-export function clearState(domain: string, st?: State): void {
+export function clearState(domain: string): void {
   for (const n of NAMES) cookie(n, '', domain)
-  // Whatever the state holds next is written again.
-  if (st) stored.delete(st)
   lsSet(LS_STATE)
   lsSet(LS_QUEUE)
 }

@@ -92,7 +92,7 @@ export function startTracker(options: Options, sources: SourceTable): Tracker {
   const ctx = { host: location.hostname, internal: o.internalDomains, sources }
   const save = () => granted() && saveState(st, o.cookieDomain)
   const wipe = () => {
-    clearState(o.cookieDomain, st)
+    clearState(o.cookieDomain)
     transport.clear()
   }
   // Unknown `forms` values act as the default, `auto`.
