@@ -32,25 +32,23 @@ export function gtagConsent(onChange: (state: Consent) => void): Consent {
   let state: Consent = 'pending'
   let held = 0,
     chosen = 0
-  const read = (e: unknown) => {
-    const c = e as ArrayLike<unknown> & { 2?: { analytics_storage?: unknown } }
-    const v = (c && c[0] == 'consent' && c[2] && c[2].analytics_storage) as Consent
-    if (v != 'granted' && v != 'denied') return
-    if (c[1] == 'update') (state = v), (chosen = 1)
-    else if (c[1] == 'default' && !chosen) state = (held ||= +(v == 'denied')) ? 'pending' : 'granted'
+  // Any entry may be anything (GTM events, nulls, objects that throw): nothing of it reaches the page.
+  const read = (c: any) => {
+    try {
+      const v = c[2].analytics_storage
+      if (c[0] == 'consent' && (v == 'granted' || v == 'denied'))
+        c[1] == 'update' ? ((state = v), (chosen = 1)) : c[1] != 'default' || chosen || (state = (held ||= +(v == 'denied')) ? 'pending' : 'granted')
+    } catch {
+      // Not a consent command.
+    }
   }
-  Array.prototype.forEach.call(dl, read)
+  ;[].forEach.call(dl, read)
   const push = dl.push
   dl.push = function (...a: unknown[]) {
-    const r = push.apply(this, a)
     const was = state
-    try {
-      a.forEach(read)
-    } catch {
-      // Nothing reaches the page's own push.
-    }
+    a.forEach(read)
     if (state != was) onChange(state)
-    return r
+    return push.apply(this, a)
   }
   return state
 }

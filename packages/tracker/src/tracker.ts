@@ -7,9 +7,9 @@ import { type Consent, gpcDenies, gtagConsent, initialConsent } from './consent.
 import { fillForms, watchForms } from './forms.js'
 import { id, isId } from './id.js'
 import { advance } from './session.js'
-import type { SourceTable } from './sources.js'
+import { type Category, sourceTable } from './sources.js'
 import { type State, clearState, loadState, saveState } from './storage.js'
-import { type Touch, detectTouch } from './touch.js'
+import { type Touch, type TouchContext, detectTouch } from './touch.js'
 import { type Transport, createTransport, type TrackerEvent } from './transport.js'
 
 export type { Options, TrackerError, Touch, TrackerEvent, Consent }
@@ -46,7 +46,7 @@ export interface Tracker {
 
 const CLV = '_clv'
 
-export function startTracker(options: Options, sources: SourceTable): Tracker {
+export function startTracker(options: Options, sources: Record<Category, string>): Tracker {
   const o = resolveOptions(options)
   // The script tag cannot pass a function, so its build drops error reporting (and the codes).
   const report = (code: string, cause?: unknown) => {
@@ -89,7 +89,7 @@ export function startTracker(options: Options, sources: SourceTable): Tracker {
 
   let transport: Transport
   let st: State
-  const ctx = { host: location.hostname, internal: o.internalDomains, sources }
+  let ctx: TouchContext
   const save = () => granted() && saveState(st, o.cookieDomain)
   const wipe = () => {
     clearState(o.cookieDomain)
@@ -123,6 +123,7 @@ export function startTracker(options: Options, sources: SourceTable): Tracker {
     transport = createTransport((o.collector || location.origin) + '/v1/collect', o.site, granted, report)
     if (consent == 'denied') wipe()
     st = loadState()
+    ctx = { host: location.hostname, internal: o.internalDomains, sources: sourceTable(sources) }
     st.vid = isId(handed) ? handed : st.vid || id()
     page(...arrival)
     if (o.forms != 'off') watchForms(fill, guard)
