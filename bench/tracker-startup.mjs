@@ -9,7 +9,8 @@
 // run, callbacks, and the synchronous cookie/storage round trips made from script), minus the
 // empty script's median on the same page. Read twice per page:
 //   - at load: as soon as the load event has been heard over CDP (what the page paid before it was
-//     loaded; an upper bound, since work scheduled for right after load may slip in first);
+//     loaded), with requestIdleCallback callbacks held until then and released right after, so
+//     idle-time work cannot race the CDP round trip into the figure;
 //   - settled: after 1 s without navigation (every deferred piece of work, idle-time callbacks
 //     and the first send of the collected events included).
 // Then a phone stand-in: the same pages under 6× CPU throttling (Emulation.setCPUThrottlingRate),
@@ -47,6 +48,14 @@ const FORMS = [0, 10]
 const TIME = process.argv.includes('--cpu') ? 'threadTicks' : 'timeTicks'
 const VARIANTS = ['empty', 'closeloop', 'fa-cookie', 'fa-localStorage']
 const PEERS = ['fa-cookie', 'fa-localStorage']
+// Idle callbacks wait until the at-load figure is read, then run as they would have (same page,
+// same options): without this, idle work that starts right after load races the CDP round trip.
+// Only the order changes; "settled" still counts all of it. (form-attribution uses none.)
+const HOLD_IDLE = `(() => {
+  const held = [], ric = window.requestIdleCallback.bind(window)
+  window.requestIdleCallback = (f, o) => (held.push([f, o]), 0)
+  window.__releaseIdle = () => { window.requestIdleCallback = ric; for (const [f, o] of held.splice(0)) ric(f, o) }
+})()`
 const LONG_TASK_OBSERVER = `new PerformanceObserver((l) => { for (const e of l.getEntries()) (window.__longTasks ||= []).push(Math.round(e.duration)) }).observe({ type: 'longtask', buffered: true })`
 
 const server = await startServer()
@@ -61,11 +70,13 @@ async function measure(variant, forms, throttle) {
   await cdp.send('Performance.enable', { timeDomain: TIME })
   if (throttle) await cdp.send('Emulation.setCPUThrottlingRate', { rate: throttle })
   const script = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name == 'ScriptDuration').value * 1000
+  await context.addInitScript(HOLD_IDLE)
   const loaded = new Promise((r) => cdp.once('Page.loadEventFired', r))
   await cdp.send('Page.enable')
   await page.goto(server.url(variant, forms), { waitUntil: 'commit' })
   await loaded
   const atLoad = await script()
+  await cdp.send('Runtime.evaluate', { expression: '__releaseIdle()' })
   await new Promise((r) => setTimeout(r, throttle ? 2000 : 1000))
   const settled = await script()
   const result = { atLoad, settled, longTasks: [] }
@@ -180,8 +191,9 @@ if (process.argv.includes('--write')) {
       'beside form-attribution 2.5.0 (`data-click-ids="true"`, `data-storage="cookie"` or `"localStorage"`). Landing from a Google ad',
       '(five UTMs and a gclid), a fresh browser context per measurement, the four scripts in a new random order each round.',
       'Cells: CDP `ScriptDuration` medians minus the empty script\'s median on the same page; "at load" is read as soon as the',
-      'load event is heard over CDP (an upper bound on what ran before load: idle-time work may slip in first), "settled" one',
-      'second later (deferred work and the first send included: all the script costs a page view nobody interacts with).',
+      'load event is heard over CDP, with `requestIdleCallback` callbacks held until then (released right after: idle work',
+      'cannot race the CDP round trip), "settled" one second later (deferred work and the first send included: all the script',
+      'costs a page view nobody interacts with).',
       `Timing: ${TIME == 'threadTicks' ? 'main-thread CPU time (`--cpu`: `Performance.enable` with `timeDomain: threadTicks`)' : 'wall clock (the default `timeDomain`)'}.`,
       '',
       `### Unthrottled, median of ${RUNS}`,
