@@ -109,3 +109,83 @@ describe('Global Privacy Control', () => {
     expect((await trackerStorage(context, page)).cookies).toContain('_cl_vid')
   })
 })
+
+describe('Google Consent Mode v2 (data-consent="gtag")', () => {
+  /** The snippet Google documents for a page with gtag.js, consent defaults first (the gtag.js
+   * script itself is left out: no network). An init script runs inside a function, so the snippet
+   * goes through a global eval to declare `gtag` on the page as its inline <script> would. */
+  const GTAG = (defaults: string) =>
+    `(0, eval)(${JSON.stringify(`window.dataLayer = window.dataLayer || [];
+     function gtag(){dataLayer.push(arguments);}
+     gtag('consent', 'default', ${defaults});
+     gtag('js', new Date());
+     gtag('config', 'G-TEST000000');`)})`
+  const gtag = (page: Page, ...args: unknown[]) =>
+    page.evaluate((a) => (window as unknown as { gtag: (...a: unknown[]) => void }).gtag(...a), args)
+
+  it('default denied: nothing stored or sent; update granted persists and sends what it kept', async () => {
+    suite.server.tag.consent = 'gtag'
+    const { context, page } = await suite.open({
+      init: [GTAG("{ ad_storage: 'denied', ad_user_data: 'denied', ad_personalization: 'denied', analytics_storage: 'denied', wait_for_update: 500 }")],
+    })
+    const landing = suite.server.url('/contact.html?utm_source=newsletter&utm_medium=email&utm_campaign=gtag_test')
+    await page.goto(landing)
+    await sleep(QUIET_MS)
+    expect(await trackerStorage(context, page)).toEqual({ cookies: [], local: [] })
+    expect(suite.server.collect.requests).toHaveLength(0)
+    expect(await page.$$eval('#lead-form input[name^="cl_"]', (els) => els.length)).toBe(0)
+
+    // The consent banner's "accept": the page's own gtag call, nothing else.
+    await gtag(page, 'consent', 'update', { ad_storage: 'granted', analytics_storage: 'granted' })
+    const events = await suite.server.collect.waitForAccepted((es) => es.some((e) => e.type == 'page') && es, 'the page event kept until consent')
+    const pageEvent = events.find((e) => e.type == 'page')
+    expect(pageEvent).toMatchObject({ url: landing })
+    expect(pageEvent?.touch).toMatchObject({ source: 'newsletter', medium: 'email', campaign: 'gtag_test' })
+    const stored = await trackerStorage(context, page)
+    expect(stored.cookies).toEqual(expect.arrayContaining(['_cl_vid', '_cl_ft', '_cl_lt', '_cl_s']))
+    await page.waitForFunction(() => (document.querySelector('#lead-form [name=cl_ft_campaign]') as HTMLInputElement | null)?.value == 'gtag_test')
+
+    // A later refusal removes it all and stops sending.
+    const sentBefore = suite.server.collect.requests.length
+    await gtag(page, 'consent', 'update', { analytics_storage: 'denied' })
+    await call(page, 'track', 'after_refusal')
+    await sleep(QUIET_MS)
+    expect(await trackerStorage(context, page)).toEqual({ cookies: [], local: [] })
+    expect(suite.server.collect.requests.length).toBe(sentBefore)
+  })
+
+  it('default granted tracks at once', async () => {
+    suite.server.tag.consent = 'gtag'
+    const { context, page } = await suite.open({ init: [GTAG("{ analytics_storage: 'granted' }")] })
+    await page.goto(suite.server.url('/?utm_source=google&utm_medium=cpc'))
+    await suite.server.collect.waitForAccepted((es) => es.some((e) => e.type == 'page'), 'the page event')
+    expect((await trackerStorage(context, page)).cookies).toContain('_cl_vid')
+  })
+})
+
+describe('Do Not Track (data-respect-dnt="true")', () => {
+  const DNT_ON = "Object.defineProperty(Navigator.prototype, 'doNotTrack', { get: () => '1', configurable: true })"
+
+  it('DNT: 1 with respect-dnt: nothing stored or sent, like GPC', async () => {
+    suite.server.tag['respect-dnt'] = 'true'
+    const { context, page } = await suite.open({ init: [DNT_ON] })
+    await page.goto(suite.server.url('/contact.html?utm_source=google&utm_medium=cpc&gclid=dnt-test'))
+    expect(await page.evaluate(() => navigator.doNotTrack)).toBe('1')
+    await attribution(page)
+    await call(page, 'track', 'with_dnt')
+    await call(page, 'consent', 'granted')
+    await sleep(QUIET_MS)
+    await page.goto('about:blank')
+    await sleep(300)
+    expect(suite.server.collect.requests).toHaveLength(0)
+    expect((await context.cookies()).filter((c) => c.name.startsWith('_cl'))).toEqual([])
+  })
+
+  it('DNT is ignored without respect-dnt (the default)', async () => {
+    const { context, page } = await suite.open({ init: [DNT_ON] })
+    await page.goto(suite.server.url('/?utm_source=google&utm_medium=cpc'))
+    await attribution(page)
+    await suite.server.collect.waitForAccepted((es) => es.length > 0, 'events despite DNT')
+    expect((await trackerStorage(context, page)).cookies).toContain('_cl_vid')
+  })
+})

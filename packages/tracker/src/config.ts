@@ -14,10 +14,12 @@ export interface Options {
   collector?: string
   /** Cookie domain, e.g. `.example.com` to share the visitor across subdomains. Default: current host. */
   cookieDomain?: string
-  /** Default `granted`. */
-  consent?: Consent
+  /** Default `granted`; `gtag` follows Google Consent Mode v2 (`analytics_storage`) instead of consent() calls. */
+  consent?: Consent | 'gtag'
   /** Treat `navigator.globalPrivacyControl === true` as `denied`. Default true. */
   respectGpc?: boolean
+  /** Treat Do Not Track (`navigator.doNotTrack == '1'`) as `denied`, like GPC. Default false. */
+  respectDnt?: boolean
   /** Minutes of inactivity that end a session. Default 30. */
   sessionTimeout?: number
   /** `auto` fills and adds hidden fields, `fill` only fills existing inputs, `off`. Default `auto`. */
@@ -36,8 +38,9 @@ export const DEFAULTS = {
   site: '',
   collector: '',
   cookieDomain: '',
-  consent: 'granted' as Consent,
+  consent: 'granted' as Consent | 'gtag',
   respectGpc: true,
+  respectDnt: false,
   sessionTimeout: 30,
   forms: 'auto' as 'auto' | 'fill' | 'off',
   fieldPrefix: 'cl_',
@@ -55,7 +58,7 @@ export function fromDataset(ds: DOMStringMap): Options {
     const v = ds[k],
       d = (DEFAULTS as Values)[k]
     // The default's type says how to read the attribute: boolean, number, comma list or text.
-    if (v != null) o[k] = d === true ? v != 'false' : d == 30 ? +v : Array.isArray(d) ? v.split(/ *, */) : v
+    if (v != null) o[k] = d === !!d ? v != 'false' : d == 30 ? +v : Array.isArray(d) ? v.split(/ *, */) : v
   }
   return o as unknown as Options
 }

@@ -29,34 +29,40 @@ export function fillForms(root: ParentNode, st: State, prefix: string, add: bool
   if (/^(gclid|fbclid|msclkid)$/.test(lt.click_id_type as string)) plain[lt.click_id_type as string] = lt.click_id
   for (const form of (root as Element).tagName == 'FORM' ? [root as HTMLFormElement] : root.querySelectorAll('form')) {
     if (off(form)) continue
+    // The form's controls by name and id, indexed once: namedItem() would scan the form for every
+    // field, and again after every insertion. A name shared by several controls maps to null (as a
+    // RadioNodeList, it is skipped); new inputs go in through one fragment.
+    const named: Record<string, HTMLInputElement | null> = {}
+    for (const el of form.elements as unknown as HTMLInputElement[])
+      for (const k of new Set([el.id, el.name])) if (k) named[k] = k in named ? null : el
+    const added = document.createDocumentFragment()
     const set = (name: string, value: unknown, create?: boolean) => {
-      let el = form.elements.namedItem(name) as HTMLInputElement | null
-      if (!el && create) {
-        el = form.appendChild(document.createElement('input'))
+      let el = named[name]
+      if (!(name in named) && create) {
+        el = added.appendChild(document.createElement('input'))
         el.type = 'hidden'
         el.name = name
       }
-      // Only text-like inputs (a checkbox or select would change what the user chose); a
-      // RadioNodeList (duplicate names) has no type and is skipped.
+      // Only text-like inputs (a checkbox or select would change what the user chose).
       if (el && value != null && /^(hidden|text|textarea)$/.test(el.type) && !off(el)) el.value = value as string
     }
     for (const k in ours) set(prefix + k, ours[k], add)
     for (const k in plain) set(k, plain[k])
+    form.appendChild(added)
   }
 }
 
 /**
- * Fills forms once the document is parsed (so inputs written in the HTML are found, not duplicated),
- * again whenever nodes are added (forms rendered later), and at submit (capture phase, before the
- * page's own handlers).
+ * Fills forms again once the document is parsed (so inputs written in the HTML are found, not
+ * duplicated) and whenever nodes are added: the form they are in, or the forms they hold.
  */
 export function watchForms(fill: (root: ParentNode) => void, guard: <A extends unknown[]>(f: (...a: A) => void) => (...a: A) => void): void {
-  const all = guard(() => fill(document))
-  const start = () => {
-    all()
+  const observe = () =>
     // Filling sets properties only, and the inputs it adds exist on the next pass: no feedback loop.
-    new MutationObserver(all).observe(document, { childList: true, subtree: true })
-  }
-  document.addEventListener('submit', guard((e: Event) => fill(e.target as HTMLFormElement)), true)
-  document.readyState == 'loading' ? document.addEventListener('DOMContentLoaded', start) : start()
+    new MutationObserver(
+      guard((records: MutationRecord[]) => {
+        for (const r of records) for (const n of r.addedNodes as unknown as Element[]) if (n.closest) fill(n.closest('form') || n)
+      }),
+    ).observe(document, { childList: true, subtree: true })
+  document.readyState == 'loading' ? document.addEventListener('DOMContentLoaded', guard(() => (fill(document), observe()))) : observe()
 }

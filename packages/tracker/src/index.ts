@@ -1,5 +1,5 @@
 // npm entry: `createTracker(options)` with the same options as the script tag's data-* attributes.
-import { COMPACT_SOURCES } from './sources-compact.js'
+import { COMPACT_LISTS } from './sources-compact.js'
 import { type Attribution, type IdentifyInput, type Tracker, startTracker } from './tracker.js'
 
 export { DEFAULTS } from './config.js'
@@ -25,7 +25,7 @@ export function createTracker(options: Options): Tracker {
   // Imported on a server (SSR) the tracker has no page to track.
   if (typeof window == 'undefined') return NOOP
   try {
-    return startTracker(options, COMPACT_SOURCES)
+    return startTracker(options, COMPACT_LISTS)
   } catch (cause) {
     try {
       options?.onError?.({ code: 'CL_ERR_TRACKER_INTERNAL', cause })

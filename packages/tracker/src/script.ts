@@ -1,7 +1,7 @@
 // Script-tag entry (IIFE, dist/closeloop.js): options from the tag's data-* attributes, the
 // collector defaulting to the script's own origin, and `window.closeloop(method, ...args)`.
 import { fromDataset } from './config.js'
-import { COMPACT_SOURCES } from './sources-compact.js'
+import { COMPACT_LISTS } from './sources-compact.js'
 import { type Tracker, startTracker } from './tracker.js'
 
 type Api = ((method: keyof Tracker, ...args: unknown[]) => unknown) & { q?: ArrayLike<unknown>[] }
@@ -13,7 +13,7 @@ try {
   const options = fromDataset(tag ? tag.dataset : {})
   // An inline copy of the script has no src: then the page's origin is the default.
   if (!options.collector && tag && tag.src) options.collector = new URL(tag.src).origin
-  tracker = startTracker(options, COMPACT_SOURCES)
+  tracker = startTracker(options, COMPACT_LISTS)
 } catch {
   // Nothing reaches the page; the API below then answers undefined.
 }

@@ -38,10 +38,12 @@ export function lsSet(key: string, value?: unknown): void {
   }
 }
 
-/** Reads cookie `_cl_<name>`, or writes it (an empty value deletes it). */
-function cookie(name: string, value?: string, domain?: string): string | undefined {
+/** Reads `_cl_<name>` from a copy of document.cookie: one read (a round trip to the browser) serves them all. */
+const fromJar = (jar: string, name: string): string | undefined => (jar.match('(^|; ?)_cl_' + name + '=([^;]*)') || [])[2]
+
+/** Writes cookie `_cl_<name>` (an empty value deletes it). */
+function cookie(name: string, value: string, domain?: string): void {
   try {
-    if (value == null) return (document.cookie.match('(^|; ?)_cl_' + name + '=([^;]*)') || [])[2]
     document.cookie =
       '_cl_' + name + '=' + value + ';path=/;max-age=' + (value ? 34560000 : 0) + ';SameSite=Lax' +
       (location.protocol == 'https:' ? ';Secure' : '') + (domain ? ';domain=' + domain : '')
@@ -73,16 +75,23 @@ export function toTouch(raw: unknown): Touch | null {
 
 /** Reads the persisted state; cookies win, localStorage fills what a lost or truncated cookie lacks. */
 export function loadState(): State {
+  let jar = ''
+  try {
+    jar = document.cookie
+  } catch {
+    // Sandboxed frames: localStorage (or memory) carries on.
+  }
+  const c = (n: string) => fromJar(jar, n)
   const ls = (lsGet(LS_STATE) || {}) as State
-  const [sid, last] = (cookie('s') || '').split('.')
+  const [sid, last] = (c('s') || '').split('.')
   const touch = (n: 'ft' | 'lt') => {
-    const a = toTouch(cookie(n)),
+    const a = toTouch(c(n)),
       b = toTouch(ls[n])
     return a && b && a.ts == b.ts ? b : a || b
   }
   const fresh = isId(sid)
   return {
-    vid: [cookie('vid'), ls.vid].find(isId) || '',
+    vid: [c('vid'), ls.vid].find(isId) || '',
     sid: fresh ? sid : isId(ls.sid) ? ls.sid : '',
     last: (fresh ? parseInt(last, 36) : +ls.last) || 0,
     ft: touch('ft'),

@@ -3,14 +3,14 @@
 // tracker does throws into the host page; errors reach `onError` instead.
 import { clean } from './clean.js'
 import { type Options, type TrackerError, resolveOptions } from './config.js'
-import { type Consent, gpcDenies, initialConsent } from './consent.js'
+import { type Consent, gpcDenies, gtagConsent, initialConsent } from './consent.js'
 import { fillForms, watchForms } from './forms.js'
 import { id, isId } from './id.js'
 import { advance } from './session.js'
-import type { SourceTable } from './sources.js'
-import { clearState, loadState, saveState } from './storage.js'
-import { type Touch, detectTouch } from './touch.js'
-import { createTransport, type TrackerEvent } from './transport.js'
+import { type Category, sourceTable } from './sources.js'
+import { type State, clearState, loadState, saveState } from './storage.js'
+import { type Touch, type TouchContext, detectTouch } from './touch.js'
+import { type Transport, createTransport, type TrackerEvent } from './transport.js'
 
 export type { Options, TrackerError, Touch, TrackerEvent, Consent }
 
@@ -46,7 +46,7 @@ export interface Tracker {
 
 const CLV = '_clv'
 
-export function startTracker(options: Options, sources: SourceTable): Tracker {
+export function startTracker(options: Options, sources: Record<Category, string>): Tracker {
   const o = resolveOptions(options)
   // The script tag cannot pass a function, so its build drops error reporting (and the codes).
   const report = (code: string, cause?: unknown) => {
@@ -68,33 +68,35 @@ export function startTracker(options: Options, sources: SourceTable): Tracker {
     }
   if (!__SCRIPT__ && !o.site) report('CL_ERR_TRACKER_CONFIG')
 
-  let consent = initialConsent(o.consent, o.respectGpc)
+  // With `gtag`, the page's Consent Mode commands decide, now and whenever they change.
+  let consent = initialConsent(o.consent == 'gtag' ? gtagConsent(guard((c: Consent) => api.consent(c as 'granted'))) : o.consent, o.respectGpc, o.respectDnt)
   const granted = () => consent == 'granted'
-  const transport = createTransport((o.collector || location.origin) + '/v1/collect', o.site, granted, report)
-  const wipe = () => {
-    clearState(o.cookieDomain)
-    transport.clear()
-  }
-  if (consent == 'denied') wipe()
-  const st = loadState()
-  const ctx = { host: location.hostname, internal: o.internalDomains, sources }
-  const save = () => granted() && saveState(st, o.cookieDomain)
-  // Unknown `forms` values act as the default, `auto`.
-  const fill = (root: ParentNode) => granted() && o.forms != 'off' && fillForms(root, st, o.fieldPrefix, o.forms != 'fill')
+  // Only what cannot wait happens before `boot`: the arrival's address, referrer and title are
+  // read now (the page may rewrite them later), and _clv leaves the address bar at once.
+  let ref = document.referrer
+  let current = ''
+  const pageUrl = () => location.href.split('#')[0]
   // A visitor ID handed over by decorate() on another own domain. It leaves the address bar (and
   // so every recorded URL) at once: a shared link must not merge other people into this visitor.
   const handed = new URL(location.href).searchParams.get(CLV)
-  st.vid = isId(handed) ? handed : st.vid || id()
   if (handed != null)
     try {
       history.replaceState(history.state, '', location.href.replace(/([?&])_clv=[^&#]*&?/, '$1').replace(/[?&](#|$)/, '$1'))
     } catch {
       // Sandboxed documents refuse replaceState; the ID is still adopted.
     }
+  const arrival = [pageUrl(), document.title] as const
 
-  let ref = document.referrer
-  let current = ''
-  const pageUrl = () => location.href.split('#')[0]
+  let transport: Transport
+  let st: State
+  let ctx: TouchContext
+  const save = () => granted() && saveState(st, o.cookieDomain)
+  const wipe = () => {
+    clearState(o.cookieDomain)
+    transport.clear()
+  }
+  // Unknown `forms` values act as the default, `auto`.
+  const fill = (root: ParentNode) => granted() && o.forms != 'off' && fillForms(root, st, o.fieldPrefix, o.forms != 'fill')
 
   const send = (e: Partial<TrackerEvent>) => {
     if (consent != 'denied') {
@@ -103,18 +105,32 @@ export function startTracker(options: Options, sources: SourceTable): Tracker {
     }
   }
 
-  const page = () => {
+  const page = (href = pageUrl(), title = document.title) => {
     const now = Date.now()
-    const href = pageUrl()
     const touch = advance(st, detectTouch(href, ref, ctx, now), () => detectTouch(href, ref, ctx, now, true) as Touch, now, o.sessionTimeout * 6e4)
-    send({ type: 'page', url: clean(href), ref: clean(ref) || undefined, title: clean(document.title) || undefined, touch: touch || undefined })
+    send({ type: 'page', url: clean(href), ref: clean(ref) || undefined, title: clean(title) || undefined, touch: touch || undefined })
     // In a single-page app the next page's referrer is this page.
     ref = current = href
     fill(document)
   }
 
+  // Storage, the arrival's touch, the page event and the forms: in the script tag when the page is
+  // loaded and idle, or earlier when anything needs them (an API call, a form interaction, leaving,
+  // a route change).
+  let booted = 0
+  const boot = () => {
+    if (booted++) return
+    transport = createTransport((o.collector || location.origin) + '/v1/collect', o.site, granted, report)
+    if (consent == 'denied') wipe()
+    st = loadState()
+    ctx = { host: location.hostname, internal: o.internalDomains, sources: sourceTable(sources) }
+    st.vid = isId(handed) ? handed : st.vid || id()
+    page(...arrival)
+    if (o.forms != 'off') watchForms(fill, guard)
+  }
+
   const api: Tracker = {
-    page,
+    page: () => page(),
     track: (name, props) => send({ type: 'track', name: clean(name), props }),
     identify(i) {
       send({ type: 'identify', traits: { ...i.traits, email: i.email, phone: i.phone, userId: i.userId } })
@@ -123,7 +139,7 @@ export function startTracker(options: Options, sources: SourceTable): Tracker {
     },
     consent(state) {
       if (state == 'denied') wipe()
-      else if (state != 'granted' || gpcDenies(o.respectGpc)) return
+      else if (state != 'granted' || gpcDenies(o.respectGpc, o.respectDnt)) return
       consent = state
       save()
       transport.persist()
@@ -151,13 +167,16 @@ export function startTracker(options: Options, sources: SourceTable): Tracker {
     },
     flush: () => transport.flush(),
   }
-  for (const k in api) (api as unknown as Record<string, unknown>)[k] = guard(api[k as keyof Tracker] as () => unknown)
+  for (const k in api) {
+    const f = api[k as keyof Tracker] as (...a: unknown[]) => unknown
+    ;(api as unknown as Record<string, unknown>)[k] = guard((...a: unknown[]) => (boot(), f(...a)))
+  }
 
-  const leave = guard(transport.leave)
+  const leave = guard(() => (boot(), transport.leave()))
   document.addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && leave())
   addEventListener('pagehide', leave)
   if (o.spa) {
-    const nav = guard(() => pageUrl() != current && page())
+    const nav = guard(() => (boot(), pageUrl() != current && page()))
     const push = history.pushState
     history.pushState = function (this: History, ...a: Parameters<History['pushState']>) {
       push.apply(this, a)
@@ -165,7 +184,13 @@ export function startTracker(options: Options, sources: SourceTable): Tracker {
     }
     addEventListener('popstate', nav)
   }
-  api.page()
-  if (o.forms != 'off') watchForms(fill, guard)
+  // A form being used needs its fields now: filled before the page's own submit handlers run.
+  document.addEventListener('focusin', guard(boot), true)
+  document.addEventListener('submit', guard((e: Event) => (boot(), fill(e.target as HTMLFormElement))), true)
+  // The script tag starts once the page has loaded and the browser is idle (setTimeout where there is
+  // no requestIdleCallback: Safari); the npm build at once, since an app creates its tracker when it
+  // wants it working.
+  const idle = () => (window.requestIdleCallback || setTimeout)(guard(boot), { timeout: 1000 } as never)
+  __SCRIPT__ ? (document.readyState == 'complete' ? idle() : addEventListener('load', idle)) : guard(boot)()
   return api
 }

@@ -3,7 +3,8 @@
 // `keepalive`, which outlives the page like sendBeacon. When the page is left, the answer can no
 // longer be read: what is sent then stays queued, marked, and a later page sends it once more with
 // an answer (the event ids make that safe) — but never a third time: see `leave`. Unsent events live in a
-// bounded queue mirrored to localStorage; each carries a client `id`, so a retry after a lost
+// bounded queue, stored in localStorage once a send failed or the page was left with events in it
+// (while sends succeed nothing is written); each carries a client `id`, so a retry after a lost
 // response is counted once by the collector.
 import { LS_QUEUE, lsGet, lsSet } from './storage.js'
 import type { Touch } from './touch.js'
@@ -53,8 +54,10 @@ export function createTransport(url: string, site: string, allowed: () => boolea
   let timer: ReturnType<typeof setTimeout> | 0 = 0
   let failures = 0
   let busy: Promise<void> | 0 = 0
+  // Whether localStorage holds a queue: then it follows every change, else only failures and leaving write it.
+  let kept = !!q[0]
 
-  const persist = () => allowed() && lsSet(LS_QUEUE, q.length && q)
+  const persist = () => allowed() && (kept || q[0]) && lsSet(LS_QUEUE, (kept = !!q[0]) && q)
   const later = (ms: number) => (timer = timer || setTimeout(run, ms))
   // Posts the next batch of `from` (at most 100 events, the collector's limit, and MAX_BODY
   // units; at least one event). A string body goes as text/plain: no CORS preflight.
@@ -86,6 +89,7 @@ export function createTransport(url: string, site: string, allowed: () => boolea
       })
       .catch((cause) => {
         onError('CL_ERR_TRACKER_SEND', cause)
+        persist()
         // Exponential backoff with jitter, capped at five minutes.
         clearTimeout(timer as number)
         timer = 0
@@ -101,7 +105,7 @@ export function createTransport(url: string, site: string, allowed: () => boolea
     push(e) {
       q.push(e)
       q = q.slice(-MAX_QUEUE)
-      persist()
+      kept && persist()
       later(300)
     },
     flush: run,
@@ -122,6 +126,7 @@ export function createTransport(url: string, site: string, allowed: () => boolea
     persist,
     clear() {
       q = []
+      kept = false
       lsSet(LS_QUEUE)
     },
   }

@@ -4,7 +4,7 @@ import { DEFAULTS, fromDataset, resolveOptions } from '../src/config.js'
 describe('options', () => {
   it('defaults match the documented options table', () => {
     expect(DEFAULTS).toEqual({
-      site: '', collector: '', cookieDomain: '', consent: 'granted', respectGpc: true, sessionTimeout: 30,
+      site: '', collector: '', cookieDomain: '', consent: 'granted', respectGpc: true, respectDnt: false, sessionTimeout: 30,
       forms: 'auto', fieldPrefix: 'cl_', spa: true, internalDomains: [],
     })
   })
@@ -18,6 +18,8 @@ describe('options', () => {
       sessionTimeout: 45, forms: 'fill', fieldPrefix: 'x_', spa: false, internalDomains: ['a.com', 'b.org'],
     })
     expect(fromDataset({ spa: '' }).spa).toBe(true)
+    expect(fromDataset({ respectDnt: 'true', consent: 'gtag' })).toEqual({ respectDnt: true, consent: 'gtag' })
+    expect(fromDataset({ respectDnt: 'false' })).toEqual({ respectDnt: false })
     expect(fromDataset({})).toEqual({})
   })
   it('an invalid session timeout falls back to 30; undefined never overrides', () => {

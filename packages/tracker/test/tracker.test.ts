@@ -174,6 +174,75 @@ describe('consent', () => {
   })
 })
 
+describe('consent from Google Consent Mode (consent: gtag) and Do Not Track', () => {
+  const gtagOf = (w: any) => {
+    w.dataLayer = w.dataLayer || []
+    return function gtag(..._: unknown[]) {
+      // eslint-disable-next-line prefer-rest-params
+      w.dataLayer.push(arguments)
+    }
+  }
+
+  it('default denied: nothing stored or sent; update granted persists and sends what was kept', async () => {
+    const b = browser('https://www.example.com/?utm_source=google&utm_medium=cpc')
+    const gtag = gtagOf(b.window)
+    gtag('consent', 'default', { ad_storage: 'denied', analytics_storage: 'denied' })
+    const cl = start({ consent: 'gtag' })
+    cl.track('before_choice')
+    await settle(5000)
+    expect(b.sent).toHaveLength(0)
+    expect(b.window.document.cookie).toBe('')
+    expect(b.window.localStorage.length).toBe(0)
+    gtag('consent', 'update', { ad_storage: 'granted', analytics_storage: 'granted' })
+    await settle()
+    expect(b.events().map((e) => e.type + (e.name ? ':' + e.name : ''))).toEqual(['page', 'track:before_choice'])
+    expect(b.events()[0].touch.source).toBe('google')
+    expect(b.cookies()._cl_vid).toBe(cl.attribution().visitorId)
+  })
+
+  it('default denied leaves an earlier visit stored; update denied removes it and stops sending', async () => {
+    const b = browser('https://www.example.com/')
+    const first = start().attribution()
+    const gtag = gtagOf(b.window)
+    gtag('consent', 'default', { analytics_storage: 'denied' })
+    const cl = start({ consent: 'gtag' })
+    expect(cl.attribution().visitorId).toBe(first.visitorId)
+    expect(b.cookies()._cl_vid).toBe(first.visitorId)
+    gtag('consent', 'update', { analytics_storage: 'denied' })
+    cl.track('after_refusal')
+    await settle(5000)
+    expect(b.cookies()).toEqual({})
+    expect(b.window.localStorage.length).toBe(0)
+    expect(b.events().some((e) => e.name == 'after_refusal')).toBe(false)
+  })
+
+  it('granted by default works as granted; no command at all is pending', async () => {
+    const b = browser('https://www.example.com/')
+    gtagOf(b.window)('consent', 'default', { analytics_storage: 'granted' })
+    start({ consent: 'gtag' })
+    await settle()
+    expect(b.sent).toHaveLength(1)
+    const c = browser('https://www.example.com/')
+    start({ consent: 'gtag' })
+    await settle(5000)
+    expect(c.sent).toHaveLength(0)
+    expect(c.window.document.cookie).toBe('')
+  })
+
+  it('Do Not Track counts as denied with respectDnt, also against a later grant', async () => {
+    const b = browser('https://www.example.com/')
+    Object.defineProperty(b.window.navigator, 'doNotTrack', { value: '1', configurable: true })
+    const cl = start({ respectDnt: true })
+    cl.consent('granted')
+    await settle()
+    expect(b.sent).toHaveLength(0)
+    expect(b.window.document.cookie).toBe('')
+    start()
+    await settle()
+    expect(b.sent).toHaveLength(1)
+  })
+})
+
 describe('transport', () => {
   it('retries failed sends with backoff, keeping the same event ids, then empties the persisted queue', async () => {
     const b = browser('https://www.example.com/')
