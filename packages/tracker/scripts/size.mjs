@@ -4,12 +4,15 @@
 // and the script does not meet it yet: the whole feature set measured about 3.9-4.2 KB
 // gzip even in a from-scratch single-file rewrite (see issue 2 and bench/RESULTS.md). Until the
 // feature set or the budget is settled, the check is a ratchet at today's size: the script may
-// only shrink. Lower RATCHET_GZIP with every change that saves bytes; never raise it.
+// only shrink. Lower RATCHET_GZIP with every change that saves bytes. Raised once, from 4,423 B
+// to 4,944 B (2026-12-04), by a decision recorded in bench/RESULTS.md: start-up deferred to idle
+// time (CPU at load from 3-6x form-attribution's to under 1x) and Google Consent Mode v2 cost
+// +521 B; winning those bytes back is open work.
 import { readFileSync } from 'node:fs'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
 const BUDGET_GZIP = 4096
-const RATCHET_GZIP = 4423
+const RATCHET_GZIP = 4944
 const file = new URL('../dist/closeloop.js', import.meta.url)
 const code = readFileSync(file)
 const gzip = gzipSync(code, { level: 9 }).length
