@@ -1,31 +1,19 @@
 // /segment/v1: the Segment HTTP API on a listening collector, spoken by hand (every protocol edge)
 // and by the real server clients, unchanged: @segment/analytics-node and @rudderstack/rudder-sdk-node.
 
-import { createServer, request as httpRequest, type Server } from 'node:http'
 import { gzipSync } from 'node:zlib'
 import { Analytics } from '@segment/analytics-node'
 import RudderAnalytics from '@rudderstack/rudder-sdk-node'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { segmentVisitorId } from '../../src/ingest/segment.js'
+import { eventsOf, expectAttributed, LANDING, leadByEmail } from './segment-helpers.js'
 import { BROWSER_UA, ORIGIN, secret, send, startTestServer, type TestServer } from './helpers.js'
+import { lossyProxy, type LossyProxy } from './lossy-proxy.js'
 
 const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`
 
 async function post(server: TestServer, path: string, body: unknown, headers: Record<string, string> = {}) {
   return send(`${server.url}${path}`, { body, headers: { 'content-type': 'application/json', ...headers } })
-}
-
-async function eventsOf(server: TestServer, anonymousId: string) {
-  return (await server.store.exportPerson(server.site.id, { visitorId: segmentVisitorId(anonymousId) })).events as Array<Record<string, any>>
-}
-
-async function leadByEmail(server: TestServer, email: string) {
-  const found = await secret(server, `/v1/leads?email=${encodeURIComponent(email)}`)
-  expect(found.status).toBe(200)
-  const id = (found.body.leads?.[0] ?? found.body.lead ?? found.body)?.leadId ?? found.body.leads?.[0]?.id
-  const lead = await secret(server, `/v1/leads/${id}`)
-  expect(lead.status).toBe(200)
-  return lead.body
 }
 
 describe('/segment/v1 by hand', () => {
@@ -163,7 +151,7 @@ describe('/segment/v1 by hand', () => {
     const email = 'segment-identify@acme-corp.example'
     await post(server, '/segment/v1/identify', { anonymousId: 'srv-anon', userId: 'crm-77', traits: { email, plan: 'pro' } }, { authorization: basic(server.sk) })
     const lead = await leadByEmail(server, email)
-    expect(lead.externalId ?? lead.lead?.externalId).toBe('crm-77')
+    expect(lead.lead.externalId).toBe('crm-77')
     const pk = { authorization: basic(server.pk), origin: ORIGIN, 'user-agent': BROWSER_UA }
     await post(server, '/segment/v1/i', { anonymousId: 'browser-anon', traits: { email, plan: 'hacked' } }, pk)
     const after = await leadByEmail(server, email)
@@ -180,77 +168,16 @@ describe('/segment/v1 by hand', () => {
     await post(server, '/segment/v1/group', { userId: 'alias-user', groupId: 'g-9', traits: { name: 'Initech Holdings' } }, { authorization: basic(server.sk) })
     const lead = await leadByEmail(server, email)
     expect(JSON.stringify(lead)).toContain(segmentVisitorId('old-anon'))
-    const accountId = lead.accountId ?? lead.lead?.accountId
+    const accountId = lead.lead.accountId
     const account = await secret(server, `/v1/accounts/${accountId}`)
     expect(account.status).toBe(200)
     expect(JSON.stringify(account.body)).toContain('Initech Holdings')
   })
 })
 
-/**
- * Forwards to the collector; the first `lose` POSTs are stored by the collector but their answer
- * never reaches the client (the socket is cut), which must retry the same batch.
- */
-async function lossyProxy(target: string, lose: number): Promise<{ url: string; bodies: Buffer[]; close(): Promise<void> }> {
-  const bodies: Buffer[] = []
-  let lost = 0
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks)
-      if (req.method === 'POST') bodies.push(body)
-      const url = new URL(req.url ?? '/', target)
-      const fwd = httpRequest(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (up) => {
-        const answer: Buffer[] = []
-        up.on('data', (c: Buffer) => answer.push(c))
-        up.on('end', () => {
-          if (req.method === 'POST' && lost < lose) {
-            lost++
-            req.socket.destroy()
-            return
-          }
-          res.writeHead(up.statusCode ?? 502, up.headers)
-          res.end(Buffer.concat(answer))
-        })
-      })
-      fwd.end(body)
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return {
-    url: `http://127.0.0.1:${address.port}${new URL(target).pathname.replace(/\/$/, '')}`,
-    bodies,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    }),
-  }
-}
-
-const LANDING = 'https://shop.example/landing?utm_source=linkedin&utm_medium=paid_social&utm_campaign=q4-launch'
-
-/** The lead's journey and the attribution report both show the campaign touch as Paid Social. */
-async function expectAttributed(server: TestServer, email: string, anonymousId: string) {
-  const lead = await leadByEmail(server, email)
-  const touches = lead.touches as Array<Record<string, unknown>>
-  expect(touches).toHaveLength(1)
-  expect(touches[0]).toMatchObject({ source: 'linkedin', medium: 'paid_social', campaign: 'q4-launch', channel: 'Paid Social', landing: LANDING })
-  const events = await eventsOf(server, anonymousId)
-  expect([...new Set(events.map((e) => e.type))].sort()).toEqual(['identify', 'page', 'track'])
-  const leadId = lead.leadId ?? lead.id ?? lead.lead?.id
-  expect((await secret(server, '/v1/deals', { dealId: `deal-${anonymousId}`, leadId, stage: 'won', amount: 5000 })).status).toBe(200)
-  const report = await secret(server, '/v1/reports/attribution?model=first_touch&by=channel&conversion=won')
-  expect(report.status).toBe(200)
-  const row = report.body.rows.find((r: { key: string }) => r.key === 'Paid Social')
-  expect(row?.revenue).toBe(5000)
-}
-
 describe('@segment/analytics-node, unchanged', () => {
   let server: TestServer
-  let proxy: Awaited<ReturnType<typeof lossyProxy>>
+  let proxy: LossyProxy
   beforeEach(async () => {
     server = await startTestServer()
     proxy = await lossyProxy(server.url, 1)
@@ -289,7 +216,7 @@ describe('@segment/analytics-node, unchanged', () => {
 
 describe('@rudderstack/rudder-sdk-node, unchanged (gzip bodies)', () => {
   let server: TestServer
-  let proxy: Awaited<ReturnType<typeof lossyProxy>>
+  let proxy: LossyProxy
   beforeEach(async () => {
     server = await startTestServer()
     proxy = await lossyProxy(server.url, 1)
