@@ -148,3 +148,70 @@ describe('@segment/analytics-next in Chromium, unchanged', () => {
     await expectAttributed(own, 'batch-buyer@acme-corp.example', anonymousId, landing)
   })
 })
+
+describe('@rudderstack/analytics-js in Chromium, unchanged', () => {
+  let server: TestServer
+  let proxy: LossyProxy
+  let site: Awaited<ReturnType<typeof siteServer>> | undefined
+  let rudder: string
+  const outside: string[] = []
+  beforeAll(async () => {
+    // The build with its plugins inside: nothing is fetched from RudderStack's CDN.
+    rudder = await bundle('@rudderstack/analytics-js/bundled', 'RudderAnalytics')
+  })
+  beforeEach(async () => {
+    server = await startTestServer()
+    proxy = await lossyProxy(server.url, 1)
+  })
+  afterEach(async () => {
+    await site?.close()
+    await proxy.close()
+    await server.close()
+  })
+
+  it('a campaign visit, a page, a track and an identify reach the lead and the report; the lost answer is retried and counted once; an oversized message is refused, the rest kept', async () => {
+    // The source configuration its control plane would serve, passed inline (getSourceConfig).
+    const init = `window.ready = new Promise((resolve) => {
+      const ra = new RudderAnalytics()
+      ra.load(window.KEY, ${JSON.stringify(`${proxy.url}/segment`)}, {
+        getSourceConfig: () => ({ source: { id: 'src', name: 'shop', writeKey: window.KEY, enabled: true, workspaceId: 'ws', config: {}, destinations: [] } }),
+        onLoaded: () => resolve(ra),
+      })
+      window.rudder = ra
+    })`
+    site = await siteServer(rudder, init)
+    const created = await createSite(server.store, { name: 'Rudder site', origins: [site.origin] })
+    const own: TestServer = { ...server, site: created.site, pk: created.site.publicKey, sk: created.secretKey }
+    const context = await browser.newContext({ userAgent: BROWSER_UA })
+    context.on('request', (r) => {
+      if (!r.url().startsWith(site!.origin) && !r.url().startsWith(proxy.url)) outside.push(r.url())
+    })
+    await context.addInitScript(`window.KEY = ${JSON.stringify(created.site.publicKey)}`)
+    const page = await context.newPage()
+    const landing = `${site.origin}/landing?utm_source=linkedin&utm_medium=paid_social&utm_campaign=q4-launch`
+    await page.goto(landing, { referer: 'https://www.linkedin.com/' })
+    const anonymousId = await page.evaluate(async () => {
+      const w = window as unknown as { ready: Promise<any> }
+      const ra = await w.ready
+      ra.page()
+      ra.track('Demo Requested', { plan: 'team' })
+      ra.track('Too Big', { blob: 'x'.repeat(40 * 1024) })
+      ra.identify('rudder-browser-1', { email: 'rudder-browser@acme-corp.example' })
+      return ra.getAnonymousId() as string
+    })
+    // Until the identify is stored and the lost page call was sent again (after the client's backoff).
+    const settled = async () => (await eventsOf(own, anonymousId)).some((e) => e.type === 'identify') && proxy.paths.filter((p) => p === '/segment/v1/page').length >= 2
+    for (let i = 0; i < 200 && !(await settled()); i++) await new Promise((r) => setTimeout(r, 100))
+    // One call a request to {dataPlaneUrl}/v1/{type}; the first page call's answer was lost and it was sent again.
+    const pages = proxy.paths.flatMap((p, i) => (p === '/segment/v1/page' ? [JSON.parse(proxy.bodies[i].toString()).messageId] : []))
+    expect(pages).toHaveLength(2)
+    expect(pages[1]).toBe(pages[0])
+    // The 40 KB track reached the collector (the client does not check sizes) and was refused.
+    expect(proxy.paths.some((p, i) => p === '/segment/v1/track' && proxy.bodies[i].length > 40 * 1024)).toBe(true)
+    const events = await eventsOf(own, anonymousId)
+    expect(events.filter((e) => e.type === 'page')).toHaveLength(1)
+    expect(events.filter((e) => e.type === 'track').map((e) => e.name)).toEqual(['Demo Requested'])
+    expect(outside).toEqual([])
+    await expectAttributed(own, 'rudder-browser@acme-corp.example', anonymousId, landing)
+  })
+})
