@@ -112,6 +112,9 @@ function eventTime(m: Message, ctx: SegmentBatchContext): number | null {
   return Math.min(sentAt === undefined ? ts : ctx.receivedAt - (sentAt - ts), ctx.receivedAt)
 }
 
+/** The wire format's bound on `url` and `ref`. */
+const URL_MAX = 2048
+
 // Stands in for a page URL when a message has a campaign but no URL (a mobile screen, a server
 // call): `.invalid` can never be a real host, and the landing is then left out.
 const NO_PAGE = 'https://no-page.invalid/'
@@ -189,8 +192,9 @@ export function convertMessage(raw: unknown, ctx: SegmentBatchContext): Converte
         events: [{
           ...base,
           type: 'page',
-          url,
-          ref: str(page.referrer) ?? str(properties.referrer),
+          // Cut to the wire format's bounds rather than losing the page for an overlong query.
+          url: url?.slice(0, URL_MAX) ?? null,
+          ref: (str(page.referrer) ?? str(properties.referrer))?.slice(0, URL_MAX) ?? null,
           title: (str(page.title) ?? str(properties.title) ?? str(m.name))?.slice(0, 500) ?? null,
           props: Object.keys(properties).length > 0 ? properties : null,
           touch: segmentTouch(context, properties, ts, ctx.internalHosts),
@@ -200,7 +204,7 @@ export function convertMessage(raw: unknown, ctx: SegmentBatchContext): Converte
     case 'track': {
       const name = str(m.event)
       if (name === null) return { ok: false, code: ERRORS.INVALID_EVENT.code }
-      return { ok: true, company: null, events: [{ ...base, type: 'track', name: name.slice(0, 500), url: str(page.url), props: Object.keys(properties).length > 0 ? properties : null }] }
+      return { ok: true, company: null, events: [{ ...base, type: 'track', name: name.slice(0, 500), url: str(page.url)?.slice(0, URL_MAX) ?? null, props: Object.keys(properties).length > 0 ? properties : null }] }
     }
     case 'identify': {
       // RudderStack copies traits into context.traits; either place is read.

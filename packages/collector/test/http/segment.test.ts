@@ -172,6 +172,16 @@ describe('/segment/v1 by hand', () => {
     const account = await secret(server, `/v1/accounts/${accountId}`)
     expect(account.status).toBe(200)
     expect(JSON.stringify(account.body)).toContain('Initech Holdings')
+
+    // A browser (publishable key) cannot move the lead to another company.
+    const pk = { authorization: basic(server.pk), origin: ORIGIN, 'user-agent': BROWSER_UA }
+    expect((await post(server, '/segment/v1/g', { userId: 'alias-user', groupId: 'g-x', traits: { name: 'Evil Corp' } }, pk)).status).toBe(200)
+    expect((await leadByEmail(server, email)).lead.accountId).toBe(accountId)
+    // A server identify naming the company moves it (as company in /v1/identify does).
+    await post(server, '/segment/v1/identify', { userId: 'alias-user', traits: { email, company: { name: 'Globex' } } }, { authorization: basic(server.sk) })
+    const moved = (await leadByEmail(server, email)).lead.accountId
+    expect(moved).not.toBe(accountId)
+    expect(JSON.stringify((await secret(server, `/v1/accounts/${moved}`)).body)).toContain('Globex')
   })
 })
 

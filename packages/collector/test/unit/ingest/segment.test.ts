@@ -118,6 +118,13 @@ describe('convertMessage', () => {
     expect(r.company).toMatchObject({ company: 'Initech', externalId: 'user-4' })
   })
 
+  it('cuts an overlong page URL to the wire bound instead of losing the page', () => {
+    const url = 'https://shop.example/?utm_source=x&utm_medium=y&q=' + 'a'.repeat(3000)
+    const e = ok({ type: 'page', anonymousId: 'a', context: { page: { url } } }).events[0]
+    expect(e.url).toHaveLength(2048)
+    expect(e.touch).toMatchObject({ source: 'x', medium: 'y' })
+  })
+
   it('numeric IDs are read as strings', () => {
     expect(ok({ type: 'track', event: 'x', userId: 42 }).events[0].vid).toBe(segmentVisitorId('42'))
   })
