@@ -31,6 +31,11 @@ export const ERRORS = {
   // Whole-request problems of the ingestion routes.
   TOO_MANY_EVENTS: def('CL_ERR_TOO_MANY_EVENTS', 413, 'Too many events in one batch'),
   EMPTY_BODY: def('CL_ERR_EMPTY_BODY', 400, 'Body is empty'),
+  UNSUPPORTED_ENCODING: def('CL_ERR_UNSUPPORTED_ENCODING', 415, 'Content-Encoding must be gzip or identity'),
+  BAD_ENCODING: def('CL_ERR_BAD_ENCODING', 400, 'Body is not valid gzip'),
+  // Segment-compatible ingestion (/segment/v1/…).
+  MISSING_WRITE_KEY: def('CL_ERR_MISSING_WRITE_KEY', 401, 'A write key (site key) is required: HTTP Basic user name or writeKey field'),
+  SEGMENT_NO_IDENTITY: def('CL_ERR_SEGMENT_NO_IDENTITY', 400, 'A message needs an anonymousId or a userId'),
   // Per-event rejection codes, reported as { index, code } inside a 200 collect/import response.
   INVALID_EVENT: def('CL_ERR_INVALID_EVENT', 400, 'Event does not match the schema'),
   EVENT_TOO_LARGE: def('CL_ERR_EVENT_TOO_LARGE', 413, 'Event exceeds 32 KB'),

@@ -8,6 +8,7 @@ import type { AppContext, RouteModule } from './context.js'
 import type { InstallKeys } from '../identity/crypto.js'
 import { clError, errorBody, ERRORS, toClError } from '../errors.js'
 import { truncateIp } from './ip.js'
+import { parseJson } from './json-body.js'
 import { Metrics } from './metrics.js'
 import { keyMatchHashes } from '../identity/match-keys.js'
 import { Pii } from '../identity/pii.js'
@@ -50,14 +51,6 @@ function loggerOption(logger: AppOptions['logger']): FastifyServerOptions['logge
   return { ...base, serializers: { ...serializers, ...('serializers' in base ? base.serializers : {}) }, redact: ['req.headers.authorization'] }
 }
 
-function parseJson(body: string): unknown {
-  if (body.trim() === '') throw clError('EMPTY_BODY')
-  try {
-    return JSON.parse(body)
-  } catch {
-    throw clError('BAD_JSON')
-  }
-}
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const config: Config = { ...DEFAULTS, ...options.config, rateLimit: { ...DEFAULTS.rateLimit, ...options.config?.rateLimit } }
@@ -160,7 +153,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     origin: async (origin: string | undefined) => (origin === undefined ? false : ctx.sites.isKnownOrigin(origin)),
     credentials: true,
     methods: ['GET', 'POST', 'OPTIONS'],
-    allowedHeaders: ['content-type', 'authorization'],
+    // Segment-style browser clients send their write key as Basic auth, RudderStack's also
+    // AnonymousId and SentAt, and analytics-next X-Retry-Count on a retry (routes/segment.ts).
+    allowedHeaders: ['content-type', 'authorization', 'anonymousid', 'sentat', 'x-retry-count'],
     maxAge: 86400,
   })
 

@@ -45,7 +45,11 @@ export async function authenticateSecret(request: FastifyRequest, deps: AuthDeps
   if (header === undefined || header === '') throw clError('MISSING_SECRET_KEY')
   const match = /^Bearer\s+(.*)$/is.exec(header)
   if (!match) throw clError('MISSING_SECRET_KEY')
-  const token = match[1].trim()
+  return authenticateSecretToken(request, deps, match[1].trim())
+}
+
+/** A secret key however it was presented (Bearer here; the Basic user name of a Segment write key). */
+export async function authenticateSecretToken(request: FastifyRequest, deps: AuthDeps, token: string): Promise<Site> {
   const keyId = secretKeyId(token)
   if (keyId === null) throw clError('BAD_SECRET_KEY')
   const found = await deps.sites.bySecretId(keyId)

@@ -17,6 +17,7 @@ import { leadsRoute } from './leads.js'
 import { metricsRoute } from './metrics.js'
 import { privacyRoute } from './privacy.js'
 import { scriptRoute } from './script.js'
+import { segmentRoute } from './segment.js'
 
 export const ROUTES: RouteModule[] = [
   healthRoute,
@@ -24,6 +25,7 @@ export const ROUTES: RouteModule[] = [
   scriptRoute,
   collectRoute,
   importRoute,
+  segmentRoute,
   identifyRoute,
   leadsRoute,
   accountsRoute,
