@@ -35,7 +35,11 @@ const SELF = fileURLToPath(import.meta.url)
 const MEASURE = fileURLToPath(new URL('./report-measure.mjs', import.meta.url))
 
 async function open(dir: string): Promise<Store> {
-  return openStore({ dataDir: dir })
+  const store = await openStore({ dataDir: dir })
+  // The seed writes keyed match keys itself: record the store's keying as done while it is empty,
+  // as `serve` does on a new store, so a later start does not key them a second time.
+  await store.rekeyMatchHashes((h) => h)
+  return store
 }
 
 /** Leads are grouped into companies of this many (one e-mail domain); a company's first lead may get a deal. */

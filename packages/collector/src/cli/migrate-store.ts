@@ -58,6 +58,9 @@ export async function run(argv: string[]): Promise<number> {
       const copy = await copyTable(source, client, table, (c) => { process.stderr.write(`  ${table}: ${c.rows} rows\n`) })
       process.stdout.write(`${table}: ${copy.rows} row(s), ${copy.inserted} new, ${((performance.now() - t) / 1000).toFixed(1)} s\n`)
     }
+    // Fresh bulk-loaded tables have no planner statistics: without them the report queries
+    // (joins of deals, identities and leads) pick plans that take minutes at a million touches.
+    await client.query('ANALYZE')
     const counts = await countRows(source, client, tables)
     const differ = counts.filter((c) => c.sqlite !== c.postgres)
     if (differ.length > 0) throw clError('INTERNAL', `row counts differ after the copy: ${differ.map((c) => `${c.table} ${c.sqlite} vs ${c.postgres}`).join(', ')}`)
