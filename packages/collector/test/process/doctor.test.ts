@@ -43,6 +43,8 @@ describe('closeloop doctor', () => {
     const db = new Database(file)
     const site = db.prepare('SELECT id FROM sites').get() as { id: string }
     db.prepare(`INSERT INTO events (site_id, id, type, ts, received_at, visitor_id, session_id) VALUES (?, 'e-future', 'page', ?, ?, 'v-future', 's')`).run(site.id, Date.now(), Date.now() + 3_600_000)
+    // Written by a newer Closeloop than this build.
+    db.prepare(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from the future', 1)`).run()
     // A lead whose e-mail only the (missing) key could read.
     db.prepare(`INSERT INTO leads (id, site_id, created_at, identified_at, traits) VALUES ('lead-1', ?, 1, 1, '{}')`).run(site.id)
     db.close()
@@ -56,6 +58,7 @@ describe('closeloop doctor', () => {
     expect(line(r.stdout, 'FAIL', /no secret\.key .* the 1 stored lead\(s\)' e-mails cannot be read/)).toBe(true)
     expect(line(r.stdout, 'FAIL', /server clock is \d+ s behind the newest stored event/)).toBe(true)
     expect(line(r.stdout, 'warn', /site "Plain" allows origins without https: http:\/\/shop\.example/)).toBe(true)
+    expect(line(r.stdout, 'FAIL', /schema version 99 is newer than this build knows/)).toBe(true)
     expect(line(r.stdout, 'FAIL', /127\.0\.0\.1:9\/closeloop\.js is unreachable/)).toBe(true)
     expect(r.stdout).toMatch(/→ chmod 600 /)
     expect(r.stdout).toMatch(/\d+ problem\(s\) to fix, \d+ warning\(s\)\.\n$/)
