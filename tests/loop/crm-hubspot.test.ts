@@ -7,7 +7,7 @@
 // first/last touch and lead ID, and the deal's credited channel and campaign.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startHubSpotStub, type HubSpotStub } from '../../packages/collector/test/http/stubs/hubspot-stub.js'
-import { startCrmLoop, type CrmLoop } from '../support/crm-loop.js'
+import { startCrmLoop, submitFromAd, type CrmLoop } from '../support/crm-loop.js'
 import { waitUntil } from '../support/wait.js'
 
 const EMAIL = 'ada.hubspot@example.com'
@@ -43,18 +43,8 @@ describe('the loop with HubSpot: ad → form → identify → Closed Won webhook
     // Closeloop finds it by; the hidden visitor field is filled in below, once the visitor is known).
     stub.contacts.set(CONTACT_ID, { id: CONTACT_ID, properties: { email: EMAIL, firstname: 'Ada', cl_visitor_id: null, company: 'Example Co' } })
 
-    const sent = await loop.visitAndSubmit({
-      landing: `/pricing.html?utm_source=${AD.source}&utm_medium=${AD.medium}&utm_campaign=${AD.campaign}`,
-      email: EMAIL,
-      name: 'Ada HubSpot',
-    })
-    visitorId = sent.visitorId
-    leadId = sent.leadId
-    // The tracker's hidden fields carried the ad's touch into the form.
-    expect(sent.fields).toMatchObject({ cl_visitor_id: visitorId, cl_ft_source: AD.source, cl_ft_medium: AD.medium, cl_ft_campaign: AD.campaign, email: EMAIL })
-    const lead = await loop.api(`/v1/leads/${leadId}`)
-    expect(lead.visitorIds).toEqual([visitorId])
-    expect(lead.touches.map((t: Record<string, string>) => [t.source, t.medium, t.campaign])).toEqual([[AD.source, AD.medium, AD.campaign]])
+    // The tracker's hidden fields carry the ad's touch into the form; the lead has that touch.
+    ;({ visitorId, leadId } = await submitFromAd(loop, AD, EMAIL, 'Ada HubSpot'))
   })
 
   it('writes the contact HubSpot created from the form submission: lead ID and first/last touch, found by e-mail', async () => {

@@ -9,7 +9,7 @@
 // credited channel and campaign.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSalesforceStub, type SalesforceStub } from '../../packages/collector/test/http/stubs/salesforce-stub.js'
-import { startCrmLoop, type CrmLoop } from '../support/crm-loop.js'
+import { startCrmLoop, submitFromAd, type CrmLoop } from '../support/crm-loop.js'
 import { waitUntil } from '../support/wait.js'
 
 const EMAIL = 'grace.salesforce@example.com'
@@ -49,17 +49,8 @@ describe('the loop with Salesforce: ad → form → identify → Closed Won outb
     // The form's lead became a Contact in Salesforce (its e-mail is what Closeloop finds it by).
     stub.contacts.set(CONTACT_ID, { Id: CONTACT_ID, Email: EMAIL, AccountName: 'Example Corp', FirstName: 'Grace', cl_visitor_id__c: null })
 
-    const sent = await loop.visitAndSubmit({
-      landing: `/pricing.html?utm_source=${AD.source}&utm_medium=${AD.medium}&utm_campaign=${AD.campaign}`,
-      email: EMAIL,
-      name: 'Grace Salesforce',
-    })
-    visitorId = sent.visitorId
-    leadId = sent.leadId
-    expect(sent.fields).toMatchObject({ cl_visitor_id: visitorId, cl_ft_source: AD.source, cl_ft_medium: AD.medium, cl_ft_campaign: AD.campaign, email: EMAIL })
-    const lead = await loop.api(`/v1/leads/${leadId}`)
-    expect(lead.visitorIds).toEqual([visitorId])
-    expect(lead.touches.map((t: Record<string, string>) => [t.source, t.medium, t.campaign])).toEqual([[AD.source, AD.medium, AD.campaign]])
+    // The tracker's hidden fields carry the ad's touch into the form; the lead has that touch.
+    ;({ visitorId, leadId } = await submitFromAd(loop, AD, EMAIL, 'Grace Salesforce'))
   })
 
   it('writes the Contact found by e-mail after identify: lead ID and first/last touch in the Closeloop fields', async () => {

@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, BrowserContext } from 'playwright-core'
+import { expect } from 'vitest'
 import {
   type CrmConnectionRecord,
   type RunningServer,
@@ -145,4 +146,21 @@ export async function startCrmLoop(name: string): Promise<CrmLoop> {
       rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+/** An ad click's UTM values. */
+export interface Ad { source: string; medium: string; campaign: string }
+
+/**
+ * The visitor arrives from `ad` on the pricing page and submits the lead form (loop.visitAndSubmit);
+ * checks that the tracker's hidden fields carried the ad's touch into the form and that the
+ * identified lead has this one visitor and this one touch.
+ */
+export async function submitFromAd(loop: CrmLoop, ad: Ad, email: string, name: string): Promise<{ visitorId: string; leadId: string }> {
+  const sent = await loop.visitAndSubmit({ landing: `/pricing.html?utm_source=${ad.source}&utm_medium=${ad.medium}&utm_campaign=${ad.campaign}`, email, name })
+  expect(sent.fields).toMatchObject({ cl_visitor_id: sent.visitorId, cl_ft_source: ad.source, cl_ft_medium: ad.medium, cl_ft_campaign: ad.campaign, email })
+  const lead = await loop.api(`/v1/leads/${sent.leadId}`)
+  expect(lead.visitorIds).toEqual([sent.visitorId])
+  expect(lead.touches.map((t: Record<string, string>) => [t.source, t.medium, t.campaign])).toEqual([[ad.source, ad.medium, ad.campaign]])
+  return { visitorId: sent.visitorId, leadId: sent.leadId }
 }
