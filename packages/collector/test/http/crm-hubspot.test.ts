@@ -16,7 +16,7 @@ import { startServer, type RunningServer } from '../../src/http/server.js'
 import { createSite } from '../../src/sites/admin.js'
 import { openStore } from '../../src/store/index.js'
 import type { CrmConnectionRecord, Site, Store } from '../../src/store/types.js'
-import { send, tempDir, type TestServer } from './helpers.js'
+import { send, tempDir, type TestServer, waitFor } from './helpers.js'
 import { identify } from './outcome-helpers.js'
 import { startHubSpotStub, type HubSpotStub } from './stubs/hubspot-stub.js'
 
@@ -32,15 +32,6 @@ let sk: string
 let record: CrmConnectionRecord
 let store: Store
 
-const waitFor = async <T>(fn: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> => {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v) return v
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 function signed(body: string, path: string, ts = Date.now(), secret = CLIENT_SECRET): Record<string, string> {
   // As HubSpot computes it: HMAC-SHA256(client secret, method + URI + body + timestamp), base64.

@@ -23,7 +23,7 @@ import { startServer, type RunningServer } from '../../src/http/server.js'
 import { createSite } from '../../src/sites/admin.js'
 import { openStore } from '../../src/store/index.js'
 import type { CrmConnectionRecord, Site, Store } from '../../src/store/types.js'
-import { secret, send, tempDir, type TestServer } from './helpers.js'
+import { secret, send, tempDir, type TestServer, waitFor } from './helpers.js'
 import { identify } from './outcome-helpers.js'
 import { startPipedriveStub, type PipedriveStub } from './stubs/pipedrive-stub.js'
 
@@ -36,15 +36,6 @@ const fixture = (name: string): Record<string, any> => JSON.parse(readFileSync(j
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
 const CLOSE = Date.UTC(2026, 2, 15, 10)
 
-const waitFor = async <T>(fn: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> => {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v) return v
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 /** A webhook body as Pipedrive sends it, with a fresh event ID (meta.id) unless given. */
 function webhook(name: string, meta: Record<string, unknown> = {}): Record<string, any> {

@@ -23,7 +23,7 @@ import { startServer, type RunningServer } from '../../src/http/server.js'
 import { createSite } from '../../src/sites/admin.js'
 import { openStore } from '../../src/store/index.js'
 import type { CrmConnectionRecord, Site, Store } from '../../src/store/types.js'
-import { send, startTestServer, tempDir, type TestServer } from './helpers.js'
+import { send, startTestServer, tempDir, type TestServer, waitFor } from './helpers.js'
 import { identify } from './outcome-helpers.js'
 import { startSalesforceStub, type SalesforceStub } from './stubs/salesforce-stub.js'
 
@@ -42,15 +42,6 @@ afterAll(async () => {
   for (const s of schemas) await pgAdmin(`DROP SCHEMA IF EXISTS ${s} CASCADE`)
 })
 
-const waitFor = async <T>(fn: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> => {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v) return v
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 /** A one-notification outbound message in the fixture's shape, with these sObject fields. */
 function message(notificationId: string, fields: Record<string, string | null>, org = ORG_18): string {

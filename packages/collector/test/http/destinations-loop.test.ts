@@ -16,7 +16,7 @@ import { startServer, type RunningServer } from '../../src/http/server.js'
 import { createSite } from '../../src/sites/admin.js'
 import { openStore } from '../../src/store/index.js'
 import type { DestinationRecord, Site } from '../../src/store/types.js'
-import { send, tempDir, type TestServer } from './helpers.js'
+import { send, tempDir, type TestServer, waitFor } from './helpers.js'
 import { DAY, identify, importEvents } from './outcome-helpers.js'
 import { startMetaStub, type MetaStub } from './stubs/meta-stub.js'
 
@@ -30,15 +30,6 @@ let metaDest: DestinationRecord
 let feed: DestinationRecord
 let feedPassword = ''
 
-const waitFor = async <T>(fn: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> => {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v) return v
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 const start = () => startServer(config, { logger: false, destinations: { pollMs: 50 } })
 const testServer = (): TestServer => ({ url: server.url, sk } as TestServer)

@@ -18,7 +18,7 @@ import { createSite } from '../../src/sites/admin.js'
 import { openStore } from '../../src/store/index.js'
 import type { DestinationRecord, Site, Store } from '../../src/store/types.js'
 import { TEST_DESTINATIONS } from '../store/fake-destination.js'
-import { send, tempDir, type TestServer } from './helpers.js'
+import { send, tempDir, type TestServer, waitFor } from './helpers.js'
 import { DAY, identify, importEvents } from './outcome-helpers.js'
 import { startFakePlatform, type FakePlatform } from './stubs/fake-platform.js'
 
@@ -32,15 +32,6 @@ let store: Store
 let keys: ReturnType<typeof loadInstallKeys>
 const GIVE_UP_MS = 1500
 
-const waitFor = async <T>(fn: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> => {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v) return v
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 const testServer = (): TestServer => ({ url: server.url, sk } as TestServer)
 let n = 0

@@ -105,3 +105,14 @@ export function secret(server: TestServer, path: string, body?: unknown, headers
     headers: { authorization: `Bearer ${server.sk}`, 'content-type': 'application/json', ...headers },
   })
 }
+
+/** Polls `fn` every 25 ms until it returns something truthy (that value), or fails after `ms`. */
+export async function waitFor<T>(fn: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = await fn()
+    if (v) return v
+    if (Date.now() > end) throw new Error('timed out waiting')
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { rmSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseKeys, runCli, startServe, type ServeProcess } from './cli-process.js'
-import { tempDir } from '../http/helpers.js'
+import { tempDir, waitFor } from '../http/helpers.js'
 import { startHubSpotStub, type HubSpotStub } from '../http/stubs/hubspot-stub.js'
 import { startPipedriveStub, type PipedriveStub } from '../http/stubs/pipedrive-stub.js'
 
@@ -47,15 +47,6 @@ async function startGate(target: string): Promise<Gate> {
   return gate
 }
 
-const waitFor = async <T>(fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, ms = 20_000): Promise<T> => {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (v) return v
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 type LeadDeals = { deals: Array<{ dealId: string; stage: string; amount: number; history: unknown[] }> }
 
