@@ -93,7 +93,9 @@ describe('the loop with Pipedrive: ad → form → identify → won deal webhook
 
   it('Pipedrive marks the deal won and fires the v2 change webhook with Basic auth; the report shows the won revenue on the ad', async () => {
     const record = (await loop.store.listCrmConnections())[0]
-    const won = Date.now()
+    // Pipedrive's times have whole seconds: round up, so the close is never before the touch of
+    // this same second: truncating could put the close before the touch.
+    const won = Math.ceil((Date.now() + 1) / 1000) * 1000
     const deal = stub.setDeal({ id: DEAL_ID, title: 'Example AB – team plan', stage_id: 4, status: 'won', value: AMOUNT, currency: 'USD', person_id: PERSON_ID, won_time: iso(won), close_time: iso(won), update_time: iso(won) })
     // Without the webhook's credentials the collector refuses it.
     const refused = await stub.sendWebhook(loop.inboundUrl(record), dealChange(deal, { status: 'open' }), { user: AUTH.user, password: 'wrong' })
