@@ -122,5 +122,12 @@ export async function seedBusiness(base: TestServer): Promise<Business> {
   // A CRM connection whose last error text came from the CRM (attacker-controlled): shown, never run.
   await base.store.addCrmConnection({ id: 'crm_seeded_hubspot01', siteId: created.site.id, kind: 'hubspot', options: {}, writeBack: true, createdAt: at(0) })
   await base.store.updateCrmStatus('crm_seeded_hubspot01', { lastSyncAt: at(3), error: { reason: `HubSpot answered 400: ${XSS[2]}`, at: at(4) } })
+  // Its write-backs: one sent, one failed with the CRM's (hostile) reason, one still pending.
+  const deal = (target: string) => ({ connectionId: 'crm_seeded_hubspot01', object: 'deal' as const, target, contactId: null, emailEnc: null, fields: '{}' })
+  await base.store.enqueueCrmOutbox([deal('d-sent'), deal('d-failed'), deal('d-pending')], at(5))
+  for (const row of await base.store.dueCrmOutbox(at(5), 10, 60_000)) {
+    if (row.target === 'd-sent') await base.store.settleCrmOutbox(row.id, row.version, { status: 'sent', at: at(5) })
+    if (row.target === 'd-failed') await base.store.settleCrmOutbox(row.id, row.version, { status: 'failed', at: at(6), reason: `HubSpot answered 400: ${XSS[3]}` })
+  }
   return { server, site: created.site, key: created.secretKey, leadId, leadEmail: 'ann@example.com', payloadLeadId, account: { id: accountId, leadIds: globex }, won: { all: 20_000, firstDays: 12_000 } }
 }

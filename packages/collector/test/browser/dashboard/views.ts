@@ -127,9 +127,14 @@ export async function expectViewMatchesApi(page: Page, biz: Business, view: View
     const figure = async (id: string) => Number(await page.locator(`[data-figure="${id}"]`).getAttribute('data-value'))
     expect([await figure('paidTouches'), await figure('utmCompleteness')]).toEqual([r.paidTouches, r.utmCompleteness])
     expect((await cells(page, 'untagged-paid')).map((c) => Number(c[3]))).toEqual(r.untaggedPaid.map((u: { touches: number }) => u.touches))
-    const crm = await api(biz, '/v1/crm/connections') as { connections: Array<{ kind: string; id: string; lastEventAt: number | null; lastSyncAt: number | null; errors: number; lastError: string | null }> }
+    type WriteBacks = { sent: number; pending: number; failed: number; lastError: string | null }
+    const crm = await api(biz, '/v1/crm/connections') as { connections: Array<{ kind: string; id: string; lastEventAt: number | null; lastSyncAt: number | null; errors: number; lastError: string | null; writeBacks: WriteBacks }> }
     expect(crm.connections.length).toBeGreaterThan(0)
-    expect(await cells(page, 'crm-connections')).toEqual(crm.connections.map((c) => [c.kind, c.id, String(c.lastEventAt ?? 0), String(c.lastSyncAt ?? 0), String(c.errors), expect.stringContaining(c.lastError ?? '')]))
+    expect(crm.connections.some((c) => c.writeBacks.sent > 0 && c.writeBacks.pending > 0 && c.writeBacks.failed > 0)).toBe(true)
+    expect(await cells(page, 'crm-connections')).toEqual(crm.connections.map((c) => [
+      c.kind, c.id, String(c.lastEventAt ?? 0), String(c.lastSyncAt ?? 0), String(c.errors), expect.stringContaining(c.lastError ?? ''),
+      String(c.writeBacks.sent), String(c.writeBacks.pending), String(c.writeBacks.failed), expect.stringContaining(c.writeBacks.lastError ?? ''),
+    ]))
   }
 }
 

@@ -1,6 +1,6 @@
 // Data quality: how much of the paid traffic is tagged well enough to attribute, what is not,
 // possible duplicate leads, events the collector did not store (by reason; rejected ones by code),
-// and each CRM connection's last event, last sync and errors.
+// and each CRM connection's last event, last sync, errors and write-backs.
 
 import { api } from '../api.js'
 import { h, replace } from '../dom.js'
@@ -38,7 +38,7 @@ export async function qualityView(el: HTMLElement, q: ReportQuery): Promise<void
       ],
     }),
     dataTable({
-      caption: 'CRM connections: deals coming in (closeloop crm list shows the same)', name: 'crm-connections',
+      caption: 'CRM connections: deals coming in, attribution written back (closeloop crm list shows the same)', name: 'crm-connections',
       rows: crm.connections, empty: 'No CRM connected: closeloop crm add (see docs/crm/).',
       columns: [
         { label: 'CRM', value: (x) => x.kind },
@@ -47,6 +47,11 @@ export async function qualityView(el: HTMLElement, q: ReportQuery): Promise<void
         { label: 'Last sync', value: (x) => x.lastSyncAt ?? 0, format: (x) => (x.lastSyncAt === null ? 'never' : date(x.lastSyncAt)) },
         { label: 'Errors', numeric: true, value: (x) => x.errors, format: (x) => num(x.errors) },
         { label: 'Last error', value: (x) => (x.lastError === null ? '' : `${date(x.lastErrorAt)}: ${x.lastError}`) },
+        // Attribution written back into the CRM's fields (only with write-back on).
+        { label: 'Written back', numeric: true, value: (x) => x.writeBacks.sent, format: (x) => num(x.writeBacks.sent) },
+        { label: 'Pending', numeric: true, value: (x) => x.writeBacks.pending, format: (x) => num(x.writeBacks.pending) },
+        { label: 'Failed', numeric: true, value: (x) => x.writeBacks.failed, format: (x) => num(x.writeBacks.failed) },
+        { label: 'Last write-back error', value: (x) => (x.writeBacks.lastError === null ? '' : `${date(x.writeBacks.lastErrorAt)}: ${x.writeBacks.lastError}`) },
       ],
     }),
     dataTable({
