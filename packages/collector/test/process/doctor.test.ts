@@ -2,7 +2,8 @@
 // broken condition it claims to detect reported in words, with exit 1 for failures.
 
 import Database from 'better-sqlite3'
-import { chmodSync, closeSync, openSync, rmSync, writeSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { chmodSync, closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { SECRET_KEY_FILE } from '../../src/identity/crypto.js'
@@ -16,6 +17,21 @@ afterAll(() => {
   for (const s of started) if (s.child.exitCode === null) s.child.kill('SIGKILL')
   rmSync(root, { recursive: true, force: true })
 })
+
+/** A 64 MB tmpfs for a nearly full disk, where this machine lets us mount one (root with CAP_SYS_ADMIN). */
+function smallDisk(): string | null {
+  const dir = join(root, 'small-disk')
+  mkdirSync(dir, { recursive: true })
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m,mode=0700', 'tmpfs', dir], { stdio: 'ignore' })
+    return dir
+  } catch {
+    console.info('doctor: cannot mount a tmpfs here, the low-disk case is not run')
+    return null
+  }
+}
+const small = smallDisk()
+afterAll(() => { if (small !== null) execFileSync('umount', [small], { stdio: 'ignore' }) })
 
 const line = (out: string, level: 'ok  ' | 'warn' | 'FAIL', text: RegExp) => out.split('\n').some((l) => l.startsWith(level) && text.test(l))
 
@@ -78,5 +94,14 @@ describe('closeloop doctor', () => {
     const pg = await runCli(['doctor', '--database-url', 'postgres://postgres@127.0.0.1:9/none'])
     expect(pg.code).toBe(1)
     expect(line(pg.stdout, 'FAIL', /PostgreSQL at .*127\.0\.0\.1:9/)).toBe(true)
+  })
+
+  it.runIf(small !== null)('warns when the data folder’s disk is nearly full', async () => {
+    const data = join(small!, 'data')
+    expect((await runCli(['sites', 'add', '--data', data, '--name', 'Tight', '--origin', 'https://tight.example'])).code).toBe(0)
+    const r = await runCli(['doctor', '--data', data])
+    expect(line(r.stdout, 'warn', /only 0\.\d GB \(\d+%\) free on the data folder's disk/), r.stdout).toBe(true)
+    expect(r.stdout).toMatch(/→ free space or move --data/)
+    expect(line(r.stdout, 'ok  ', /GB free/)).toBe(false)
   })
 })
