@@ -7,12 +7,13 @@
 // only shrink. Lower RATCHET_GZIP with every change that saves bytes. Raised once, from 4,423 B
 // to 4,944 B (2026-12-04), by a decision recorded in bench/RESULTS.md: start-up deferred to idle
 // time (CPU at load from 3-6x form-attribution's to under 1x) and Google Consent Mode v2 cost
-// +521 B; winning those bytes back is open work.
+// +521 B; winning those bytes back is open work. Raised again to 4,970 B (2026-12-05) for Meta's
+// `_fbp` browser ID on the touch (+26 B), which the Conversions API matches on.
 import { readFileSync } from 'node:fs'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
 const BUDGET_GZIP = 4096
-const RATCHET_GZIP = 4944
+const RATCHET_GZIP = 4970
 const file = new URL('../dist/closeloop.js', import.meta.url)
 const code = readFileSync(file)
 const gzip = gzipSync(code, { level: 9 }).length

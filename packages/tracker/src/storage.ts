@@ -38,8 +38,17 @@ export function lsSet(key: string, value?: unknown): void {
   }
 }
 
-/** Reads `_cl_<name>` from a copy of document.cookie: one read (a round trip to the browser) serves them all. */
-const fromJar = (jar: string, name: string): string | undefined => (jar.match('(^|; ?)_cl_' + name + '=([^;]*)') || [])[2]
+/** document.cookie, or empty where reading it throws (sandboxed frames): one read serves every cookie. */
+export function jar(): string {
+  try {
+    return document.cookie
+  } catch {
+    return ''
+  }
+}
+
+/** Reads cookie `name` from a copy of document.cookie. */
+export const fromJar = (jar: string, name: string): string | undefined => (jar.match('(^|; ?)' + name + '=([^;]*)') || [])[2]
 
 /** Writes cookie `_cl_<name>` (an empty value deletes it). */
 function cookie(name: string, value: string, domain?: string): void {
@@ -75,13 +84,9 @@ export function toTouch(raw: unknown): Touch | null {
 
 /** Reads the persisted state; cookies win, localStorage fills what a lost or truncated cookie lacks. */
 export function loadState(): State {
-  let jar = ''
-  try {
-    jar = document.cookie
-  } catch {
-    // Sandboxed frames: localStorage (or memory) carries on.
-  }
-  const c = (n: string) => fromJar(jar, n)
+  // Sandboxed frames read no cookies: localStorage (or memory) carries on.
+  const all = jar()
+  const c = (n: string) => fromJar(all, '_cl_' + n)
   const ls = (lsGet(LS_STATE) || {}) as State
   const [sid, last] = (c('s') || '').split('.')
   const touch = (n: 'ft' | 'lt') => {

@@ -24,6 +24,8 @@ export interface Touch {
   /** Landing URL without fragment. */
   landing?: string
   channel: string
+  /** Meta's browser ID (the `_fbp` cookie of its pixel) when the page has one; sent, never stored. */
+  fbp?: string
 }
 
 /** Touch fields besides `ts`; the first nine are the utm_* parameters. */

@@ -8,7 +8,7 @@ import { fillForms, watchForms } from './forms.js'
 import { id, isId } from './id.js'
 import { advance } from './session.js'
 import { type Category, sourceTable } from './sources.js'
-import { type State, clearState, loadState, saveState } from './storage.js'
+import { type State, clearState, fromJar, jar, loadState, saveState } from './storage.js'
 import { type Touch, type TouchContext, detectTouch } from './touch.js'
 import { type Transport, createTransport, type TrackerEvent } from './transport.js'
 
@@ -108,7 +108,9 @@ export function startTracker(options: Options, sources: Record<Category, string>
   const page = (href = pageUrl(), title = document.title) => {
     const now = Date.now()
     const touch = advance(st, detectTouch(href, ref, ctx, now), () => detectTouch(href, ref, ctx, now, true) as Touch, now, o.sessionTimeout * 6e4)
-    send({ type: 'page', url: clean(href), ref: clean(ref) || undefined, title: clean(title) || undefined, touch: touch || undefined })
+    // Meta's pixel may have set _fbp; it rides on the event's copy of the touch only (the collector
+    // checks it and hands it to the Conversions API), so the touch cookies stay as they were.
+    send({ type: 'page', url: clean(href), ref: clean(ref) || undefined, title: clean(title) || undefined, touch: touch ? { ...touch, fbp: fromJar(jar(), '_fbp') } : undefined })
     // In a single-page app the next page's referrer is this page.
     ref = current = href
     fill(document)

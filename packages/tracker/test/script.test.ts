@@ -56,6 +56,13 @@ describe('dist/closeloop.js', () => {
     expect(form.elements.namedItem('utm_source').value).toBe('newsletter')
   })
 
+  it("sends Meta's _fbp cookie on the touch", async () => {
+    const pixel = "<script>document.cookie='_fbp=fb.1.1767225500000.1234567890;path=/'</script>"
+    const { sent, errors } = await page('https://www.example.com/?fbclid=IwAR1abc', TAG, pixel)
+    expect(errors).toEqual([])
+    expect(sent[0].body.events[0].touch).toMatchObject({ click_id: 'IwAR1abc', fbp: 'fb.1.1767225500000.1234567890' })
+  })
+
   it('replays stub calls in order and returns method results', async () => {
     const calls = `<script>closeloop('track','early',{n:1});closeloop('identify',{email:'a@b.c'})</script>`
     const { w, sent } = await page('https://www.example.com/', TAG, STUB + calls)

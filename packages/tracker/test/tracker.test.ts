@@ -45,6 +45,31 @@ describe('page views and touches', () => {
     expect(b.cookies()._cl_vid).toBe(visitorId)
   })
 
+  it("sends Meta's _fbp cookie on the event's touch only, never in the touch cookies", async () => {
+    const b = browser('https://www.example.com/?fbclid=IwAR1abc')
+    // As Meta's pixel writes it: fb.{subdomain index}.{creation ms}.{random}.
+    const fbp = 'fb.1.1767225500000.1234567890'
+    b.window.document.cookie = 'x_fbp=other;path=/'
+    b.window.document.cookie = '_fbp=' + fbp + ';path=/'
+    const cl = start()
+    cl.page()
+    await settle()
+    const [first, second] = b.events()
+    expect(first.touch).toMatchObject({ source: 'facebook', click_id: 'IwAR1abc', fbp })
+    // A page that opens no touch carries no fbp either.
+    expect(second.touch).toBeUndefined()
+    expect(cl.attribution().firstTouch!.fbp).toBeUndefined()
+    expect(decodeURIComponent(b.cookies()._cl_ft)).not.toContain('fb.1.')
+  })
+
+  it('sends no fbp without the cookie', async () => {
+    const b = browser('https://www.example.com/?fbclid=IwAR1abc')
+    start()
+    await settle()
+    expect(b.events()[0].touch.click_id).toBe('IwAR1abc')
+    expect('fbp' in b.events()[0].touch).toBe(false)
+  })
+
   it('direct first visit: direct touch as first and last touch; later pages of the session carry no touch', async () => {
     const b = browser('https://www.example.com/')
     const cl = start()

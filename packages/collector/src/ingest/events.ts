@@ -6,6 +6,7 @@ import { ClError, ERRORS, type ErrorName } from '../errors.js'
 import type { Pii, ProtectedPerson } from '../identity/pii.js'
 import { eventSchema, LIMITS, TS_RANGE, type TouchInput } from './schemas.js'
 import type { IngestEvent, Touch } from '../store/types.js'
+import { cleanFbp } from './fbp.js'
 import { cleanTouchValue } from './text.js'
 import { redactProps, redactText, redactUrl } from './redact.js'
 
@@ -58,6 +59,7 @@ export function cleanTouch(raw: TouchInput, fallbackTs: number, ctx: EventContex
     referrer: redactOrNull(cleanTouchValue(raw.referrer), redactUrl),
     landing: redactOrNull(cleanTouchValue(raw.landing), redactUrl),
     channel: '',
+    fbp: cleanFbp(raw.fbp),
   }
   touch.channel = classifyChannel({
     source: touch.source,

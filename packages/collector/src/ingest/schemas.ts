@@ -59,6 +59,8 @@ export const touchSchema = z.object({
   landing: text(2048).nullish(),
   // The client's channel is ignored: the server recomputes it (authoritative).
   channel: text(64).nullish(),
+  // Checked when cleaned (ingest/fbp.ts): a malformed cookie drops the value, not the event.
+  fbp: z.unknown().optional(),
 } satisfies Record<keyof Touch, z.ZodType>)
 export type TouchInput = z.infer<typeof touchSchema>
 

@@ -8,6 +8,15 @@ const intOrNull = (v: unknown): number | null => (v == null ? null : Number(v))
 const strOrNull = (v: unknown): string | null => (v == null ? null : String(v))
 const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T
 
+/**
+ * The outbox row with what is read at send time: the lead's e-mail and phone ciphertexts and the
+ * Meta browser ID of its newest touch that has one (any of its visitors). Standard SQL, both stores.
+ */
+export const OUTBOX_WITH_LEAD = `SELECT o.*, l.email_enc, l.phone_enc,
+    (SELECT t.fbp FROM lead_visitors lv JOIN touches t ON t.site_id = lv.site_id AND t.visitor_id = lv.visitor_id
+      WHERE lv.site_id = o.site_id AND lv.lead_id = o.lead_id AND t.fbp IS NOT NULL ORDER BY t.ts DESC, t.id DESC LIMIT 1) AS fbp
+  FROM conversion_outbox o LEFT JOIN leads l ON l.id = o.lead_id`
+
 /** Kinds whose rows the platform pulls as a feed: the delivery worker never claims them. */
 export const FEED_KIND_LIST = ['google-ads-feed', 'microsoft-ads-feed'] as const
 
@@ -29,6 +38,7 @@ export function outboxFromRow(r: Row): ConversionOutboxRow {
     click: r.click_id == null ? null : { type: String(r.click_type), value: String(r.click_id), ts: Number(r.click_ts) },
     status: String(r.status) as ConversionStatus, attempts: Number(r.attempts), nextAt: Number(r.next_at), reason: strOrNull(r.reason),
     queuedAt: Number(r.queued_at), sentAt: intOrNull(r.sent_at), emailEnc: strOrNull(r.email_enc), phoneEnc: strOrNull(r.phone_enc),
+    fbp: strOrNull(r.fbp),
   }
 }
 

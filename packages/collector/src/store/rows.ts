@@ -92,12 +92,14 @@ export function touchFromRow(row: Row): StoredTouch {
     referrer: str(row.referrer),
     landing: str(row.landing),
     channel: String(row.channel),
+    // Present only when captured: most touches have none.
+    ...(row.fbp == null ? {} : { fbp: String(row.fbp) }),
   }
 }
 
 export const TOUCH_COLUMNS =
   'site_id, id, visitor_id, session_id, ts, source, medium, campaign, term, content, utm_id, source_platform, ' +
-  'creative_format, marketing_tactic, click_id, click_id_type, referrer, landing, channel'
+  'creative_format, marketing_tactic, click_id, click_id_type, referrer, landing, channel, fbp'
 
 export function eventFromRow(row: Row): Record<string, unknown> {
   return {

@@ -490,6 +490,8 @@ export interface ConversionOutboxRow {
   /** The lead's e-mail and phone ciphertexts (pii.ts), read at send time, never copied into the outbox. */
   emailEnc: string | null
   phoneEnc: string | null
+  /** Meta's browser ID from the lead's newest touch that captured one, read at send time. */
+  fbp: string | null
 }
 
 /** What became of one outbox row after one attempt (see DeliveryResult). */

@@ -2,7 +2,8 @@
 // worker: a lead arrives through a Meta ad click and later a Google ad click (import), is identified,
 // and wins a deal (the deals API). Meta's Conversions API (a local stub written from Meta's
 // documentation) receives one server event with the row key as event_id, the amount, the fbc built
-// from the fbclid and its click time, and the hashed e-mail; the Google Ads feed serves the gclid.
+// from the fbclid and its click time, the _fbp the tracker captured and the hashed e-mail; the
+// Google Ads feed serves the gclid.
 // After a restart of the collector, the same deal sent again adds nothing.
 
 import { createHash } from 'node:crypto'
@@ -62,11 +63,16 @@ describe('conversions back to Meta and Google, end to end', () => {
     const vid = 'loopvisitor0000000001'
     const fbTs = Date.now() - 3 * DAY
     const gTs = Date.now() - 2 * DAY
-    const touchEvent = (id: string, ts: number, source: string, type: string, clickId: string) => ({
+    const touchEvent = (id: string, ts: number, source: string, type: string, clickId: string, fbp?: string) => ({
       id, type: 'page', ts, vid, sid: `${id}-sess`, url: 'https://shop.example/',
-      touch: { ts, source, medium: 'cpc', campaign: 'spring', click_id: clickId, click_id_type: type, landing: 'https://shop.example/' },
+      touch: { ts, source, medium: 'cpc', campaign: 'spring', click_id: clickId, click_id_type: type, landing: 'https://shop.example/', fbp },
     })
-    await importEvents(testServer(), [touchEvent('loopevent000000000001', fbTs, 'facebook', 'fbclid', 'IwAR2loopFbclid'), touchEvent('loopevent000000000002', gTs, 'google', 'gclid', 'Cj0KCQloopGclid')])
+    // Meta's pixel cookie as the tracker sends it; the newer touch's malformed one is dropped, not the touch.
+    const fbp = `fb.1.${fbTs - 60_000}.1234567890`
+    await importEvents(testServer(), [
+      touchEvent('loopevent000000000001', fbTs, 'facebook', 'fbclid', 'IwAR2loopFbclid', fbp),
+      touchEvent('loopevent000000000002', gTs, 'google', 'gclid', 'Cj0KCQloopGclid', 'fb.1.not-a-time.1'),
+    ])
     const leadId = await identify(testServer(), { email: ' Grace.Hopper@Navy.example ', visitorId: vid })
     const deal = { deals: [{ dealId: 'loop-1', leadId, stage: 'won', amount: '12000.50', ts: Date.now() - DAY }] }
     const r = await send(`${server.url}/v1/deals`, { method: 'POST', body: deal, headers: { authorization: `Bearer ${sk}` } })
@@ -76,7 +82,7 @@ describe('conversions back to Meta and Google, end to end', () => {
     const event = await waitFor(async () => meta.events.get(`Purchase|${key}`))
     expect(event).toMatchObject({
       event_name: 'Purchase', event_id: key, action_source: 'system_generated',
-      user_data: { fbc: `fb.1.${fbTs}.IwAR2loopFbclid`, em: [createHash('sha256').update('grace.hopper@navy.example').digest('hex')] },
+      user_data: { fbc: `fb.1.${fbTs}.IwAR2loopFbclid`, fbp, em: [createHash('sha256').update('grace.hopper@navy.example').digest('hex')] },
       custom_data: { value: 12000.5, currency: 'EUR', lead_event_source: 'Closeloop', event_source: 'crm' },
     })
     const metaRequests = meta.requests.length

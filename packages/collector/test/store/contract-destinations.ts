@@ -163,6 +163,32 @@ export function destinationsContract(getStore: () => Store): void {
       expect((await store.conversionCounts(site.id)).every((x) => x.destinationId === api.id || x.destinationId === feed.id)).toBe(true)
     })
 
+    it("hands out the lead's newest captured Meta browser ID (fbp) with a claimed row", async () => {
+      const store = getStore()
+      const { site } = await makeSite(store)
+      const api = destination(site, 'meta', { won: { name: 'Purchase', value: null } }, { 'api-base': 'http://127.0.0.1:1', 'access-token': 'v1.secret' })
+      await store.addDestination(api)
+      // One person on two browsers: the phone's touch is the newest with an fbp; a later touch without one does not clear it.
+      const [laptop, phone] = [rid(), rid()]
+      const fbpOld = 'fb.1.1780000000000.1111111111', fbpNew = 'fb.2.1780300000000.2222222222'
+      const touches = [
+        [laptop, touch(T - 5 * DAY, 'facebook', 'cpc', { click_id: 'IwAR-fb1', click_id_type: 'fbclid', fbp: fbpOld })],
+        [phone, touch(T - 3 * DAY, 'facebook', 'cpc', { click_id: 'IwAR-fb2', click_id_type: 'fbclid', fbp: fbpNew })],
+        [laptop, touch(T - 2 * DAY, 'google', 'cpc', { click_id: 'g-late', click_id_type: 'gclid', fbp: null })],
+      ] as const
+      await store.ingest(touches.map(([v, t]) => event(site.id, v, t.ts, { touch: t })))
+      const email = `fbp-${rid(6)}@x.example`
+      const { leadId } = await store.identify({ siteId: site.id, visitorId: laptop, keys: [emailKey(email)], ts: T })
+      await store.identify({ siteId: site.id, visitorId: phone, keys: [emailKey(email)], ts: T })
+      const other = await leadWith(store, site, { click: { type: 'fbclid', id: 'IwAR-none', ts: T - DAY } })
+      await store.upsertDeals(site.id, [deal(`f1-${rid(4)}`, leadId, 'won', T, 10), deal(`f2-${rid(4)}`, other, 'won', T, 20)])
+      const claimed = (await store.claimConversions(Date.now(), Date.now() + 60_000, 1000)).filter((r) => r.destinationId === api.id)
+      expect(claimed.map((r) => [r.leadId, r.fbp]).sort()).toEqual([[leadId, fbpNew], [other, null]].sort())
+      // The touch keeps it as stored (the person's data, for access requests).
+      const held = await store.exportPerson(site.id, { emailHash: emailKey(email).hash })
+      expect(held.touches.map((t) => t.fbp ?? null)).toEqual([fbpOld, fbpNew, null])
+    })
+
     it('erasing a person deletes their conversion rows', async () => {
       const store = getStore()
       const { site } = await makeSite(store)

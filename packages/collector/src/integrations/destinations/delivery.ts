@@ -50,7 +50,7 @@ const describe = (err: unknown): string => `${toClError(err).code}: ${toClError(
 function conversionRow(pii: Pii, r: ConversionOutboxRow): ConversionRow {
   return {
     key: r.key, leadId: r.leadId, stage: r.stage, conversionName: r.conversionName, value: r.value, currency: r.currency,
-    occurredAt: r.occurredAt, click: r.click, email: pii.reveal(r.emailEnc), phone: pii.reveal(r.phoneEnc), fbp: null,
+    occurredAt: r.occurredAt, click: r.click, email: pii.reveal(r.emailEnc), phone: pii.reveal(r.phoneEnc), fbp: r.fbp,
   }
 }
 

@@ -5,14 +5,14 @@
 
 import type pg from 'pg'
 import { planConversions, type DestinationRegistry, type StageReached } from '../../integrations/destinations/plan.js'
-import { boundConversionReason, countFromRow, destinationFromRow, FEED_KIND_LIST, OUTBOX_COLUMNS, outboxFromRow, outboxValues } from '../destination-rows.js'
+import { boundConversionReason, countFromRow, destinationFromRow, FEED_KIND_LIST, OUTBOX_COLUMNS, OUTBOX_WITH_LEAD, outboxFromRow, outboxValues } from '../destination-rows.js'
 import type { Row } from '../rows.js'
 import type { ConversionCount, ConversionOutboxRow, ConversionOutcome, DestinationRecord, DestinationStatusPatch, NewDestination, Stage } from '../types.js'
 
 type Client = pg.PoolClient | pg.Pool
 
 const FEEDS = FEED_KIND_LIST.map((k) => `'${k}'`).join(', ')
-const WITH_LEAD = 'SELECT o.*, l.email_enc, l.phone_enc FROM conversion_outbox o LEFT JOIN leads l ON l.id = o.lead_id'
+const WITH_LEAD = OUTBOX_WITH_LEAD
 const INSERT = `INSERT INTO conversion_outbox (${OUTBOX_COLUMNS}) VALUES (${OUTBOX_COLUMNS.split(',').map((_, i) => `$${i + 1}`).join(', ')})
   ON CONFLICT (destination_id, lead_id, stage) DO NOTHING`
 

@@ -65,10 +65,10 @@ async function writeTouches(c: PoolClient, events: IngestEvent[]): Promise<void>
   const col = <T>(f: (e: IngestEvent) => T): T[] => withTouch.map(f)
   await c.query(
     `INSERT INTO touches (site_id, id, visitor_id, session_id, ts, source, medium, campaign, term, content, utm_id,
-       source_platform, creative_format, marketing_tactic, click_id, click_id_type, referrer, landing, channel)
+       source_platform, creative_format, marketing_tactic, click_id, click_id_type, referrer, landing, channel, fbp)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[],
        $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
-       $18::text[], $19::text[])
+       $18::text[], $19::text[], $20::text[])
      ON CONFLICT DO NOTHING`,
     [
       col((e) => e.siteId), col((e) => e.id), col((e) => e.visitorId), col((e) => e.sessionId), col((e) => e.ts),
@@ -77,7 +77,7 @@ async function writeTouches(c: PoolClient, events: IngestEvent[]): Promise<void>
       col((e) => e.touch!.source_platform ?? null), col((e) => e.touch!.creative_format ?? null),
       col((e) => e.touch!.marketing_tactic ?? null), col((e) => e.touch!.click_id ?? null),
       col((e) => e.touch!.click_id_type ?? null), col((e) => e.touch!.referrer ?? null), col((e) => e.touch!.landing ?? null),
-      col((e) => e.touch!.channel),
+      col((e) => e.touch!.channel), col((e) => e.touch!.fbp ?? null),
     ],
   )
   await settleOriginalSources(c, withTouch)

@@ -2,7 +2,7 @@
 // ../sqlite/migrations.ts). APPEND new migrations; never edit one that may already have run. Times are epoch
 // milliseconds (BIGINT), like the SQLite store, so both map through the same row helpers.
 
-import { CRM_CONNECTIONS, CRM_OUTBOX, DATA_UPGRADES, DEAL_LEADS_ACCOUNTS, DESTINATIONS, DERIVED_VISITORS, DROPPED_EVENTS, LEADS_BY_ACCOUNT, type Migration } from '../sqlite/migrations.js'
+import { CRM_CONNECTIONS, CRM_OUTBOX, DATA_UPGRADES, DEAL_LEADS_ACCOUNTS, DESTINATIONS, DERIVED_VISITORS, DROPPED_EVENTS, LEADS_BY_ACCOUNT, TOUCH_FBP, type Migration } from '../sqlite/migrations.js'
 
 export type { Migration } from '../sqlite/migrations.js'
 
@@ -226,6 +226,6 @@ DROP INDEX sessions_visitor;
 
 // Versions 4 (visitors and sessions derived from events), 5 (dropped event counts), 6 (deal
 // leads and accounts), 7 (leads by account), 8 (CRM connections and inbox), 9 (CRM write-back
-// outbox), 10 (destinations and conversion outbox) and 11 (keyed data upgrades) are the SQLite
-// store's (standard SQL).
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS, LEADS_BY_ACCOUNT, CRM_CONNECTIONS, CRM_OUTBOX, DESTINATIONS, DATA_UPGRADES]
+// outbox), 10 (destinations and conversion outbox), 11 (keyed data upgrades) and 12 (Meta's
+// browser ID on touches) are the SQLite store's (standard SQL).
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS, LEADS_BY_ACCOUNT, CRM_CONNECTIONS, CRM_OUTBOX, DESTINATIONS, DATA_UPGRADES, TOUCH_FBP]

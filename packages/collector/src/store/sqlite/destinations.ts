@@ -3,13 +3,13 @@
 // inside theirs), reads straight from the prepared statements.
 
 import { planConversions, type DestinationRegistry, type StageReached } from '../../integrations/destinations/plan.js'
-import { boundConversionReason, countFromRow, destinationFromRow, FEED_KIND_LIST, OUTBOX_COLUMNS, outboxFromRow, outboxValues } from '../destination-rows.js'
+import { boundConversionReason, countFromRow, destinationFromRow, FEED_KIND_LIST, OUTBOX_COLUMNS, OUTBOX_WITH_LEAD, outboxFromRow, outboxValues } from '../destination-rows.js'
 import type { Row } from '../rows.js'
 import type { ConversionCount, ConversionOutboxRow, ConversionOutcome, DestinationRecord, DestinationStatusPatch, NewDestination, Stage } from '../types.js'
 import type { Prepared } from './statements.js'
 
 const FEEDS = FEED_KIND_LIST.map((k) => `'${k}'`).join(', ')
-const WITH_LEAD = `SELECT o.*, l.email_enc, l.phone_enc FROM conversion_outbox o LEFT JOIN leads l ON l.id = o.lead_id`
+const WITH_LEAD = OUTBOX_WITH_LEAD
 
 export const DESTINATION_SQL = {
   destInsert: 'INSERT INTO destinations (id, site_id, kind, options, send, feed_user, feed_secret_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',

@@ -45,7 +45,7 @@ export function ingestBatch(s: Statements, events: readonly IngestEvent[], onTou
       const stored = s.ingest.insertTouch.run(
         e.siteId, e.id, e.visitorId, e.sessionId, e.ts, t.source, t.medium, t.campaign ?? null, t.term ?? null,
         t.content ?? null, t.id ?? null, t.source_platform ?? null, t.creative_format ?? null, t.marketing_tactic ?? null,
-        t.click_id ?? null, t.click_id_type ?? null, t.referrer ?? null, t.landing ?? null, t.channel,
+        t.click_id ?? null, t.click_id_type ?? null, t.referrer ?? null, t.landing ?? null, t.channel, t.fbp ?? null,
       ).changes
       if (stored > 0) onTouch?.(e as IngestEvent & { touch: typeof t })
       settleOriginalSource(s, e, leadsByVisitor)

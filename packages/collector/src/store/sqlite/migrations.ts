@@ -471,7 +471,18 @@ CREATE TABLE data_upgrades (
 `,
 }
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS, LEADS_BY_ACCOUNT, CRM_CONNECTIONS, CRM_OUTBOX, DESTINATIONS, DATA_UPGRADES]
+// Meta's browser ID (`_fbp`) as the tracker captured it on a touch, for the Conversions API's
+// user_data.fbp. On the touch row, so erasure and retention remove it with the touch. Standard
+// SQL: the PostgreSQL store runs this same migration.
+export const TOUCH_FBP: Migration = {
+  version: 12,
+  name: 'meta browser id on touches',
+  sql: `
+ALTER TABLE touches ADD COLUMN fbp TEXT;
+`,
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS, LEADS_BY_ACCOUNT, CRM_CONNECTIONS, CRM_OUTBOX, DESTINATIONS, DATA_UPGRADES, TOUCH_FBP]
 
 /** The data_upgrades row of the match keys' rekeying (Store.rekeyMatchHashes). */
 export const MATCH_KEYS_UPGRADE = 'match keys keyed'

@@ -45,6 +45,26 @@ describe('cleanTouch', () => {
   })
 })
 
+describe("Meta's _fbp on a touch", () => {
+  const FBP = 'fb.1.1767225500000.1234567890'
+  it('keeps a well-formed value and drops anything else, never the event', () => {
+    expect(cleanTouch({ source: 'facebook', fbp: FBP }, now, collectCtx).fbp).toBe(FBP)
+    expect(cleanTouch({ source: 'facebook', fbp: 'fb.2.1767225500000.98765432109876543210' }, now, collectCtx).fbp).toBe('fb.2.1767225500000.98765432109876543210')
+    const bad: unknown[] = [
+      undefined, null, 42, { v: FBP }, [FBP], '', ' ' + FBP, FBP + ' ', 'fb.1.1767225500.1234567890', 'fb.12.1767225500000.1234567890',
+      'fb.1.1767225500000.', 'fb.1.1767225500000.12a4', 'fbp.1.1767225500000.1234567890', 'fb.1.1767225500000.' + '1'.repeat(21),
+      'fb.1.1767225500000.1234567890\n', 'fb.1.1767225500000.1234567890;x=1', 'x'.repeat(5000),
+    ]
+    for (const fbp of bad) {
+      const p = prepareEvent({ ...pageEvent(visitorId(), { ts: now }), touch: { source: 'facebook', medium: 'cpc', fbp } }, collectCtx, pii)
+      expect(p.ok, String(fbp)).toBe(true)
+      if (p.ok) expect(p.event.touch?.fbp, String(fbp)).toBeNull()
+    }
+    const good = prepareEvent({ ...pageEvent(visitorId(), { ts: now }), touch: { source: 'facebook', medium: 'cpc', fbp: FBP } }, collectCtx, pii)
+    expect(good.ok && good.event.touch?.fbp).toBe(FBP)
+  })
+})
+
 describe('prepareEvent', () => {
   it('protects identify traits and keeps the rest', () => {
     const vid = visitorId()
