@@ -2,7 +2,8 @@
 // its CRM worker drains the webhook inbox and the write-back outbox), the example site served with
 // the BUILT tracker, the example form backend calling /v1/identify, and real Chromium. The CRM
 // itself is the test's: it starts its CRM's API stub, connects it with `connect` (as
-// `closeloop crm add` does) and fires the CRM's webhook at `inboundUrl`.
+// `closeloop crm add` does) and fires the CRM's webhook at `inboundUrl`. Its delivery worker sends
+// conversions to the ad platforms added with `addDestination` (the test's stubs of their APIs).
 //
 // Used as:
 //   const loop = await startCrmLoop('hubspot-loop')
@@ -28,6 +29,7 @@ import {
   startServer,
 } from '../../packages/collector/src/index.js' // @closeloop/collector's public entry, from source like the other loop tests
 import { addConnection, inboundPathOf } from '../../packages/collector/src/integrations/crm/connections.js'
+import { addDestination, type AddedDestination } from '../../packages/collector/src/integrations/destinations/destinations.js'
 // @ts-expect-error: a plain .mjs example without type declarations
 import { startFormBackend } from '../../examples/form-backend/server.mjs'
 import { launchBrowser } from './browser.js'
@@ -49,6 +51,8 @@ export interface AttributionRow {
 export interface CrmLoop {
   /** The collector as Node (and the CRM stub) reach it. */
   collectorUrl: string
+  /** The example site as the browser reaches it (http://www.example.test:PORT). */
+  siteOrigin: string
   store: Store
   site: Site
   secretKey: string
@@ -56,6 +60,8 @@ export interface CrmLoop {
   context: BrowserContext
   /** Adds a CRM connection to the loop's site, as `closeloop crm add` does (options are that command's). */
   connect(kind: string, options: Record<string, string>, writeBack?: boolean): Promise<CrmConnectionRecord>
+  /** Adds an ad-platform destination to the loop's site, as `closeloop destinations add` does. */
+  addDestination(kind: string, send: string[], options: Record<string, string>): Promise<AddedDestination>
   /** The URL the CRM calls with its webhooks for this connection: ending in its path token when its CRM cannot sign (Salesforce). */
   inboundUrl(record: CrmConnectionRecord): string
   /**
@@ -71,6 +77,9 @@ export interface CrmLoop {
   close(): Promise<void>
 }
 
+/** How often the loop's collector looks for conversions to send to ad platforms, ms. */
+const DELIVERY_POLL_MS = 100
+
 export async function startCrmLoop(name: string): Promise<CrmLoop> {
   const dir = mkdtempSync(join(tmpdir(), `closeloop-${name}-`))
   // The site exists before the server opens the store; its origin (with the site server's port) is set below.
@@ -79,7 +88,7 @@ export async function startCrmLoop(name: string): Promise<CrmLoop> {
   await setup.close()
   const server: RunningServer = await startServer(
     { ...DEFAULTS, dataDir: dir, host: '127.0.0.1', port: 0, crmSyncMinutes: 0 },
-    { logger: false, crm: { pollMs: 100, backoff: { baseMs: 100, capMs: 1000, giveUpAfterMs: 60_000 } } },
+    { logger: false, crm: { pollMs: 100, backoff: { baseMs: 100, capMs: 1000, giveUpAfterMs: 60_000 } }, destinations: { pollMs: DELIVERY_POLL_MS } },
   )
   const store = server.app.closeloop.store
   const collectorUrl = server.url
@@ -101,7 +110,8 @@ export async function startCrmLoop(name: string): Promise<CrmLoop> {
   }
 
   return {
-    collectorUrl, store, site, secretKey, browser, context, api,
+    collectorUrl, siteOrigin, store, site, secretKey, browser, context, api,
+    addDestination: (kind, send, options) => addDestination(store, integrationKey, { site, kind, send, options }),
     connect: (kind, options, writeBack = true) =>
       // The collector's URL as the CRM calls it: what HubSpot-style signatures cover.
       addConnection(store, integrationKey, { site, kind, writeBack, options: { 'public-url': collectorUrl, ...options } }),
