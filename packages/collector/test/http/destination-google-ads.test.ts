@@ -196,10 +196,12 @@ describe('Google Ads conversions', () => {
     const again = row({ key: 'cv_resend' })
     await deliver([again], d)
     const count = stub.conversions.size
-    await deliver([{ ...again }], d)
+    const second = await deliver([{ ...again }], d)
     const ids = stub.uploads().slice(-2).map((u) => u.conversions[0].orderId)
     expect(ids).toEqual(['cv_resend', 'cv_resend'])
     expect(stub.conversions.size).toBe(count)
+    // Google answers ORDER_ID_ALREADY_IN_USE: it holds the conversion, so the row is sent, not failed.
+    expect(second.list.map((r) => r.result)).toEqual([{ status: 'sent' }])
   })
 
   it('fails rows it cannot send without calling Google for them', async () => {

@@ -25,6 +25,11 @@ const CLICK_TYPES = ['gclid', 'gbraid', 'wbraid'] as const
 const TOKEN_MARGIN_MS = 60_000
 /** Upload errors Google asks to retry later ("retry after 6 hours"): the click or action is too new. */
 const RETRY_LATER = new Set(['TOO_RECENT_EVENT', 'TOO_RECENT_CONVERSION_ACTION'])
+/**
+ * Upload errors that say Google already holds this conversion: a resend of a row whose first
+ * answer never arrived (a crash mid-upload). The row is sent, not failed.
+ */
+const ALREADY_HELD = new Set(['ORDER_ID_ALREADY_IN_USE', 'CLICK_CONVERSION_ALREADY_EXISTS'])
 
 export interface GoogleAdsOptions {
   clientId: string
@@ -264,6 +269,8 @@ function partialResults(keys: readonly string[], failure: GoogleStatus | undefin
       if (unplaced.length > 0 && empty) return { key, result: { status: 'failed', reason: `Google Ads: ${unplaced.map(errorText).join('; ')}` } }
       return { key, result: { status: 'sent' } }
     }
+    const codes = errors.map((e) => String(Object.values(e.errorCode ?? {})[0]))
+    if (codes.every((c) => ALREADY_HELD.has(c))) return { key, result: { status: 'sent' } }
     const reason = `Google Ads: ${errors.map(errorText).join('; ')}`
     const later = errors.every((e) => RETRY_LATER.has(String(Object.values(e.errorCode ?? {})[0])))
     const result: DeliveryResult = later ? { status: 'retry', retryAfterMs: 6 * HOUR, reason } : { status: 'failed', reason }

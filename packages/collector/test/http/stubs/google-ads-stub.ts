@@ -5,7 +5,8 @@
 // per-conversion checks answered as a partialFailureError whose errors point at
 // conversions[index], request-level errors as google.rpc.Status with GoogleAdsFailure details,
 // and 429 RESOURCE_EXHAUSTED with Retry-After. It records every request and keeps the uploaded
-// conversions by (action, orderId), as Google deduplicates them.
+// conversions by (action, orderId), as Google deduplicates them: the same order again is answered
+// ORDER_ID_ALREADY_IN_USE.
 
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
@@ -202,7 +203,9 @@ export async function startGoogleAdsStub(opts: GoogleAdsStubOptions = {}): Promi
           if (now - clickAt < 6 * 3_600_000) return fail({ conversionUploadError: 'TOO_RECENT_EVENT' }, 'The click occurred less than 6 hours ago; retry after 6 hours have passed.', ids[0])
         }
         const key = `${action[2]}|${String(c.orderId ?? '')}`
-        if (c.orderId === undefined || !conversions.has(key)) conversions.set(key, c)
+        // Google keeps one conversion per (action, orderId) and refuses the same order again.
+        if (c.orderId !== undefined && conversions.has(key)) return fail({ conversionUploadError: 'ORDER_ID_ALREADY_IN_USE' }, 'The order ID is already in use by another conversion of this conversion action.', 'order_id')
+        conversions.set(key, c)
         results.push({ conversionAction: c.conversionAction, conversionDateTime: c.conversionDateTime, ...(ids.length === 1 ? { [ids[0]]: c[ids[0]] } : { userIdentifiers: users }) })
       })
       const response: Record<string, unknown> = { results, jobId: String(1000 + requests.length) }
