@@ -53,6 +53,12 @@ export interface Config {
    * (off the event loop, one at a time) before it answers CL_ERR_REPORT_TOO_COMPLEX, default 10,000.
    */
   reportBudgetMs: number
+  /**
+   * CLOSELOOP_DELIVERY_CLAIM_SECONDS: how long a collector holds the conversion rows it is sending
+   * to ad platforms; rows of a collector that died mid-send go out again (same IDs) after it.
+   * Default 300.
+   */
+  deliveryClaimSeconds: number
 }
 
 export const DEFAULTS: Config = {
@@ -71,6 +77,7 @@ export const DEFAULTS: Config = {
   publicUrl: null,
   crmSyncMinutes: 15,
   reportBudgetMs: 10_000,
+  deliveryClaimSeconds: 300,
 }
 
 export type ConfigFlags = Partial<Record<'port' | 'host' | 'data' | 'database-url' | 'base-path' | 'public-url' | 'crm-sync-minutes' | 'report-budget-ms', string>>
@@ -88,6 +95,13 @@ function int(name: string, raw: string | undefined, fallback: number): number {
   const n = Number(raw)
   if (!Number.isInteger(n) || n < 0) throw clError('BAD_CONFIG', `${name} must be a non-negative integer`)
   return n
+}
+
+/** A claim of 0 s would let a second round, or another collector, send rows still in flight. */
+function claimSeconds(raw: string | undefined): number {
+  const s = int('CLOSELOOP_DELIVERY_CLAIM_SECONDS', raw, DEFAULTS.deliveryClaimSeconds)
+  if (s < 1) throw clError('BAD_CONFIG', 'CLOSELOOP_DELIVERY_CLAIM_SECONDS must be at least 1')
+  return s
 }
 
 /** `/_cl/` → `/_cl`; `` → ``. Rejects anything that is not a plain path. */
@@ -132,5 +146,6 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     publicUrl: normalizePublicUrl(pick('public-url', 'CLOSELOOP_PUBLIC_URL')),
     crmSyncMinutes: int('crm-sync-minutes', pick('crm-sync-minutes', 'CLOSELOOP_CRM_SYNC_MINUTES'), DEFAULTS.crmSyncMinutes),
     reportBudgetMs: reportBudgetMs(flags, env),
+    deliveryClaimSeconds: claimSeconds(env.CLOSELOOP_DELIVERY_CLAIM_SECONDS),
   }
 }

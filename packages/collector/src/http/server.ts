@@ -49,7 +49,7 @@ export async function startServer(config: Config, extra: Pick<AppOptions, 'route
     env: { fetch: extra.destinations?.fetch ?? (globalThis.fetch as FetchLike), now: Date.now },
     metrics: { delivered: (kind, outcome, rows) => ctx.metrics.conversionDeliveries.inc({ kind, outcome }, rows) },
     log: (fields, message) => app.log.warn(fields, message),
-  }, extra.destinations)
+  }, { claimMs: config.deliveryClaimSeconds * 1000, ...extra.destinations })
   app.addHook('preClose', async () => { await Promise.all([worker.stop(), retention.stop(), delivery.stop()]) })
   worker.start()
   retention.start()

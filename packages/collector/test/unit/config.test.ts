@@ -17,6 +17,8 @@ describe('config', () => {
     expect(loadConfig({}, {}).reportBudgetMs).toBe(10_000)
     expect(loadConfig({}, { CLOSELOOP_REPORT_BUDGET_MS: '2500' }).reportBudgetMs).toBe(2500)
     expect(loadConfig({ 'report-budget-ms': '800' }, { CLOSELOOP_REPORT_BUDGET_MS: '2500' }).reportBudgetMs).toBe(800)
+    expect(loadConfig({}, {}).deliveryClaimSeconds).toBe(300)
+    expect(loadConfig({}, { CLOSELOOP_DELIVERY_CLAIM_SECONDS: '20' }).deliveryClaimSeconds).toBe(20)
   })
 
   it('rejects bad values with a coded error', () => {
@@ -25,6 +27,7 @@ describe('config', () => {
     expect(() => loadConfig({ 'public-url': 'cl.example.com' }, {})).toThrow(expect.objectContaining({ code: 'CL_ERR_BAD_CONFIG' }))
     expect(() => loadConfig({ 'crm-sync-minutes': '-1' }, {})).toThrow(expect.objectContaining({ code: 'CL_ERR_BAD_CONFIG' }))
     for (const bad of ['0', '1.5', 'soon']) expect(() => loadConfig({ 'report-budget-ms': bad }, {})).toThrow(expect.objectContaining({ code: 'CL_ERR_BAD_CONFIG' }))
+    for (const bad of ['0', '-5', '2.5']) expect(() => loadConfig({}, { CLOSELOOP_DELIVERY_CLAIM_SECONDS: bad })).toThrow(expect.objectContaining({ code: 'CL_ERR_BAD_CONFIG' }))
     expect(() => normalizeBasePath('/a b')).toThrow()
     expect(() => normalizeBasePath('//evil.example')).toThrow()
   })
