@@ -7,6 +7,8 @@
 // ID (Meta's as fbc with the click time, plus fbp) and the e-mail hashed by its rules, hashed here
 // independently of the product's code. The requests as the stubs received them are printed.
 import { createHash } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGoogleAdsStub, type GoogleAdsStub } from '../../packages/collector/test/http/stubs/google-ads-stub.js'
 import { startLinkedInStub, type LinkedInStub } from '../../packages/collector/test/http/stubs/linkedin-stub.js'
@@ -25,6 +27,9 @@ const FBCLID = 'IwAR3loopFbclid-abc'
 const LI_FAT_ID = 'a1b2c3d4-loop-li-fat-id'
 const GOOGLE_ACTION = '987654321'
 const LINKEDIN_RULE = 'urn:lla:llaPartnerConversion:1111'
+
+/** Screenshots go where the dashboard tests put theirs (ignored by git). */
+const SHOTS = fileURLToPath(new URL('../../test-output/dashboard/', import.meta.url))
 
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex')
 /** `yyyy-mm-dd hh:mm:ss+00:00`, written here from the ISO string rather than the adapter's formatter. */
@@ -154,5 +159,30 @@ describe('conversions back to Google Ads, Meta and LinkedIn: ad clicks → form 
     console.info(show('Google Ads API', upload, ['developer-token', 'content-type']))
     console.info(show('Meta Conversions API', { ...metaPosts[0], path: `${metaPosts[0].path}?access_token=…` }, ['content-type']))
     console.info(show('LinkedIn Conversions API', liPosts[0], ['linkedin-version', 'x-restli-protocol-version', 'x-restli-method', 'content-type']))
+  })
+
+  it("the dashboard's Ad platforms view shows the won deal sent to each platform", async () => {
+    const page = await loop.context.newPage()
+    try {
+      await page.setViewportSize({ width: 1280, height: 1400 })
+      await page.goto(`${loop.collectorUrl}/dashboard`)
+      await page.getByLabel('Secret key').fill(loop.secretKey)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.locator('#view[data-rendered^="overview"]').waitFor()
+      await page.getByRole('link', { name: 'Ad platforms' }).click()
+      await page.locator('#view[data-rendered^="destinations:"]').waitFor()
+      for (const d of [dest.google, dest.meta, dest.linkedin]) {
+        const section = page.locator(`section[data-destination="${d.id}"]`)
+        expect(Number(await section.locator('[data-figure="wonSent"]').getAttribute('data-value'))).toBe(AMOUNT)
+        expect(Number(await section.locator('[data-figure="sendableShare"]').getAttribute('data-value'))).toBe(1)
+        const stages = await section.locator(`table[data-table="destination-${d.id}-stages"] tbody tr`).evaluateAll((trs) =>
+          trs.map((tr) => [...tr.children].map((c) => c.getAttribute('data-value') ?? '')))
+        expect(stages).toEqual([['won', d.kind === 'meta' ? 'Purchase' : 'Closed deal', '1', '0', '0', '0']])
+      }
+      mkdirSync(SHOTS, { recursive: true })
+      await page.screenshot({ path: `${SHOTS}ad-platforms-loop.png`, fullPage: true })
+    } finally {
+      await page.close()
+    }
   })
 })
