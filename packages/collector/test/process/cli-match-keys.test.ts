@@ -23,8 +23,9 @@ const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8
 describe('closeloop on a store with unkeyed match keys', () => {
   it('deals import and erase key the stored keys first, then match the old leads', async () => {
     const keys = loadInstallKeys({ dataDir: dir, env: {} })
-    // The store as written before keying: schema without the upgrade's migration, plain SHA-256 keys.
-    const old = new SqliteStore({ file: join(dir, SQLITE_FILE), migrations: SQLITE_MIGRATIONS.filter((m) => m.version < 11) })
+    // The store as written before keying: schema without the upgrade's migration (11), plain SHA-256
+    // keys. Later migrations stay: this code prepares statements for their columns.
+    const old = new SqliteStore({ file: join(dir, SQLITE_FILE), migrations: SQLITE_MIGRATIONS.filter((m) => m.version !== 11) })
     await old.migrate()
     const { site } = await createSite(old, { name: 'shop', origins: ['https://shop.example'], cookieDomain: null })
     const ada = await old.identify({ siteId: site.id, keys: [{ kind: 'email', hash: sha256('ada@shop.example') }], emailEnc: encrypt('ada@shop.example', keys.encryptionKey), ts: Date.UTC(2026, 0, 1) })
