@@ -3,7 +3,7 @@
 // one result per event; it can answer 429 with Retry-After, 5xx, or refuse single events.
 
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listenLocal } from './listen.js'
 
 export interface FakeEvent { event_id: string; event_name: string; value: number | null; currency: string; time: number; click: string | null; email: string | null }
 
@@ -47,7 +47,6 @@ export async function startFakePlatform(token = 'fake-platform-token'): Promise<
       answer(200, { results: events.map((e) => (e.event_id in refuse ? { event_id: e.event_id, ok: false, message: refuse[e.event_id] } : { event_id: e.event_id, ok: true })) })
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return { ...platform, url: `http://127.0.0.1:${port}`, close: () => { platform.release(); return new Promise((resolve) => server.close(() => resolve())) } }
+  const local = await listenLocal(server)
+  return { ...platform, url: local.url, close: () => { platform.release(); return local.close() } }
 }

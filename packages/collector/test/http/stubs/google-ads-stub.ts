@@ -10,6 +10,7 @@
 
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { listenLocal } from './listen.js'
 
 export interface GoogleAdsStubOptions {
   clientId?: string
@@ -222,10 +223,8 @@ export async function startGoogleAdsStub(opts: GoogleAdsStubOptions = {}): Promi
       res.end(JSON.stringify({ error: { code: 500, message: String(err), status: 'INTERNAL' } }))
     })
   })
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()))
-  const addr = server.address()
-  const port = typeof addr === 'object' && addr !== null ? addr.port : 0
-  const base = `http://127.0.0.1:${port}`
+  const local = await listenLocal(server)
+  const base = local.url
   return {
     url: base,
     tokenUrl: `${base}/token`,
@@ -243,6 +242,6 @@ export async function startGoogleAdsStub(opts: GoogleAdsStubOptions = {}): Promi
     failNext: (n, retryAfter, status = 429) => {
       failures = Array.from({ length: n }, () => ({ retryAfter, status }))
     },
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
+    close: local.close,
   }
 }

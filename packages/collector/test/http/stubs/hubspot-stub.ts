@@ -9,6 +9,7 @@
 
 import { createHmac } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { listenLocal } from './listen.js'
 
 export interface StubDeal {
   id: string
@@ -190,11 +191,9 @@ export async function startHubSpotStub(token = 'pat-na1-test-token'): Promise<Hu
       res.end(String(err))
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('no port')
+  const local = await listenLocal(server)
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url: local.url,
     token,
     deals,
     contacts,
@@ -220,6 +219,6 @@ export async function startHubSpotStub(token = 'pat-na1-test-token'): Promise<Hu
     setDeal(deal) {
       deals.set(deal.id, deal)
     },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
+    close: local.close,
   }
 }

@@ -7,6 +7,7 @@
 // Retry-After. Events are kept by (conversion, eventId), LinkedIn's deduplication key.
 
 import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { listenLocal } from './listen.js'
 
 export interface LinkedInStubRequest {
   method: string
@@ -116,17 +117,15 @@ export async function startLinkedInStub(opts: { token?: string; rules?: string[]
       res.end(JSON.stringify({ status: 500, message: String(err) }))
     })
   })
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()))
-  const addr = server.address()
-  const port = typeof addr === 'object' && addr !== null ? addr.port : 0
+  const local = await listenLocal(server)
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: local.url,
     token,
     rules,
     requests,
     events,
     expireToken: () => { expired = true },
     failNext: (n, retryAfter) => { failures = Array.from({ length: n }, () => retryAfter) },
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
+    close: local.close,
   }
 }

@@ -8,6 +8,7 @@
 
 import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { listenLocal } from './listen.js'
 
 export interface MetaStubRequest {
   method: string
@@ -134,11 +135,9 @@ export async function startMetaStub(opts: { pixelId?: string; token?: string; no
       res.end(JSON.stringify({ error: { message: String(err), type: 'OAuthException', code: 1, is_transient: true } }))
     })
   })
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()))
-  const addr = server.address()
-  const port = typeof addr === 'object' && addr !== null ? addr.port : 0
+  const local = await listenLocal(server)
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: local.url,
     pixelId,
     token,
     requests,
@@ -148,6 +147,6 @@ export async function startMetaStub(opts: { pixelId?: string; token?: string; no
       limited = Array.from({ length: n }, () => minutes)
       limitAfter = after
     },
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
+    close: local.close,
   }
 }

@@ -9,6 +9,7 @@
 
 import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { listenLocal } from './listen.js'
 
 export interface PdStubDeal {
   id: number
@@ -212,11 +213,9 @@ export async function startPipedriveStub(token = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5
       res.end(String(err))
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('no port')
+  const local = await listenLocal(server)
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url: local.url,
     token,
     deals,
     persons,
@@ -255,6 +254,6 @@ export async function startPipedriveStub(token = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5
       try { parsed = JSON.parse(text) } catch { /* not JSON */ }
       return { status: r.status, body: parsed }
     },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
+    close: local.close,
   }
 }

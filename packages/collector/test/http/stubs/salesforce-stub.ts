@@ -9,6 +9,7 @@
 // workflow/flow action does: a SOAP 1.1 `notifications` envelope with the chosen fields.
 
 import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { listenLocal } from './listen.js'
 
 export const API = '/services/data/v60.0'
 
@@ -218,12 +219,10 @@ export async function startSalesforceStub(opts: { clientId?: string; clientSecre
       res.end(String(err))
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  url = `http://127.0.0.1:${address.port}`
+  const local = await listenLocal(server)
+  url = local.url
   return Object.assign(stub, {
     url,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
+    close: local.close,
   })
 }
