@@ -292,6 +292,8 @@ export interface StoreStats {
   maxBatch: number
   /** Transactions by write requests carried, per group-commit COMMIT_SIZE_BOUNDS bucket (last: +Inf). */
   commitSizes: readonly number[]
+  /** PostgreSQL: transactions run again whole after a deadlock or serialization failure. */
+  batchRetries?: number
   /** SQLite: fsyncs of the WAL the store made after commits (durable acknowledgements). */
   fsyncs?: number
   /** SQLite: the in-memory report input (see store/sqlite/report-cache.ts). */

@@ -67,6 +67,11 @@ export const metricsRoute: RouteModule = (app, ctx) => {
       ...[...COMMIT_SIZE_BOUNDS, '+Inf'].map((le, i) => `closeloop_store_commit_jobs_bucket{le="${le}"} ${s.commitSizes.slice(0, i + 1).reduce((a, b) => a + b, 0)}`),
       `closeloop_store_commit_jobs_sum ${s.jobs}`,
       `closeloop_store_commit_jobs_count ${s.flushes}`,
+      ...(s.batchRetries === undefined ? [] : [
+        '# HELP closeloop_store_batch_retries_total Write transactions run again whole after a deadlock or serialization failure',
+        '# TYPE closeloop_store_batch_retries_total counter',
+        `closeloop_store_batch_retries_total ${s.batchRetries}`,
+      ]),
       ...(s.fsyncs === undefined ? [] : [
         '# HELP closeloop_store_wal_syncs_total WAL syncs after commits (each settles the transactions committed before it began)',
         '# TYPE closeloop_store_wal_syncs_total counter',

@@ -7,6 +7,7 @@ import type { Deal, DealMatch, DealWrite, DealWriteResult } from '../../outcomes
 import { numOrNull as num, type Row } from '../rows.js'
 import type { IdentityKey, Stage } from '../types.js'
 import { placeDealPeoplePg } from './accounts.js'
+import { byKey } from './contention.js'
 
 type Client = pg.PoolClient | pg.Pool
 
@@ -82,8 +83,11 @@ async function upsertDeal(c: Client, siteId: string, w: DealWrite, now: number):
 }
 
 export async function upsertDealsPg(c: Client, siteId: string, deals: readonly DealWrite[], now: number): Promise<DealWriteResult[]> {
-  const out: DealWriteResult[] = []
-  for (const w of deals) out.push(await upsertDeal(c, siteId, w, now))
+  // Written in deal-id order (stable: one deal's changes keep theirs), the same in every process,
+  // so two collectors upserting the same deals never lock them in opposite orders.
+  const order = deals.map((_, i) => i).sort((a, b) => byKey(deals[a].dealId, deals[b].dealId) || a - b)
+  const out: DealWriteResult[] = new Array(deals.length)
+  for (const i of order) out[i] = await upsertDeal(c, siteId, deals[i], now)
   return out
 }
 

@@ -5,6 +5,7 @@
 import type { PoolClient } from 'pg'
 import { firstTouchTs, jsonOrNull, type Row } from '../rows.js'
 import type { IngestEvent, IngestResult } from '../types.js'
+import { byKey } from './contention.js'
 
 const SEP = '\u0000'
 
@@ -23,13 +24,18 @@ export async function ingestPg(c: PoolClient, all: readonly IngestEvent[]): Prom
     )
     for (const row of r.rows) blocked.add(`${row.site_id}${SEP}${row.hash}`)
   }
-  const index: number[] = []
-  const events: IngestEvent[] = []
+  const kept: number[] = []
   for (let i = 0; i < all.length; i++) {
     const e = all[i]
     if (blocked.size > 0 && e.suppression?.some((h) => blocked.has(e.siteId + SEP + h))) outcome[i] = 'suppressed'
-    else { index.push(i); events.push(e) }
+    else kept.push(i)
   }
+  // Inserted in primary-key order, the same in every process: two collectors writing the same
+  // retried events wait for each other instead of deadlocking. The sort is stable, so of repeats
+  // in one batch the first sent is still the one stored.
+  const keyOf = (e: IngestEvent) => e.siteId + SEP + e.visitorId + SEP + e.id
+  const index = kept.sort((a, b) => byKey(keyOf(all[a]), keyOf(all[b])) || a - b)
+  const events = index.map((i) => all[i])
   const inserted = await c.query<Row>(
     `INSERT INTO events (site_id, id, type, ts, received_at, visitor_id, session_id, url, ref, title, name, props, traits)
      SELECT s, i, ty, ts, ra, v, se, u, r, ti, n, p::jsonb, tr::jsonb
@@ -44,16 +50,12 @@ export async function ingestPg(c: PoolClient, all: readonly IngestEvent[]): Prom
     ],
   )
   const fresh = new Set(inserted.rows.map((r) => `${r.site_id}${SEP}${r.visitor_id}${SEP}${r.id}`))
-  const accepted: IngestEvent[] = []
   for (let k = 0; k < events.length; k++) {
-    const e = events[k]
-    const key = e.siteId + SEP + e.visitorId + SEP + e.id
     // Only the first occurrence of a fresh key is the stored one; a repeat in the same batch is a duplicate.
-    if (fresh.delete(key)) {
-      outcome[index[k]] = 'accepted'
-      accepted.push(e)
-    } else outcome[index[k]] = 'duplicate'
+    outcome[index[k]] = fresh.delete(keyOf(events[k])) ? 'accepted' : 'duplicate'
   }
+  // In the order sent again: of a lead's new touches, the first sent becomes its original source.
+  const accepted = all.filter((_, i) => outcome[i] === 'accepted')
   if (accepted.length > 0) await writeTouches(c, accepted)
   const suppressed = all.length - events.length
   return { accepted: accepted.length, duplicates: events.length - accepted.length, suppressed, outcome }
@@ -112,11 +114,14 @@ async function settleOriginalSources(c: PoolClient, touches: IngestEvent[]): Pro
   }
   const changed = [...leads].filter(([, l]) => l.id !== l.before)
   if (changed.length === 0) return
-  // Guarded by the value read: if another process set the source meanwhile, theirs stands.
+  // Guarded by the value read: if another process set the source meanwhile, theirs stands. The
+  // rows are locked in id order first (the CTE), so two processes never take them in opposite orders.
+  changed.sort(([a], [b]) => byKey(a, b))
   await c.query(
-    `UPDATE leads SET first_touch_id = x.tid, first_touch_ts = x.ts
-     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS x(lead_id, tid, ts, before)
-     WHERE leads.id = x.lead_id AND leads.first_touch_id IS NOT DISTINCT FROM x.before`,
+    `WITH locked AS (SELECT id FROM leads WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE)
+     UPDATE leads SET first_touch_id = x.tid, first_touch_ts = x.ts
+     FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS x(lead_id, tid, ts, before), locked
+     WHERE locked.id = x.lead_id AND leads.id = x.lead_id AND leads.first_touch_id IS NOT DISTINCT FROM x.before`,
     [changed.map(([id]) => id), changed.map(([, l]) => l.id), changed.map(([, l]) => l.ts), changed.map(([, l]) => l.before)],
   )
 }

@@ -12,6 +12,7 @@ import pg from 'pg'
 import { nanoid } from 'nanoid'
 import { clError } from '../../errors.js'
 import { GroupCommit, type Job } from '../group-commit.js'
+import { advisoryKeys, batchRetryDelayMs, isRetryable, MAX_BATCH_ATTEMPTS, RetryBatch } from './contention.js'
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js'
 import { MATCH_KEY_COLUMNS, MATCH_KEYS_UPGRADE } from '../sqlite/migrations.js'
 import { identifyPg } from './identify.js'
@@ -66,6 +67,10 @@ export class PostgresStore implements Store {
   private readonly destinations: DestinationRegistry | undefined
   private closed = false
   private readonly ingests = new WeakMap<object, readonly IngestEvent[]>()
+  /** Identify jobs' identity keys, locked in one sorted sweep at the start of their transaction. */
+  private readonly identityLocks = new WeakMap<object, string[]>()
+  /** Transactions run again whole after a deadlock or serialization failure. */
+  private batchRetries = 0
 
   constructor(options: PostgresStoreOptions) {
     if (options.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.schema)) {
@@ -162,7 +167,7 @@ export class PostgresStore implements Store {
 
   stats(): StoreStats {
     const { flushes, jobs, maxBatch, commitSizes } = this.writer.stats
-    return { flushes, jobs, maxBatch, commitSizes: [...commitSizes] }
+    return { flushes, jobs, maxBatch, commitSizes: [...commitSizes], batchRetries: this.batchRetries }
   }
 
   /**
@@ -173,10 +178,32 @@ export class PostgresStore implements Store {
    * offending request fails.
    */
   private async runBatch(jobs: Array<Job<PgTask>>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attemptBatch(jobs)
+      } catch (err) {
+        if (!(err instanceof RetryBatch)) throw err
+        if (attempt >= MAX_BATCH_ATTEMPTS) throw err.reason
+        this.batchRetries++
+        await new Promise((r) => setTimeout(r, batchRetryDelayMs(attempt)))
+      }
+    }
+  }
+
+  /** One attempt at the batch's transaction; RetryBatch when PostgreSQL picked it as a victim. */
+  private async attemptBatch(jobs: Array<Job<PgTask>>): Promise<void> {
+    for (const job of jobs) {
+      job.failed = false
+      job.error = undefined
+      job.result = undefined
+    }
     const c = await this.pool.connect()
     let broken = false
     try {
       await c.query('BEGIN')
+      // Every identity key the batch's identify calls look up, locked before any row (see contention.ts).
+      const keys = advisoryKeys(jobs.flatMap((job) => this.identityLocks.get(job.run) ?? []))
+      if (keys.length > 0) await c.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k', [keys])
       let i = 0
       while (i < jobs.length) {
         let j = i
@@ -191,7 +218,7 @@ export class PostgresStore implements Store {
       await c.query('COMMIT')
     } catch (err) {
       await c.query('ROLLBACK').catch(() => { broken = true })
-      throw err
+      throw err instanceof RetryBatch || !isRetryable(err) ? err : new RetryBatch(err)
     } finally {
       c.release(broken)
     }
@@ -203,6 +230,8 @@ export class PostgresStore implements Store {
       job.result = await job.run(c)
       await c.query('RELEASE SAVEPOINT job')
     } catch (err) {
+      // The locks taken before this savepoint stay held: only a whole new attempt breaks the cycle.
+      if (isRetryable(err)) throw new RetryBatch(err)
       job.failed = true
       job.error = err
       await c.query('ROLLBACK TO SAVEPOINT job')
@@ -218,7 +247,8 @@ export class PostgresStore implements Store {
     try {
       merged = await ingestPg(c, batches.flat())
       await c.query('RELEASE SAVEPOINT merged')
-    } catch {
+    } catch (err) {
+      if (isRetryable(err)) throw new RetryBatch(err)
       await c.query('ROLLBACK TO SAVEPOINT merged')
       await c.query('RELEASE SAVEPOINT merged')
       return false
@@ -358,7 +388,7 @@ export class PostgresStore implements Store {
   }
 
   identify(input: IdentifyInput): Promise<IdentifyOutcome> {
-    return this.write(async (c) => {
+    const run = async (c: pg.PoolClient): Promise<IdentifyOutcome> => {
       if (input.suppression && (await anySuppressedPg(c, input.siteId, input.suppression))) throw clError('SUPPRESSED')
       const now = Date.now()
       const outcome = await identifyPg(c, input, now)
@@ -374,7 +404,9 @@ export class PostgresStore implements Store {
       if (linked > 0) reached.push(...await stagesOfLeadPg(c, input.siteId, outcome.leadId))
       await queueConversionsPg(c, this.destinations, input.siteId, reached, now)
       return outcome
-    })
+    }
+    this.identityLocks.set(run, input.keys.map((k) => `identity\u0000${input.siteId}\u0000${k.kind}\u0000${k.hash}`))
+    return this.write(run)
   }
 
   getLead(siteId: string, leadId: string): Promise<LeadJourney | null> {
