@@ -6,9 +6,9 @@ import type { Store } from '../store/types.js'
 // One load serves every report of the same data: concurrent requests share it, and so do requests
 // right after it (a dashboard asks for several reports at once, and the SQLite load is synchronous,
 // so the second request is only read once the first load is done). A load is reused only while no
-// write has been committed since (Store.dataVersion: this process's writes, and for SQLite other
-// processes' too), and for at most REUSE_MS, which bounds what a PostgreSQL collector can miss of
-// other collectors' writes.
+// write has been committed since, by this process or any other (Store.dataVersion, read before the
+// load starts and again for each report), so a report includes every write acknowledged before it;
+// and for at most REUSE_MS, which bounds how long a load is kept in memory.
 //
 // Each load is counted: one reference while it can be reused, one per report reading it. When the
 // last goes, the store gets it back (ReportTableData.release) and may build the next table in its
@@ -39,11 +39,10 @@ function forget(map: Map<string, Load>, key: string, load: Load): void {
   unref(load)
 }
 
-function shared(store: Store, siteId: string, opts: ReportLoadOptions): Load {
+function shared(store: Store, siteId: string, opts: ReportLoadOptions, jobs: string): Load {
   let byKey = loads.get(store)
   if (!byKey) loads.set(store, (byKey = new Map()))
   const key = `${siteId}\u0000${opts.touchesFrom}\u0000${opts.touchesTo}\u0000${opts.extra}`
-  const jobs = store.dataVersion()
   const now = Date.now()
   const hit = byKey.get(key)
   if (hit && hit.jobs === jobs && now - hit.at < REUSE_MS) return hit
@@ -71,7 +70,9 @@ function expire(map: Map<string, Load>, key: string, at: number): void {
 
 /** Loads (or reuses) the report input and hands it to `use`, which must not keep the table past its return. */
 export async function withLoad<R>(store: Store, siteId: string, opts: ReportLoadOptions, use: (data: ReportTableData) => R): Promise<R> {
-  const entry = shared(store, siteId, opts)
+  // Read before the load begins: a version equal to a later one proves nothing committed between.
+  const version = store.dataVersion()
+  const entry = shared(store, siteId, opts, typeof version === 'string' ? version : await version)
   entry.refs++
   try {
     const data = await entry.data

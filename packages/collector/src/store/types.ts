@@ -540,10 +540,12 @@ export interface DestinationStore {
 export interface Store extends OutcomeStore, CrmStore, DestinationStore {
   /**
    * Changes whenever data this store reads may have changed: after every write committed through
-   * it; for SQLite also after a commit by another connection (PRAGMA data_version), e.g. the CLI.
-   * PostgreSQL sees its own writes only: other processes' writes are not reflected.
+   * it, and after a commit by any other process (SQLite: PRAGMA data_version, e.g. the CLI;
+   * PostgreSQL: the server's transaction snapshot, e.g. other collectors). A version read after a
+   * write was acknowledged, by any process, differs from every version read before its commit.
+   * SQLite answers from memory (a string); PostgreSQL asks the server (a promise).
    */
-  dataVersion(): string
+  dataVersion(): string | Promise<string>
   /** Create or upgrade the schema (versioned migrations). Idempotent. */
   migrate(): Promise<void>
   /**

@@ -161,8 +161,14 @@ export class PostgresStore implements Store {
     await this.pool.end()
   }
 
-  dataVersion(): string {
-    return String(this.writer.stats.jobs)
+  /**
+   * The server's snapshot (xmin:xmax:in-progress ids): it changes when any transaction that wrote
+   * commits, in this process or another, so a report reuses a load only when nothing was committed
+   * since it began. Nothing to write per transaction, one short query per report.
+   */
+  async dataVersion(): Promise<string> {
+    const r = await this.pool.query<{ v: string }>('SELECT pg_current_snapshot()::text AS v')
+    return r.rows[0].v
   }
 
   stats(): StoreStats {
