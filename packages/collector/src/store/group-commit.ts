@@ -48,6 +48,12 @@ export interface GroupCommitOptions<B = unknown> {
   maxPendingWeight: number
   /** Makes every commit so far durable; when given, jobs settle only after a sync that began after their commit. */
   sync?: () => Promise<void>
+  /**
+   * Wait this long (ms) for more requests before flushing a batch below maxPendingWeight (default 0:
+   * the next turn of the event loop). Several processes sharing a database each see a fraction of
+   * the load: a short linger keeps their batches, and so the cost per commit, like one process's.
+   */
+  lingerMs?: number
   /** Hears what runBatch resolved with, once the batch is durable and before its jobs settle. */
   beforeSettle?: (batch: B) => void
 }
@@ -78,7 +84,8 @@ export class GroupCommit<T, B = unknown> {
         this.scheduled = true
         // setImmediate, not a microtask: requests whose I/O completed in the same event-loop
         // turn get to join this transaction.
-        setImmediate(() => this.kick())
+        if (this.options.lingerMs) setTimeout(() => this.kick(), this.options.lingerMs)
+        else setImmediate(() => this.kick())
       }
     })
   }

@@ -46,12 +46,14 @@ export interface PostgresStoreOptions {
   /** Pool size; one connection serves the group-commit writer, the rest reads. */
   max?: number
   maxPendingEvents?: number
+  /** Wait this long (ms) for more requests before committing a batch (see GroupCommitOptions.lingerMs). */
+  lingerMs?: number
   migrations?: readonly Migration[]
   /** Destination adapters that decide which conversion rows a stage change queues (default: this build's). */
   destinations?: DestinationRegistry
 }
 
-export const POSTGRES_DEFAULTS = { max: 10, maxPendingEvents: 5_000 } as const
+export const POSTGRES_DEFAULTS = { max: 10, maxPendingEvents: 5_000, lingerMs: 0 } as const
 // Serialises migrations and keyed data upgrades across processes starting at once (any constant, shared by all).
 const MIGRATION_LOCK = 0x636c6f73
 
@@ -87,6 +89,7 @@ export class PostgresStore implements Store {
     this.destinations = options.destinations
     this.writer = new GroupCommit<PgTask>((jobs) => this.runBatch(jobs), {
       maxPendingWeight: options.maxPendingEvents ?? POSTGRES_DEFAULTS.maxPendingEvents,
+      lingerMs: options.lingerMs ?? POSTGRES_DEFAULTS.lingerMs,
     })
   }
 
@@ -207,6 +210,8 @@ export class PostgresStore implements Store {
     let broken = false
     try {
       await c.query('BEGIN')
+      // A lone request needs no savepoint (two round trips fewer): if it fails, so does the transaction.
+      if (jobs.length === 1) return await this.runAlone(c, jobs[0])
       // Every identity key the batch's identify calls look up, locked before any row (see contention.ts).
       const keys = advisoryKeys(jobs.flatMap((job) => this.identityLocks.get(job.run) ?? []))
       if (keys.length > 0) await c.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k', [keys])
@@ -228,6 +233,22 @@ export class PostgresStore implements Store {
     } finally {
       c.release(broken)
     }
+  }
+
+  /** The transaction of a batch of one: committed when the job succeeds, rolled back when it fails. */
+  private async runAlone(c: pg.PoolClient, job: Job<PgTask>): Promise<void> {
+    const keys = advisoryKeys(this.identityLocks.get(job.run) ?? [])
+    if (keys.length > 0) await c.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k', [keys])
+    try {
+      job.result = await job.run(c)
+    } catch (err) {
+      if (isRetryable(err)) throw err
+      job.failed = true
+      job.error = err
+      await c.query('ROLLBACK')
+      return
+    }
+    await c.query('COMMIT')
   }
 
   private async runOne(c: pg.PoolClient, job: Job<PgTask>): Promise<void> {

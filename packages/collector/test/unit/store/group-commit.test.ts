@@ -87,3 +87,23 @@ describe('GroupCommit with a sync', () => {
     expect(done && drained).toBe(true)
   })
 })
+
+describe('GroupCommit with a linger window', () => {
+  it('waits lingerMs for more requests before committing, unless the batch is already heavy', async () => {
+    const batches: number[] = []
+    const gc = new GroupCommit<() => unknown>(async (jobs) => {
+      batches.push(jobs.length)
+      for (const job of jobs) job.result = job.run()
+    }, { maxPendingWeight: 10, lingerMs: 300 })
+    const first = gc.submit(() => 1)
+    await new Promise((r) => setTimeout(r, 10))
+    const second = gc.submit(() => 2)
+    expect(await Promise.all([first, second])).toEqual([1, 2])
+    expect(batches).toEqual([2])
+    // Past maxPendingWeight the batch goes at once, without waiting out the window.
+    const t = performance.now()
+    await gc.submit(() => 3, 10)
+    expect(performance.now() - t).toBeLessThan(300)
+    expect(batches).toEqual([2, 1])
+  })
+})
