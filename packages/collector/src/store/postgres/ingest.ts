@@ -1,6 +1,6 @@
 // Writing one batch of events in PostgreSQL inside the current group-commit transaction: a fixed
 // number of set-based statements (unnest arrays) however large the batch, so a 100k-event import
-// is a handful of round trips.
+// is a handful of round trips. Named statements: each connection parses and plans them once.
 
 import type { PoolClient } from 'pg'
 import { firstTouchTs, jsonOrNull, type Row } from '../rows.js'
@@ -18,9 +18,9 @@ export async function ingestPg(c: PoolClient, all: readonly IngestEvent[]): Prom
   const blocked = new Set<string>()
   if (hashes.length > 0) {
     const r = await c.query<Row>(
-      `SELECT s.site_id, s.hash FROM suppressions s JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::text[])) AS x(site, hash)
+      { name: 'pg_ingest_suppressed', text: `SELECT s.site_id, s.hash FROM suppressions s JOIN (SELECT DISTINCT * FROM unnest($1::text[], $2::text[])) AS x(site, hash)
        ON s.site_id = x.site AND s.hash = x.hash`,
-      [sites, hashes],
+      values: [sites, hashes] },
     )
     for (const row of r.rows) blocked.add(`${row.site_id}${SEP}${row.hash}`)
   }
@@ -37,17 +37,17 @@ export async function ingestPg(c: PoolClient, all: readonly IngestEvent[]): Prom
   const index = kept.sort((a, b) => byKey(keyOf(all[a]), keyOf(all[b])) || a - b)
   const events = index.map((i) => all[i])
   const inserted = await c.query<Row>(
-    `INSERT INTO events (site_id, id, type, ts, received_at, visitor_id, session_id, url, ref, title, name, props, traits)
+    { name: 'pg_ingest_events', text: `INSERT INTO events (site_id, id, type, ts, received_at, visitor_id, session_id, url, ref, title, name, props, traits)
      SELECT s, i, ty, ts, ra, v, se, u, r, ti, n, p::jsonb, tr::jsonb
      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[],
                  $9::text[], $10::text[], $11::text[], $12::text[], $13::text[]) AS x(s, i, ty, ts, ra, v, se, u, r, ti, n, p, tr)
      ON CONFLICT DO NOTHING RETURNING site_id, visitor_id, id`,
-    [
+    values: [
       events.map((e) => e.siteId), events.map((e) => e.id), events.map((e) => e.type), events.map((e) => e.ts),
       events.map((e) => e.receivedAt), events.map((e) => e.visitorId), events.map((e) => e.sessionId),
       events.map((e) => e.url ?? null), events.map((e) => e.ref ?? null), events.map((e) => e.title ?? null),
       events.map((e) => e.name ?? null), events.map((e) => jsonOrNull(e.props)), events.map((e) => jsonOrNull(e.traits)),
-    ],
+    ] },
   )
   const fresh = new Set(inserted.rows.map((r) => `${r.site_id}${SEP}${r.visitor_id}${SEP}${r.id}`))
   for (let k = 0; k < events.length; k++) {
@@ -66,13 +66,13 @@ async function writeTouches(c: PoolClient, events: IngestEvent[]): Promise<void>
   if (withTouch.length === 0) return
   const col = <T>(f: (e: IngestEvent) => T): T[] => withTouch.map(f)
   await c.query(
-    `INSERT INTO touches (site_id, id, visitor_id, session_id, ts, source, medium, campaign, term, content, utm_id,
+    { name: 'pg_ingest_touches', text: `INSERT INTO touches (site_id, id, visitor_id, session_id, ts, source, medium, campaign, term, content, utm_id,
        source_platform, creative_format, marketing_tactic, click_id, click_id_type, referrer, landing, channel, fbp)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[],
        $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
        $18::text[], $19::text[], $20::text[])
      ON CONFLICT DO NOTHING`,
-    [
+    values: [
       col((e) => e.siteId), col((e) => e.id), col((e) => e.visitorId), col((e) => e.sessionId), col((e) => e.ts),
       col((e) => e.touch!.source), col((e) => e.touch!.medium), col((e) => e.touch!.campaign ?? null),
       col((e) => e.touch!.term ?? null), col((e) => e.touch!.content ?? null), col((e) => e.touch!.id ?? null),
@@ -80,7 +80,7 @@ async function writeTouches(c: PoolClient, events: IngestEvent[]): Promise<void>
       col((e) => e.touch!.marketing_tactic ?? null), col((e) => e.touch!.click_id ?? null),
       col((e) => e.touch!.click_id_type ?? null), col((e) => e.touch!.referrer ?? null), col((e) => e.touch!.landing ?? null),
       col((e) => e.touch!.channel), col((e) => e.touch!.fbp ?? null),
-    ],
+    ] },
   )
   await settleOriginalSources(c, withTouch)
 }
@@ -88,11 +88,11 @@ async function writeTouches(c: PoolClient, events: IngestEvent[]): Promise<void>
 /** Same rule as the SQLite store (see ../sqlite/ingest.ts), applied set-wise. */
 async function settleOriginalSources(c: PoolClient, touches: IngestEvent[]): Promise<void> {
   const links = await c.query<Row>(
-    `SELECT lv.site_id, lv.visitor_id, l.id, l.first_touch_id, l.first_touch_ts
+    { name: 'pg_ingest_links', text: `SELECT lv.site_id, lv.visitor_id, l.id, l.first_touch_id, l.first_touch_ts
      FROM (SELECT DISTINCT * FROM unnest($1::text[], $2::text[])) AS x(s, v)
      JOIN lead_visitors lv ON lv.site_id = x.s AND lv.visitor_id = x.v
      JOIN leads l ON l.id = lv.lead_id`,
-    [touches.map((e) => e.siteId), touches.map((e) => e.visitorId)],
+    values: [touches.map((e) => e.siteId), touches.map((e) => e.visitorId)] },
   )
   if (links.rows.length === 0) return
   const byVisitor = new Map<string, string[]>()
@@ -118,10 +118,10 @@ async function settleOriginalSources(c: PoolClient, touches: IngestEvent[]): Pro
   // rows are locked in id order first (the CTE), so two processes never take them in opposite orders.
   changed.sort(([a], [b]) => byKey(a, b))
   await c.query(
-    `WITH locked AS (SELECT id FROM leads WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE)
+    { name: 'pg_ingest_sources', text: `WITH locked AS (SELECT id FROM leads WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE)
      UPDATE leads SET first_touch_id = x.tid, first_touch_ts = x.ts
      FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) AS x(lead_id, tid, ts, before), locked
      WHERE locked.id = x.lead_id AND leads.id = x.lead_id AND leads.first_touch_id IS NOT DISTINCT FROM x.before`,
-    [changed.map(([id]) => id), changed.map(([, l]) => l.id), changed.map(([, l]) => l.ts), changed.map(([, l]) => l.before)],
+    values: [changed.map(([id]) => id), changed.map(([, l]) => l.id), changed.map(([, l]) => l.ts), changed.map(([, l]) => l.before)] },
   )
 }

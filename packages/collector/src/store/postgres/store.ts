@@ -184,7 +184,8 @@ export class PostgresStore implements Store {
    * consecutive ingests is written as ONE set of statements: per-request savepoints and
    * statements would cost ~8 round trips each, which at 64 requests per flush is most of the
    * flush. If the merged write fails, the run is replayed request by request so only the
-   * offending request fails.
+   * offending request fails. A flush of one request, or of ingests only, needs no savepoint at
+   * all. A transaction PostgreSQL picks as a deadlock victim is run again whole (contention.ts).
    */
   private async runBatch(jobs: Array<Job<PgTask>>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -215,11 +216,18 @@ export class PostgresStore implements Store {
       // Every identity key the batch's identify calls look up, locked before any row (see contention.ts).
       const keys = advisoryKeys(jobs.flatMap((job) => this.identityLocks.get(job.run) ?? []))
       if (keys.length > 0) await c.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k', [keys])
+      // A batch of ingests only (the common case): one set of statements and no savepoint. If it
+      // fails, the transaction is begun again and the requests replayed one by one.
+      const onlyIngests = jobs.every((job) => this.ingests.has(job.run))
+      if (onlyIngests && (await this.runMergedIngest(c, jobs, false))) {
+        await c.query('COMMIT')
+        return
+      }
       let i = 0
       while (i < jobs.length) {
         let j = i
         while (j < jobs.length && this.ingests.has(jobs[j].run)) j++
-        if (j - i > 1 && (await this.runMergedIngest(c, jobs.slice(i, j)))) {
+        if (!onlyIngests && j - i > 1 && (await this.runMergedIngest(c, jobs.slice(i, j), true))) {
           i = j
           continue
         }
@@ -267,17 +275,22 @@ export class PostgresStore implements Store {
   }
 
   /** False when the merged write failed (and was rolled back): the caller replays one by one. */
-  private async runMergedIngest(c: pg.PoolClient, run: Array<Job<PgTask>>): Promise<boolean> {
+  private async runMergedIngest(c: pg.PoolClient, run: Array<Job<PgTask>>, savepoint: boolean): Promise<boolean> {
     const batches = run.map((job) => this.ingests.get(job.run) ?? [])
-    await c.query('SAVEPOINT merged')
+    if (savepoint) await c.query('SAVEPOINT merged')
     let merged: IngestResult
     try {
       merged = await ingestPg(c, batches.flat())
-      await c.query('RELEASE SAVEPOINT merged')
+      if (savepoint) await c.query('RELEASE SAVEPOINT merged')
     } catch (err) {
       if (isRetryable(err)) throw new RetryBatch(err)
-      await c.query('ROLLBACK TO SAVEPOINT merged')
-      await c.query('RELEASE SAVEPOINT merged')
+      if (savepoint) {
+        await c.query('ROLLBACK TO SAVEPOINT merged')
+        await c.query('RELEASE SAVEPOINT merged')
+      } else {
+        await c.query('ROLLBACK')
+        await c.query('BEGIN')
+      }
       return false
     }
     let offset = 0
