@@ -7,7 +7,7 @@
 // order (1,2,3 then 3,2,1) so a drift in machine load does not favour one N.
 //
 //   npx -y pnpm@10 -C bench run scale-out -- [--rate 800] [--seconds 15] [--rounds 2] [--procs 1,2,3]
-//                                            [--warmup 10] [--linger MS] [--write]
+//                                            [--warmup 10] [--write]
 //
 // PostgreSQL: CLOSELOOP_BENCH_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test (trust).
 // Every acknowledged event must be in the database afterwards, once.
@@ -31,7 +31,7 @@ const { values: flags } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     rate: { type: 'string', default: '800' }, seconds: { type: 'string', default: '15' }, rounds: { type: 'string', default: '2' },
-    procs: { type: 'string', default: '1,2,3' }, warmup: { type: 'string', default: '10' }, linger: { type: 'string' }, write: { type: 'boolean', default: false },
+    procs: { type: 'string', default: '1,2,3' }, warmup: { type: 'string', default: '10' }, write: { type: 'boolean', default: false },
   },
 })
 const rate = Number(flags.rate)
@@ -82,7 +82,6 @@ async function run(n: number): Promise<Run> {
   const env: NodeJS.ProcessEnv = {
     CLOSELOOP_SECRET_KEY: randomBytes(32).toString('hex'), CLOSELOOP_LOG_LEVEL: 'warn',
     CLOSELOOP_RATE_IP_PER_SECOND: '0', CLOSELOOP_RATE_IP_BURST: '0', CLOSELOOP_RATE_KEY_PER_SECOND: '0', CLOSELOOP_RATE_KEY_BURST: '0',
-    ...(flags.linger === undefined ? {} : { CLOSELOOP_PG_LINGER_MS: flags.linger }),
   }
   const added = await new Promise<string>((resolve, reject) => {
     const c = spawn(process.execPath, [CLI, 'sites', 'add', '--database-url', url, '--name', 'bench', '--origin', ORIGIN], { env: { ...process.env, ...env } })
@@ -181,7 +180,7 @@ log('<!-- scale-out:start -->')
 log('## Several collectors on one PostgreSQL')
 log()
 log(`Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}, PostgreSQL ${version}, with`)
-log(`\`npx -y pnpm@10 -C bench run scale-out -- --rate ${rate} --seconds ${seconds} --rounds ${flags.rounds} --warmup ${flags.warmup}${flags.linger === undefined ? '' : ` --linger ${flags.linger}`}\`.`)
+log(`\`npx -y pnpm@10 -C bench run scale-out -- --rate ${rate} --seconds ${seconds} --rounds ${flags.rounds} --warmup ${flags.warmup}\`.`)
 log(`Offered load ${rate} /v1/collect requests/s in total (1 landing event each), round-robin over the processes; ${seconds} s measured after ${flags.warmup} s of warm-up; each run on a fresh schema.`)
 log('CPU in ms per 1,000 acknowledged events: collectors = the serve processes, PostgreSQL = the backends of their connections.')
 log()

@@ -26,9 +26,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
   if (options.databaseUrl) {
     // Loaded only when asked for, so a SQLite-only install never touches the pg driver.
     const { PostgresStore } = await import('./postgres/store.js')
-    // CLOSELOOP_PG_LINGER_MS: an experiment knob for bench/scale-out.ts, not a documented setting.
-    const linger = Number(process.env.CLOSELOOP_PG_LINGER_MS ?? '') || undefined
-    store = new PostgresStore({ connectionString: options.databaseUrl, destinations: options.destinations, lingerMs: linger })
+    store = new PostgresStore({ connectionString: options.databaseUrl, destinations: options.destinations })
   } else {
     store = new SqliteStore({ file: join(options.dataDir ?? DEFAULT_DATA_DIR, SQLITE_FILE), destinations: options.destinations })
   }

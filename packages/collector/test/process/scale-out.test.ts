@@ -166,6 +166,20 @@ describe('three collectors on one PostgreSQL', () => {
     }
   }, 120_000)
 
+  it('the same new deals through every process at once: no error, each stored once with one history', async () => {
+    const vid = nanoid(21)
+    expect((await post(procs[0].url, '/v1/identify', { email: 'committee@example.com', visitorId: vid }, 'secret')).status).toBe(200)
+    const deals = Array.from({ length: 60 }, (_, k) => ({ dealId: `NEW-${k}`, email: 'committee@example.com', stage: 'sql', amount: 10 + k, ts: Date.now() - 2000 }))
+    // Each deal sent by all three processes at once, in one-deal requests and in opposite orders.
+    const orders = [deals, [...deals].reverse(), shuffled(deals)]
+    const replies = await Promise.all(orders.flatMap((order, p) => order.map((d) => post(procs[p].url, '/v1/deals', d, 'secret'))))
+    expect(failures(replies)).toEqual({})
+    const stored = await sql<{ id: string; stages: string }>(
+      "SELECT d.id, (SELECT count(*) FROM deal_stages s WHERE s.site_id = d.site_id AND s.deal_id = d.id) AS stages FROM deals d WHERE d.id LIKE 'NEW-%'")
+    expect(stored.length).toBe(deals.length)
+    expect(stored.filter((r) => Number(r.stages) !== 1)).toEqual([])
+  }, 60_000)
+
   it('a deal acknowledged by one process is in the next report of another', async () => {
     const [a, b] = procs
     const won = async (): Promise<number> => {

@@ -2,7 +2,7 @@
 // done when PostgreSQL still breaks a cycle. Each process commits many requests in one
 // transaction, so two processes' transactions can take the same rows in opposite orders. Rows are
 // taken in key order within a statement (events, leads, deals), identify calls take an advisory
-// lock per identity key in one sorted sweep before any row, and a transaction that PostgreSQL
+// lock per identity key and deal writes one per deal ID, in one sorted sweep before any row, and a transaction that PostgreSQL
 // still picks as a deadlock victim (40P01) or a serialization failure (40001) is rolled back and
 // run again whole: its requests are answered only by the attempt that commits.
 

@@ -69,8 +69,8 @@ export class PostgresStore implements Store {
   private readonly destinations: DestinationRegistry | undefined
   private closed = false
   private readonly ingests = new WeakMap<object, readonly IngestEvent[]>()
-  /** Identify jobs' identity keys, locked in one sorted sweep at the start of their transaction. */
-  private readonly identityLocks = new WeakMap<object, string[]>()
+  /** Advisory lock names of a job (identify: its identity keys; deals: their IDs), taken in one sorted sweep at the start of its transaction. */
+  private readonly rowLocks = new WeakMap<object, string[]>()
   /** Transactions run again whole after a deadlock or serialization failure. */
   private batchRetries = 0
 
@@ -214,7 +214,7 @@ export class PostgresStore implements Store {
       // A lone request needs no savepoint (two round trips fewer): if it fails, so does the transaction.
       if (jobs.length === 1) return await this.runAlone(c, jobs[0])
       // Every identity key the batch's identify calls look up, locked before any row (see contention.ts).
-      const keys = advisoryKeys(jobs.flatMap((job) => this.identityLocks.get(job.run) ?? []))
+      const keys = advisoryKeys(jobs.flatMap((job) => this.rowLocks.get(job.run) ?? []))
       if (keys.length > 0) await c.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k', [keys])
       // A batch of ingests only (the common case): one set of statements and no savepoint. If it
       // fails, the transaction is begun again and the requests replayed one by one.
@@ -245,7 +245,7 @@ export class PostgresStore implements Store {
 
   /** The transaction of a batch of one: committed when the job succeeds, rolled back when it fails. */
   private async runAlone(c: pg.PoolClient, job: Job<PgTask>): Promise<void> {
-    const keys = advisoryKeys(this.identityLocks.get(job.run) ?? [])
+    const keys = advisoryKeys(this.rowLocks.get(job.run) ?? [])
     if (keys.length > 0) await c.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k', [keys])
     try {
       job.result = await job.run(c)
@@ -445,7 +445,7 @@ export class PostgresStore implements Store {
       await queueConversionsPg(c, this.destinations, input.siteId, reached, now)
       return outcome
     }
-    this.identityLocks.set(run, input.keys.map((k) => `identity\u0000${input.siteId}\u0000${k.kind}\u0000${k.hash}`))
+    this.rowLocks.set(run, input.keys.map((k) => `identity\u0000${input.siteId}\u0000${k.kind}\u0000${k.hash}`))
     return this.write(run)
   }
 
@@ -497,7 +497,7 @@ export class PostgresStore implements Store {
 
   upsertDeals(siteId: string, deals: DealWrite[]): Promise<DealWriteResult[]> {
     if (deals.length === 0) return Promise.resolve([])
-    return this.write(async (c) => {
+    const run = async (c: pg.PoolClient): Promise<DealWriteResult[]> => {
       const now = Date.now()
       const results = await upsertDealsPg(c, siteId, deals, now)
       // A new stage of a known lead queues its conversions in this same transaction.
@@ -511,7 +511,11 @@ export class PostgresStore implements Store {
       }
       await queueConversionsPg(c, this.destinations, siteId, reached, now)
       return results
-    }, deals.length)
+    }
+    // A deal new to the store, written through two processes at once, would otherwise be inserted
+    // twice (a unique violation for one of them): its ID is locked before its first read.
+    this.rowLocks.set(run, deals.map((d) => `deal\u0000${siteId}\u0000${d.dealId}`))
+    return this.write(run, deals.length)
   }
 
   linkPendingDeals(siteId: string, leadId: string, keys: IdentityKey[]): Promise<number> {
