@@ -34,17 +34,20 @@ export function fillForms(root: ParentNode, st: State, prefix: string, add: bool
     // RadioNodeList, it is skipped); new inputs go in through one fragment.
     const named: Record<string, HTMLInputElement | null> = {}
     for (const el of form.elements as unknown as HTMLInputElement[])
-      for (const k of new Set([el.id, el.name])) if (k) named[k] = k in named ? null : el
+      for (const k of [el.id, el.name]) if (k && named[k] != el) named[k] = k in named ? null : el
     const added = document.createDocumentFragment()
     const set = (name: string, value: unknown, create?: boolean) => {
-      let el = named[name]
-      if (!(name in named) && create) {
-        el = added.appendChild(document.createElement('input'))
-        el.type = 'hidden'
-        el.name = name
+      const el = named[name]
+      if (!(name in named)) {
+        if (create) {
+          const input = added.appendChild(document.createElement('input'))
+          input.type = 'hidden'
+          input.name = name
+          input.value = value as string
+        }
       }
       // Only text-like inputs (a checkbox or select would change what the user chose).
-      if (el && value != null && /^(hidden|text|textarea)$/.test(el.type) && !off(el)) el.value = value as string
+      else if (el && value != null && /^(hidden|text|textarea)$/.test(el.type) && !off(el)) el.value = value as string
     }
     for (const k in ours) set(prefix + k, ours[k], add)
     for (const k in plain) set(k, plain[k])

@@ -21,4 +21,4 @@ const api: Api = (method, ...args) =>
   tracker && typeof tracker[method] == 'function' ? (tracker[method] as (...a: unknown[]) => unknown)(...args) : undefined
 w.closeloop = api
 // Calls made through the stub before the script loaded, in their order.
-if (stub && stub.q) for (const args of stub.q) api(...([...(args as unknown[])] as [keyof Tracker, ...unknown[]]))
+for (const args of (stub && stub.q) || []) api(...(args as [keyof Tracker, ...unknown[]]))

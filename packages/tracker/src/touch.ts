@@ -82,7 +82,8 @@ export function detectTouch(href: string, referrer: string, ctx: TouchContext, n
     if (!tagged) {
       let host: string
       try {
-        host = new URL(referrer).hostname
+        // No referrer is no touch (below), without a thrown error, which is costly on a fresh page.
+        host = referrer && new URL(referrer).hostname
       } catch {
         return null
       }

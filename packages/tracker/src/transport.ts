@@ -81,14 +81,15 @@ export function createTransport(url: string, site: string, allowed: () => boolea
       .then((r) => {
         // 429 and 5xx are worth retrying; any other refusal would be refused again.
         if (r.status == 429 || r.status > 499) throw r.status
-        if (!r.ok) onError('CL_ERR_TRACKER_REJECTED', r.status)
+        // The script tag has no onError: its build drops the codes.
+        if (!r.ok && !__SCRIPT__) onError('CL_ERR_TRACKER_REJECTED', r.status)
         failures = 0
         q = q.filter((e) => !batch.includes(e))
         persist()
         if (q.length) later(0)
       })
       .catch((cause) => {
-        onError('CL_ERR_TRACKER_SEND', cause)
+        __SCRIPT__ || onError('CL_ERR_TRACKER_SEND', cause)
         persist()
         // Exponential backoff with jitter, capped at five minutes.
         clearTimeout(timer as number)
