@@ -21,7 +21,9 @@ export default [
         // hoist_funs: function declarations first, a layout that gzips smaller here.
         compress: { passes: 5, hoist_funs: true, unsafe: true, unsafe_arrows: true, unsafe_methods: true, unsafe_comps: true, pure_getters: true },
         mangle: { toplevel: true },
-        format: { comments: false, wrap_func_args: false },
+        // The compile hint has Chromium compile every function with the script, off the main thread
+        // while an async script streams in, rather than each on its first call during start-up.
+        format: { comments: false, wrap_func_args: false, preamble: '//# allFunctionsCalledOnLoad' },
       }),
     ],
   },

@@ -116,19 +116,24 @@ export function startTracker(options: Options, sources: Record<Category, string>
     fill(document)
   }
 
-  // Storage, the arrival's touch, the page event and the forms: in the script tag when the page is
-  // loaded and idle, or earlier when anything needs them (an API call, a form interaction, leaving,
-  // a route change).
-  let booted = 0
+  // Start-up in steps: storage and IDs; the arrival's touch, page event and forms; the watcher for
+  // forms added later. The script tag runs them one idle task each once the page has loaded (so that
+  // none is a long task on a slow phone); anything that needs them earlier (an API call, a form
+  // interaction, leaving, a route change) runs the rest at once, as the npm build does at creation.
+  const steps = [
+    () => {
+      transport = createTransport((o.collector || location.origin) + '/v1/collect', o.site, granted, report)
+      if (consent == 'denied') wipe()
+      st = loadState()
+      ctx = { host: location.hostname, internal: o.internalDomains, sources: sourceTable(sources) }
+      st.vid = isId(handed) ? handed : st.vid || id()
+    },
+    () => page(...arrival),
+    () => o.forms != 'off' && watchForms(fill, guard),
+  ]
+  let done = 0
   const boot = () => {
-    if (booted++) return
-    transport = createTransport((o.collector || location.origin) + '/v1/collect', o.site, granted, report)
-    if (consent == 'denied') wipe()
-    st = loadState()
-    ctx = { host: location.hostname, internal: o.internalDomains, sources: sourceTable(sources) }
-    st.vid = isId(handed) ? handed : st.vid || id()
-    page(...arrival)
-    if (o.forms != 'off') watchForms(fill, guard)
+    while (done < 3) steps[done++]()
   }
 
   const api: Tracker = {
@@ -192,7 +197,7 @@ export function startTracker(options: Options, sources: Record<Category, string>
   // The script tag starts once the page has loaded and the browser is idle (setTimeout where there is
   // no requestIdleCallback: Safari); the npm build at once, since an app creates its tracker when it
   // wants it working.
-  const idle = () => (window.requestIdleCallback || setTimeout)(guard(boot), { timeout: 1000 } as never)
+  const idle = () => (window.requestIdleCallback || setTimeout)(guard(() => done < 3 && (steps[done++](), idle())), { timeout: 1000 } as never)
   __SCRIPT__ ? (document.readyState == 'complete' ? idle() : addEventListener('load', idle)) : guard(boot)()
   return api
 }
