@@ -188,6 +188,8 @@ describe('a later arrival', () => {
     expect(after.sessionId).not.toBe(before.sessionId)
 
     await page.goto(suite.server.url('/webinar.html'))
+    // The forms are filled at the first idle moments after load, as in the other tests: wait for them.
+    await page.waitForFunction(() => (document.querySelector('#webinar-form [name=cl_ft_source]') as HTMLInputElement | null)?.value)
     const values = await formValues(page, '#webinar-form')
     expect(values).toMatchObject({ cl_ft_source: 'google', cl_ft_click_id: 'first-click', cl_lt_source: 'newsletter', cl_lt_medium: 'email' })
   })

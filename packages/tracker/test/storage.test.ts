@@ -93,6 +93,19 @@ describe('saveState / loadState', () => {
     expect(loadState().vid).toBe('')
   })
 
+  it('a first visit (nothing stored) reads as empty without a thrown error', () => {
+    // A first thrown error costs a fresh page over a millisecond: nothing on this path may throw.
+    browser()
+    const parse = vi.spyOn(JSON, 'parse')
+    try {
+      expect(loadState()).toEqual({ vid: '', sid: '', last: 0, ft: null, lt: null })
+      expect(lsGet('_cl_q')).toBeUndefined()
+      expect(parse).not.toHaveBeenCalled()
+    } finally {
+      parse.mockRestore()
+    }
+  })
+
   it('never throws when cookies and localStorage throw', () => {
     const b = browser()
     Object.defineProperty(b.window.document, 'cookie', { get: () => { throw new Error('SecurityError') }, set: () => { throw new Error('SecurityError') } })
