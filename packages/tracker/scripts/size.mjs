@@ -8,12 +8,15 @@
 // to 4,944 B (2026-12-04), by a decision recorded in bench/RESULTS.md: start-up deferred to idle
 // time (CPU at load from 3-6x form-attribution's to under 1x) and Google Consent Mode v2 cost
 // +521 B; winning those bytes back is open work. Raised again to 4,970 B (2026-12-05) for Meta's
-// `_fbp` browser ID on the touch (+26 B), which the Conversions API matches on.
+// `_fbp` browser ID on the touch (+26 B), which the Conversions API matches on. Then 4,980 B
+// (2026-12-05): start-up without thrown errors saved 49 B, spent with 10 B more on the compile hint
+// (~1.5 ms less CPU per page) and the idle steps that keep the forms out of the page view's task
+// (the tracker's longest task under 6x throttling about halved); see bench/RESULTS.md.
 import { readFileSync } from 'node:fs'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
 const BUDGET_GZIP = 4096
-const RATCHET_GZIP = 4970
+const RATCHET_GZIP = 4980
 const file = new URL('../dist/closeloop.js', import.meta.url)
 const code = readFileSync(file)
 const gzip = gzipSync(code, { level: 9 }).length

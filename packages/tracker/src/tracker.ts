@@ -105,7 +105,7 @@ export function startTracker(options: Options, sources: Record<Category, string>
     }
   }
 
-  const page = (href = pageUrl(), title = document.title) => {
+  const page = (href = pageUrl(), title = document.title, arriving?: number) => {
     const now = Date.now()
     const touch = advance(st, detectTouch(href, ref, ctx, now), () => detectTouch(href, ref, ctx, now, true) as Touch, now, o.sessionTimeout * 6e4)
     // Meta's pixel may have set _fbp; it rides on the event's copy of the touch only (the collector
@@ -113,11 +113,12 @@ export function startTracker(options: Options, sources: Record<Category, string>
     send({ type: 'page', url: clean(href), ref: clean(ref) || undefined, title: clean(title) || undefined, touch: touch ? { ...touch, fbp: fromJar(jar(), '_fbp') } : undefined })
     // In a single-page app the next page's referrer is this page.
     ref = current = href
-    fill(document)
+    // The arrival's forms are filled in the next step, with the watcher.
+    arriving || fill(document)
   }
 
-  // Start-up in steps: storage and IDs; the arrival's touch, page event and forms; the watcher for
-  // forms added later. The script tag runs them one idle task each once the page has loaded (so that
+  // Start-up in steps: storage and IDs; the arrival's touch and page event; the forms and the
+  // watcher for forms added later. The script tag runs them one idle task each once the page has loaded (so that
   // none is a long task on a slow phone); anything that needs them earlier (an API call, a form
   // interaction, leaving, a route change) runs the rest at once, as the npm build does at creation.
   const steps = [
@@ -128,8 +129,8 @@ export function startTracker(options: Options, sources: Record<Category, string>
       ctx = { host: location.hostname, internal: o.internalDomains, sources: sourceTable(sources) }
       st.vid = isId(handed) ? handed : st.vid || id()
     },
-    () => page(...arrival),
-    () => o.forms != 'off' && watchForms(fill, guard),
+    () => page(...arrival, 1),
+    () => o.forms != 'off' && (fill(document), watchForms(fill, guard)),
   ]
   let done = 0
   const boot = () => {
@@ -197,7 +198,7 @@ export function startTracker(options: Options, sources: Record<Category, string>
   // The script tag starts once the page has loaded and the browser is idle (setTimeout where there is
   // no requestIdleCallback: Safari); the npm build at once, since an app creates its tracker when it
   // wants it working.
-  const idle = () => (window.requestIdleCallback || setTimeout)(guard(() => done < 3 && (steps[done++](), idle())), { timeout: 1000 } as never)
+  const idle = (): unknown => (window.requestIdleCallback || setTimeout)(guard(() => done < 3 && (steps[done++](), idle())), { timeout: 1000 } as never)
   __SCRIPT__ ? (document.readyState == 'complete' ? idle() : addEventListener('load', idle)) : guard(boot)()
   return api
 }
