@@ -14,11 +14,13 @@
 //   - settled: after 1 s without navigation (every deferred piece of work, idle-time callbacks
 //     and the first send of the collected events included).
 // Then a phone stand-in: the same pages under 6× CPU throttling (Emulation.setCPUThrottlingRate),
-// with a PerformanceObserver for long tasks (> 50 ms) installed before any page script.
+// with PerformanceObservers for long tasks (> 50 ms) and long animation frames installed before any
+// page script: the frames name the scripts that ran in them, so the tracker's own longest task is
+// told apart from the machine's.
 //
 //   node tracker-startup.mjs [--runs 21] [--throttled-runs 7] [--cpu] [--write] [--check]
 // --write replaces the start-up section of RESULTS.md; --check exits 1 when a ratio is over 1.0
-// (at load or settled) or a tracker page had a long task.
+// (at load or settled) or the tracker ran a task of its own over 50 ms.
 import { cpus, loadavg } from 'node:os'
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -56,7 +58,13 @@ const HOLD_IDLE = `(() => {
   window.requestIdleCallback = (f, o) => (held.push([f, o]), 0)
   window.__releaseIdle = () => { window.requestIdleCallback = ric; for (const [f, o] of held.splice(0)) ric(f, o) }
 })()`
-const LONG_TASK_OBSERVER = `new PerformanceObserver((l) => { for (const e of l.getEntries()) (window.__longTasks ||= []).push(Math.round(e.duration)) }).observe({ type: 'longtask', buffered: true })`
+const LONG_TASK_OBSERVER = `new PerformanceObserver((l) => { for (const e of l.getEntries()) (window.__longTasks ||= []).push(Math.round(e.duration)) }).observe({ type: 'longtask', buffered: true })
+new PerformanceObserver((l) => { for (const e of l.getEntries()) for (const s of e.scripts) (window.__ownScripts ||= []).push([s.sourceURL, Math.round(s.duration)]) }).observe({ type: 'long-animation-frame', buffered: true })`
+// A long task counts any work of the page's main thread, and on a busy machine the empty page has
+// them too. Long animation frames (> 50 ms) name the scripts that ran in them, with each entry
+// point's duration (listed from 5 ms): the longest entry of the variant's own script is its longest
+// task, whatever else the machine did.
+const OWN_SCRIPT = { closeloop: '/closeloop.js', 'fa-cookie': '/form-attribution.js', 'fa-localStorage': '/form-attribution.js' }
 
 const server = await startServer()
 const browser = await launch()
@@ -79,13 +87,17 @@ async function measure(variant, forms, throttle) {
   await cdp.send('Runtime.evaluate', { expression: '__releaseIdle()' })
   await new Promise((r) => setTimeout(r, throttle ? 2000 : 1000))
   const settled = await script()
-  const result = { atLoad, settled, longTasks: [] }
+  const result = { atLoad, settled, longTasks: [], own: [] }
   if (throttle) await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 })
   if (forms && variant != 'empty') {
     const n = await filledForms(page, variant)
     if (n != forms) throw new Error(`${variant} filled ${n} of ${forms} forms: not a valid start-up measurement`)
   }
-  if (throttle) result.longTasks = await page.evaluate(() => window.__longTasks ?? [])
+  if (throttle) {
+    result.longTasks = await page.evaluate(() => window.__longTasks ?? [])
+    const scripts = await page.evaluate(() => window.__ownScripts ?? [])
+    result.own = scripts.filter(([url]) => OWN_SCRIPT[variant] && url.endsWith(OWN_SCRIPT[variant])).map(([, d]) => d)
+  }
   await context.close()
   return result
 }
@@ -96,10 +108,11 @@ async function series(rounds, throttle) {
     for (const forms of FORMS)
       for (const v of shuffle(VARIANTS)) {
         const m = await measure(v, forms, throttle)
-        const cell = (out[forms] ??= {})[v] ??= { atLoad: [], settled: [], longTasks: [] }
+        const cell = (out[forms] ??= {})[v] ??= { atLoad: [], settled: [], longTasks: [], own: [] }
         cell.atLoad.push(m.atLoad)
         cell.settled.push(m.settled)
         cell.longTasks.push(...m.longTasks)
+        cell.own.push(m.own.length ? Math.max(...m.own) : 0)
       }
   return out
 }
@@ -124,19 +137,22 @@ function table(res, throttle) {
         settled: net(v, 'settled'),
         range: `${f(Math.min(...cells[v].settled) - base.settled)}–${f(Math.max(...cells[v].settled) - base.settled)}`,
         longTasks: throttle ? (lt.length ? `${lt.length} (longest ${Math.max(...lt)} ms)` : 'none') : '',
+        own: throttle ? Math.max(...cells[v].own) : 0,
       })
     }
-    rows.push({ forms, variant: 'empty (raw, subtracted above)', atLoad: base.atLoad, settled: base.settled, range: '', longTasks: throttle ? (cells.empty.longTasks.length ? `${cells.empty.longTasks.length} (longest ${Math.max(...cells.empty.longTasks)} ms)` : 'none') : '' })
+    rows.push({ forms, variant: 'empty (raw, subtracted above)', atLoad: base.atLoad, settled: base.settled, range: '', own: null, longTasks: throttle ? (cells.empty.longTasks.length ? `${cells.empty.longTasks.length} (longest ${Math.max(...cells.empty.longTasks)} ms)` : 'none') : '' })
     for (const p of PEERS)
       for (const k of ['atLoad', 'settled']) verdicts.push({ forms, peer: p, when: k, ratio: net('closeloop', k) / net(p, k) })
   }
   return { rows, verdicts }
 }
 
+const ownCell = (ms) => (ms == null ? '' : ms >= 5 ? `${ms} ms` : '< 5 ms')
+
 function print(title, { rows, verdicts }, throttle) {
   console.log(`\n${title}`)
-  console.log(`  ${'forms'.padEnd(6)}${'script'.padEnd(32)}${'at load ms'.padStart(11)}${'settled ms'.padStart(12)}   settled min–max${throttle ? '   long tasks > 50 ms' : ''}`)
-  for (const r of rows) console.log(`  ${String(r.forms).padEnd(6)}${r.variant.padEnd(32)}${f(r.atLoad).padStart(11)}${f(r.settled).padStart(12)}   ${r.range.padEnd(15)}${throttle ? '   ' + r.longTasks : ''}`)
+  console.log(`  ${'forms'.padEnd(6)}${'script'.padEnd(32)}${'at load ms'.padStart(11)}${'settled ms'.padStart(12)}   settled min–max${throttle ? '   page long tasks > 50 ms   longest own task' : ''}`)
+  for (const r of rows) console.log(`  ${String(r.forms).padEnd(6)}${r.variant.padEnd(32)}${f(r.atLoad).padStart(11)}${f(r.settled).padStart(12)}   ${r.range.padEnd(15)}${throttle ? '   ' + r.longTasks.padEnd(22) + ownCell(r.own) : ''}`)
   for (const v of verdicts) console.log(`  ${v.forms} forms, closeloop ÷ ${v.peer}, ${v.when}: ${v.ratio.toFixed(2)}×`)
 }
 
@@ -155,8 +171,8 @@ print(`Start-up script time (${TIME == 'threadTicks' ? 'CPU' : 'wall'}), ScriptD
 if (throttled) print(`6× CPU throttling, median of ${THROTTLED_RUNS} fresh contexts`, throttled, true)
 
 const over = normal.verdicts.filter((v) => v.ratio > 1)
-const trackerLong = throttled ? throttled.rows.filter((r) => r.variant == 'closeloop' && r.longTasks != 'none') : []
-console.log(`\nbudget (≤ 1.0× form-attribution with either storage, 0 and 10 forms; no long task): ${over.length || trackerLong.length ? 'NOT MET' : 'met'}`)
+const trackerLong = throttled ? throttled.rows.filter((r) => r.variant == 'closeloop' && r.own > 50) : []
+console.log(`\nbudget (≤ 1.0× form-attribution with either storage, 0 and 10 forms; no task of its own > 50 ms): ${over.length || trackerLong.length ? 'NOT MET' : 'met'}`)
 if (process.argv.includes('--check') && (over.length || trackerLong.length)) process.exitCode = 1
 
 if (process.argv.includes('--write')) {
@@ -168,9 +184,9 @@ if (process.argv.includes('--write')) {
   }
   const code = readFileSync(BUNDLE)
   const md = (res, throttle) => [
-    `| forms | script | at load ms | settled ms | settled min–max |${throttle ? ' long tasks > 50 ms |' : ''}`,
-    `|---:|---|---:|---:|---|${throttle ? '---|' : ''}`,
-    ...res.rows.map((r) => `| ${r.forms} | ${r.variant == 'closeloop' ? '**closeloop**' : r.variant} | ${f(r.atLoad)} | ${f(r.settled)} | ${r.range} |${throttle ? ` ${r.longTasks} |` : ''}`),
+    `| forms | script | at load ms | settled ms | settled min–max |${throttle ? ' page long tasks > 50 ms | longest own task |' : ''}`,
+    `|---:|---|---:|---:|---|${throttle ? '---|---:|' : ''}`,
+    ...res.rows.map((r) => `| ${r.forms} | ${r.variant == 'closeloop' ? '**closeloop**' : r.variant} | ${f(r.atLoad)} | ${f(r.settled)} | ${r.range} |${throttle ? ` ${r.longTasks} | ${ownCell(r.own)} |` : ''}`),
     '',
     '| forms | ratio closeloop ÷ | at load | settled |',
     '|---:|---|---:|---:|',
@@ -201,7 +217,7 @@ if (process.argv.includes('--write')) {
       ...md(normal, false),
       '',
       ...(throttled ? [`### 6× CPU throttling (phone stand-in), median of ${THROTTLED_RUNS}`, '', ...md(throttled, true), ''] : []),
-      `Budget: ≤ 1.0× form-attribution with either storage on both pages, and no long task: **${over.length || trackerLong.length ? 'not met' : 'met'}** in this run.`,
+      `Budget: ≤ 1.0× form-attribution with either storage on both pages, and no task of the tracker's own over 50 ms: **${over.length || trackerLong.length ? 'not met' : 'met'}** in this run.`,
       '<!-- tracker-startup:end -->',
     ].join('\n'),
   )
