@@ -21,12 +21,20 @@ function touchScan(db: Db, extra: string): Stmt {
   return db.prepare(`SELECT visitor_id, ts, channel, source, medium, campaign${extra} FROM touches INDEXED BY touches_site WHERE site_id = ? AND ts >= ? AND ts <= ?`).raw(true)
 }
 
-/** The scans as raw rows: without extras, with all three (`extras`), or with one. */
+const EXTRAS = { base: '', extras: ', content, term, landing', content: ', content', term: ', term', landing: ', landing' } as const
+
+/**
+ * The scans as raw rows: without extras, with all three (`extras`), or with one. Each prepared
+ * once, on first use: a store opened on a schema before migration 13 (as upgrade tests do) has no
+ * touches_site to name yet.
+ */
 export function prepareTouchScans(db: Db): TouchScanStatements['touches'] {
-  return {
-    base: touchScan(db, ''), extras: touchScan(db, ', content, term, landing'),
-    content: touchScan(db, ', content'), term: touchScan(db, ', term'), landing: touchScan(db, ', landing'),
+  const scans = {} as TouchScanStatements['touches']
+  for (const [name, extra] of Object.entries(EXTRAS)) {
+    let stmt: Stmt | undefined
+    Object.defineProperty(scans, name, { enumerable: true, get: () => (stmt ??= touchScan(db, extra)) })
   }
+  return scans
 }
 
 /** Every touch of the site in [from, to] (at most `limit`) appended to `log`, in arrival order. */
