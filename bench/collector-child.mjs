@@ -29,6 +29,8 @@ if (kind === 'bare') {
   app = Fastify()
   app.post('/v1/collect', async () => ({ accepted: 1, duplicates: 0, rejected: [] }))
 } else {
+  // As `closeloop serve` does before opening the store (builds before http/heap.js have no such step).
+  ;(await import(DIST + 'http/heap.js').catch(() => null))?.limitHeapGrowth()
   const { buildApp } = await import(DIST + 'http/app.js')
   const { loadInstallKeys } = await import(DIST + 'identity/crypto.js')
   const { createSite } = await import(DIST + 'sites/admin.js')
