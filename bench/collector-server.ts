@@ -34,7 +34,7 @@ export interface Child extends SiteMeta {
   url: string
   /** The report cache read before listening: touches held, ms taken. */
   warm: { touches: number; ms: number }
-  rss(): Promise<{ rss: number; peak: number; atPeak: NodeJS.MemoryUsage | null; cpuMs: number }>
+  rss(): Promise<{ rss: number; peak: number; atPeak: NodeJS.MemoryUsage | null; cpuMs: number; mainCpuMs: number | null }>
   stop(): Promise<void>
 }
 
@@ -67,11 +67,12 @@ export const load1 = (): number => Math.round(loadavg()[0] * 100) / 100
 export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'closeloop-bench-'))
 export const mb = (bytes: number): number => Math.round(bytes / 1024 / 1024)
 
-export function startChild(kind: 'collector' | 'bare', dir = ''): Promise<Child> {
-  if (kind === 'collector') ensureBuilt()
+/** `dist`: another build's dist folder to run instead of this one's (collector.ts --against). */
+export function startChild(kind: 'collector' | 'bare', dir = '', dist?: string): Promise<Child> {
+  if (kind === 'collector' && dist === undefined) ensureBuilt()
   // CLOSELOOP_BENCH_NODE_FLAGS: node flags for the child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const flags = (process.env.CLOSELOOP_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)
-  const child: ChildProcess = spawn(process.execPath, [...flags, CHILD, kind, dir], {
+  const child: ChildProcess = spawn(process.execPath, [...flags, CHILD, kind, dir, ...(dist === undefined ? [] : [dist])], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     cwd: dirname(CHILD),
     env: { ...process.env, CLOSELOOP_BENCH_ORIGIN: ORIGIN },

@@ -15,6 +15,8 @@ import { pathToFileURL } from 'node:url'
 
 const [dir, modesArg = 'lead,deal', distArg] = process.argv.slice(2)
 const DIST = distArg ? pathToFileURL(distArg.replace(/\/?$/, '/')).href : new URL('../packages/collector/dist/', import.meta.url).href
+// As `closeloop serve` does before opening the store (builds before http/heap.js have no such step).
+;(await import(DIST + 'http/heap.js').catch(() => null))?.limitHeapGrowth()
 const { MODELS } = await import(DIST + 'attribution/types.js')
 const { journeyTable } = await import(DIST + 'attribution/index.js')
 const { matchHash, hashIdentity } = await import(DIST + 'identity/match-keys.js')

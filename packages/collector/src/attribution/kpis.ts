@@ -4,7 +4,7 @@
 import { creditKeys, ratio } from './report.js'
 import { Engine } from './engine.js'
 import type { ChainSolver } from './models/absorbing.js'
-import type { JourneyOutcome, TouchTable } from './table.js'
+import type { EngineScratch, JourneyOutcome, TouchTable } from './table.js'
 import type { DrillDown, JourneyDeal, ModelName, ReportRow, TouchDimension, TimeDimension } from './types.js'
 
 export const KPI_DEFAULTS = { ltvMonths: 36 } as const
@@ -85,7 +85,12 @@ function lifetimeTable(table: TouchTable, months: number): TouchTable {
     if (!o.deals || o.deals.length === 0) return o
     return { ...o, deals: o.deals.map((d) => ({ ...d, amount: value.get(d) ?? 0 })) }
   })
-  return { ...table, journeys, scratch: undefined }
+  // Its deals are worth other amounts, so none of the table's memoised results apply: a memo of
+  // its own, with its arrays in the table's scratch under names of its own (as merged tables do),
+  // instead of new arrays (~10 MB at 1M touches) left to the GC after every report.
+  const base = table.scratch
+  const scratch: EngineScratch | undefined = base ? { memo: new Map(), take: (name, n, make) => base.take(`${name}@ltv`, n, make) } : undefined
+  return { ...table, journeys, scratch }
 }
 
 export function buildKpis(input: KpiInput): Kpis {

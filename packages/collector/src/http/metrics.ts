@@ -2,9 +2,13 @@
 
 type Labels = Record<string, string>
 
+const escapeValue = (v: string): string => (/[\\"\n]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : v)
+
+// Runs several times a request (it is the series' key): no regex replaces for ordinary values.
 function labelText(labels: Labels): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
-  return parts.length === 0 ? '' : `{${parts.join(',')}}`
+  let text = ''
+  for (const k in labels) text += `${text === '' ? '{' : ','}${k}="${escapeValue(labels[k])}"`
+  return text === '' ? '' : text + '}'
 }
 
 class Counter {

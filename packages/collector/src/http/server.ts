@@ -3,6 +3,7 @@
 
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppOptions } from './app.js'
+import { limitHeapGrowth } from './heap.js'
 import type { Config } from '../config.js'
 import { loadInstallKeys } from '../identity/crypto.js'
 import { CrmWorker, type CrmWorkerOptions } from '../integrations/crm/inbox.js'
@@ -25,6 +26,7 @@ export type CrmWorkerTuning = Omit<CrmWorkerOptions, 'syncMinutes'>
 export type DeliveryTuning = DeliveryOptions & { registry?: DestinationRegistry; fetch?: FetchLike }
 
 export async function startServer(config: Config, extra: Pick<AppOptions, 'routes' | 'logger'> & { crm?: CrmWorkerTuning; retention?: { firstDelayMs?: number; intervalMs?: number }; destinations?: DeliveryTuning } = {}): Promise<RunningServer> {
+  limitHeapGrowth()
   const keys = loadInstallKeys({ dataDir: config.dataDir })
   const registry = extra.destinations?.registry
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl ?? undefined, destinations: registry })

@@ -524,15 +524,53 @@ describe('SqliteStore specifics', () => {
       { id: 'sv-2', first_seen: 2000, last_seen: 2000 },
       { id: 'sv-3', first_seen: 5000, last_seen: 5000 },
     ])
-    // A visitor's rows are a range of the events' key, not a scan of every event.
+    // A visitor's rows are a range of the events' key (migration 13: its unique index), not a scan of every event.
     const plan = store.db.prepare("EXPLAIN QUERY PLAN SELECT * FROM sessions WHERE site_id = 'site-1' AND visitor_id = 'sv-1'").all() as Array<{ detail: string }>
-    expect(plan.map((r) => r.detail).join('; ')).toMatch(/SEARCH events USING PRIMARY KEY \(site_id=\? AND visitor_id=\?\)/)
+    expect(plan.map((r) => r.detail).join('; ')).toMatch(/SEARCH events USING INDEX events_key \(site_id=\? AND visitor_id=\?\)/)
     expect(await store.erase(site.id, { visitorId: 'sv-1' }, [])).toEqual({ leads: 0, visitors: 1, events: 4, deals: 0 })
     expect(visitors().map((r) => (r as { id: string }).id)).toEqual(['sv-2', 'sv-3'])
     expect(sessions()).toEqual([
       { visitor_id: 'sv-2', id: 's-2', started_at: 2000, last_seen: 2000 },
       { visitor_id: 'sv-3', id: 's-1', started_at: 5000, last_seen: 5000 },
     ])
+    await store.close()
+  })
+
+  it('keeps every event and touch when migration 13 moves them into arrival order, and still dedupes retries', async () => {
+    const file = join(tempDir(), 'db.sqlite')
+    // A database as version 12 left it (its statements no longer match that schema, so by hand).
+    const old = new Database(file)
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
+    for (const m of SQLITE_MIGRATIONS.filter((m) => m.version < 13)) {
+      old.exec(m.sql)
+      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name)
+    }
+    const insertEvent = old.prepare(`INSERT INTO events (site_id, id, type, ts, received_at, visitor_id, session_id, url) VALUES ('site-1', ?, 'page', ?, ?, ?, 's', ?)`)
+    const insertTouch = old.prepare(`INSERT INTO touches (site_id, id, visitor_id, session_id, ts, source, medium, channel) VALUES ('site-1', ?, ?, 's', ?, ?, 'cpc', 'Paid Search')`)
+    insertEvent.run('a-3', 2000, 2001, 'av-2', 'https://example.com/b')
+    insertTouch.run('a-3', 'av-2', 2000, 'bing')
+    insertEvent.run('a-1', 1000, 1001, 'av-1', 'https://example.com/a')
+    insertTouch.run('a-1', 'av-1', 1000, 'google')
+    insertEvent.run('a-2', 3000, 3001, 'av-1', null)
+    const rows = (db: Database.Database, table: string) => db.prepare(`SELECT * FROM ${table} ORDER BY site_id, visitor_id, id`).all()
+    const events = rows(old, 'events')
+    const touches = rows(old, 'touches')
+    old.close()
+
+    const store = new SqliteStore({ file })
+    await store.migrate()
+    expect(rows(store.db, 'events')).toEqual(events)
+    expect(rows(store.db, 'touches')).toEqual(touches)
+    expect(store.db.prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('events', 'touches') AND sql LIKE '%WITHOUT ROWID%'").pluck().get()).toBe(0)
+    // Retries are duplicates; a new event lands after the old ones, which kept their arrival order.
+    const retried = [event('site-1', 'av-2', 2000, { id: 'a-3', touch: touch(2000, 'bing') }), event('site-1', 'av-1', 3000, { id: 'a-2' })]
+    expect(await store.ingest([...retried, event('site-1', 'av-0', 4000, { id: 'a-4', touch: touch(4000, 'meta') })])).toMatchObject({ accepted: 1, duplicates: 2 })
+    expect(store.db.prepare('SELECT id FROM events ORDER BY rowid').pluck().all()).toEqual(['a-1', 'a-3', 'a-2', 'a-4'])
+    expect(store.db.prepare('SELECT id FROM touches ORDER BY rowid').pluck().all()).toEqual(['a-1', 'a-3', 'a-4'])
+    // The report scan reads a site in arrival order, not the table's pages at random through touches_key.
+    const plan = store.db.prepare('EXPLAIN QUERY PLAN SELECT visitor_id FROM touches INDEXED BY touches_site WHERE site_id = ? AND ts >= 0').all('x') as Array<{ detail: string }>
+    expect(plan.map((r) => r.detail).join('; ')).toMatch(/USING INDEX touches_site/)
+    expect((await store.exportPerson('site-1', { visitorId: 'av-1' })).events.map((e) => e.id)).toEqual(['a-1', 'a-2'])
     await store.close()
   })
 

@@ -58,10 +58,10 @@ const SORT_FROM = 64
 
 /**
  * Large batches are written in key order (site, visitor, time, ID), stable for equal keys so
- * the first copy of a repeated event is the accepted one. Events and touches are clustered by
- * visitor, so this turns scattered b-tree inserts into runs on the same pages: on a 100k-event
- * import into a growing file it is the difference between touching each leaf page once per
- * visitor and once per event.
+ * the first copy of a repeated event is the accepted one. The unique indexes of events and
+ * touches are keyed by visitor, so this turns scattered b-tree inserts into runs on the same
+ * pages: on a large import into a growing file it is the difference between touching each leaf
+ * page once per visitor and once per event.
  */
 function insertionOrder(events: readonly IngestEvent[]): number[] {
   const order = Array.from({ length: events.length }, (_, i) => i)

@@ -482,7 +482,85 @@ ALTER TABLE touches ADD COLUMN fbp TEXT;
 `,
 }
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS, LEADS_BY_ACCOUNT, CRM_CONNECTIONS, CRM_OUTBOX, DESTINATIONS, DATA_UPGRADES, TOUCH_FBP]
+// Events and touches in arrival order. Keyed by (site, visitor, …) they were WITHOUT ROWID
+// b-trees of whole rows, so every new visitor's event split or dirtied a random leaf of ~5 rows
+// in each: a one-event group commit wrote two random 4 KB pages and often a split. Now the rows
+// append to the tail of rowid tables (an implicit rowid: no column changes, so the PostgreSQL
+// store and migrate-store see the same columns), and the same keys are unique indexes of small
+// entries. Reads by visitor go through those indexes; a site's touch scan follows touches_site
+// in arrival order, which reports accept in any order. Existing rows are copied in arrival order
+// (events by received_at, touches by time). SQLite only: PostgreSQL's heap already appends.
+export const APPEND_ORDER: Migration = {
+  version: 13,
+  name: 'events and touches in arrival order',
+  sql: `
+DROP VIEW visitors;
+DROP VIEW sessions;
+CREATE TABLE events_by_arrival (
+  site_id     TEXT NOT NULL,
+  id          TEXT NOT NULL,
+  type        TEXT NOT NULL,
+  ts          INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  visitor_id  TEXT NOT NULL,
+  session_id  TEXT NOT NULL,
+  url         TEXT,
+  ref         TEXT,
+  title       TEXT,
+  name        TEXT,
+  props       TEXT,
+  traits      TEXT
+);
+INSERT INTO events_by_arrival (site_id, id, type, ts, received_at, visitor_id, session_id, url, ref, title, name, props, traits)
+  SELECT site_id, id, type, ts, received_at, visitor_id, session_id, url, ref, title, name, props, traits
+  FROM events ORDER BY received_at, ts;
+DROP TABLE events;
+ALTER TABLE events_by_arrival RENAME TO events;
+-- The dedupe key of retries, as the primary key was; also a visitor's events (erase, export).
+CREATE UNIQUE INDEX events_key ON events(site_id, visitor_id, id);
+CREATE TABLE touches_by_arrival (
+  site_id          TEXT NOT NULL,
+  id               TEXT NOT NULL,
+  visitor_id       TEXT NOT NULL,
+  session_id       TEXT NOT NULL,
+  ts               INTEGER NOT NULL,
+  source           TEXT NOT NULL,
+  medium           TEXT NOT NULL,
+  campaign         TEXT,
+  term             TEXT,
+  content          TEXT,
+  utm_id           TEXT,
+  source_platform  TEXT,
+  creative_format  TEXT,
+  marketing_tactic TEXT,
+  click_id         TEXT,
+  click_id_type    TEXT,
+  referrer         TEXT,
+  landing          TEXT,
+  channel          TEXT NOT NULL,
+  fbp              TEXT
+);
+INSERT INTO touches_by_arrival (site_id, id, visitor_id, session_id, ts, source, medium, campaign, term, content, utm_id,
+    source_platform, creative_format, marketing_tactic, click_id, click_id_type, referrer, landing, channel, fbp)
+  SELECT site_id, id, visitor_id, session_id, ts, source, medium, campaign, term, content, utm_id,
+    source_platform, creative_format, marketing_tactic, click_id, click_id_type, referrer, landing, channel, fbp
+  FROM touches ORDER BY ts;
+DROP TABLE touches;
+ALTER TABLE touches_by_arrival RENAME TO touches;
+-- A journey in time order (identify, export, erase), as the primary key was.
+CREATE UNIQUE INDEX touches_key ON touches(site_id, visitor_id, ts, id);
+-- A site's touches in arrival order: the report scan reads the table front to back.
+CREATE INDEX touches_site ON touches(site_id);
+CREATE VIEW visitors AS
+  SELECT site_id, visitor_id AS id, min(ts) AS first_seen, max(ts) AS last_seen
+  FROM events GROUP BY site_id, visitor_id;
+CREATE VIEW sessions AS
+  SELECT site_id, visitor_id, session_id AS id, min(ts) AS started_at, max(ts) AS last_seen
+  FROM events GROUP BY site_id, visitor_id, session_id;
+`,
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [core, outcomes, sessionsByVisitor, DERIVED_VISITORS, DROPPED_EVENTS, DEAL_LEADS_ACCOUNTS, LEADS_BY_ACCOUNT, CRM_CONNECTIONS, CRM_OUTBOX, DESTINATIONS, DATA_UPGRADES, TOUCH_FBP, APPEND_ORDER]
 
 /** The data_upgrades row of the match keys' rekeying (Store.rekeyMatchHashes). */
 export const MATCH_KEYS_UPGRADE = 'match keys keyed'
