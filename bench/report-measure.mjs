@@ -4,6 +4,8 @@
 // report-bench.ts rebuilds dist first when stale.
 //
 //   node bench/report-measure.mjs <dataDir> [lead,deal,account] [distDir]   → one JSON line of figures on stdout
+//   CLOSELOOP_BENCH_DATABASE_URL=postgres://… measures that PostgreSQL store instead (e.g. the seeded
+//   SQLite store copied there with `closeloop migrate-store`); <dataDir> still holds the install keys.
 //
 // Cold: the first load of a fresh process scans the site's touches into the in-memory columns.
 // Warm, as on a live collector: before every report a new event lands, a form submission identifies
@@ -25,7 +27,8 @@ const { attributionReport, modelsReport } = await import(DIST + 'reports/query.j
 const { openStore } = await import(DIST + 'store/index.js')
 
 const END = Date.UTC(2026, 0, 1)
-const store = await openStore({ dataDir: dir })
+const databaseUrl = process.env.CLOSELOOP_BENCH_DATABASE_URL || undefined
+const store = await openStore({ dataDir: dir, databaseUrl })
 // Keyed match keys, as the collector computes them (a build from before they were keyed has hashIdentity).
 const hashOf = matchHash ? ((key) => (v) => matchHash(v, key))(loadInstallKeys({ dataDir: dir, env: {} }).matchKey) : hashIdentity
 const site = await store.getSiteByName('bench')
