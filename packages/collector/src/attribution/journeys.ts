@@ -11,7 +11,9 @@
 //
 // A table with scratch memory (a store's, see TouchTable.scratch) gets the merged table's columns
 // from it, and the merged table its own scratch in the same memory: a collector building a table
-// per write then allocates nothing per report for merged journeys either.
+// per write then allocates nothing per report for merged journeys either. When the scratch can
+// extend the table's columns, the first merged table shares them: its copies go after the stored
+// touches in the same memory, rather than into a full copy of every column.
 //
 // `journeyOutline` gives a mode's journeys without the columns (merged ones name their members),
 // for what walks touches without a model: the KPIs' influenced revenue in every journey mode.
@@ -173,6 +175,17 @@ function appendMerged(table: TouchTable, p: Plan, mode: 'deal' | 'account'): Tou
   // Named engine:… so that the store gives them up once its tables' reports stop using them.
   const alloc: Alloc = base ? (field, size, make) => base.take(`engine:journeys:${field}@${mode}`, size, make) : freshAlloc
   const out = outcomes(table, p)
+  // The first merged table of a table extends its columns in place (the stored part is then not
+  // copied); a second one (another mode, in use at the same time) copies them.
+  const extend = base?.extend && !base.memo.has('journeys:extended') ? base.extend : undefined
+  if (extend) base?.memo.set('journeys:extended', mode)
+  const grow = <T extends Int32Array | Float64Array | Uint8Array>(col: T, field: string, size: number, make: new (n: number) => T): T => {
+    const view = extend?.(col, size)
+    if (view) return view
+    const a = alloc(field, size, make)
+    a.set(col)
+    return a
+  }
   // Source touch of every copied touch, group after group.
   let copies = 0
   for (const { members } of groups) for (const m of members) copies += offsets[m + 1] - offsets[m]
@@ -191,18 +204,15 @@ function appendMerged(table: TouchTable, p: Plan, mode: 'deal' | 'account'): Tou
   }
   const total = n + copies
   // The stored touches as they are, then the copies.
-  const newTs = alloc('ts', total, Float64Array)
-  const direct = alloc('direct', total, Uint8Array)
-  newTs.set(ts)
-  direct.set(table.direct)
+  const newTs = grow(ts, 'ts', total, Float64Array)
+  const direct = grow(table.direct, 'direct', total, Uint8Array)
   for (let c = 0; c < copies; c++) {
     newTs[n + c] = ts[src[c]]
     direct[n + c] = table.direct[src[c]]
   }
   const cache = new Map<string, KeyColumn>()
   for (const [dim, col] of table.cache) {
-    const ids = alloc(`key:${dim}`, total, Int32Array)
-    ids.set(col.ids)
+    const ids = grow(col.ids, `key:${dim}`, total, Int32Array)
     for (let c = 0; c < copies; c++) ids[n + c] = col.ids[src[c]]
     cache.set(dim, { ids, keys: col.keys })
   }
