@@ -9,6 +9,6 @@ export { conversionPaths, nonConvertingPaths, type PathSet, type RangeSet } from
 export { allocateSpend, dayStart } from './spend.js'
 export { isoWeekOfDay, monthOfDay } from './keys.js'
 export { chainCost, checkSolvable, MAX_BLOCK, removalEffects, type AbsorbingChain, type ChainCost, type ChainSolver, type RemovalEffects } from './models/absorbing.js'
-export { journeyTable } from './journeys.js'
+export { journeyOutline, journeyTable, type JourneyOutline } from './journeys.js'
 export { buildKpis, KPI_DEFAULTS, type Kpis, type KpiInput } from './kpis.js'
 export { buildFunnel, DIRECT_ORIGIN, FUNNEL_DIMENSIONS, FUNNEL_STAGES, FUNNEL_TOTAL_KEY, type Funnel, type FunnelDimension, type FunnelInput, type FunnelRow, type FunnelStage, type FunnelStep } from './funnel.js'

@@ -3,7 +3,9 @@
 
 import { creditKeys, ratio } from './report.js'
 import { Engine } from './engine.js'
+import type { JourneyOutline } from './journeys.js'
 import type { ChainSolver } from './models/absorbing.js'
+import { lowerBound } from './paths.js'
 import type { EngineScratch, JourneyOutcome, TouchTable } from './table.js'
 import type { DrillDown, JourneyDeal, ModelName, ReportRow, TouchDimension, TimeDimension } from './types.js'
 
@@ -22,8 +24,11 @@ export interface Kpis {
 export interface KpiInput {
   /** The report's table (its journey mode). */
   journeys: TouchTable
-  /** The same data as account journeys (journeyTable(…, 'account')). */
-  accounts: TouchTable
+  /**
+   * The same data as account journeys: journeyOutline(…, 'account'), or the table
+   * journeyTable(…, 'account') when the report built it anyway.
+   */
+  accounts: JourneyOutline
   model: ModelName
   by: TouchDimension | TimeDimension
   from?: number | null
@@ -42,6 +47,33 @@ function wonRevenue(engine: Engine, keep: (c: number) => boolean): number {
   const p = engine.paths('won')
   let sum = 0
   for (let c = 0; c < p.count; c++) if (p.length[c] > 0 && p.keepDirect[c] === 0 && keep(c)) sum += p.revenue[c]
+  return sum
+}
+
+/**
+ * Won revenue in the window of the account journeys whose path (touches at most lookbackMs
+ * before the close; a merged journey's are its members') has a non-direct touch. The same sum,
+ * in the same order, as wonRevenue over an Engine of journeyTable(…, 'account'), without
+ * building that table's columns: a path has a non-direct touch exactly when one of its
+ * members' ranges does.
+ */
+function influencedRevenue(a: JourneyOutline, from: number, to: number, lookbackMs: number): number {
+  const { offsets, ts, direct } = a
+  const nonDirect = (j: number, lo: number, hi: number): boolean => {
+    const end = offsets[j + 1]
+    for (let i = lowerBound(ts, offsets[j], end, lo); i < end && ts[i] <= hi; i++) if (direct[i] === 0) return true
+    return false
+  }
+  let sum = 0
+  for (let j = 0; j < a.journeys.length; j++) {
+    const o = a.journeys[j]
+    for (const d of o.deals ?? []) {
+      const at = firstWon(d)
+      if (!(at >= from && at <= to)) continue
+      const low = at - lookbackMs
+      if (o.members ? o.members.some((m) => nonDirect(m, low, at)) : nonDirect(j, low, at)) sum += typeof d.amount === 'number' && Number.isFinite(d.amount) ? d.amount : 0
+    }
+  }
   return sum
 }
 
@@ -99,7 +131,7 @@ export function buildKpis(input: KpiInput): Kpis {
   const journeyEngine = new Engine(input.journeys, { by: 'channel', ...opts })
   const paths = journeyEngine.paths('won')
   const sourced = wonRevenue(journeyEngine, (c) => paths.leadPos[c] >= 0)
-  const influenced = wonRevenue(new Engine(input.accounts, { by: 'channel', ...opts }), () => true)
+  const influenced = influencedRevenue(input.accounts, journeyEngine.from, journeyEngine.to, journeyEngine.lookbackMs)
 
   const ltvToCac: Record<string, number> = {}
   const spending = input.rows.filter((r) => r.spend > 0)

@@ -34,7 +34,8 @@ export interface PathSet extends RangeSet {
 
 export const DAY_MS = 86_400_000
 
-function lowerBound(ts: Float64Array, lo: number, hi: number, t: number): number {
+/** First index in [lo, hi) whose time is ≥ t (times sorted there). */
+export function lowerBound(ts: Float64Array, lo: number, hi: number, t: number): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
     if (ts[mid] < t) lo = mid + 1

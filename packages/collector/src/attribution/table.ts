@@ -53,6 +53,13 @@ export interface EngineScratch {
   memo: Map<string, unknown>
   /** n elements of the array `name` (its contents are whatever was there: fill what you read). */
   take<T extends ScratchArray>(name: string, n: number, make: new (n: number) => T): T
+  /**
+   * The table's column `col` (ts, direct or a key column's ids) as n ≥ col.length elements whose
+   * first col.length are col's, in memory the builder keeps the column in (so later tables start
+   * with the room); undefined when col is not one of its columns. Merged journeys
+   * (attribution/journeys.ts) append their copies there instead of copying the whole column.
+   */
+  extend?<T extends ScratchArray>(col: T, n: number): T | undefined
 }
 
 /** Allocates a typed array: from the table's scratch when it has one (under `name`), else new. */

@@ -2,7 +2,7 @@
 // pure engine, its markov solves off the event loop (solver.ts). Shared by the HTTP routes and
 // `closeloop report`.
 
-import { buildKpis, buildModelsComparison, buildReport, creditKeys, Engine, journeyTable, type AttributionReport, type ChainSolver, type Dimension, type DrillDown, type Kpis, type ModelsComparison, type TouchTable } from '../attribution/index.js'
+import { buildKpis, buildModelsComparison, buildReport, creditKeys, Engine, journeyOutline, journeyTable, type AttributionReport, type ChainSolver, type Dimension, type DrillDown, type JourneyOutline, type Kpis, type ModelsComparison } from '../attribution/index.js'
 import { DEFAULTS, type ConversionKind, type JourneyMode, type ModelName, type SpendRow } from '../attribution/types.js'
 import { classifyChannel } from '../ingest/channel.js'
 import { DEFAULTS as CONFIG_DEFAULTS } from '../config.js'
@@ -53,7 +53,7 @@ function spendChannel(row: SpendRow): string {
 }
 
 /** The loaded data as the query's journey mode sees it, and as account journeys (the KPIs). */
-type Loaded = ReportTableData & { drill?: DrillDown; journey: JourneyMode; accounts: () => TouchTable }
+type Loaded = ReportTableData & { drill?: DrillDown; journey: JourneyMode; accounts: () => JourneyOutline }
 
 function journeyOf(site: Site, q: Pick<ReportQuery, 'journey'>): JourneyMode {
   return q.journey ?? site.settings.journey ?? 'deal'
@@ -74,8 +74,8 @@ async function withQueryLoad<R>(store: Store, site: Site, q: ReportQuery, w: Win
   }, (data) => {
     const journey = journeyOf(site, q)
     const table = journeyTable(data.table, journey)
-    let accounts: TouchTable | undefined
-    return use({ ...data, table, journey, drill: drillDown(table, filter), accounts: () => (accounts ??= journey === 'account' ? table : journeyTable(data.table, 'account')) })
+    // The KPIs need account journeys' outline only: no copy of the table's columns in other modes.
+    return use({ ...data, table, journey, drill: drillDown(table, filter), accounts: () => (journey === 'account' ? table : journeyOutline(data.table, 'account')) })
   })
 }
 

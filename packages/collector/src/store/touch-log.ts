@@ -265,7 +265,25 @@ export class TableBuffers {
         this.used.add(name)
         return this.take(name, n, make)
       },
+      extend: (col, n) => this.extend(col, n),
     }
+  }
+
+  /**
+   * A table column (an array of these buffers, not the engine's) as n elements, its contents
+   * kept. Without room it moves to a larger array, so the next table built here has the room.
+   */
+  private extend<T extends Arrays>(col: T, n: number): T | undefined {
+    for (const [name, a] of this.arrays) {
+      if (name.startsWith('engine:') || a.buffer !== col.buffer || col.byteOffset !== a.byteOffset) continue
+      if (a.length >= n) return a.subarray(0, n) as T
+      const make = a.constructor as new (n: number) => T
+      const grown = new make(Math.ceil(n * 1.05) + 64)
+      grown.set(col)
+      this.arrays.set(name, grown)
+      return grown.subarray(0, n) as T
+    }
+    return undefined
   }
 
   /** A view of n elements of the array `name` (contents left from the last build). */

@@ -165,6 +165,31 @@ describe('engine scratch of a table built in TableBuffers', () => {
     }
   })
 
+  it('the first merged table of a table shares its columns once the buffers have room; the second copies them', () => {
+    const buf = new TableBuffers()
+    const { log, out } = site(7, true)
+    for (let build = 0; build < 3; build++) {
+      const table = buildTouchTable(log, out, -Infinity, Infinity, buf)
+      const deal = journeyTable(table, 'deal')
+      const account = journeyTable(table, 'account')
+      const n = table.ts.length
+      expect(deal.ts.length).toBeGreaterThan(n)
+      // The first build had no room: its columns moved to larger arrays, which later builds use.
+      expect(deal.ts.buffer === table.ts.buffer, `build ${build}`).toBe(build > 0)
+      for (const [dim, col] of table.cache) expect(deal.cache.get(dim)?.ids.buffer === col.ids.buffer, `${build} ${dim}`).toBe(build > 0)
+      expect(account.ts.buffer).not.toBe(table.ts.buffer)
+      expect(Array.from(deal.ts.subarray(0, n))).toEqual(Array.from(table.ts))
+      const reference = { deal: journeyTable(fresh(table), 'deal'), account: journeyTable(fresh(table), 'account') }
+      for (const q of queries) {
+        for (const mode of ['deal', 'account'] as const) {
+          const t = mode === 'deal' ? deal : account
+          expect(buildReport({ ...q, journeys: t }), `${build} ${mode} ${q.model}`).toEqual(buildReport({ ...q, journeys: reference[mode] }))
+        }
+        expect(buildReport({ ...q, journeys: table }), `${build} lead ${q.model}`).toEqual(buildReport({ ...q, journeys: fresh(table) }))
+      }
+    }
+  })
+
   it('without accounts, journey=account is the journey=deal table', () => {
     const { log, out } = site(5, true)
     for (const l of out.leads) l.account = null
