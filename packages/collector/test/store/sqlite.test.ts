@@ -29,6 +29,17 @@ afterAll(() => {
 })
 
 /** Holds back what durable batches changed (as during their fsync) until `release`; `stop` ends it. */
+/** A database file as the migrations below `version` left it, built by hand: today's statements no longer match that schema. */
+function schemaBelow(file: string, version: number): Database.Database {
+  const db = new Database(file)
+  db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
+  for (const m of SQLITE_MIGRATIONS.filter((m) => m.version < version)) {
+    db.exec(m.sql)
+    db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name)
+  }
+  return db
+}
+
 function holdDurable(store: SqliteStore): { release: () => void; stop: () => void } {
   const cache = (store as unknown as { reportCache: { durable: (d: unknown) => void } }).reportCache
   const durable = cache.durable.bind(cache)
@@ -488,12 +499,7 @@ describe('SqliteStore specifics', () => {
   it('derives visitors and sessions from events (migration 4 replaces the tables of version 3 by views)', async () => {
     const file = join(tempDir(), 'db.sqlite')
     // A database as version 3 left it (its statements no longer match that schema, so by hand).
-    const old = new Database(file)
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
-    for (const m of SQLITE_MIGRATIONS.filter((m) => m.version < 4)) {
-      old.exec(m.sql)
-      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name)
-    }
+    const old = schemaBelow(file, 4)
     const insert = old.prepare(`INSERT INTO events (site_id, id, type, ts, received_at, visitor_id, session_id) VALUES ('site-1', ?, 'page', ?, 0, ?, ?)`)
     insert.run('e1', 1000, 'sv-1', 's-1')
     insert.run('e2', 3000, 'sv-1', 's-1')
@@ -539,12 +545,7 @@ describe('SqliteStore specifics', () => {
   it('keeps every event and touch when migration 13 moves them into arrival order, and still dedupes retries', async () => {
     const file = join(tempDir(), 'db.sqlite')
     // A database as version 12 left it (its statements no longer match that schema, so by hand).
-    const old = new Database(file)
-    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
-    for (const m of SQLITE_MIGRATIONS.filter((m) => m.version < 13)) {
-      old.exec(m.sql)
-      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name)
-    }
+    const old = schemaBelow(file, 13)
     const insertEvent = old.prepare(`INSERT INTO events (site_id, id, type, ts, received_at, visitor_id, session_id, url) VALUES ('site-1', ?, 'page', ?, ?, ?, 's', ?)`)
     const insertTouch = old.prepare(`INSERT INTO touches (site_id, id, visitor_id, session_id, ts, source, medium, channel) VALUES ('site-1', ?, ?, 's', ?, ?, 'cpc', 'Paid Search')`)
     insertEvent.run('a-3', 2000, 2001, 'av-2', 'https://example.com/b')
