@@ -5,6 +5,7 @@
 // idempotent: a row processed twice, or a deal pulled after its webhook, writes the same deal.
 
 import { nextRetry, DEFAULT_BACKOFF, type BackoffPolicy } from '../backoff.js'
+import { PollLoop } from '../poll-loop.js'
 import { clError, toClError } from '../../errors.js'
 import type { Pii } from '../../identity/pii.js'
 import { VISITOR_ID_RE } from '../../ingest/schemas.js'
@@ -259,51 +260,27 @@ export interface CrmWorkerOptions {
  * every pollMs; pulls on schedule.
  */
 export class CrmWorker {
-  private timer: NodeJS.Timeout | null = null
-  private running: Promise<void> | null = null
-  private again = false
   private lastSync: number
   private lastPrune = 0
   private readonly abort = new AbortController()
-  private stopped = false
+  private readonly loop: PollLoop
 
   constructor(private readonly ctx: CrmContext, private readonly opts: CrmWorkerOptions) {
     this.ctx = { ...ctx, env: { ...ctx.env, signal: this.abort.signal } }
     // The first pull waits one interval: a restart must not hammer the CRM.
     this.lastSync = ctx.env.now()
+    this.loop = new PollLoop(() => this.round(), opts.pollMs ?? 5000, (err) => {
+      this.ctx.log?.({ err: describe(err) }, 'CRM worker round failed')
+    })
   }
 
   start(): void {
-    this.schedule(0)
+    this.loop.start()
   }
 
   /** New inbox or outbox rows were stored: process them now. */
   wake(): void {
-    if (this.stopped) return
-    if (this.running) this.again = true
-    else this.schedule(0)
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return
-    if (this.timer) clearTimeout(this.timer)
-    this.timer = setTimeout(() => { this.timer = null; this.tick() }, ms)
-    this.timer.unref()
-  }
-
-  private tick(): void {
-    if (this.running || this.stopped) return
-    this.running = this.round().catch((err: unknown) => {
-      this.ctx.log?.({ err: describe(err) }, 'CRM worker round failed')
-    }).finally(() => {
-      this.running = null
-      if (this.again) {
-        this.again = false
-        this.schedule(0)
-      } else {
-        this.schedule(this.opts.pollMs ?? 5000)
-      }
-    })
+    this.loop.wake()
   }
 
   private async round(): Promise<void> {
@@ -314,7 +291,7 @@ export class CrmWorker {
     if (this.opts.syncMinutes > 0 && now - this.lastSync >= this.opts.syncMinutes * 60_000) {
       this.lastSync = now
       for (const record of await ctx.store.listCrmConnections()) {
-        if (this.stopped) return
+        if (this.loop.isStopped) return
         try {
           await syncConnection(ctx, record)
         } catch (err) {
@@ -331,9 +308,8 @@ export class CrmWorker {
 
   /** Stops scheduling, aborts CRM calls in flight, and waits for the current round. */
   async stop(): Promise<void> {
-    this.stopped = true
-    if (this.timer) clearTimeout(this.timer)
+    const stopped = this.loop.stop()
     this.abort.abort()
-    await this.running
+    await stopped
   }
 }

@@ -6,6 +6,7 @@
 // crash carries the same keys as order/event IDs, so the platform counts the conversion once.
 
 import { DEFAULT_BACKOFF, nextRetry, type BackoffPolicy } from '../backoff.js'
+import { PollLoop } from '../poll-loop.js'
 import { toClError } from '../../errors.js'
 import type { Pii } from '../../identity/pii.js'
 import type { ConversionOutboxRow, ConversionOutcome, Store } from '../../store/types.js'
@@ -141,41 +142,25 @@ export async function deliverDue(ctx: DeliveryContext, opts: DeliveryOptions = {
 
 /** The background worker of `serve`: delivers due rows every pollMs. */
 export class ConversionWorker {
-  private timer: NodeJS.Timeout | null = null
-  private running: Promise<void> | null = null
   private readonly abort = new AbortController()
-  private stopped = false
+  private readonly loop: PollLoop
 
   constructor(private readonly ctx: DeliveryContext, private readonly opts: DeliveryOptions = {}) {
     this.ctx = { ...ctx, env: { ...ctx.env, signal: this.abort.signal } }
-  }
-
-  start(): void {
-    this.schedule(0)
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return
-    if (this.timer) clearTimeout(this.timer)
-    this.timer = setTimeout(() => { this.timer = null; this.tick() }, ms)
-    this.timer.unref()
-  }
-
-  private tick(): void {
-    if (this.running || this.stopped) return
-    this.running = deliverDue(this.ctx, this.opts).then(() => undefined, (err: unknown) => {
+    this.loop = new PollLoop(() => deliverDue(this.ctx, this.opts).then(() => undefined), opts.pollMs ?? DELIVERY_DEFAULTS.pollMs, (err) => {
       this.ctx.log?.({ err: describe(err) }, 'conversion delivery round failed')
-    }).finally(() => {
-      this.running = null
-      this.schedule(this.opts.pollMs ?? DELIVERY_DEFAULTS.pollMs)
     })
   }
 
+  start(): void {
+    this.loop.start()
+  }
+
+  /** Stops scheduling, aborts platform calls in flight, and waits for the current round. */
   async stop(): Promise<void> {
-    this.stopped = true
-    if (this.timer) clearTimeout(this.timer)
+    const stopped = this.loop.stop()
     this.abort.abort()
-    await this.running
+    await stopped
   }
 }
 
