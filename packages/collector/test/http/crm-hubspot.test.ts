@@ -6,17 +6,16 @@
 import { createHmac } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULTS, type Config } from '../../src/config.js'
 import { loadInstallKeys } from '../../src/identity/crypto.js'
 import { Pii } from '../../src/identity/pii.js'
-import { addConnection, inboundPath } from '../../src/integrations/crm/connections.js'
+import { inboundPath } from '../../src/integrations/crm/connections.js'
 import { syncConnection } from '../../src/integrations/crm/inbox.js'
 import type { FetchLike } from '../../src/integrations/types.js'
-import { startServer, type RunningServer } from '../../src/http/server.js'
+import type { RunningServer } from '../../src/http/server.js'
 import { createSite } from '../../src/sites/admin.js'
-import { openStore } from '../../src/store/index.js'
 import type { CrmConnectionRecord, Site, Store } from '../../src/store/types.js'
-import { send, tempDir, type TestServer, waitFor } from './helpers.js'
+import { send, type TestServer, waitFor } from './helpers.js'
+import { startCrmCollector } from './crm-collector.js'
 import { identify } from './outcome-helpers.js'
 import { startHubSpotStub, type HubSpotStub } from './stubs/hubspot-stub.js'
 
@@ -54,17 +53,9 @@ async function leadDeals(leadId: string) {
 
 beforeAll(async () => {
   stub = await startHubSpotStub()
-  dir = tempDir('closeloop-crm-')
-  const setup = await openStore({ dataDir: dir })
-  const created = await createSite(setup, { name: 'b2b', origins: ['https://shop.example'], cookieDomain: null })
-  site = created.site
-  sk = created.secretKey
-  const keys = loadInstallKeys({ dataDir: dir, env: {} })
-  record = await addConnection(setup, keys.integrationKey, { site, kind: 'hubspot', writeBack: false, options: { token: stub.token, 'client-secret': CLIENT_SECRET, 'api-base': stub.url, 'public-url': PUBLIC_URL } })
-  await setup.close()
-  const config: Config = { ...DEFAULTS, dataDir: dir, port: 0, crmSyncMinutes: 0 }
-  server = await startServer(config, { logger: false, crm: { pollMs: 50, backoff: { baseMs: 50, capMs: 200, giveUpAfterMs: 60_000 } } })
-  store = server.app.closeloop.store
+  ;({ dir, server, store, site, sk, record } = await startCrmCollector({
+    prefix: 'closeloop-crm-', kind: 'hubspot', options: { token: stub.token, 'client-secret': CLIENT_SECRET, 'api-base': stub.url, 'public-url': PUBLIC_URL },
+  }))
 })
 
 afterAll(async () => {

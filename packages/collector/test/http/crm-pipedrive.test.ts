@@ -11,19 +11,17 @@ import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULTS, type Config } from '../../src/config.js'
 import { loadInstallKeys } from '../../src/identity/crypto.js'
 import { Pii } from '../../src/identity/pii.js'
 import type { CrmConnection } from '../../src/integrations/crm/adapter.js'
-import { addConnection, inboundPath, loadConnection } from '../../src/integrations/crm/connections.js'
+import { inboundPath, loadConnection } from '../../src/integrations/crm/connections.js'
 import { syncConnection } from '../../src/integrations/crm/inbox.js'
 import { pipedriveAdapter, type PipedriveOptions } from '../../src/integrations/crm/pipedrive.js'
 import type { FetchLike } from '../../src/integrations/types.js'
-import { startServer, type RunningServer } from '../../src/http/server.js'
-import { createSite } from '../../src/sites/admin.js'
-import { openStore } from '../../src/store/index.js'
+import type { RunningServer } from '../../src/http/server.js'
 import type { CrmConnectionRecord, Site, Store } from '../../src/store/types.js'
-import { secret, send, tempDir, type TestServer, waitFor } from './helpers.js'
+import { secret, send, type TestServer, waitFor } from './helpers.js'
+import { startCrmCollector } from './crm-collector.js'
 import { identify } from './outcome-helpers.js'
 import { startPipedriveStub, type PipedriveStub } from './stubs/pipedrive-stub.js'
 
@@ -88,18 +86,10 @@ for (const kind of ['SQLite', 'PostgreSQL'] as const) {
     beforeAll(async () => {
       stub = await startPipedriveStub()
       visitorKey = stub.addField('person', 'cl_visitor_id')
-      dir = tempDir('closeloop-pipedrive-')
-      const url = await databaseUrl(kind)
-      const setup = await openStore({ dataDir: dir, databaseUrl: url })
-      const created = await createSite(setup, { name: 'b2b', origins: ['https://shop.example'], cookieDomain: null, currency: 'EUR' })
-      site = created.site
-      sk = created.secretKey
-      const keys = loadInstallKeys({ dataDir: dir, env: {} })
-      record = await addConnection(setup, keys.integrationKey, { site, kind: 'pipedrive', writeBack: false, options: { 'api-token': stub.token, 'api-base': stub.url, 'webhook-user': USER, 'webhook-password': PASSWORD } })
-      await setup.close()
-      const config: Config = { ...DEFAULTS, dataDir: dir, databaseUrl: url ?? null, port: 0, crmSyncMinutes: 0 }
-      server = await startServer(config, { logger: false, crm: { pollMs: 50, backoff: { baseMs: 50, capMs: 200, giveUpAfterMs: 60_000 } } })
-      store = server.app.closeloop.store
+      ;({ dir, server, store, site, sk, record } = await startCrmCollector({
+        prefix: 'closeloop-pipedrive-', kind: 'pipedrive', databaseUrl: await databaseUrl(kind), currency: 'EUR',
+        options: { 'api-token': stub.token, 'api-base': stub.url, 'webhook-user': USER, 'webhook-password': PASSWORD },
+      }))
     })
 
     afterAll(async () => {

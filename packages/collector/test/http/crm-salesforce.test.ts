@@ -10,20 +10,18 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULTS, type Config } from '../../src/config.js'
 import { loadInstallKeys } from '../../src/identity/crypto.js'
 import { Pii } from '../../src/identity/pii.js'
 import type { CrmConnection } from '../../src/integrations/crm/adapter.js'
-import { addConnection, inboundPathOf, loadConnection } from '../../src/integrations/crm/connections.js'
+import { inboundPathOf, loadConnection } from '../../src/integrations/crm/connections.js'
 import { syncConnection } from '../../src/integrations/crm/inbox.js'
 import { salesforceAdapter, type SalesforceOptions } from '../../src/integrations/crm/salesforce.js'
 import type { FetchLike } from '../../src/integrations/types.js'
 import { parseXml } from '../../src/integrations/xml.js'
-import { startServer, type RunningServer } from '../../src/http/server.js'
-import { createSite } from '../../src/sites/admin.js'
-import { openStore } from '../../src/store/index.js'
+import type { RunningServer } from '../../src/http/server.js'
 import type { CrmConnectionRecord, Site, Store } from '../../src/store/types.js'
-import { send, startTestServer, tempDir, type TestServer, waitFor } from './helpers.js'
+import { send, startTestServer, type TestServer, waitFor } from './helpers.js'
+import { startCrmCollector } from './crm-collector.js'
 import { identify } from './outcome-helpers.js'
 import { startSalesforceStub, type SalesforceStub } from './stubs/salesforce-stub.js'
 
@@ -98,23 +96,13 @@ describe.each(BACKENDS)('Salesforce on $name', (backend) => {
     stub = await startSalesforceStub()
     stub.customFields.Contact = new Set(['Closeloop_Lead_Id__c', 'Closeloop_First_Source__c', 'Closeloop_First_Medium__c', 'Closeloop_First_Campaign__c', 'Closeloop_First_Channel__c', 'Closeloop_Last_Source__c', 'Closeloop_Last_Medium__c', 'Closeloop_Last_Campaign__c', 'Closeloop_Last_Channel__c'])
     stub.customFields.Opportunity = new Set(['Closeloop_Channel__c', 'Closeloop_Campaign__c'])
-    dir = tempDir('closeloop-crm-sf-')
-    const databaseUrl = await backend.databaseUrl()
-    const setup = await openStore({ dataDir: dir, databaseUrl: databaseUrl ?? undefined })
-    const created = await createSite(setup, { name: 'b2b', origins: ['https://shop.example'], cookieDomain: null })
-    site = created.site
-    sk = created.secretKey
-    const keys = loadInstallKeys({ dataDir: dir, env: {} })
-    record = await addConnection(setup, keys.integrationKey, {
-      site, kind: 'salesforce', writeBack: false,
+    const started = await startCrmCollector({
+      prefix: 'closeloop-crm-sf-', kind: 'salesforce', databaseUrl: await backend.databaseUrl(),
       // The 15-character form of the org ID: messages carry the 18-character one.
       options: { 'instance-url': stub.url, 'client-id': stub.clientId, 'client-secret': stub.clientSecret, 'org-id': ORG_18.slice(0, 15), 'email-field': 'Contact_Email__c' },
     })
-    inbound = inboundPathOf(record, keys.integrationKey)
-    await setup.close()
-    const config: Config = { ...DEFAULTS, dataDir: dir, databaseUrl, port: 0, crmSyncMinutes: 0 }
-    server = await startServer(config, { logger: false, crm: { pollMs: 50, backoff: { baseMs: 50, capMs: 200, giveUpAfterMs: 60_000 } } })
-    store = server.app.closeloop.store
+    ;({ dir, server, store, site, sk, record } = started)
+    inbound = inboundPathOf(record, started.integrationKey)
   })
 
   afterAll(async () => {
