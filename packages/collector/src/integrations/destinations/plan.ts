@@ -4,7 +4,7 @@
 // missing"). Pure: both stores call it inside the transaction of the change, with what they read.
 
 import { createHash } from 'node:crypto'
-import type { DestinationRecord, Stage, UnmatchedReason } from '../../store/types.js'
+import type { ConversionOutboxRow, DestinationRecord, Stage, UnmatchedReason } from '../../store/types.js'
 import type { AdapterRegistry } from '../adapter-registry.js'
 import type { ClickRef, Destination, DestinationAdapter, DestinationKind, LeadMatchContext, PlatformMatch } from './adapter.js'
 import { destinationRegistry } from './registry.js'
@@ -40,16 +40,8 @@ export interface LeadFacts {
   clicks: ClickRef[]
 }
 
-export interface PlannedRow {
-  key: string
-  destinationId: string
-  leadId: string
-  stage: Stage
-  conversionName: string
-  value: number | null
-  revenue: number | null
-  currency: string
-  occurredAt: number
+/** An outbox row as planned, before it is stored: the stored row's own fields, and how it matches. */
+export type PlannedRow = Pick<ConversionOutboxRow, 'key' | 'destinationId' | 'leadId' | 'stage' | 'conversionName' | 'value' | 'revenue' | 'currency' | 'occurredAt'> & {
   status: 'pending' | 'unmatched'
   reason: UnmatchedReason | null
   match: PlatformMatch | null
