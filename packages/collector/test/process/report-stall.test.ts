@@ -210,7 +210,9 @@ describe('a hostile Markov report', () => {
       secret(hostile.sk, '/v1/reports/models?by=campaign'),
       secret(hostile.sk, `/v1/reports/series?model=markov&period=week&campaign=h1`),
     ]))
-    expect(Math.max(...health)).toBeLessThan(boundFor(lag))
+    // Two solves at once: their two workers take two cores; where that is all there is, the
+    // collector's main thread shares a core with one of them (1 s still fails an inline solve).
+    expect(Math.max(...health)).toBeLessThan(availableParallelism() <= 2 ? 1_000 : boundFor(lag))
     for (const r of result) {
       expect(r.status).toBe(422)
       expect(r.body.error.code).toBe('CL_ERR_REPORT_TOO_COMPLEX')
