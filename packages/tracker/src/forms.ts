@@ -4,14 +4,15 @@ import type { State } from './storage.js'
 import type { Touch } from './touch.js'
 
 const TOUCH_FIELDS = 'source medium campaign term content channel click_id click_id_type landing referrer ts'.split(' ') as (keyof Touch)[]
-const off = (el: Element) => el.getAttribute('data-closeloop') == 'off'
+const off = (el: HTMLElement) => el.dataset.closeloop == 'off'
 
 /** Field name (without prefix) → value; `*_ts` as ISO 8601, which CRMs read as a date. */
 export function formFields(st: State): Record<string, string> {
   const f: Record<string, string> = { visitor_id: st.vid, session_id: st.sid }
   for (const p of ['ft', 'lt']) {
-    const t = st[p as 'ft' | 'lt']
-    for (const k of TOUCH_FIELDS) f[p + '_' + k] = !t ? '' : k == 'ts' ? new Date(t.ts).toISOString() : (t[k] as string) || ''
+    const t = st[p as 'ft' | 'lt'],
+      v: Record<string, unknown> = t ? { ...t, ts: new Date(t.ts).toISOString() } : {}
+    for (const k of TOUCH_FIELDS) f[p + '_' + k] = (v[k] as string) || ''
   }
   return f
 }
@@ -23,10 +24,7 @@ export function formFields(st: State): Record<string, string> {
  */
 export function fillForms(root: ParentNode, st: State, prefix: string, add: boolean): void {
   const ours = formFields(st)
-  const plain: Record<string, unknown> = {}
   const lt = st.lt || ({} as Touch)
-  for (const k of TOUCH_FIELDS.slice(0, 5)) plain['utm_' + k] = lt[k]
-  if (/^(gclid|fbclid|msclkid)$/.test(lt.click_id_type as string)) plain[lt.click_id_type as string] = lt.click_id
   for (const form of (root as Element).tagName == 'FORM' ? [root as HTMLFormElement] : root.querySelectorAll('form')) {
     if (off(form)) continue
     // The form's controls by name and id, indexed once: namedItem() would scan the form for every
@@ -38,19 +36,13 @@ export function fillForms(root: ParentNode, st: State, prefix: string, add: bool
     const added = document.createDocumentFragment()
     const set = (name: string, value: unknown, create?: boolean) => {
       const el = named[name]
-      if (!(name in named)) {
-        if (create) {
-          const input = added.appendChild(document.createElement('input'))
-          input.type = 'hidden'
-          input.name = name
-          input.value = value as string
-        }
-      }
+      if (!(name in named)) create && Object.assign(added.appendChild(document.createElement('input')), { type: 'hidden', name, value })
       // Only text-like inputs (a checkbox or select would change what the user chose).
       else if (el && value != null && /^(hidden|text|textarea)$/.test(el.type) && !off(el)) el.value = value as string
     }
     for (const k in ours) set(prefix + k, ours[k], add)
-    for (const k in plain) set(k, plain[k])
+    for (const k of TOUCH_FIELDS.slice(0, 5)) set('utm_' + k, lt[k])
+    if (/^(gclid|fbclid|msclkid)$/.test(lt.click_id_type as string)) set(lt.click_id_type as string, lt.click_id)
     form.appendChild(added)
   }
 }
