@@ -52,26 +52,16 @@ export function jar(): string {
 /** Reads cookie `name` from a copy of document.cookie. */
 export const fromJar = (jar: string, name: string): string | undefined => (jar.match('(^|; ?)' + name + '=([^;]*)') || [])[2]
 
-/** Writes cookie `_cl_<name>` (an empty value deletes it). */
-function cookie(name: string, value: string, domain?: string): void {
-  try {
-    document.cookie =
-      '_cl_' + name + '=' + value + ';path=/;max-age=' + (value ? 34560000 : 0) + ';SameSite=Lax' +
-      (location.protocol == 'https:' ? ';Secure' : '') + (domain ? ';domain=' + domain : '')
-  } catch {
-    // document.cookie throws in sandboxed frames: localStorage (or memory) carries on.
-  }
-}
-
 /**
- * Compact, URL-safe cookie value of a touch (form encoding), at most TOUCH_COOKIE_MAX characters.
+ * Compact, URL-safe cookie value of a touch (form encoding), at most TOUCH_COOKIE_MAX characters;
+ * empty (a deleted cookie) for none.
  * URLSearchParams never throws: a half surrogate pair left by a cut becomes U+FFFD.
  */
-export function packTouch(t: Touch): string {
+export function packTouch(t: Touch | null): string {
   let s: string
   for (
     let n = 500;
-    (s = '' + new URLSearchParams(Object.entries(t).map(([k, v]) => [k, String(v).slice(0, n)]))).length > TOUCH_COOKIE_MAX;
+    (s = '' + new URLSearchParams(Object.entries(t || {}).map(([k, v]) => [k, String(v).slice(0, n)]))).length > TOUCH_COOKIE_MAX;
     n >>= 1
   );
   return s
@@ -94,30 +84,34 @@ export function loadState(): State {
   const touch = (n: 'ft' | 'lt') => {
     const a = toTouch(c(n)),
       b = toTouch(ls[n])
-    return a && b && a.ts == b.ts ? b : a || b
+    return a && a.ts != b?.ts ? a : b
   }
-  const fresh = isId(sid)
   return {
     vid: [c('vid'), ls.vid].find(isId) || '',
-    sid: fresh ? sid : isId(ls.sid) ? ls.sid : '',
-    last: (fresh ? parseInt(last, 36) : +ls.last) || 0,
+    sid: [sid, ls.sid].find(isId) || '',
+    last: (isId(sid) ? parseInt(last, 36) : +ls.last) || 0,
     ft: touch('ft'),
     lt: touch('lt'),
   }
 }
 
-const NAMES = ['vid', 'ft', 'lt', 's']
-
+/** Writes the state's cookies and mirror; an empty state (clearState) deletes them. */
 export function saveState(st: State, domain: string): void {
-  ;[st.vid, st.ft && packTouch(st.ft), st.lt && packTouch(st.lt), st.sid && st.sid + '.' + st.last.toString(36)].forEach(
-    (v, i) => v && cookie(NAMES[i], v, domain),
-  )
-  lsSet(LS_STATE, st)
+  const v: Record<string, string> = { vid: st.vid, ft: packTouch(st.ft), lt: packTouch(st.lt), s: st.sid && st.sid + '.' + st.last.toString(36) }
+  try {
+    // An empty value deletes the cookie.
+    for (const k in v)
+      document.cookie =
+        '_cl_' + k + '=' + (v[k] || '') + ';path=/;max-age=' + (v[k] ? 34560000 : 0) + ';SameSite=Lax' +
+        (location.protocol == 'https:' ? ';Secure' : '') + (domain ? ';domain=' + domain : '')
+  } catch {
+    // document.cookie throws in sandboxed frames: localStorage (or memory) carries on.
+  }
+  lsSet(LS_STATE, st.vid && st)
 }
 
 /** Removes every cookie and localStorage entry the tracker wrote. */
 export function clearState(domain: string): void {
-  for (const n of NAMES) cookie(n, '', domain)
-  lsSet(LS_STATE)
+  saveState({} as State, domain)
   lsSet(LS_QUEUE)
 }
