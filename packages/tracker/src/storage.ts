@@ -54,17 +54,12 @@ export const fromJar = (jar: string, name: string): string | undefined => (jar.m
 
 /**
  * Compact, URL-safe cookie value of a touch (form encoding), at most TOUCH_COOKIE_MAX characters;
- * empty (a deleted cookie) for none.
- * URLSearchParams never throws: a half surrogate pair left by a cut becomes U+FFFD.
+ * empty (a deleted cookie) for none. Too long, every field is cut to `n` characters, halved until
+ * it fits. URLSearchParams never throws: a half surrogate pair left by a cut becomes U+FFFD.
  */
-export function packTouch(t: Touch | null): string {
-  let s: string
-  for (
-    let n = 500;
-    (s = '' + new URLSearchParams(Object.entries(t || {}).map(([k, v]) => [k, String(v).slice(0, n)]))).length > TOUCH_COOKIE_MAX;
-    n >>= 1
-  );
-  return s
+export function packTouch(t: Touch | null, n = 500): string {
+  const s = '' + new URLSearchParams(Object.entries(t || {}).map(([k, v]) => [k, String(v).slice(0, n)]))
+  return s.length > TOUCH_COOKIE_MAX ? packTouch(t, n >> 1) : s
 }
 
 /** Touch from a cookie value or a stored object; null unless it has a time and a source. */
