@@ -34,7 +34,7 @@ export function lsGet(key: string): unknown {
 /** Writes JSON, or removes the key for a falsy value. */
 export function lsSet(key: string, value?: unknown): void {
   try {
-    value ? (localStorage[key] = JSON.stringify(value)) : localStorage.removeItem(key)
+    value ? (localStorage[key] = JSON.stringify(value)) : delete localStorage[key]
   } catch {
     // Blocked or full: the cookies (or memory) still hold the state.
   }
