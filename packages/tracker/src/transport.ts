@@ -24,7 +24,7 @@ export interface TrackerEvent {
   touch?: Touch
 }
 
-/** A queued event; `h` counts sends whose answer the page did not live to read. */
+/** A queued event; `h` counts its sends still without an answer (in flight, or left behind by a page). */
 type Queued = TrackerEvent & { h?: number }
 
 /** Queue bound: the oldest events go first when a visitor stays offline for long. */
@@ -48,9 +48,7 @@ export interface Transport {
 }
 
 export function createTransport(url: string, site: string, allowed: () => boolean, onError: (code: string, cause?: unknown) => void): Transport {
-  const stored = lsGet(LS_QUEUE)
-  let q = (Array.isArray(stored) ? stored.filter((e) => e && e.id) : []) as Queued[]
-  let inflight: Queued[] = []
+  let q = ([] as Queued[]).concat(lsGet(LS_QUEUE) as Queued[]).filter((e) => e && e.id)
   let timer: ReturnType<typeof setTimeout> | 0 = 0
   let failures = 0
   let busy: Promise<void> | 0 = 0
@@ -60,46 +58,47 @@ export function createTransport(url: string, site: string, allowed: () => boolea
   const persist = () => allowed() && (kept || q[0]) && lsSet(LS_QUEUE, (kept = !!q[0]) && q)
   const later = (ms: number) => (timer = timer || setTimeout(run, ms))
   // Posts the next batch of `from` (at most 100 events, the collector's limit, and MAX_BODY
-  // units; at least one event). A string body goes as text/plain: no CORS preflight.
-  // Credentials: the response refreshes the server-set _cl_vid cookie.
-  const post = (from: Queued[]): [Queued[], Promise<Response>] => {
+  // units; at least one event), counting one more unanswered send on each. A string body goes as
+  // text/plain: no CORS preflight. Credentials: the response refreshes the server-set _cl_vid cookie.
+  // With `answer` the answer is read (the one send in flight); without, it is not (leaving).
+  const post = (from: Queued[], answer?: 1) => {
     let size = 0
-    const batch = from.filter((e, i) => i < 100 && (size += JSON.stringify(e).length) < MAX_BODY)
-    batch[0] || batch.push(from[0])
-    const body = JSON.stringify({ site, sentAt: Date.now(), events: batch.map(({ h, ...e }) => e) })
-    // Through a promise, so a missing or throwing fetch becomes an ordinary failed send.
-    return [batch, Promise.resolve().then(() => fetch(url, { method: 'POST', body, credentials: 'include', keepalive: body.length < MAX_BODY }))]
+    let batch: Queued[] = []
+    // Async, so an event JSON refuses or a missing or throwing fetch becomes an ordinary failed
+    // send; it still runs to the fetch at once.
+    const sent = (async () => {
+      batch = from.filter((e, i) => i < 100 && ((size += JSON.stringify(e).length) < MAX_BODY || !i) && (e.h = -~e.h!))
+      const body = JSON.stringify({ site, sentAt: Date.now(), events: batch.map(({ h, ...e }) => e) })
+      return fetch(url, { method: 'POST', body, credentials: 'include', keepalive: body.length < MAX_BODY })
+    })()
+    return answer
+      ? (busy = sent
+          .then((r) => {
+            // 429 and 5xx are worth retrying; any other refusal would be refused again.
+            if (/^5|429/.test(r.status as never)) throw r.status
+            // The script tag has no onError: its build drops the codes.
+            if (!r.ok && !__SCRIPT__) onError('CL_ERR_TRACKER_REJECTED', r.status)
+            failures = busy = 0
+            q = q.filter((e) => !batch.includes(e))
+            persist()
+            q[0] && later(0)
+          })
+          .catch((cause) => {
+            __SCRIPT__ || onError('CL_ERR_TRACKER_SEND', cause)
+            // Answered (or never to be): these sends no longer count.
+            for (const e of batch) e.h!--
+            busy = 0
+            persist()
+            // Exponential backoff with jitter, capped at five minutes.
+            later(Math.min(1000 * 2 ** failures++, 3e5) * (0.5 + Math.random()))
+          }))
+      : sent.catch(() => 0)
   }
 
-  function run(): Promise<void> {
+  const run = async (): Promise<void> => {
     clearTimeout(timer as number)
     timer = 0
-    if (busy || !q.length || !allowed()) return busy || Promise.resolve()
-    const [batch, sent] = post(q)
-    inflight = batch
-    return (busy = sent
-      .then((r) => {
-        // 429 and 5xx are worth retrying; any other refusal would be refused again.
-        if (r.status == 429 || r.status > 499) throw r.status
-        // The script tag has no onError: its build drops the codes.
-        if (!r.ok && !__SCRIPT__) onError('CL_ERR_TRACKER_REJECTED', r.status)
-        failures = 0
-        q = q.filter((e) => !batch.includes(e))
-        persist()
-        if (q.length) later(0)
-      })
-      .catch((cause) => {
-        __SCRIPT__ || onError('CL_ERR_TRACKER_SEND', cause)
-        persist()
-        // Exponential backoff with jitter, capped at five minutes.
-        clearTimeout(timer as number)
-        timer = 0
-        later(Math.min(1000 * 2 ** failures++, 3e5) * (0.5 + Math.random()))
-      })
-      .then(() => {
-        busy = 0
-        inflight = []
-      }))
+    return (busy || (q[0] && allowed() && post(q, 1))) as Promise<void>
   }
 
   return {
@@ -107,21 +106,16 @@ export function createTransport(url: string, site: string, allowed: () => boolea
       q.push(e)
       q = q.slice(-MAX_QUEUE)
       kept && persist()
-      later(300)
+      // While a send is in flight, its end schedules the next one.
+      busy || later(300)
     },
     flush: run,
     leave() {
-      if (!allowed()) return
-      // The batch in flight and this send both go unanswered; an event that already went
-      // unanswered twice is taken as delivered rather than sent a third time.
-      for (const e of inflight) e.h = (e.h || 0) + 1
+      // The batch in flight (already counted) and this send both go unanswered; an event that
+      // already went unanswered twice is taken as delivered rather than sent a third time.
       q = q.filter((e) => !(e.h! > 1))
       const fresh = q.filter((e) => !e.h)
-      if (fresh[0]) {
-        const [batch, sent] = post(fresh)
-        sent.catch(() => 0)
-        for (const e of batch) e.h = 1
-      }
+      fresh[0] && allowed() && post(fresh)
       persist()
     },
     persist,
