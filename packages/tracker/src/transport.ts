@@ -48,57 +48,56 @@ export interface Transport {
 }
 
 export function createTransport(url: string, site: string, allowed: () => boolean, onError: (code: string, cause?: unknown) => void): Transport {
-  let q = ([] as Queued[]).concat(lsGet(LS_QUEUE) as Queued[]).filter((e) => e && e.id)
+  let q = ([] as Queued[]).concat(lsGet(LS_QUEUE) as Queued[]).filter((e) => e?.id)
   let timer: ReturnType<typeof setTimeout> | 0 = 0
   let failures = 0
   let busy: Promise<void> | 0 = 0
   // Whether localStorage holds a queue: then it follows every change, else only failures and leaving write it.
-  let kept = !!q[0]
+  let kept: unknown = q[0]
 
-  const persist = () => allowed() && (kept || q[0]) && lsSet(LS_QUEUE, (kept = !!q[0]) && q)
+  const persist = () => allowed() && (kept || q[0]) && lsSet(LS_QUEUE, (kept = q[0]) && q)
   const later = (ms: number) => (timer = timer || setTimeout(run, ms))
   // Posts the next batch of `from` (at most 100 events, the collector's limit, and MAX_BODY
-  // units; at least one event), counting one more unanswered send on each. A string body goes as
-  // text/plain: no CORS preflight. Credentials: the response refreshes the server-set _cl_vid cookie.
-  // With `answer` the answer is read (the one send in flight); without, it is not (leaving).
-  const post = (from: Queued[], answer?: 1) => {
-    let size = 0
-    let batch: Queued[] = []
-    // Async, so an event JSON refuses or a missing or throwing fetch becomes an ordinary failed
-    // send; it still runs to the fetch at once.
-    const sent = (async () => {
+  // units; at least one event, none for an empty `from`), counting one more unanswered send on
+  // each. A string body goes as text/plain: no CORS preflight. Credentials: the response refreshes
+  // the server-set _cl_vid cookie. With `answer` the answer is read (the one send that sets
+  // `busy`); without (leaving), only a failed fetch is, should the page live to see it. Never
+  // rejects: an event JSON refuses or a missing or throwing fetch is an ordinary failed send.
+  // (`size` and `batch` are locals.)
+  const post = async (from: Queued[], answer?: 1, size = 0, batch: Queued[] = []) => {
+    if (!from[0]) return
+    try {
       batch = from.filter((e, i) => i < 100 && ((size += JSON.stringify(e).length) < MAX_BODY || !i) && (e.h = -~e.h!))
       const body = JSON.stringify({ site, sentAt: Date.now(), events: batch.map(({ h, ...e }) => e) })
-      return fetch(url, { method: 'POST', body, credentials: 'include', keepalive: body.length < MAX_BODY })
-    })()
-    return answer
-      ? (busy = sent
-          .then((r) => {
-            // 429 and 5xx are worth retrying; any other refusal would be refused again.
-            if (/^5|429/.test(r.status as never)) throw r.status
-            // The script tag has no onError: its build drops the codes.
-            if (!r.ok && !__SCRIPT__) onError('CL_ERR_TRACKER_REJECTED', r.status)
-            failures = busy = 0
-            q = q.filter((e) => !batch.includes(e))
-            persist()
-            q[0] && later(0)
-          })
-          .catch((cause) => {
-            __SCRIPT__ || onError('CL_ERR_TRACKER_SEND', cause)
-            // Answered (or never to be): these sends no longer count.
-            for (const e of batch) e.h!--
-            busy = 0
-            persist()
-            // Exponential backoff with jitter, capped at five minutes.
-            later(Math.min(1000 * 2 ** failures++, 3e5) * (0.5 + Math.random()))
-          }))
-      : sent.catch(() => 0)
+      const r = await fetch(url, { method: 'POST', body, credentials: 'include', keepalive: body.length < MAX_BODY })
+      if (answer) {
+        // 429 and 5xx are worth retrying; any other refusal would be refused again.
+        if (/^5|429/.test(r.status as never)) throw r.status
+        // The script tag has no onError: its build drops the codes.
+        if (!r.ok && !__SCRIPT__) onError('CL_ERR_TRACKER_REJECTED', r.status)
+        failures = 0
+        q = q.filter((e) => !batch.includes(e))
+      }
+    } catch (cause) {
+      __SCRIPT__ || onError('CL_ERR_TRACKER_SEND', cause)
+      // Answered (or never to be): these sends no longer count.
+      for (const e of batch) e.h!--
+      // Exponential backoff with jitter, capped at five minutes.
+      later(Math.min(1000 * 2 ** failures++, 3e5) * (0.5 + Math.random()))
+    }
   }
 
   const run = async (): Promise<void> => {
     clearTimeout(timer as number)
     timer = 0
-    return (busy || (q[0] && allowed() && post(q, 1))) as Promise<void>
+    if (busy) return busy
+    // Not allowed: nothing is sent, and nothing scheduled.
+    if (allowed()) {
+      await (busy = post(q, 1))
+      busy = 0
+      persist()
+      q[0] && later(0)
+    }
   }
 
   return {
@@ -114,14 +113,13 @@ export function createTransport(url: string, site: string, allowed: () => boolea
       // The batch in flight (already counted) and this send both go unanswered; an event that
       // already went unanswered twice is taken as delivered rather than sent a third time.
       q = q.filter((e) => !(e.h! > 1))
-      const fresh = q.filter((e) => !e.h)
-      fresh[0] && allowed() && post(fresh)
+      allowed() && post(q.filter((e) => !e.h))
       persist()
     },
     persist,
     clear() {
       q = []
-      kept = false
+      kept = 0
       lsSet(LS_QUEUE)
     },
   }
