@@ -88,7 +88,7 @@ export function detectTouch(href: string, referrer: string, ctx: TouchContext, n
         return null
       }
       const reg = registrable(host)
-      if (!host || reg == registrable(ctx.host) || ctx.internal.some((d) => registrable(d.replace(/^\./, '')) == reg)) return null
+      if (!host || reg == registrable(ctx.host) || ctx.internal.some((d) => registrable(d) == reg)) return null
       const keys = sourceKeys(host)
       const search = categoryIn(ctx.sources, host) == 'SEARCH'
       // GA4 names a search engine by its shortest listed name (google, not www.google.co.uk).

@@ -14,6 +14,8 @@ describe('registrable', () => {
     ['t.co', 't.co'],
     ['lnkd.in', 'lnkd.in'],
     ['WWW.Example.COM.', 'example.com'],
+    ['.partner-shop.co.uk', 'partner-shop.co.uk'],
+    ['.intranet', 'intranet'],
     ['localhost', 'localhost'],
     ['127.0.0.1', '127.0.0.1'],
     ['[::1]', '[::1]'],
