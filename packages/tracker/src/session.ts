@@ -12,7 +12,7 @@ export function advance(st: State, found: Touch | null, direct: () => Touch, now
   // A visitor without a first touch (new, or just reset) starts a session with this page.
   const expired = !st.sid || !st.ft || now - st.last > timeoutMs
   const lt = st.lt
-  let t = found && !expired && lt && TOUCH_FIELDS.slice(0, 11).every((k) => found[k] == lt[k]) ? null : found
+  let t = found && !expired && lt && TOUCH_FIELDS.every((k) => found[k] == lt[k]) ? null : found
   if (!t && expired) t = direct()
   if (t) {
     st.sid = id()

@@ -28,8 +28,8 @@ export interface Touch {
   fbp?: string
 }
 
-/** Touch fields besides `ts`; the first nine are the utm_* parameters. */
-export const TOUCH_FIELDS = 'source medium campaign term content id source_platform creative_format marketing_tactic click_id click_id_type channel landing referrer'.split(' ') as (keyof Touch)[]
+/** The touch fields a campaign sets: the nine utm_* parameters, then the click ID and its type. */
+export const TOUCH_FIELDS = 'source medium campaign term content id source_platform creative_format marketing_tactic click_id click_id_type'.split(' ') as (keyof Touch)[]
 
 /**
  * Campaign parameters in precedence order (names match in any case: Snapchat documents ScCid).
