@@ -60,9 +60,7 @@ export function detectTouch(href: string, referrer: string, ctx: TouchContext, n
     t.medium = '(none)'
   } else {
     const q = new URL(href).searchParams
-    q.forEach((v, k) => {
-      if (!k.indexOf('utm_') && v.trim()) tagged = 1
-    })
+    for (const [k, v] of q) if (!k.indexOf('utm_') && v.trim()) tagged = 1
     TOUCH_FIELDS.slice(0, 9).forEach((f, i) => (t[f as string] = clean(q.get('utm_' + f), i < 2)))
     for (const group of CAMPAIGN_PARAMS.split(' ')) {
       const [names, source, medium] = group.split(':')
@@ -90,10 +88,13 @@ export function detectTouch(href: string, referrer: string, ctx: TouchContext, n
       const reg = registrable(host)
       if (!host || reg == registrable(ctx.host) || ctx.internal.some((d) => registrable(d) == reg)) return null
       const keys = sourceKeys(host)
-      const search = categoryIn(ctx.sources, host) == 'SEARCH'
-      // GA4 names a search engine by its shortest listed name (google, not www.google.co.uk).
-      t.source = search ? (keys.reverse().find((k) => ctx.sources[k] == 'SEARCH') as string) : keys[0]
-      t.medium = search ? 'organic' : 'referral'
+      t.source = keys[0]
+      t.medium = 'referral'
+      if (categoryIn(ctx.sources, host) == 'SEARCH') {
+        // GA4 names a search engine by its shortest listed name (google, not www.google.co.uk).
+        t.source = keys.reverse().find((k) => ctx.sources[k] == 'SEARCH')
+        t.medium = 'organic'
+      }
     }
     t.source = t.source || '(not set)'
     t.medium = t.medium || '(not set)'
