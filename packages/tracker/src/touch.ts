@@ -60,13 +60,14 @@ export function detectTouch(href: string, referrer: string, ctx: TouchContext, n
     t.medium = '(none)'
   } else {
     const q = new URL(href).searchParams
-    for (const [k, v] of q) if (!k.indexOf('utm_') && v.trim()) tagged = 1
     TOUCH_FIELDS.slice(0, 9).forEach((f, i) => (t[f as string] = clean(q.get('utm_' + f), i < 2)))
     for (const group of CAMPAIGN_PARAMS.split(' ')) {
       const [names, source, medium] = group.split(':')
       for (const k of names.split(','))
         for (const [n, v] of q)
-          if (!t.click_id && n.toLowerCase() == k && clean(v)) {
+          // Any utm_* parameter with a value makes a touch; checked in this scan, no loop of its own.
+          if (!n.indexOf('utm_') && v.trim()) tagged = 1
+          else if (!t.click_id && n.toLowerCase() == k && clean(v)) {
             if (!medium) {
               t.click_id = clean(v)
               t.click_id_type = k
