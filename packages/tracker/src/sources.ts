@@ -23,6 +23,5 @@ export function sourceKeys(source: string): string[] {
 
 /** Category of a source or referrer host; the most specific listed name wins (shopping.yahoo.com). */
 export function categoryIn(table: SourceTable, source: string): Category | null {
-  for (const k of sourceKeys(source)) if (table[k]) return table[k]
-  return null
+  return sourceKeys(source).map((k) => table[k]).find((c) => c) || null
 }
