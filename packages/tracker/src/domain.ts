@@ -7,6 +7,7 @@
 export function registrable(host: string): string {
   const h = host.toLowerCase().replace(/\.$/, '')
   // One pattern: an IP address or a host with `:` (IPv6) matches whole from its first character;
-  // else the last label with the one or two before it that the rule keeps.
-  return (h.match(/^[\d.]+$|.*:.*|[^.]+(\.(co|com|net|org|gov|edu|ac|ne|or|go|gob|ltd|plc|sch|mil|nic|nom)\.[a-z]{2}|\.[^.]+)?$/) || [h])[0]
+  // else the last label with the one or two before it that the rule keeps. The second-level labels
+  // are co com net org gov edu ac ne or go gob ltd plc sch mil nic nom, written factored.
+  return (h.match(/^[\d.]+$|.*:.*|[^.]+(\.(com?|net?|org?|go[bv]?|edu|ac|ltd|plc|sch|mil|nic|nom)\.[a-z]{2}|\.[^.]+)?$/) || [h])[0]
 }
