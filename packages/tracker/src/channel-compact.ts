@@ -16,7 +16,8 @@ export function compactChannel(t: Touch, category: (source: string) => Category 
   const kind =
     cat ||
     (/^(social([ -](network|media))?|sm)$/.test(m) ? 'SOCIAL' : m.includes('video') ? 'VIDEO' : m == 'organic' ? 'SEARCH' : '')
-  const name = kind && kind[0] + kind.slice(1).toLowerCase()
+  // Read only when kind is set.
+  const name = kind[0] + kind.slice(1).toLowerCase()
   return t.source == '(direct)'
     ? 'Direct'
     : paid && cat
