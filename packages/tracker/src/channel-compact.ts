@@ -15,8 +15,9 @@ export function compactChannel(t: Touch, category: (source: string) => Category 
   const paid = /cp|^(ppc|retargeting)$|^paid/.test(m) || (!!t.click_id_type && m == '(not set)')
   const kind =
     cat ||
-    (/^(social([ -](network|media))?|sm)$/.test(m) ? 'SOCIAL' : m.includes('video') ? 'VIDEO' : m == 'organic' ? 'SEARCH' : '')
-  const name = kind && kind[0] + kind.slice(1).toLowerCase()
+    (/^s(ocial([ -](network|media))?|m)$/.test(m) ? 'SOCIAL' : m.includes('video') ? 'VIDEO' : m == 'organic' ? 'SEARCH' : '')
+  // Read only when kind is set.
+  const name = kind[0] + kind.slice(1).toLowerCase()
   return t.source == '(direct)'
     ? 'Direct'
     : paid && cat

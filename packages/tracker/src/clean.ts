@@ -8,6 +8,7 @@ export const MAX_LEN = 500
 /** Trims, caps at 500 characters and optionally lower-cases; never throws on any input. */
 export function clean(value: unknown, lower?: boolean): string {
   // A cut may split a surrogate pair: JSON escapes the half, and packTouch (cookies) removes it.
-  const s = String(value ?? '').trim().slice(0, MAX_LEN)
-  return lower ? s.toLowerCase() : s
+  // The argument holds the result: the minifier then makes the body one expression.
+  value = String(value ?? '').trim().slice(0, MAX_LEN)
+  return lower ? (value as string).toLowerCase() : (value as string)
 }

@@ -12,14 +12,15 @@ export function advance(st: State, found: Touch | null, direct: () => Touch, now
   // A visitor without a first touch (new, or just reset) starts a session with this page.
   const expired = !st.sid || !st.ft || now - st.last > timeoutMs
   const lt = st.lt
-  let t = found && !expired && lt && TOUCH_FIELDS.slice(0, 11).every((k) => found[k] == lt[k]) ? null : found
-  if (!t && expired) t = direct()
-  if (t) {
+  // `found` becomes the touch this page view opens.
+  if (found && !expired && lt && TOUCH_FIELDS.every((k) => found![k] == lt[k])) found = null
+  if (!found && expired) found = direct()
+  if (found) {
     st.sid = id()
-    st.ft = st.ft || t
+    st.ft = st.ft || found
     // A direct visit never overwrites a real source (`_cl_lt`).
-    if (t.source != '(direct)' || !lt) st.lt = t
+    if (found.source != '(direct)' || !lt) st.lt = found
   }
   st.last = now
-  return t
+  return found
 }

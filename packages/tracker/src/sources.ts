@@ -16,13 +16,12 @@ export function sourceTable(lists: Record<Category, string>): SourceTable {
  * `www.`, its registrable domain, and that domain's first label (google.co.uk → google).
  */
 export function sourceKeys(source: string): string[] {
-  const full = source.toLowerCase().trim().replace(/^www\./, '')
-  const reg = registrable(full)
-  return [full, reg, reg.split('.')[0]]
+  // The argument holds the full name, which saves a variable in the minified script.
+  const reg = registrable((source = source.toLowerCase().trim().replace(/^www\./, '')))
+  return [source, reg, reg.split('.')[0]]
 }
 
 /** Category of a source or referrer host; the most specific listed name wins (shopping.yahoo.com). */
 export function categoryIn(table: SourceTable, source: string): Category | null {
-  for (const k of sourceKeys(source)) if (table[k]) return table[k]
-  return null
+  return sourceKeys(source).map((k) => table[k]).find((c) => c) || null
 }

@@ -28,8 +28,8 @@ export interface Touch {
   fbp?: string
 }
 
-/** Touch fields besides `ts`; the first nine are the utm_* parameters. */
-export const TOUCH_FIELDS = 'source medium campaign term content id source_platform creative_format marketing_tactic click_id click_id_type channel landing referrer'.split(' ') as (keyof Touch)[]
+/** The touch fields a campaign sets: the nine utm_* parameters, then the click ID and its type. */
+export const TOUCH_FIELDS = 'source medium campaign term content id source_platform creative_format marketing_tactic click_id click_id_type'.split(' ') as (keyof Touch)[]
 
 /**
  * Campaign parameters in precedence order (names match in any case: Snapchat documents ScCid).
@@ -60,15 +60,14 @@ export function detectTouch(href: string, referrer: string, ctx: TouchContext, n
     t.medium = '(none)'
   } else {
     const q = new URL(href).searchParams
-    q.forEach((v, k) => {
-      if (!k.indexOf('utm_') && v.trim()) tagged = 1
-    })
     TOUCH_FIELDS.slice(0, 9).forEach((f, i) => (t[f as string] = clean(q.get('utm_' + f), i < 2)))
     for (const group of CAMPAIGN_PARAMS.split(' ')) {
       const [names, source, medium] = group.split(':')
       for (const k of names.split(','))
         for (const [n, v] of q)
-          if (!t.click_id && n.toLowerCase() == k && clean(v)) {
+          // Any utm_* parameter with a value makes a touch; checked in this scan, no loop of its own.
+          if (!n.indexOf('utm_') && v.trim()) tagged = 1
+          else if (!t.click_id && n.toLowerCase() == k && clean(v)) {
             if (!medium) {
               t.click_id = clean(v)
               t.click_id_type = k
@@ -88,12 +87,15 @@ export function detectTouch(href: string, referrer: string, ctx: TouchContext, n
         return null
       }
       const reg = registrable(host)
-      if (!host || reg == registrable(ctx.host) || ctx.internal.some((d) => registrable(d.replace(/^\./, '')) == reg)) return null
+      if (!host || reg == registrable(ctx.host) || ctx.internal.some((d) => registrable(d) == reg)) return null
       const keys = sourceKeys(host)
-      const search = categoryIn(ctx.sources, host) == 'SEARCH'
-      // GA4 names a search engine by its shortest listed name (google, not www.google.co.uk).
-      t.source = search ? (keys.reverse().find((k) => ctx.sources[k] == 'SEARCH') as string) : keys[0]
-      t.medium = search ? 'organic' : 'referral'
+      t.source = keys[0]
+      t.medium = 'referral'
+      if (categoryIn(ctx.sources, host) == 'SEARCH') {
+        // GA4 names a search engine by its shortest listed name (google, not www.google.co.uk).
+        t.source = keys.reverse().find((k) => ctx.sources[k] == 'SEARCH')
+        t.medium = 'organic'
+      }
     }
     t.source = t.source || '(not set)'
     t.medium = t.medium || '(not set)'
