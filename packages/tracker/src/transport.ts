@@ -82,8 +82,10 @@ export function createTransport(url: string, site: string, allowed: () => boolea
       __SCRIPT__ || onError('CL_ERR_TRACKER_SEND', cause)
       // Answered (or never to be): these sends no longer count.
       for (const e of batch) e.h!--
-      // Exponential backoff with jitter, capped at five minutes.
-      later(Math.min(1000 * 2 ** failures++, 3e5) * (0.5 + Math.random()))
+      // Exponential backoff with jitter, capped at five minutes; it replaces the batch timer an event
+      // pushed during the send set.
+      clearTimeout(timer as number)
+      timer = setTimeout(run, Math.min(1000 * 2 ** failures++, 3e5) * (0.5 + Math.random()))
     }
   }
 
@@ -105,8 +107,9 @@ export function createTransport(url: string, site: string, allowed: () => boolea
       q.push(e)
       q = q.slice(-MAX_QUEUE)
       kept && persist()
-      // While a send is in flight, its end schedules the next one.
-      busy || later(300)
+      // Also while a send is in flight: its end then leaves the wait to this timer, so events pushed
+      // meanwhile still go as one batch 300 ms later, not one request each.
+      later(300)
     },
     flush: run,
     leave() {

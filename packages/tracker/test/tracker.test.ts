@@ -286,6 +286,27 @@ describe('transport', () => {
     expect(b.sent).toHaveLength(2)
   })
 
+  it('an event pushed while a send is failing waits for the backoff, then goes with the failed one', async () => {
+    browser('https://www.example.com/')
+    const sends: { at: number; events: { type: string }[] }[] = []
+    // The first send takes 200 ms to fail; later ones succeed at once.
+    vi.stubGlobal('fetch', (_u: string, init: RequestInit) => {
+      sends.push({ at: Date.now(), events: JSON.parse(init.body as string).events })
+      return sends.length > 1 ? Promise.resolve(new Response('{}')) : new Promise((_r, reject) => setTimeout(() => reject(new TypeError('Failed to fetch')), 200))
+    })
+    const cl = start()
+    await settle(300)
+    expect(sends).toHaveLength(1)
+    cl.track('during')
+    // The push's 300 ms batch timer would fire here; the failure's backoff (0.5–1.5 s) replaced it.
+    await settle(450)
+    expect(sends).toHaveLength(1)
+    await settle(1500)
+    expect(sends).toHaveLength(2)
+    expect(sends[1].at - sends[0].at).toBeGreaterThanOrEqual(700)
+    expect(sends[1].events.map((e) => e.type)).toEqual(['page', 'track'])
+  })
+
   it('a later page load sends what an earlier one could not, with the original ids', async () => {
     const b = browser('https://www.example.com/')
     b.replies.push('network')
