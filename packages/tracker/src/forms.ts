@@ -54,9 +54,13 @@ export function fillForms(root: ParentNode, st: State, prefix: string, add: bool
 export function watchForms(fill: (root: ParentNode) => void, guard: <A extends unknown[]>(f: (...a: A) => void) => (...a: A) => void): void {
   const observe = () =>
     // Filling sets properties only, and the inputs it adds exist on the next pass: no feedback loop.
+    // Each form is filled once per batch of records, not once per node added to it (the 24 inputs
+    // a fill adds come back as one batch).
     new MutationObserver(
       guard((records: MutationRecord[]) => {
-        for (const r of records) for (const n of r.addedNodes as unknown as Element[]) if (n.closest) fill(n.closest('form') || n)
+        const roots = new Set<ParentNode>()
+        for (const r of records) for (const n of r.addedNodes as unknown as Element[]) if (n.closest) roots.add(n.closest('form') || n)
+        roots.forEach(fill)
       }),
     ).observe(document, { childList: true, subtree: true })
   document.readyState == 'loading' ? document.addEventListener('DOMContentLoaded', guard(() => (fill(document), observe()))) : observe()

@@ -91,6 +91,24 @@ describe('forms=auto', () => {
     expect(seen).toBe('later')
   })
 
+  it('fills a form added later once per batch of changes, not once per input added to it', async () => {
+    const b = browser('https://www.example.com/?utm_source=later', { html: '<div id=host></div>' })
+    start()
+    const d = b.window.document
+    await vi.advanceTimersByTimeAsync(0)
+    // Every fill of a form reads its controls once: count the reads.
+    const proto = b.window.HTMLFormElement.prototype
+    const elements = Object.getOwnPropertyDescriptor(proto, 'elements')!
+    let reads = 0
+    Object.defineProperty(proto, 'elements', { configurable: true, get() { reads++; return elements.get!.call(this) } })
+    d.getElementById('host')!.innerHTML = '<form id=late><input name=email></form>'
+    await vi.advanceTimersByTimeAsync(0)
+    // The form's own arrival, then the batch of the 24 inputs the first fill added.
+    expect(reads).toBe(2)
+    expect(values(d.getElementById('late') as HTMLFormElement).cl_ft_source).toBe('later')
+    Object.defineProperty(proto, 'elements', elements)
+  })
+
   it('waits for DOMContentLoaded so inputs written in the HTML are found', () => {
     const b = browser('https://www.example.com/?utm_source=x', { html: '<form id=f></form>' })
     Object.defineProperty(b.window.document, 'readyState', { value: 'loading', configurable: true })
