@@ -117,10 +117,12 @@ export function startTracker(options: Options, sources: Record<Category, string>
     arriving || fill(document)
   }
 
-  // Start-up in steps: storage and IDs; the arrival's touch and page event; the forms and the
-  // watcher for forms added later. The script tag runs them one idle task each once the page has loaded (so that
-  // none is a long task on a slow phone); anything that needs them earlier (an API call, a form
-  // interaction, leaving, a route change) runs the rest at once, as the npm build does at creation.
+  // Start-up in two steps: storage, IDs, the arrival's touch and page event; then the forms and the
+  // watcher for forms added later. The script tag runs them one idle task each once the page has
+  // loaded; anything that needs them earlier (an API call, a form interaction, leaving, a route
+  // change) runs the rest at once, as the npm build does at creation. Storage and the page event
+  // share a task because apart they cost more: 0.3-0.5 ms more main-thread CPU in a fresh context
+  // (bench/RESULTS.md), while the pair stays well under a long task on a throttled phone.
   const steps = [
     () => {
       transport = createTransport((o.collector || location.origin) + '/v1/collect', o.site, granted, report)
@@ -128,13 +130,13 @@ export function startTracker(options: Options, sources: Record<Category, string>
       st = loadState()
       ctx = { host: location.hostname, internal: o.internalDomains, sources: sourceTable(sources) }
       st.vid = isId(handed) ? handed : st.vid || id()
+      page(...arrival, 1)
     },
-    () => page(...arrival, 1),
     () => o.forms != 'off' && (fill(document), watchForms(fill, guard)),
   ]
   let done = 0
   const boot = () => {
-    while (done < 3) steps[done++]()
+    while (done < 2) steps[done++]()
   }
 
   const api: Tracker = {
@@ -198,7 +200,7 @@ export function startTracker(options: Options, sources: Record<Category, string>
   // The script tag starts once the page has loaded and the browser is idle (setTimeout where there is
   // no requestIdleCallback: Safari); the npm build at once, since an app creates its tracker when it
   // wants it working.
-  const idle = (): unknown => (window.requestIdleCallback || setTimeout)(guard(() => done < 3 && (steps[done++](), idle())), { timeout: 1000 } as never)
+  const idle = (): unknown => (window.requestIdleCallback || setTimeout)(guard(() => done < 2 && (steps[done++](), idle())), { timeout: 1000 } as never)
   __SCRIPT__ ? (document.readyState == 'complete' ? idle() : addEventListener('load', idle)) : guard(boot)()
   return api
 }
