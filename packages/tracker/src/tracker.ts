@@ -57,10 +57,12 @@ export function startTracker(options: Options, sources: Record<Category, string>
         // A throwing onError must not reach the page either.
       }
   }
+  // A guarded call first runs whatever start-up is left (see `boot`), except the idle steps' own.
   const guard =
-    <A extends unknown[], R>(f: (...a: A) => R) =>
+    <A extends unknown[], R>(f: (...a: A) => R, idling?: 1) =>
     (...a: A): R | undefined => {
       try {
+        idling || boot()
         return f(...a)
       } catch (e) {
         report('CL_ERR_TRACKER_INTERNAL', e)
@@ -134,9 +136,9 @@ export function startTracker(options: Options, sources: Record<Category, string>
     },
     () => o.forms != 'off' && (fill(document), watchForms(fill, guard)),
   ]
-  let done = 0
+  // A step leaves the list before it runs, so a call it makes does not run it again.
   const boot = () => {
-    while (done < 2) steps[done++]()
+    while (steps[0]) steps.shift()!()
   }
 
   const api: Tracker = {
@@ -177,16 +179,13 @@ export function startTracker(options: Options, sources: Record<Category, string>
     },
     flush: () => transport.flush(),
   }
-  for (const k in api) {
-    const f = api[k as keyof Tracker] as (...a: unknown[]) => unknown
-    ;(api as unknown as Record<string, unknown>)[k] = guard((...a: unknown[]) => (boot(), f(...a)))
-  }
+  for (const k in api) (api as unknown as Record<string, unknown>)[k] = guard(api[k as keyof Tracker] as (...a: unknown[]) => unknown)
 
-  const leave = guard(() => (boot(), transport.leave()))
+  const leave = guard(() => transport.leave())
   document.addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && leave())
   addEventListener('pagehide', leave)
   if (o.spa) {
-    const nav = guard(() => (boot(), pageUrl() != current && page()))
+    const nav = guard(() => pageUrl() != current && page())
     const push = history.pushState
     history.pushState = function (this: History, ...a: Parameters<History['pushState']>) {
       push.apply(this, a)
@@ -196,11 +195,11 @@ export function startTracker(options: Options, sources: Record<Category, string>
   }
   // A form being used needs its fields now: filled before the page's own submit handlers run.
   document.addEventListener('focusin', guard(boot), true)
-  document.addEventListener('submit', guard((e: Event) => (boot(), fill(e.target as HTMLFormElement))), true)
+  document.addEventListener('submit', guard((e: Event) => fill(e.target as HTMLFormElement)), true)
   // The script tag starts once the page has loaded and the browser is idle (setTimeout where there is
   // no requestIdleCallback: Safari); the npm build at once, since an app creates its tracker when it
   // wants it working.
-  const idle = (): unknown => (window.requestIdleCallback || setTimeout)(guard(() => done < 2 && (steps[done++](), idle())), { timeout: 1000 } as never)
+  const idle = (): unknown => (window.requestIdleCallback || setTimeout)(guard(() => steps[0] && (steps.shift()!(), idle()), 1), { timeout: 1000 } as never)
   __SCRIPT__ ? (document.readyState == 'complete' ? idle() : addEventListener('load', idle)) : guard(boot)()
   return api
 }
