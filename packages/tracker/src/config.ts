@@ -58,7 +58,7 @@ export function fromDataset(ds: DOMStringMap): Options {
     const v = ds[k],
       d = (DEFAULTS as Values)[k]
     // The default's type says how to read the attribute: boolean, number, comma list or text.
-    if (v != null) o[k] = d === !!d ? v != 'false' : d == 30 ? +v : Array.isArray(d) ? v.split(/ *, */) : v
+    if (v != null) o[k] = d === !!d ? v != 'false' : d == 30 ? +v : (d as unknown[]).map ? v.split(/ *, */) : v
   }
   return o as unknown as Options
 }

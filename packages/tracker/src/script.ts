@@ -17,8 +17,14 @@ try {
 } catch {
   // Nothing reaches the page; the API below then answers undefined.
 }
-const api: Api = (method, ...args) =>
-  tracker && typeof tracker[method] == 'function' ? (tracker[method] as (...a: unknown[]) => unknown)(...args) : undefined
+// An unknown method (or no tracker) answers undefined: its TypeError is caught, off the normal path.
+const api: Api = (method, ...args) => {
+  try {
+    return (tracker![method] as (...a: unknown[]) => unknown)(...args)
+  } catch {
+    // Nothing reaches the page.
+  }
+}
 w.closeloop = api
 // Calls made through the stub before the script loaded, in their order.
-for (const args of (stub && stub.q) || []) api(...(args as [keyof Tracker, ...unknown[]]))
+for (const args of stub?.q || []) api(...(args as [keyof Tracker, ...unknown[]]))

@@ -98,7 +98,7 @@ export function startTracker(options: Options, sources: Record<Category, string>
     transport.clear()
   }
   // Unknown `forms` values act as the default, `auto`.
-  const fill = (root: ParentNode) => granted() && o.forms != 'off' && fillForms(root, st, o.fieldPrefix, o.forms != 'fill')
+  const fill = (root?: ParentNode) => granted() && o.forms != 'off' && fillForms(root || document, st, o.fieldPrefix, o.forms != 'fill')
 
   const send = (e: Partial<TrackerEvent>) => {
     if (consent != 'denied') {
@@ -116,7 +116,7 @@ export function startTracker(options: Options, sources: Record<Category, string>
     // In a single-page app the next page's referrer is this page.
     ref = current = href
     // The arrival's forms are filled in the next step, with the watcher.
-    arriving || fill(document)
+    arriving || fill()
   }
 
   // Start-up in two steps: storage, IDs, the arrival's touch and page event; then the forms and the
@@ -134,7 +134,7 @@ export function startTracker(options: Options, sources: Record<Category, string>
       st.vid = isId(handed) ? handed : st.vid || id()
       page(...arrival, 1)
     },
-    () => o.forms != 'off' && (fill(document), watchForms(fill, guard)),
+    () => o.forms != 'off' && (fill(), watchForms(fill, guard)),
   ]
   // A step leaves the list before it runs, so a call it makes does not run it again.
   const boot = () => {
@@ -156,10 +156,10 @@ export function startTracker(options: Options, sources: Record<Category, string>
       save()
       transport.persist()
       transport.flush()
-      fill(document)
+      fill()
     },
     attribution: () => ({ visitorId: st.vid, sessionId: st.sid, firstTouch: st.ft, lastTouch: st.lt }),
-    fillForms: (root) => fill(root || document),
+    fillForms: fill,
     decorate(url) {
       try {
         const u = new URL(url, location.href)
