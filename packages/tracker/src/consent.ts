@@ -30,14 +30,14 @@ export function gtagConsent(onChange: (state: Consent) => void): Consent {
   // here loses nothing and lets later pushes be heard; gtag.js keeps a push it finds in place.
   const dl = (w.dataLayer = w.dataLayer || [])
   let state: Consent = 'pending'
-  let held = 0,
-    chosen = 0
+  // Set by an update or a denied default: from then on only updates count.
+  let fixed = 0
   // Any entry may be anything (GTM events, nulls, objects that throw): nothing of it reaches the page.
   const read = (c: any) => {
     try {
       const v = c[2].analytics_storage
       if (c[0] == 'consent' && (v == 'granted' || v == 'denied'))
-        c[1] == 'update' ? ((state = v), (chosen = 1)) : c[1] != 'default' || chosen || (state = (held ||= +(v == 'denied')) ? 'pending' : 'granted')
+        c[1] == 'update' ? ((state = v), (fixed = 1)) : c[1] != 'default' || fixed || (state = v == 'denied' ? ((fixed = 1), 'pending') : v)
     } catch {
       // Not a consent command.
     }
