@@ -70,14 +70,6 @@ export function startTracker(options: Options, sources: Record<Category, string>
     }
   if (!__SCRIPT__ && !o.site) report('CL_ERR_TRACKER_CONFIG')
 
-  // With `gtag`, the page's Consent Mode commands decide, now and whenever they change.
-  let consent = initialConsent(o.consent == 'gtag' ? gtagConsent(guard((c: Consent) => api.consent(c as 'granted'))) : o.consent, o.respectGpc, o.respectDnt)
-  const granted = () => consent == 'granted'
-  // Only what cannot wait happens before `boot`: the arrival's address, referrer and title are
-  // read now (the page may rewrite them later), and _clv leaves the address bar at once.
-  let ref = document.referrer
-  let current = ''
-  const pageUrl = () => location.href.split('#')[0]
   // A visitor ID handed over by decorate() on another own domain. It leaves the address bar (and
   // so every recorded URL) at once: a shared link must not merge other people into this visitor.
   const handed = new URL(location.href).searchParams.get(CLV)
@@ -87,6 +79,16 @@ export function startTracker(options: Options, sources: Record<Category, string>
     } catch {
       // Sandboxed documents refuse replaceState; the ID is still adopted.
     }
+  // With `gtag`, the page's Consent Mode commands decide, now and whenever they change, through
+  // api.consent: nothing of the page's runs between here and the guarding of every method below
+  // (a page's replaceState hook, for one, has run above), so no push can find it unguarded.
+  let consent = initialConsent(o.consent == 'gtag' ? gtagConsent((c) => api.consent(c as 'granted')) : o.consent, o.respectGpc, o.respectDnt)
+  const granted = () => consent == 'granted'
+  // Only what cannot wait happens before `boot`: _clv leaves the address bar (above), and the
+  // arrival's address, referrer and title are read now (the page may rewrite them later).
+  let ref = document.referrer
+  let current = ''
+  const pageUrl = () => location.href.split('#')[0]
   const arrival = [pageUrl(), document.title] as const
 
   let transport: Transport
