@@ -87,7 +87,6 @@ export function startTracker(options: Options, sources: Record<Category, string>
   // Only what cannot wait happens before `boot`: _clv leaves the address bar (above), and the
   // arrival's address, referrer and title are read now (the page may rewrite them later).
   let ref = document.referrer
-  let current = ''
   const pageUrl = () => location.href.split('#')[0]
   const arrival = [pageUrl(), document.title] as const
 
@@ -115,8 +114,9 @@ export function startTracker(options: Options, sources: Record<Category, string>
     // Meta's pixel may have set _fbp; it rides on the event's copy of the touch only (the collector
     // checks it and hands it to the Conversions API), so the touch cookies stay as they were.
     send({ type: 'page', url: clean(href), ref: clean(ref) || undefined, title: clean(title) || undefined, touch: touch ? { ...touch, fbp: fromJar(jar(), '_fbp') } : undefined })
-    // In a single-page app the next page's referrer is this page.
-    ref = current = href
+    // In a single-page app the next page's referrer is this page, and a route change to another
+    // address than this one's is a new page.
+    ref = href
     // The arrival's forms are filled in the next step, with the watcher.
     arriving || fill()
   }
@@ -187,7 +187,7 @@ export function startTracker(options: Options, sources: Record<Category, string>
   document.addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && leave())
   addEventListener('pagehide', leave)
   if (o.spa) {
-    const nav = guard(() => pageUrl() != current && page())
+    const nav = guard(() => pageUrl() != ref && page())
     const push = history.pushState
     history.pushState = function (this: History, ...a: Parameters<History['pushState']>) {
       push.apply(this, a)
