@@ -54,11 +54,12 @@ type Values = Record<string, unknown>
 /** Options from a script tag's data-* attributes (dataset turns `data-cookie-domain` into `cookieDomain`). */
 export function fromDataset(ds: DOMStringMap): Options {
   const o: Values = {}
-  for (const k in DEFAULTS) {
-    const v = ds[k],
-      d = (DEFAULTS as Values)[k]
-    // The default's type says how to read the attribute: boolean, number, comma list or text.
-    if (v != null) o[k] = d === !!d ? v != 'false' : d == 30 ? +v : (d as unknown[]).map ? v.split(/ *, */) : v
+  for (const k in ds) {
+    const v = ds[k]!,
+      d = (DEFAULTS as Record<string, any>)[k]
+    // The default's type says how to read the attribute: boolean, number, comma list or text (also
+    // an attribute that is no option: unused).
+    o[k] = d === !!d ? v != 'false' : d == 30 ? +v : d?.map ? v.split(/ *, */) : v
   }
   return o as unknown as Options
 }

@@ -12,7 +12,7 @@ let tracker: Tracker | undefined
 try {
   const options = fromDataset(tag ? tag.dataset : {})
   // An inline copy of the script has no src: then the page's origin is the default.
-  if (!options.collector && tag && tag.src) options.collector = new URL(tag.src).origin
+  if (!options.collector && tag?.src) options.collector = new URL(tag.src).origin
   tracker = startTracker(options, COMPACT_LISTS)
 } catch {
   // Nothing reaches the page; the API below then answers undefined.
