@@ -183,8 +183,9 @@ export function startTracker(options: Options, sources: Record<Category, string>
   }
   for (const k in api) (api as unknown as Record<string, unknown>)[k] = guard(api[k as keyof Tracker] as (...a: unknown[]) => unknown)
 
+  // Document events are heard on the window, capturing: first, and whether they bubble or not.
   const leave = guard(() => transport.leave())
-  document.addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && leave())
+  addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && leave(), true)
   addEventListener('pagehide', leave)
   if (o.spa) {
     const nav = guard(() => pageUrl() != ref && page())
@@ -196,8 +197,8 @@ export function startTracker(options: Options, sources: Record<Category, string>
     addEventListener('popstate', nav)
   }
   // A form being used needs its fields now: filled before the page's own submit handlers run.
-  document.addEventListener('focusin', guard(boot), true)
-  document.addEventListener('submit', guard((e: Event) => fill(e.target as HTMLFormElement)), true)
+  addEventListener('focusin', guard(boot), true)
+  addEventListener('submit', guard((e: Event) => fill(e.target as HTMLFormElement)), true)
   // The script tag starts once the page has loaded and the browser is idle (setTimeout where there is
   // no requestIdleCallback: Safari); the npm build at once, since an app creates its tracker when it
   // wants it working.
