@@ -108,7 +108,7 @@ export function startTracker(options: Options, sources: Record<Category, string>
     }
   }
 
-  const page = (href = pageUrl(), title = document.title, arriving?: number) => {
+  const page = (href = pageUrl(), title = document.title) => {
     const now = Date.now()
     const touch = advance(st, detectTouch(href, ref, ctx, now), () => detectTouch(href, ref, ctx, now, true) as Touch, now, o.sessionTimeout * 6e4)
     // Meta's pixel may have set _fbp; it rides on the event's copy of the touch only (the collector
@@ -118,7 +118,7 @@ export function startTracker(options: Options, sources: Record<Category, string>
     // address than this one's is a new page.
     ref = href
     // The arrival's forms are filled in the next step, with the watcher.
-    arriving || fill()
+    steps[0] || fill()
   }
 
   // Start-up in two steps: storage, IDs, the arrival's touch and page event; then the forms and the
@@ -134,7 +134,7 @@ export function startTracker(options: Options, sources: Record<Category, string>
       st = loadState()
       ctx = { host: location.hostname, internal: o.internalDomains, sources: sourceTable(sources) }
       st.vid = isId(handed) ? handed : st.vid || id()
-      page(...arrival, 1)
+      page(...arrival)
     },
     () => o.forms != 'off' && (fill(), watchForms(fill, guard)),
   ]
