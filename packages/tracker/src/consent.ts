@@ -6,9 +6,8 @@ export type Consent = 'granted' | 'pending' | 'denied'
  * Browser-wide privacy signals that count as `denied`: Global Privacy Control ("do not sell/share")
  * unless respect-gpc is off, and Do Not Track (`DNT: 1`) when respect-dnt is on.
  */
-export const gpcDenies = (respectGpc: boolean, respectDnt?: boolean): boolean =>
-  (respectGpc && (navigator as Navigator & { globalPrivacyControl?: boolean }).globalPrivacyControl === true) ||
-  (!!respectDnt && navigator.doNotTrack == '1')
+export const gpcDenies = (respectGpc: boolean, respectDnt?: boolean): boolean | undefined =>
+  (respectGpc && (navigator as Navigator & { globalPrivacyControl?: boolean }).globalPrivacyControl) || (respectDnt && navigator.doNotTrack == '1')
 
 /** The consent state the tracker starts in. */
 export function initialConsent(configured: string, respectGpc: boolean, respectDnt?: boolean): Consent {
