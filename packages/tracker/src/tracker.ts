@@ -8,7 +8,7 @@ import { fillForms, watchForms } from './forms.js'
 import { id, isId } from './id.js'
 import { advance } from './session.js'
 import { type Category, sourceTable } from './sources.js'
-import { type State, clearState, fromJar, jar, loadState, saveState } from './storage.js'
+import { type State, fromJar, jar, loadState, saveState } from './storage.js'
 import { type Touch, type TouchContext, detectTouch } from './touch.js'
 import { type Transport, createTransport, type TrackerEvent } from './transport.js'
 
@@ -95,7 +95,8 @@ export function startTracker(options: Options, sources: Record<Category, string>
   let ctx: TouchContext
   const save = () => granted() && saveState(st, o.cookieDomain)
   const wipe = () => {
-    clearState(o.cookieDomain)
+    // An empty state deletes the cookies and mirror; the transport removes its queue.
+    saveState({} as State, o.cookieDomain)
     transport.clear()
   }
   // Unknown `forms` values act as the default, `auto`.
@@ -202,7 +203,7 @@ export function startTracker(options: Options, sources: Record<Category, string>
   // The script tag starts once the page has loaded and the browser is idle (setTimeout where there is
   // no requestIdleCallback: Safari); the npm build at once, since an app creates its tracker when it
   // wants it working.
-  const idle = (): unknown => (window.requestIdleCallback || setTimeout)(guard(() => steps[0] && (steps.shift()!(), idle()), 1), { timeout: 1000 } as never)
+  const idle = (): unknown => (self.requestIdleCallback || setTimeout)(guard(() => steps[0] && (steps.shift()!(), idle()), 1), { timeout: 1000 } as never)
   __SCRIPT__ ? (document.readyState == 'complete' ? idle() : addEventListener('load', idle)) : guard(boot)()
   return api
 }
