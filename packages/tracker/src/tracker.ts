@@ -177,7 +177,10 @@ export function startTracker(options: Options, sources: Record<Category, string>
       wipe()
       // A session at once, so events before the next page carry a valid one; with no first touch,
       // that next page opens a new session and touch (see advance).
-      Object.assign(st, { vid: id(), sid: id(), last: Date.now(), ft: null, lt: null })
+      st.ft = st.lt = null
+      st.vid = id()
+      st.sid = id()
+      st.last = Date.now()
       save()
     },
     flush: () => transport.flush(),
