@@ -44,8 +44,6 @@ export interface Tracker {
   flush(): Promise<void>
 }
 
-const CLV = '_clv'
-
 export function startTracker(options: Options, sources: Record<Category, string>): Tracker {
   const o = resolveOptions(options)
   // The script tag cannot pass a function, so its build drops error reporting (and the codes).
@@ -72,7 +70,7 @@ export function startTracker(options: Options, sources: Record<Category, string>
 
   // A visitor ID handed over by decorate() on another own domain. It leaves the address bar (and
   // so every recorded URL) at once: a shared link must not merge other people into this visitor.
-  const handed = new URL(location.href).searchParams.get(CLV)
+  const handed = new URL(location.href).searchParams.get('_clv')
   if (handed != null)
     try {
       history.replaceState(history.state, '', location.href.replace(/([?&])_clv=[^&#]*&?/, '$1').replace(/[?&](#|$)/, '$1'))
@@ -166,7 +164,7 @@ export function startTracker(options: Options, sources: Record<Category, string>
     decorate(url) {
       try {
         const u = new URL(url, location.href)
-        u.searchParams.set(CLV, st.vid)
+        u.searchParams.set('_clv', st.vid)
         // Without consent the visitor ID does not leave the page.
         return granted() ? u.href : url
       } catch {
