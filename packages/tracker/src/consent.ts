@@ -21,7 +21,8 @@ export function initialConsent(configured: string, respectGpc: boolean, respectD
  * is the state before any choice: `granted` is granted, while `denied` holds the tracker as
  * `pending` (nothing stored or sent, the arrival kept in memory, stored state left alone) until an
  * update says otherwise; defaults scoped to regions cannot be told apart here, so one denied default
- * holds whatever other defaults say. No command at all is `pending`.
+ * holds whatever other defaults say. No command at all is `pending`. (gtag has no other consent
+ * command: one that is not an update is read as a default.)
  */
 export function gtagConsent(onChange: (state: Consent) => void): Consent {
   const w = window as unknown as { dataLayer?: ArrayLike<unknown> & { push(...a: unknown[]): number } }
@@ -36,7 +37,7 @@ export function gtagConsent(onChange: (state: Consent) => void): Consent {
     try {
       const v = c[2].analytics_storage
       if (c[0] == 'consent' && (v == 'granted' || v == 'denied'))
-        c[1] == 'update' ? ((state = v), (fixed = 1)) : c[1] != 'default' || fixed || (state = v == 'denied' ? ((fixed = 1), 'pending') : v)
+        c[1] == 'update' ? ((state = v), (fixed = 1)) : fixed || (state = v == 'denied' ? ((fixed = 1), 'pending') : v)
     } catch {
       // Not a consent command.
     }
