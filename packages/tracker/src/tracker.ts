@@ -102,7 +102,7 @@ export function startTracker(options: Options, sources: Record<Category, string>
 
   const send = (e: Partial<TrackerEvent>) => {
     if (consent != 'denied') {
-      transport.push({ id: id(), ts: (st.last = Date.now()), vid: st.vid, sid: st.sid, ...e } as TrackerEvent)
+      transport.push({ vid: st.vid, sid: st.sid, id: id(), ts: (st.last = Date.now()), ...e } as TrackerEvent)
       save()
     }
   }
