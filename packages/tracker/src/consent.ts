@@ -37,7 +37,7 @@ export function gtagConsent(onChange: (state: Consent) => void): Consent {
     try {
       const v = c[2].analytics_storage
       if (c[0] == 'consent' && (v == 'granted' || v == 'denied'))
-        c[1] == 'update' ? ((state = v), (fixed = 1)) : fixed || (state = v == 'denied' ? ((fixed = 1), 'pending') : v)
+        state = c[1] == 'update' ? ((fixed = 1), v) : fixed ? state : v == 'denied' ? ((fixed = 1), 'pending') : v
     } catch {
       // Not a consent command.
     }
