@@ -10,9 +10,9 @@ const stub = w.closeloop
 const tag = document.currentScript as HTMLScriptElement | null
 let tracker: Tracker | undefined
 try {
-  const options = fromDataset(tag ? tag.dataset : {})
+  const options = fromDataset({ ...tag?.dataset })
   // An inline copy of the script has no src: then the page's origin is the default.
-  if (!options.collector && tag?.src) options.collector = new URL(tag.src).origin
+  options.collector ||= tag?.src && new URL(tag.src).origin
   tracker = startTracker(options, COMPACT_LISTS)
 } catch {
   // Nothing reaches the page; the API below then answers undefined.
