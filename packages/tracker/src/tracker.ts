@@ -151,13 +151,17 @@ export function startTracker(options: Options, sources: Record<Category, string>
       transport.flush()
     },
     consent(state) {
-      if (state == 'denied') wipe()
-      else if (state != 'granted' || gpcDenies(o.respectGpc, o.respectDnt)) return
-      consent = state
-      save()
-      transport.persist()
-      transport.flush()
-      fill()
+      // A grant against GPC or DNT, or any other value, changes nothing.
+      if (state == 'denied') {
+        consent = state
+        wipe()
+      } else if (state == 'granted' && !gpcDenies(o.respectGpc, o.respectDnt)) {
+        consent = state
+        save()
+        transport.persist()
+        transport.flush()
+        fill()
+      }
     },
     attribution: () => ({ visitorId: st.vid, sessionId: st.sid, firstTouch: st.ft, lastTouch: st.lt }),
     fillForms: fill,
