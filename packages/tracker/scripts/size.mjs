@@ -12,11 +12,12 @@
 // (2026-12-05): start-up without thrown errors saved 49 B, spent with 10 B more on the compile hint
 // (~1.5 ms less CPU per page) and the idle steps that keep the forms out of the page view's task
 // (the tracker's longest task under 6x throttling about halved); see bench/RESULTS.md.
+// Lowered to 4,677 B (2026-12-05): every source file rewritten for bytes, behaviour kept (-303 B).
 import { readFileSync } from 'node:fs'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
 const BUDGET_GZIP = 4096
-const RATCHET_GZIP = 4980
+const RATCHET_GZIP = 4677
 const file = new URL('../dist/closeloop.js', import.meta.url)
 const code = readFileSync(file)
 const gzip = gzipSync(code, { level: 9 }).length
