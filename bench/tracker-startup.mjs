@@ -13,6 +13,11 @@
 //     idle-time work cannot race the CDP round trip into the figure;
 //   - settled: after 1 s without navigation (every deferred piece of work, idle-time callbacks
 //     and the first send of the collected events included).
+// ScriptDuration leaves out microtasks (promise callbacks, async functions after an await): 5 ms of
+// work in a promise callback adds ~0.05 ms to it. So the settled figure is also given as
+// TaskDuration (all main-thread task time: script, microtasks, style, layout, the browser's own
+// work), minus the empty script's: noisier, but work cannot hide from it. Only with --cpu: in wall
+// time the page's own parsing and the machine's load swamp it.
 // Then a phone stand-in: the same pages under 6× CPU throttling (Emulation.setCPUThrottlingRate),
 // with PerformanceObservers for long tasks (> 50 ms) and long animation frames installed before any
 // page script: the frames name the scripts that ran in them, so the tracker's own longest task is
@@ -50,6 +55,7 @@ const FORMS = [0, 10]
 const TIME = process.argv.includes('--cpu') ? 'threadTicks' : 'timeTicks'
 const VARIANTS = ['empty', 'closeloop', 'fa-cookie', 'fa-localStorage']
 const PEERS = ['fa-cookie', 'fa-localStorage']
+const ALL_TASKS = TIME == 'threadTicks'
 // Idle callbacks wait until the at-load figure is read, then run as they would have (same page,
 // same options): without this, idle work that starts right after load races the CDP round trip.
 // Only the order changes; "settled" still counts all of it. (form-attribution uses none.)
@@ -77,7 +83,7 @@ async function measure(variant, forms, throttle) {
   const cdp = await context.newCDPSession(page)
   await cdp.send('Performance.enable', { timeDomain: TIME })
   if (throttle) await cdp.send('Emulation.setCPUThrottlingRate', { rate: throttle })
-  const script = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name == 'ScriptDuration').value * 1000
+  const script = async (name = 'ScriptDuration') => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name == name).value * 1000
   await context.addInitScript(HOLD_IDLE)
   const loaded = new Promise((r) => cdp.once('Page.loadEventFired', r))
   await cdp.send('Page.enable')
@@ -87,7 +93,7 @@ async function measure(variant, forms, throttle) {
   await cdp.send('Runtime.evaluate', { expression: '__releaseIdle()' })
   await new Promise((r) => setTimeout(r, throttle ? 2000 : 1000))
   const settled = await script()
-  const result = { atLoad, settled, longTasks: [], own: [] }
+  const result = { atLoad, settled, task: await script('TaskDuration'), longTasks: [], own: [] }
   if (throttle) await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 })
   if (forms && variant != 'empty') {
     const n = await filledForms(page, variant)
@@ -108,9 +114,10 @@ async function series(rounds, throttle) {
     for (const forms of FORMS)
       for (const v of shuffle(VARIANTS)) {
         const m = await measure(v, forms, throttle)
-        const cell = (out[forms] ??= {})[v] ??= { atLoad: [], settled: [], longTasks: [], own: [] }
+        const cell = (out[forms] ??= {})[v] ??= { atLoad: [], settled: [], task: [], longTasks: [], own: [] }
         cell.atLoad.push(m.atLoad)
         cell.settled.push(m.settled)
+        cell.task.push(m.task)
         cell.longTasks.push(...m.longTasks)
         cell.own.push(m.own.length ? Math.max(...m.own) : 0)
       }
@@ -126,7 +133,7 @@ function table(res, throttle) {
   const verdicts = []
   for (const forms of FORMS) {
     const cells = res[forms]
-    const base = { atLoad: median(cells.empty.atLoad), settled: median(cells.empty.settled) }
+    const base = { atLoad: median(cells.empty.atLoad), settled: median(cells.empty.settled), task: median(cells.empty.task) }
     const net = (v, k) => median(cells[v][k]) - base[k]
     for (const v of VARIANTS.slice(1)) {
       const lt = cells[v].longTasks
@@ -135,14 +142,15 @@ function table(res, throttle) {
         variant: v,
         atLoad: net(v, 'atLoad'),
         settled: net(v, 'settled'),
+        task: net(v, 'task'),
         range: `${f(Math.min(...cells[v].settled) - base.settled)}–${f(Math.max(...cells[v].settled) - base.settled)}`,
         longTasks: throttle ? (lt.length ? `${lt.length} (longest ${Math.max(...lt)} ms)` : 'none') : '',
         own: throttle ? Math.max(...cells[v].own) : 0,
       })
     }
-    rows.push({ forms, variant: 'empty (raw, subtracted above)', atLoad: base.atLoad, settled: base.settled, range: '', own: null, longTasks: throttle ? (cells.empty.longTasks.length ? `${cells.empty.longTasks.length} (longest ${Math.max(...cells.empty.longTasks)} ms)` : 'none') : '' })
+    rows.push({ forms, variant: 'empty (raw, subtracted above)', atLoad: base.atLoad, settled: base.settled, task: base.task, range: '', own: null, longTasks: throttle ? (cells.empty.longTasks.length ? `${cells.empty.longTasks.length} (longest ${Math.max(...cells.empty.longTasks)} ms)` : 'none') : '' })
     for (const p of PEERS)
-      for (const k of ['atLoad', 'settled']) verdicts.push({ forms, peer: p, when: k, ratio: net('closeloop', k) / net(p, k) })
+      for (const k of ALL_TASKS ? ['atLoad', 'settled', 'task'] : ['atLoad', 'settled']) verdicts.push({ forms, peer: p, when: k, ratio: net('closeloop', k) / net(p, k) })
   }
   return { rows, verdicts }
 }
@@ -151,8 +159,8 @@ const ownCell = (ms) => (ms == null ? '' : ms >= 5 ? `${ms} ms` : '< 5 ms')
 
 function print(title, { rows, verdicts }, throttle) {
   console.log(`\n${title}`)
-  console.log(`  ${'forms'.padEnd(6)}${'script'.padEnd(32)}${'at load ms'.padStart(11)}${'settled ms'.padStart(12)}   settled min–max${throttle ? '   page long tasks > 50 ms   longest own task' : ''}`)
-  for (const r of rows) console.log(`  ${String(r.forms).padEnd(6)}${r.variant.padEnd(32)}${f(r.atLoad).padStart(11)}${f(r.settled).padStart(12)}   ${r.range.padEnd(15)}${throttle ? '   ' + r.longTasks.padEnd(22) + ownCell(r.own) : ''}`)
+  console.log(`  ${'forms'.padEnd(6)}${'script'.padEnd(32)}${'at load ms'.padStart(11)}${'settled ms'.padStart(12)}${ALL_TASKS ? 'all tasks ms'.padStart(14) : ''}   settled min–max${throttle ? '   page long tasks > 50 ms   longest own task' : ''}`)
+  for (const r of rows) console.log(`  ${String(r.forms).padEnd(6)}${r.variant.padEnd(32)}${f(r.atLoad).padStart(11)}${f(r.settled).padStart(12)}${ALL_TASKS ? f(r.task).padStart(14) : ''}   ${r.range.padEnd(15)}${throttle ? '   ' + r.longTasks.padEnd(22) + ownCell(r.own) : ''}`)
   for (const v of verdicts) console.log(`  ${v.forms} forms, closeloop ÷ ${v.peer}, ${v.when}: ${v.ratio.toFixed(2)}×`)
 }
 
@@ -170,7 +178,7 @@ const version = browser.version()
 print(`Start-up script time (${TIME == 'threadTicks' ? 'CPU' : 'wall'}), ScriptDuration minus the empty script's, median of ${RUNS} fresh contexts (Chromium ${version}; ${machine})`, normal, false)
 if (throttled) print(`6× CPU throttling, median of ${THROTTLED_RUNS} fresh contexts`, throttled, true)
 
-const over = normal.verdicts.filter((v) => v.ratio > 1)
+const over = normal.verdicts.filter((v) => v.when != 'task' && v.ratio > 1)
 const trackerLong = throttled ? throttled.rows.filter((r) => r.variant == 'closeloop' && r.own > 50) : []
 console.log(`\nbudget (≤ 1.0× form-attribution with either storage, 0 and 10 forms; no task of its own > 50 ms): ${over.length || trackerLong.length ? 'NOT MET' : 'met'}`)
 if (process.argv.includes('--check') && (over.length || trackerLong.length)) process.exitCode = 1
@@ -184,16 +192,17 @@ if (process.argv.includes('--write')) {
   }
   const code = readFileSync(BUNDLE)
   const md = (res, throttle) => [
-    `| forms | script | at load ms | settled ms | settled min–max |${throttle ? ' page long tasks > 50 ms | longest own task |' : ''}`,
-    `|---:|---|---:|---:|---|${throttle ? '---|---:|' : ''}`,
-    ...res.rows.map((r) => `| ${r.forms} | ${r.variant == 'closeloop' ? '**closeloop**' : r.variant} | ${f(r.atLoad)} | ${f(r.settled)} | ${r.range} |${throttle ? ` ${r.longTasks} | ${ownCell(r.own)} |` : ''}`),
+    `| forms | script | at load ms | settled ms |${ALL_TASKS ? ' settled, all tasks ms |' : ''} settled min–max |${throttle ? ' page long tasks > 50 ms | longest own task |' : ''}`,
+    `|---:|---|---:|---:|${ALL_TASKS ? '---:|' : ''}---|${throttle ? '---|---:|' : ''}`,
+    ...res.rows.map((r) => `| ${r.forms} | ${r.variant == 'closeloop' ? '**closeloop**' : r.variant} | ${f(r.atLoad)} | ${f(r.settled)} |${ALL_TASKS ? ` ${f(r.task)} |` : ''} ${r.range} |${throttle ? ` ${r.longTasks} | ${ownCell(r.own)} |` : ''}`),
     '',
-    '| forms | ratio closeloop ÷ | at load | settled |',
-    '|---:|---|---:|---:|',
+    `| forms | ratio closeloop ÷ | at load | settled |${ALL_TASKS ? ' settled, all tasks |' : ''}`,
+    `|---:|---|---:|---:|${ALL_TASKS ? '---:|' : ''}`,
     ...FORMS.flatMap((forms) => PEERS.map((p) => {
       const at = res.verdicts.find((v) => v.forms == forms && v.peer == p && v.when == 'atLoad').ratio
       const st = res.verdicts.find((v) => v.forms == forms && v.peer == p && v.when == 'settled').ratio
-      return `| ${forms} | ${p} | ${at.toFixed(2)}× | ${st.toFixed(2)}× |`
+      const all = res.verdicts.find((v) => v.forms == forms && v.peer == p && v.when == 'task')
+      return `| ${forms} | ${p} | ${at.toFixed(2)}× | ${st.toFixed(2)}× |${all ? ` ${all.ratio.toFixed(2)}× |` : ''}`
     })),
   ]
   writeResultsSection(
@@ -209,7 +218,8 @@ if (process.argv.includes('--write')) {
       'Cells: CDP `ScriptDuration` medians minus the empty script\'s median on the same page; "at load" is read as soon as the',
       'load event is heard over CDP, with `requestIdleCallback` callbacks held until then (released right after: idle work',
       'cannot race the CDP round trip), "settled" one second later (deferred work and the first send included: all the script',
-      'costs a page view nobody interacts with).',
+      'costs a page view nobody interacts with). ScriptDuration leaves out microtasks (promise callbacks); with `--cpu`,',
+      '"all tasks" is CDP `TaskDuration` at the settled point (every main-thread task) minus the empty script\'s.',
       `Timing: ${TIME == 'threadTicks' ? 'main-thread CPU time (`--cpu`: `Performance.enable` with `timeDomain: threadTicks`)' : 'wall clock (the default `timeDomain`)'}.`,
       '',
       `### Unthrottled, median of ${RUNS}`,
