@@ -8,7 +8,7 @@ import { fillForms, watchForms } from './forms.js'
 import { id, isId } from './id.js'
 import { advance } from './session.js'
 import { type Category, sourceTable } from './sources.js'
-import { type State, fromJar, jar, loadState, saveState } from './storage.js'
+import { type State, clearState, fromJar, jar, loadState, saveState } from './storage.js'
 import { type Touch, type TouchContext, detectTouch } from './touch.js'
 import { type Transport, createTransport, type TrackerEvent } from './transport.js'
 
@@ -93,8 +93,7 @@ export function startTracker(options: Options, sources: Record<Category, string>
   let ctx: TouchContext
   const save = () => granted() && saveState(st, o.cookieDomain)
   const wipe = () => {
-    // An empty state deletes the cookies and mirror; the transport removes its queue.
-    saveState({} as State, o.cookieDomain)
+    clearState(o.cookieDomain)
     transport.clear()
   }
   // Unknown `forms` values act as the default, `auto`.

@@ -44,6 +44,7 @@ export interface Transport {
   leave(): void
   /** Writes (or, when not allowed, leaves out) the persisted queue. */
   persist(): void
+  /** Forgets the queue in memory (clearState removes its stored copy). */
   clear(): void
 }
 
@@ -121,9 +122,9 @@ export function createTransport(url: string, site: string, allowed: () => boolea
     },
     persist,
     clear() {
+      // Its stored copy goes with the rest of the state (clearState).
       q = []
       kept = 0
-      lsSet(LS_QUEUE)
     },
   }
 }
