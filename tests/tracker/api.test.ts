@@ -2,6 +2,7 @@
 // domains, the cookie-domain option across subdomains, identify and single-page navigations.
 import { describe, expect, it } from 'vitest'
 import { attribution, call, storedState, useTrackerSuite } from '../support/index.js'
+import type { CollectEvent } from '../support/collect-recorder.js'
 
 const suite = useTrackerSuite()
 const ID = /^[A-Za-z0-9_-]{21}$/
@@ -115,9 +116,11 @@ describe('other calls', () => {
   it('counts history.pushState navigations as pages, with the previous page as referrer', async () => {
     const { page } = await suite.open()
     await page.goto(suite.server.url('/?utm_source=newsletter&utm_medium=email'))
-    await attribution(page)
+    const { visitorId } = await attribution(page)
     await page.evaluate(() => history.pushState({}, '', '/pricing.html?tab=annual'))
-    const pages = await suite.server.collect.waitForAccepted((es) => es.filter((e) => e.type == 'page').length >= 2 && es.filter((e) => e.type == 'page'), 'two page views')
+    // This visitor's only: a keepalive send of the test before may land after it ended.
+    const mine = (es: CollectEvent[]) => es.filter((e) => e.type == 'page' && e.vid == visitorId)
+    const pages = await suite.server.collect.waitForAccepted((es) => mine(es).length >= 2 && mine(es), 'two page views')
     expect(pages[1].url).toBe(suite.server.url('/pricing.html?tab=annual'))
     expect(pages[1].ref).toBe(suite.server.url('/?utm_source=newsletter&utm_medium=email'))
     expect(pages[1].touch).toBeUndefined()
@@ -135,6 +138,30 @@ describe('other calls', () => {
     expect(after.visitorId).toBe(before.visitorId)
     expect(after.firstTouch).toEqual(before.firstTouch)
     expect((await storedState(page)).cookies._cl_vid).toBe(before.visitorId)
+  })
+
+  it('the next page of a visit, its cookies whole, does not touch localStorage', async () => {
+    // Every use of window.localStorage on a page is counted from before any page script runs.
+    const count = `(() => {
+      let o = window, d
+      while (o && !(d = Object.getOwnPropertyDescriptor(o, 'localStorage'))) o = Object.getPrototypeOf(o)
+      window.__lsUses = 0
+      Object.defineProperty(window, 'localStorage', { configurable: true, get() { window.__lsUses++; return d.get.call(window) } })
+    })()`
+    const { page } = await suite.open({ init: [count] })
+    await page.goto(suite.server.url('/?utm_source=newsletter&utm_medium=email&utm_campaign=lean'))
+    const first = await attribution(page)
+    await suite.server.collect.waitForAccepted((es) => es.some((e) => e.type == 'page' && e.vid == first.visitorId) && es, 'the first page view')
+    // The arrival wrote the mirror: a touch is what it keeps.
+    expect(await page.evaluate(() => (window as unknown as { __lsUses: number }).__lsUses)).toBeGreaterThan(0)
+    await page.goto(suite.server.url('/pricing.html'))
+    const next = await attribution(page)
+    await suite.server.collect.waitForAccepted((es) => es.filter((e) => e.type == 'page' && e.vid == first.visitorId).length >= 2 && es, 'the second page view')
+    expect(await page.evaluate(() => (window as unknown as { __lsUses: number }).__lsUses)).toBe(0)
+    expect([next.visitorId, next.sessionId, next.firstTouch]).toEqual([first.visitorId, first.sessionId, first.firstTouch])
+    const stored = await storedState(page)
+    expect(JSON.parse(stored.local._cl).ft).toEqual(first.firstTouch)
+    expect(stored.cookies._cl_s.split('.')[0]).toBe(first.sessionId)
   })
 
   it('reset() starts a new visitor and forgets the touches', async () => {

@@ -13,11 +13,15 @@
 // (~1.5 ms less CPU per page) and the idle steps that keep the forms out of the page view's task
 // (the tracker's longest task under 6x throttling about halved); see bench/RESULTS.md.
 // Lowered to 4,677 B (2026-12-05): every source file rewritten for bytes, behaviour kept (-303 B).
+// Raised to 4,764 B (2026-12-06, +87 B): the next page of a visit no longer touches localStorage
+// (the mirror is read only for a missing or cut cookie, written only by a page that opens a touch;
+// the stored queue only when `_cl_q` says so), ~3.5 ms less wall time on most page views; the
+// trade issue 19 calls right (script time before bytes). See bench/RESULTS.md.
 import { readFileSync } from 'node:fs'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
 const BUDGET_GZIP = 4096
-const RATCHET_GZIP = 4677
+const RATCHET_GZIP = 4764
 const file = new URL('../dist/closeloop.js', import.meta.url)
 const code = readFileSync(file)
 const gzip = gzipSync(code, { level: 9 }).length

@@ -16,7 +16,8 @@ export function advance(st: State, found: Touch | null, direct: () => Touch, now
   if (found && !expired && lt && TOUCH_FIELDS.every((k) => found![k] == lt[k])) found = null
   if (!found && expired) found = direct()
   if (found) {
-    st.sid = id()
+    // A new touch is what the localStorage mirror must keep (storage.ts).
+    st.m = st.sid = id()
     st.ft = st.ft || found
     // A direct visit never overwrites a real source (`_cl_lt`).
     if (found.source != '(direct)' || !lt) st.lt = found

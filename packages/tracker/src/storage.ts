@@ -2,8 +2,15 @@
 // (cookie-domain) and are what the server refreshes; localStorage mirrors the state in full and
 // restores a lost cookie. A touch cookie is the touch form-encoded (source=google&medium=cpc&…);
 // when that exceeds 900 characters every field is cut to the same, halving length, so the four
-// cookies stay under 2 KB. localStorage keeps the untruncated touch and wins when it
-// holds the same touch. Nothing here throws: blocked, full or corrupt storage reads as empty.
+// cookies stay under 2 KB, and the value ends in `&` to say so. localStorage keeps the untruncated
+// touch and wins when it holds the same touch. Nothing here throws: blocked, full or corrupt storage
+// reads as empty.
+//
+// A fresh page's first localStorage use costs ~3 ms of wall time (bench/RESULTS.md), so the common
+// page view, with its cookies whole and no events waiting, does not touch localStorage: the mirror
+// is read only when a cookie is missing or cut short, and written only by a page that read it or
+// opened a touch (State.m); the stored queue is read only when the cookie `_cl_q` says events wait
+// in it. So a mirror a page left alone holds the session's last activity as of its last touch.
 import { isId } from './id.js'
 import type { Touch } from './touch.js'
 
@@ -14,6 +21,8 @@ export interface State {
   last: number
   ft: Touch | null
   lt: Touch | null
+  /** Set when this page keeps the localStorage mirror current: it read it, or a touch was opened. */
+  m?: unknown
 }
 
 const LS_STATE = '_cl'
@@ -55,11 +64,11 @@ export const fromJar = (jar: string, name: string): string | undefined => (jar.m
 /**
  * Compact, URL-safe cookie value of a touch (form encoding), at most TOUCH_COOKIE_MAX characters;
  * empty (a deleted cookie) for none. Too long, every field is cut to `n` characters, halved until
- * it fits. URLSearchParams never throws: a half surrogate pair left by a cut becomes U+FFFD.
+ * it fits, and a final `&` (which form decoding ignores) marks the cut. URLSearchParams never throws: a half surrogate pair left by a cut becomes U+FFFD.
  */
 export function packTouch(t: Touch | null, n = 500): string {
   const s = '' + new URLSearchParams(Object.entries(t || {}).map(([k, v]) => [k, String(v).slice(0, n)]))
-  return s.length > TOUCH_COOKIE_MAX ? packTouch(t, n >> 1) : s
+  return s.length >= TOUCH_COOKIE_MAX ? packTouch(t, n >> 1) : n < 500 ? s + '&' : s
 }
 
 /** Touch from a cookie value or a stored object; null unless it has a time and a source. */
@@ -69,12 +78,25 @@ export function toTouch(raw: unknown): Touch | null {
   return t && (t.ts as number) > 0 && typeof t.source == 'string' && t.source ? ({ ...t, ts: +(t.ts as number) } as Touch) : null
 }
 
+/** A cookie of the tracker's (`_cl_` + name); an empty value deletes it. */
+export function setCookie(name: string, value: string, domain: string): void {
+  try {
+    document.cookie =
+      '_cl_' + name + '=' + value + ';path=/;max-age=' + (value ? 34560000 : 0) + ';SameSite=Lax' +
+      (location.protocol == 'https:' ? ';Secure' : '') + (domain ? ';domain=' + domain : '')
+  } catch {
+    // document.cookie throws in sandboxed frames: localStorage (or memory) carries on.
+  }
+}
+
 /** Reads the persisted state; cookies win, localStorage fills what a lost or truncated cookie lacks. */
 export function loadState(): State {
   // Sandboxed frames read no cookies: localStorage (or memory) carries on.
   const all = jar()
   const c = (n: string) => fromJar(all, '_cl_' + n)
-  const ls = (lsGet(LS_STATE) || {}) as State
+  // Only a cookie missing or cut short (its last character is not above `&`) sends the read on to
+  // the mirror.
+  const ls = ((['vid', 'ft', 'lt', 's'].every((n) => c(n)?.slice(-1)! > '&') ? 0 : lsGet(LS_STATE)) || {}) as State
   const [sid, last] = (c('s') || '').split('.')
   const touch = (n: 'ft' | 'lt') => {
     const a = toTouch(c(n)),
@@ -82,6 +104,7 @@ export function loadState(): State {
     return a && a.ts != b?.ts ? a : b
   }
   return {
+    m: ls.vid,
     vid: [c('vid'), ls.vid].find(isId) || '',
     sid: [sid, ls.sid].find(isId) || '',
     last: (isId(sid) ? parseInt(last, 36) : +ls.last) || 0,
@@ -90,23 +113,16 @@ export function loadState(): State {
   }
 }
 
-/** Writes the state's cookies and mirror; an empty state (clearState) deletes them. */
+/** Writes the state's cookies, and with `st.m` its localStorage copy; an empty state (clearState) deletes them. */
 export function saveState(st: State, domain: string): void {
   const v: Record<string, string> = { vid: st.vid, ft: packTouch(st.ft), lt: packTouch(st.lt), s: st.sid && st.sid + '.' + st.last.toString(36) }
-  try {
-    // An empty value deletes the cookie.
-    for (const k in v)
-      document.cookie =
-        '_cl_' + k + '=' + (v[k] || '') + ';path=/;max-age=' + (v[k] ? 34560000 : 0) + ';SameSite=Lax' +
-        (location.protocol == 'https:' ? ';Secure' : '') + (domain ? ';domain=' + domain : '')
-  } catch {
-    // document.cookie throws in sandboxed frames: localStorage (or memory) carries on.
-  }
-  lsSet(LS_STATE, st.vid && st)
+  for (const k in v) setCookie(k, v[k] || '', domain)
+  st.m && lsSet(LS_STATE, st.vid && st)
 }
 
 /** Removes every cookie and localStorage entry the tracker wrote. */
 export function clearState(domain: string): void {
-  saveState({} as State, domain)
+  saveState({ m: 1 } as State, domain)
+  setCookie('q', '', domain)
   lsSet(LS_QUEUE)
 }

@@ -59,7 +59,8 @@ describe('saveState / loadState', () => {
     const b = browser()
     const v = 'é"<>'.repeat(125)
     const t = touch({ campaign: v, term: v, content: v, id: v, source_platform: v, creative_format: v, marketing_tactic: v, click_id: v, landing: 'https://www.example.com/?' + v, referrer: 'https://r.example/?' + v })
-    saveState(state({ ft: t, lt: t }), '')
+    // m: a page that keeps the mirror (it opened these touches).
+    saveState(state({ ft: t, lt: t, m: 1 }), '')
     expect(b.window.document.cookie.length).toBeLessThan(2048)
     // localStorage keeps the full values and wins for the same touch.
     expect(loadState().ft!.campaign).toBe(v)
@@ -68,10 +69,29 @@ describe('saveState / loadState', () => {
   it('restores a lost cookie from localStorage', () => {
     const b = browser()
     const st = state()
+    // A page that keeps the mirror; loading it back marks the state so (State.m).
+    st.m = st.vid
     saveState(st, '')
     b.window.document.cookie = '_cl_vid=; max-age=0; path=/'
     b.window.document.cookie = '_cl_ft=; max-age=0; path=/'
     expect(loadState()).toEqual(st)
+  })
+
+  it('leaves localStorage alone while the cookies are whole, and writes it only for a page that keeps it', () => {
+    const b = browser()
+    const st = state()
+    saveState(st, '')
+    expect(b.window.localStorage.length).toBe(0)
+    let reads = 0
+    vi.stubGlobal('localStorage', new Proxy(b.window.localStorage, { get: (t, k) => (reads++, Reflect.get(t, k)) }))
+    expect(loadState()).toEqual(st)
+    expect(reads).toBe(0)
+    saveState({ ...st, m: 1 }, '')
+    expect(lsGet('_cl')).toEqual({ ...st, m: 1 })
+    // A touch cookie cut to fit ends in `&`: its full value is read from the mirror.
+    const long = touch({ landing: 'https://www.example.com/?' + 'x'.repeat(490), referrer: 'https://r.example/?' + 'y'.repeat(480) })
+    expect(packTouch(long)).toMatch(/[^&]&$/)
+    expect(packTouch(touch())).toMatch(/[^&]$/)
   })
 
   it('prefers the cookie when localStorage holds an older touch (another subdomain moved on)', () => {

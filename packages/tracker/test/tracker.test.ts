@@ -313,10 +313,36 @@ describe('transport', () => {
     start()
     await settle()
     const queued = JSON.parse(b.window.localStorage.getItem('_cl_q')!)[0].id
+    // The cookie tells the next page to read the stored queue, which it otherwise leaves alone.
+    expect(b.cookies()._cl_q).toBe('1')
     vi.clearAllTimers()
     start()
     await settle()
     expect(b.events().map((e) => e.id)).toContain(queued)
+    expect(b.window.localStorage.getItem('_cl_q')).toBeNull()
+    expect(b.cookies()._cl_q).toBeUndefined()
+  })
+
+  it('a page view with whole cookies uses no localStorage; a lost cookie is restored from it', async () => {
+    const first = browser('https://www.example.com/?utm_source=newsletter&utm_medium=email')
+    const a = start().attribution()
+    await settle()
+    expect(JSON.parse(first.window.localStorage.getItem('_cl')!).vid).toBe(a.visitorId)
+    // The next page of the visit: same cookies and localStorage, every use of localStorage counted.
+    const next = browser('https://www.example.com/pricing', { from: first, referrer: 'https://www.example.com/' })
+    const used: PropertyKey[] = []
+    vi.stubGlobal('localStorage', new Proxy(next.window.localStorage, { get: (t, k) => (used.push(k), Reflect.get(t, k)), set: (t, k, v) => (used.push(k), Reflect.set(t, k, v)) }))
+    const b = start().attribution()
+    await settle()
+    expect(next.events().filter((e) => e.type == 'page')).toHaveLength(2)
+    expect([b.visitorId, b.sessionId, b.firstTouch]).toEqual([a.visitorId, a.sessionId, a.firstTouch])
+    expect(used).toEqual([])
+    // A cookie lost (Safari's limits on script-set cookies, a cookie cleaner): the mirror brings it back.
+    next.window.document.cookie = '_cl_vid=; max-age=0; path=/'
+    const c = start().attribution()
+    expect(c.visitorId).toBe(a.visitorId)
+    expect(used).toContain('_cl')
+    expect(next.cookies()._cl_vid).toBe(a.visitorId)
   })
 
   it('drops a batch the collector refuses for good (4xx) and reports it', async () => {
