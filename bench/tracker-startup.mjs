@@ -18,12 +18,15 @@
 // TaskDuration (all main-thread task time: script, microtasks, style, layout, the browser's own
 // work), minus the empty script's: noisier, but work cannot hide from it. Only with --cpu: in wall
 // time the page's own parsing and the machine's load swamp it.
+// Then the next page of the same visit, the page view most page views are: a fresh context
+// (a new tab, a new renderer) holding what the variant stored on the landing, loading another page
+// of the site with the landing as referrer and no campaign in its address.
 // Then a phone stand-in: the same pages under 6× CPU throttling (Emulation.setCPUThrottlingRate),
 // with PerformanceObservers for long tasks (> 50 ms) and long animation frames installed before any
 // page script: the frames name the scripts that ran in them, so the tracker's own longest task is
 // told apart from the machine's.
 //
-//   node tracker-startup.mjs [--runs 21] [--throttled-runs 7] [--cpu] [--write] [--check]
+//   node tracker-startup.mjs [--runs 21] [--next-runs 11] [--throttled-runs 7] [--cpu] [--write] [--check]
 // --write replaces the start-up section of RESULTS.md; --check exits 1 when a ratio is over 1.0
 // (at load or settled) or the tracker ran a task of its own over 50 ms.
 import { cpus, loadavg } from 'node:os'
@@ -49,6 +52,7 @@ const arg = (name, dflt) => {
 }
 const RUNS = arg('runs', 21)
 const THROTTLED_RUNS = arg('throttled-runs', 7)
+const NEXT_RUNS = arg('next-runs', 11)
 const FORMS = [0, 10]
 // Wall clock by default, as the budget names it; --cpu counts main-thread CPU time only, which a busy
 // machine disturbs far less (waits for the browser process and the scheduler left out).
@@ -76,8 +80,19 @@ const server = await startServer()
 const browser = await launch()
 const load0 = loadavg()[0]
 
-async function measure(variant, forms, throttle) {
+/** What `variant` stored on the landing page, in a context of its own (Playwright's storageState). */
+async function landingState(variant, forms) {
   const context = await browser.newContext()
+  const page = await context.newPage()
+  await page.goto(server.url(variant, forms), { waitUntil: 'load' })
+  await new Promise((r) => setTimeout(r, 800))
+  const state = await context.storageState()
+  await context.close()
+  return state
+}
+
+async function measure(variant, forms, throttle, next) {
+  const context = await browser.newContext(next ? { storageState: await landingState(variant, forms) } : {})
   if (throttle) await context.addInitScript(LONG_TASK_OBSERVER)
   const page = await context.newPage()
   const cdp = await context.newCDPSession(page)
@@ -87,7 +102,7 @@ async function measure(variant, forms, throttle) {
   await context.addInitScript(HOLD_IDLE)
   const loaded = new Promise((r) => cdp.once('Page.loadEventFired', r))
   await cdp.send('Page.enable')
-  await page.goto(server.url(variant, forms), { waitUntil: 'commit' })
+  await page.goto(next ? server.url(variant, forms).split('?')[0] : server.url(variant, forms), { waitUntil: 'commit', referer: next ? server.url(variant, forms) : undefined })
   await loaded
   const atLoad = await script()
   await cdp.send('Runtime.evaluate', { expression: '__releaseIdle()' })
@@ -108,12 +123,12 @@ async function measure(variant, forms, throttle) {
   return result
 }
 
-async function series(rounds, throttle) {
+async function series(rounds, throttle, next) {
   const out = {}
   for (let r = 0; r < rounds; r++)
     for (const forms of FORMS)
       for (const v of shuffle(VARIANTS)) {
-        const m = await measure(v, forms, throttle)
+        const m = await measure(v, forms, throttle, next)
         const cell = (out[forms] ??= {})[v] ??= { atLoad: [], settled: [], task: [], longTasks: [], own: [] }
         cell.atLoad.push(m.atLoad)
         cell.settled.push(m.settled)
@@ -164,9 +179,10 @@ function print(title, { rows, verdicts }, throttle) {
   for (const v of verdicts) console.log(`  ${v.forms} forms, closeloop ÷ ${v.peer}, ${v.when}: ${v.ratio.toFixed(2)}×`)
 }
 
-let normal, throttled
+let normal, nextPage, throttled
 try {
   normal = table(await series(RUNS, 0), false)
+  nextPage = NEXT_RUNS > 0 ? table(await series(NEXT_RUNS, 0, true), false) : null
   throttled = THROTTLED_RUNS > 0 ? table(await series(THROTTLED_RUNS, 6), true) : null
 } finally {
   await browser.close()
@@ -176,6 +192,7 @@ const load1 = loadavg()[0]
 const machine = `${cpus().length} × ${cpus()[0].model.trim()}, load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after`
 const version = browser.version()
 print(`Start-up script time (${TIME == 'threadTicks' ? 'CPU' : 'wall'}), ScriptDuration minus the empty script's, median of ${RUNS} fresh contexts (Chromium ${version}; ${machine})`, normal, false)
+if (nextPage) print(`The next page of the visit (fresh context holding the landing's cookies and storage), median of ${NEXT_RUNS}`, nextPage, false)
 if (throttled) print(`6× CPU throttling, median of ${THROTTLED_RUNS} fresh contexts`, throttled, true)
 
 const over = normal.verdicts.filter((v) => v.when != 'task' && v.ratio > 1)
@@ -226,6 +243,7 @@ if (process.argv.includes('--write')) {
       '',
       ...md(normal, false),
       '',
+      ...(nextPage ? [`### The next page of the visit, median of ${NEXT_RUNS}`, '', 'A fresh context holding what the script stored on the landing (cookies and localStorage), loading another page of the site with the landing as referrer: a new tab of the same visit. The budget rows above are the landing; this is the page view most page views are.', '', ...md(nextPage, false), ''] : []),
       ...(throttled ? [`### 6× CPU throttling (phone stand-in), median of ${THROTTLED_RUNS}`, '', ...md(throttled, true), ''] : []),
       `Budget: ≤ 1.0× form-attribution with either storage on both pages, and no task of the tracker's own over 50 ms: **${over.length || trackerLong.length ? 'not met' : 'met'}** in this run.`,
       '<!-- tracker-startup:end -->',
