@@ -79,10 +79,10 @@ export function toTouch(raw: unknown): Touch | null {
 }
 
 /** A cookie of the tracker's (`_cl_` + name); an empty value deletes it. */
-export function setCookie(name: string, value: string, domain: string): void {
+export function setCookie(name: string, value: unknown, domain: string): void {
   try {
     document.cookie =
-      '_cl_' + name + '=' + value + ';path=/;max-age=' + (value ? 34560000 : 0) + ';SameSite=Lax' +
+      '_cl_' + name + '=' + (value || '') + ';path=/;max-age=' + (value ? 34560000 : 0) + ';SameSite=Lax' +
       (location.protocol == 'https:' ? ';Secure' : '') + (domain ? ';domain=' + domain : '')
   } catch {
     // document.cookie throws in sandboxed frames: localStorage (or memory) carries on.
@@ -116,7 +116,7 @@ export function loadState(): State {
 /** Writes the state's cookies, and with `st.m` its localStorage copy; an empty state (clearState) deletes them. */
 export function saveState(st: State, domain: string): void {
   const v: Record<string, string> = { vid: st.vid, ft: packTouch(st.ft), lt: packTouch(st.lt), s: st.sid && st.sid + '.' + st.last.toString(36) }
-  for (const k in v) setCookie(k, v[k] || '', domain)
+  for (const k in v) setCookie(k, v[k], domain)
   st.m && lsSet(LS_STATE, st.vid && st)
 }
 

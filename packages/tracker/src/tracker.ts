@@ -127,7 +127,7 @@ export function startTracker(options: Options, sources: Record<Category, string>
   // (bench/RESULTS.md), while the pair stays well under a long task on a throttled phone.
   const steps = [
     () => {
-      transport = createTransport((o.collector || location.origin) + '/v1/collect', o.site, o.cookieDomain, fromJar(jar(), '_cl_q'), granted, report)
+      transport = createTransport((o.collector || location.origin) + '/v1/collect', o.site, o.cookieDomain, granted, report)
       if (consent == 'denied') wipe()
       st = loadState()
       ctx = { host: location.hostname, internal: o.internalDomains, sources: sourceTable(sources) }

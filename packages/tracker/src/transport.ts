@@ -7,7 +7,7 @@
 // (while sends succeed nothing is written), with the cookie `_cl_q` set beside it so the next page
 // knows to read it (pages read no localStorage otherwise: see storage.ts); each carries a client
 // `id`, so a retry after a lost response is counted once by the collector.
-import { LS_QUEUE, lsGet, lsSet, setCookie } from './storage.js'
+import { LS_QUEUE, fromJar, jar, lsGet, lsSet, setCookie } from './storage.js'
 import type { Touch } from './touch.js'
 
 export interface TrackerEvent {
@@ -49,8 +49,10 @@ export interface Transport {
   clear(): void
 }
 
-/** `stored`: the `_cl_q` cookie says events wait in localStorage; `domain` is the cookie domain. */
-export function createTransport(url: string, site: string, domain: string, stored: unknown, allowed: () => boolean, onError: (code: string, cause?: unknown) => void): Transport {
+/** `domain` is the cookie domain (of `_cl_q`). */
+export function createTransport(url: string, site: string, domain: string, allowed: () => boolean, onError: (code: string, cause?: unknown) => void): Transport {
+  // The cookie `_cl_q` (named as the entry it flags) says events wait in localStorage.
+  const stored = fromJar(jar(), LS_QUEUE)
   let q = ([] as Queued[]).concat((stored && lsGet(LS_QUEUE)) as Queued[]).filter((e) => e?.id)
   let timer: ReturnType<typeof setTimeout> | 0 = 0
   let failures = 0
@@ -59,7 +61,7 @@ export function createTransport(url: string, site: string, domain: string, store
   // failures and leaving write it.
   let kept: unknown = stored
 
-  const persist = () => allowed() && (kept || q[0]) && (lsSet(LS_QUEUE, (kept = q[0]) && q), setCookie('q', kept ? '1' : '', domain))
+  const persist = () => allowed() && (kept || q[0]) && (lsSet(LS_QUEUE, (kept = q[0]) && q), setCookie('q', kept && 1, domain))
   const later = (ms: number) => (timer = timer || setTimeout(run, ms))
   // Posts the next batch of `from` (at most 100 events, the collector's limit, and MAX_BODY
   // units; at least one event, none for an empty `from`), counting one more unanswered send on
