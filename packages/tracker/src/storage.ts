@@ -64,7 +64,8 @@ export const fromJar = (jar: string, name: string): string | undefined => (jar.m
 /**
  * Compact, URL-safe cookie value of a touch (form encoding), at most TOUCH_COOKIE_MAX characters;
  * empty (a deleted cookie) for none. Too long, every field is cut to `n` characters, halved until
- * it fits, and a final `&` (which form decoding ignores) marks the cut. URLSearchParams never throws: a half surrogate pair left by a cut becomes U+FFFD.
+ * it fits, and a final `&` (which form decoding ignores) marks the cut. URLSearchParams never
+ * throws: a half surrogate pair left by a cut becomes U+FFFD.
  */
 export function packTouch(t: Touch | null, n = 500): string {
   const s = '' + new URLSearchParams(Object.entries(t || {}).map(([k, v]) => [k, String(v).slice(0, n)]))
