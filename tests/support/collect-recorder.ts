@@ -124,6 +124,20 @@ export class CollectRecorder {
     return counts
   }
 
+  /**
+   * Resolves once no request has arrived for `quietMs`: a page closed at the end of a test may
+   * still have its pagehide send in flight, and it must land before the next test's reset.
+   */
+  async settle(quietMs = 100, maxMs = 1_000): Promise<void> {
+    const start = Date.now()
+    for (;;) {
+      const last = Math.max(start, this.requests.at(-1)?.receivedAt ?? 0)
+      const wait = last + quietMs - Date.now()
+      if (wait <= 0 || Date.now() - start > maxMs) return
+      await new Promise((resolve) => setTimeout(resolve, wait))
+    }
+  }
+
   /** Waits until the accepted events satisfy `probe`, returning its result. */
   waitForAccepted<T>(probe: (events: CollectEvent[]) => T | undefined | null | false, what: string, timeoutMs = 5_000): Promise<T> {
     return waitUntil(() => probe(this.accepted()), what, timeoutMs)

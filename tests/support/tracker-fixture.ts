@@ -31,6 +31,8 @@ export function useTrackerSuite(options: SiteServerOptions = {}): TrackerSuite {
   beforeEach(() => server?.reset())
   afterEach(async () => {
     await Promise.all(contexts.splice(0).map((c) => c.close()))
+    // Lets a closing page's pagehide send land here, not in the next test's recorder.
+    await server?.collect.settle()
   })
 
   return {
