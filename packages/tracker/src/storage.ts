@@ -9,8 +9,8 @@
 // A fresh page's first localStorage use costs ~3 ms of wall time (bench/RESULTS.md), so the common
 // page view, with its cookies whole and no events waiting, does not touch localStorage: the mirror
 // is read only when a cookie is missing or cut short, and written only by a page that read it or
-// opened a touch (State.m); the stored queue is read only when the cookie `_cl_q` says events wait
-// in it. So a mirror a page left alone holds the session's last activity as of its last touch.
+// opened a touch (State.m); the stored queue is read unless the cookie `_cl_q` says none wait
+// (transport.ts). So a mirror a page left alone holds the session's last activity as of its last touch.
 import { isId } from './id.js'
 import type { Touch } from './touch.js'
 

@@ -4,8 +4,8 @@
 // longer be read: what is sent then stays queued, marked, and a later page sends it once more with
 // an answer (the event ids make that safe) — but never a third time: see `leave`. Unsent events live in a
 // bounded queue, stored in localStorage once a send failed or the page was left with events in it
-// (while sends succeed nothing is written), with the cookie `_cl_q` set beside it so the next page
-// knows to read it (pages read no localStorage otherwise: see storage.ts); each carries a client
+// (while sends succeed nothing is written), with the cookie `_cl_q` beside it telling the next page
+// whether to read it (pages read no localStorage otherwise: see storage.ts); each carries a client
 // `id`, so a retry after a lost response is counted once by the collector.
 import { LS_QUEUE, fromJar, jar, lsGet, lsSet, setCookie } from './storage.js'
 import type { Touch } from './touch.js'
@@ -51,17 +51,18 @@ export interface Transport {
 
 /** `domain` is the cookie domain (of `_cl_q`). */
 export function createTransport(url: string, site: string, domain: string, allowed: () => boolean, onError: (code: string, cause?: unknown) => void): Transport {
-  // The cookie `_cl_q` (named as the entry it flags) says events wait in localStorage.
-  const stored = fromJar(jar(), LS_QUEUE)
-  let q = ([] as Queued[]).concat((stored && lsGet(LS_QUEUE)) as Queued[]).filter((e) => e?.id)
+  // The cookie `_cl_q` (named as the entry it flags) says whether events wait in localStorage: `1`
+  // yes, `0` no. Without it (a first page, lost cookies, a visitor of a version before the flag)
+  // nobody knows, so localStorage is read and the flag written at the first persist.
+  // Whether localStorage may hold a queue: then it follows every change, else only failures and
+  // leaving write it.
+  let kept: unknown = fromJar(jar(), LS_QUEUE) != '0'
+  let q = ([] as Queued[]).concat((kept && lsGet(LS_QUEUE)) as Queued[]).filter((e) => e?.id)
   let timer: ReturnType<typeof setTimeout> | 0 = 0
   let failures = 0
   let busy: Promise<void> | 0 = 0
-  // Whether localStorage holds a queue (or `_cl_q` says so): then it follows every change, else only
-  // failures and leaving write it.
-  let kept: unknown = stored
 
-  const persist = () => allowed() && (kept || q[0]) && (lsSet(LS_QUEUE, (kept = q[0]) && q), setCookie('q', kept && 1, domain))
+  const persist = () => allowed() && (kept || q[0]) && (lsSet(LS_QUEUE, (kept = q[0]) && q), setCookie('q', kept ? 1 : '0', domain))
   const later = (ms: number) => (timer = timer || setTimeout(run, ms))
   // Posts the next batch of `from` (at most 100 events, the collector's limit, and MAX_BODY
   // units; at least one event, none for an empty `from`), counting one more unanswered send on

@@ -180,6 +180,8 @@ describe('consent', () => {
   it('consent=denied at start clears what an earlier visit stored', async () => {
     const b = browser('https://www.example.com/')
     start()
+    // The earlier visit is over (its send answered) before this page starts.
+    await settle()
     start({ consent: 'denied' })
     await settle()
     expect(b.cookies()).toEqual({})
@@ -228,6 +230,7 @@ describe('consent from Google Consent Mode (consent: gtag) and Do Not Track', ()
   it('default denied leaves an earlier visit stored; update denied removes it and stops sending', async () => {
     const b = browser('https://www.example.com/')
     const first = start().attribution()
+    await settle()
     const gtag = gtagOf(b.window)
     gtag('consent', 'default', { analytics_storage: 'denied' })
     const cl = start({ consent: 'gtag' })
@@ -320,7 +323,30 @@ describe('transport', () => {
     await settle()
     expect(b.events().map((e) => e.id)).toContain(queued)
     expect(b.window.localStorage.getItem('_cl_q')).toBeNull()
-    expect(b.cookies()._cl_q).toBeUndefined()
+    expect(b.cookies()._cl_q).toBe('0')
+  })
+
+  it('a visitor with events stored by a version before the _cl_q flag gets them sent, then pages skip localStorage', async () => {
+    const b = browser('https://www.example.com/')
+    start()
+    await settle()
+    // What an older version left: whole cookies, a stored queue, no flag.
+    const old = { id: 'queued_by_an_older_version', type: 'track', name: 'old', ts: Date.now(), vid: 'v', sid: 's' }
+    b.window.localStorage.setItem('_cl_q', JSON.stringify([old]))
+    b.window.document.cookie = '_cl_q=; max-age=0; path=/'
+    const next = browser('https://www.example.com/pricing', { from: b, referrer: 'https://www.example.com/' })
+    start()
+    await settle()
+    expect(next.events().map((e) => e.id)).toContain(old.id)
+    expect(next.window.localStorage.getItem('_cl_q')).toBeNull()
+    expect(next.cookies()._cl_q).toBe('0')
+    const last = browser('https://www.example.com/about', { from: next, referrer: 'https://www.example.com/pricing' })
+    const used: PropertyKey[] = []
+    vi.stubGlobal('localStorage', new Proxy(last.window.localStorage, { get: (t, k) => (used.push(k), Reflect.get(t, k)), set: (t, k, v) => (used.push(k), Reflect.set(t, k, v)) }))
+    start()
+    await settle()
+    expect(last.events().filter((e) => e.type == 'page')).toHaveLength(3)
+    expect(used).toEqual([])
   })
 
   it('a page view with whole cookies uses no localStorage; a lost cookie is restored from it', async () => {
