@@ -59,9 +59,10 @@ export function formatReport(r: AttributionReport & ReportExtras, format: Report
       ['(total)', ...COLUMNS.map((c) => r.totals[c]), ...(kpis ? [null] : [])],
     ])
   }
+  // With no spend matched CAC is shown as unknown, as the dashboard does, not as a free 0.00.
   const head = [r.by, 'touches', 'leads', 'conv', `revenue ${r.currency}`, `spend ${r.currency}`, 'roas', 'cac', ...(kpis ? ['ltv:cac'] : [])]
   const line = (key: string, m: AttributionReport['totals'], total = false): string[] => [
-    printable(key), String(m.touches), fixed(m.leads, 1), fixed(m.conversions, 2), fixed(m.revenue, 2), fixed(m.spend, 2), fixed(m.roas, 2), fixed(m.cac, 2),
+    printable(key), String(m.touches), fixed(m.leads, 1), fixed(m.conversions, 2), fixed(m.revenue, 2), fixed(m.spend, 2), fixed(m.roas, 2), fixed(m.spend ? m.cac : null, 2),
     ...(kpis ? [fixed(total ? null : ltvToCac(kpis, key), 2)] : []),
   ]
   const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(1)}%`)
