@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { simulateSpend, simulateVisitors, type SimVisitor } from '../../../src/simulate/index.js'
 import { mapStage } from '../../../src/outcomes/stages.js'
+import { DEMO_SIMULATION } from '../../../src/simulate/demo-seed.js'
+import { defaultQuery } from '../../../src/dashboard/client/views/filters.js'
 
 const END = Date.UTC(2026, 2, 1)
 const opts = { seed: 42, visitors: 3_000, end: END, days: 90 }
@@ -64,5 +66,18 @@ describe('simulator', () => {
     const paidCampaigns = new Set(touches.filter((t) => t.click_id).map((t) => `${t.source}/${t.medium}/${t.campaign}`))
     expect(new Set(spend.map((r) => `${r.source}/${r.medium}/${r.campaign}`))).toEqual(paidCampaigns)
     for (const r of spend) expect(r.amount).toBeGreaterThan(0)
+  })
+})
+
+describe('the demo', () => {
+  it("seeds spend and visits inside the dashboard's default range, none in the period it compares with", () => {
+    const now = Date.now()
+    const { from, to } = defaultQuery(now)
+    const visitors = [...simulateVisitors(DEMO_SIMULATION)]
+    const days = [...new Set(simulateSpend(DEMO_SIMULATION).map((r) => r.date))].sort()
+    expect(days[0] >= from!).toBe(true)
+    expect(days.at(-1)! <= to!).toBe(true)
+    const first = Math.min(...visitors.flatMap((v) => v.events.map((e) => e.ts)))
+    expect(new Date(first).toISOString().slice(0, 10) >= from!).toBe(true)
   })
 })
