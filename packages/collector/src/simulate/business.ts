@@ -36,6 +36,7 @@ export const PAGES = ['/', '/pricing', '/features', '/blog/closed-loop-attributi
 
 /** CRM stage names as a CRM would send them; mapped by the built-in aliases. */
 export const CRM_STAGES = {
+  mql: 'Marketing Qualified Lead',
   sql: 'Qualified To Buy',
   opportunity: 'Presentation Scheduled',
   won: 'Closed Won',
@@ -49,8 +50,9 @@ export const BUSINESS = {
   returnBoost: 0.25,
   /** Mean sessions per visitor. */
   meanSessions: 2.2,
-  /** Share of leads that become a sales-qualified deal; of those, opportunities; of those, won. */
-  sqlRate: 0.45,
+  /** Share of leads marketing-qualified (a deal opens); of those, sales-qualified; of those, opportunities; of those, won. */
+  mqlRate: 0.6,
+  sqlRate: 0.75,
   opportunityRate: 0.6,
   winRate: 0.45,
   medianDeal: 12_000,

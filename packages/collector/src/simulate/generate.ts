@@ -171,7 +171,7 @@ function simulateVisitor(rng: Rng, o: ResolvedSimOptions, i: number): SimVisitor
   if (identifyTs >= o.end) return { visitorId, events, identify: null, deals: [] }
   const identify = { visitorId, email, ts: identifyTs }
   const deals: SimDealUpdate[] = []
-  if (rng.chance(BUSINESS.sqlRate)) {
+  if (rng.chance(BUSINESS.mqlRate)) {
     const dealId = `sim-deal-${i}`
     // CRMs do not normalise addresses: the collector must.
     const crmEmail = rng.chance(0.3) ? email.toUpperCase() : email
@@ -184,12 +184,15 @@ function simulateVisitor(rng: Rng, o: ResolvedSimOptions, i: number): SimVisitor
       deals.push({ dealId, email: crmEmail, stage, amount, ...(currency ? { currency } : {}), ts: at })
       return true
     }
-    let at = identifyTs + rng.int(1, 14) * DAY + rng.int(0, 3_600_000)
-    if (push(CRM_STAGES.sql, at) && rng.chance(BUSINESS.opportunityRate)) {
-      at += rng.int(3, 20) * DAY
-      if (push(CRM_STAGES.opportunity, at)) {
-        at += rng.int(7, 45) * DAY
-        push(rng.chance(BUSINESS.winRate) ? CRM_STAGES.won : CRM_STAGES.lost, at)
+    let at = identifyTs + rng.int(0, 7) * DAY + rng.int(0, 3_600_000)
+    if (push(CRM_STAGES.mql, at) && rng.chance(BUSINESS.sqlRate)) {
+      at += rng.int(1, 14) * DAY
+      if (push(CRM_STAGES.sql, at) && rng.chance(BUSINESS.opportunityRate)) {
+        at += rng.int(3, 20) * DAY
+        if (push(CRM_STAGES.opportunity, at)) {
+          at += rng.int(7, 45) * DAY
+          push(rng.chance(BUSINESS.winRate) ? CRM_STAGES.won : CRM_STAGES.lost, at)
+        }
       }
     }
   }

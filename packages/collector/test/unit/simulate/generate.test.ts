@@ -44,6 +44,14 @@ describe('simulator', () => {
     const lost = updates.filter((d) => mapStage(d.stage) === 'lost')
     expect(won.length).toBeGreaterThan(0)
     expect(lost.length).toBeGreaterThan(0)
+    // A funnel with a step at each stage: every deal opens at MQL, and some stop there.
+    const stages = new Map<string, string[]>()
+    for (const d of updates) stages.set(d.dealId, [...(stages.get(d.dealId) ?? []), mapStage(d.stage)!])
+    const paths = [...stages.values()]
+    expect(paths.every((p) => p[0] === 'mql')).toBe(true)
+    const mqlOnly = paths.filter((p) => p.length === 1).length / paths.length
+    expect(mqlOnly).toBeGreaterThan(0.1)
+    expect(mqlOnly).toBeLessThan(0.5)
     for (const v of visitors) {
       expect(v.visitorId).toMatch(/^[A-Za-z0-9_-]{21}$/)
       const ts = v.events.map((e) => e.ts)
