@@ -55,6 +55,8 @@ export const BUSINESS = {
   sqlRate: 0.75,
   opportunityRate: 0.6,
   winRate: 0.45,
+  /** Share of leads with a deal who come back between becoming a lead and the deal's last stage. */
+  nurtureRate: 0.5,
   medianDeal: 12_000,
   /** Share of deals the CRM reports in GBP (converted with an imported GBP rate). */
   gbpShare: 0.1,

@@ -100,6 +100,8 @@ export function resolveSimOptions(opts: SimOptions = {}): ResolvedSimOptions {
 
 const WEIGHTS = ARRIVALS.map((a) => a.weight)
 const DIRECT = ARRIVALS.findIndex((a) => a.source === '(direct)')
+const NEWSLETTER = ARRIVALS.findIndex((a) => a.source === 'newsletter')
+const LINKEDIN = ARRIVALS.findIndex((a) => a.source === 'linkedin')
 
 function landingUrl(o: ResolvedSimOptions, path: string, a: Arrival, campaign: string | null, clickId: string | null): string {
   const params = new URLSearchParams()
@@ -194,6 +196,16 @@ function simulateVisitor(rng: Rng, o: ResolvedSimOptions, i: number): SimVisitor
           push(rng.chance(BUSINESS.winRate) ? CRM_STAGES.won : CRM_STAGES.lost, at)
         }
       }
+    }
+  }
+  // Nurture: a lead in the sales process comes back from e-mail and retargeting before the deal
+  // ends, touches that marketing-influenced revenue counts and marketing-sourced does not.
+  if (deals.length > 0 && rng.chance(BUSINESS.nurtureRate)) {
+    const last = deals[deals.length - 1].ts
+    const times = Array.from({ length: rng.int(1, 3) }, () => identifyTs + 1 + Math.floor(rng.next() * (last - identifyTs - 1))).sort((a, b) => a - b)
+    for (const at of times) {
+      const touch = makeTouch(rng, o, ARRIVALS[rng.chance(0.6) ? NEWSLETTER : LINKEDIN], at)
+      events.push({ id: `${visitorId}-${n++}`, type: 'page', ts: at, vid: visitorId, sid: rng.id(16), url: touch.landing, ref: touch.referrer, title: 'Closeloop demo', touch })
     }
   }
   return { visitorId, events, identify, deals }

@@ -52,12 +52,17 @@ describe('simulator', () => {
     const mqlOnly = paths.filter((p) => p.length === 1).length / paths.length
     expect(mqlOnly).toBeGreaterThan(0.1)
     expect(mqlOnly).toBeLessThan(0.5)
+    const nurtured = leads.filter((v) => v.events.some((e) => e.ts > v.identify!.ts)).length / leads.filter((v) => v.deals.length).length
+    expect(nurtured).toBeGreaterThan(0.3)
+    expect(nurtured).toBeLessThan(0.7)
     for (const v of visitors) {
       expect(v.visitorId).toMatch(/^[A-Za-z0-9_-]{21}$/)
       const ts = v.events.map((e) => e.ts)
       expect([...ts].sort((a, b) => a - b)).toEqual(ts)
       for (const e of v.events) expect(e.ts).toBeLessThan(END)
-      if (v.identify) expect(v.identify.ts).toBeGreaterThan(ts[ts.length - 1])
+      // The visit that converts comes before identify; nurture touches may follow it, before the deal's last stage.
+      if (v.identify) expect(v.identify.ts).toBeGreaterThan(ts[0])
+      for (const e of v.events) if (v.identify && e.ts > v.identify.ts) expect(e.ts).toBeLessThan(v.deals.at(-1)!.ts)
       let prev = v.identify?.ts ?? 0
       for (const d of v.deals) {
         expect(mapStage(d.stage)).not.toBeNull()
