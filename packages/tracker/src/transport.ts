@@ -51,11 +51,10 @@ export interface Transport {
 
 /** `domain` is the cookie domain (of `_cl_q`). */
 export function createTransport(url: string, site: string, domain: string, allowed: () => boolean, onError: (code: string, cause?: unknown) => void): Transport {
-  // The cookie `_cl_q` (named as the entry it flags) says whether events wait in localStorage: `1`
-  // yes, `0` no. Without it (a first page, lost cookies, a visitor of a version before the flag)
-  // nobody knows, so localStorage is read and the flag written at the first persist.
-  // Whether localStorage may hold a queue: then it follows every change, else only failures and
-  // leaving write it.
+  // `kept`: whether localStorage may hold a queue; while it may, the stored queue follows every
+  // change, else only failures and leaving write it. The cookie `_cl_q` (named as the entry it flags)
+  // says `1` events wait, `0` none; without it (a first page, lost cookies, a visitor of a version
+  // before the flag) nobody knows, so localStorage is read and the flag written at the first persist.
   let kept: unknown = fromJar(jar(), LS_QUEUE) != '0'
   let q = ([] as Queued[]).concat((kept && lsGet(LS_QUEUE)) as Queued[]).filter((e) => e?.id)
   let timer: ReturnType<typeof setTimeout> | 0 = 0
