@@ -251,6 +251,19 @@ describe('dashboard in Chromium', () => {
     expect(violations).toEqual([])
   })
 
+  it("marks each touch of a journey as the visitor's (up to identify) or the lead's (after)", async () => {
+    await signIn()
+    await page.goto(`${url}/dashboard/#journey/${biz.nurturedLeadId}`)
+    const table = page.locator(`table[data-table="lead-${biz.nurturedLeadId}-touches"]`)
+    await table.waitFor()
+    const lead = (await secret(biz.server, `/v1/leads/${biz.nurturedLeadId}`)).body
+    const shownRows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].slice(0, 3).map((c) => c.getAttribute('data-value'))))
+    const phase = (ts: number): string => (ts > lead.lead.identifiedAt ? 'lead' : 'visitor')
+    expect(shownRows).toEqual(lead.touches.map((t: { ts: number; channel: string }) => [new Date(t.ts).toISOString(), phase(t.ts), t.channel]))
+    expect(shownRows.map((r) => r[1])).toEqual(['visitor', 'lead'])
+    expect(violations).toEqual([])
+  })
+
   it('finds a lead by e-mail, keeping only its ID in the URL, and says so when none has it', async () => {
     await signIn()
     await page.goto(`${url}/dashboard/#journey`)
@@ -265,7 +278,7 @@ describe('dashboard in Chromium', () => {
     const touches = await page.locator(`table[data-table="lead-${biz.leadId}-touches"] tbody tr`).evaluateAll((trs) =>
       trs.map((tr) => [...tr.children].map((c) => c.getAttribute('data-value'))))
     expect(touches).toEqual(lead.touches.map((t: Record<string, string | number | null>) =>
-      [new Date(t.ts as number).toISOString(), t.channel, t.source, t.medium, t.campaign, t.term, t.content, t.click_id_type, t.referrer, t.landing, t.visitorId].map((v) => v ?? '')))
+      [new Date(t.ts as number).toISOString(), t.ts! > lead.lead.identifiedAt ? 'lead' : 'visitor', t.channel, t.source, t.medium, t.campaign, t.term, t.content, t.click_id_type, t.referrer, t.landing, t.visitorId].map((v) => v ?? '')))
     expect(touches).toHaveLength(LEAD_TOUCHES.length)
 
     // Unknown: a plain message, no error, the URL and the page as they were.
@@ -525,7 +538,7 @@ describe('dashboard in Chromium', () => {
     expect(deals).toEqual([XSS[4]])
     // Each tracked field of each touch, exactly as it was sent, as text.
     const touches = await page.locator(`table[data-table="lead-${biz.leadId}-touches"] tbody tr`).evaluateAll((trs) =>
-      trs.map((tr) => [...tr.children].slice(2, 10).map((td) => td.textContent)))
+      trs.map((tr) => [...tr.children].slice(3, 11).map((td) => td.textContent)))
     expect(touches).toEqual(LEAD_TOUCHES.map(shown))
     expect(violations).toEqual([])
   })

@@ -59,6 +59,8 @@ export interface Business {
   leadEmail: string
   /** The lead whose e-mail is PAYLOAD_EMAIL (one referral touch, no deals). */
   payloadLeadId: string
+  /** A lead who came back after identify (an organic visit, identify, then a newsletter click; no deals). */
+  nurturedLeadId: string
   /** The CRM account COMPANY: its ID and its three contacts (gil, ivy, hal), gil and hal named on one open deal. */
   account: { id: string; leadIds: string[] }
   /** Won revenue over all days, and over days 0–20 only. */
@@ -93,6 +95,7 @@ export async function seedBusiness(base: TestServer): Promise<Business> {
   await person([[SEARCH, 15], [SOCIAL, 18], [REFERRAL, 19]], { email: 'di@example.com', identifyDay: 19.5 },
     [{ id: XSS[5], amount: 3_000, stages: [['opportunity', 20], ['won', 30]] }])
   const payloadLeadId = await person([[REFERRAL, 22]], { email: PAYLOAD_EMAIL, identifyDay: 22.5 })
+  const nurturedLeadId = await person([[ORGANIC, 24], [NEWSLETTER, 26]], { email: 'fay@example.com', identifyDay: 24.5 })
   // A company of three whose journeys interleave; its deal is open (not won), so won revenue stays as above.
   const globex = [
     await person([[SEARCH, 3], [ADS_IMG, 16]], { email: 'gil@globex.example', identifyDay: 16.5, company: COMPANY }),
@@ -129,5 +132,5 @@ export async function seedBusiness(base: TestServer): Promise<Business> {
     if (row.target === 'd-sent') await base.store.settleCrmOutbox(row.id, row.version, { status: 'sent', at: at(5) })
     if (row.target === 'd-failed') await base.store.settleCrmOutbox(row.id, row.version, { status: 'failed', at: at(6), reason: `HubSpot answered 400: ${XSS[3]}` })
   }
-  return { server, site: created.site, key: created.secretKey, leadId, leadEmail: 'ann@example.com', payloadLeadId, account: { id: accountId, leadIds: globex }, won: { all: 20_000, firstDays: 12_000 } }
+  return { server, site: created.site, key: created.secretKey, leadId, leadEmail: 'ann@example.com', payloadLeadId, nurturedLeadId, account: { id: accountId, leadIds: globex }, won: { all: 20_000, firstDays: 12_000 } }
 }

@@ -91,6 +91,8 @@ async function show(out: HTMLElement, id: string, currency: string): Promise<voi
   const { lead } = view
   const account = lead.accountId ? await accountLink(lead.accountId) : null
   const traits = Object.entries(lead.traits ?? {})
+  // Touches up to identify made the visitor a lead; later ones (nurture, retargeting) came to a lead.
+  const identified = lead.identifiedAt ?? lead.createdAt
   replace(out,
     back,
     h('h3', { class: 'lead-title', 'data-field': 'lead-email' }, lead.email ?? 'Lead without an e-mail'),
@@ -99,13 +101,14 @@ async function show(out: HTMLElement, id: string, currency: string): Promise<voi
       h('dt', null, 'Lead ID'), h('dd', { 'data-field': 'lead-id' }, lead.id),
       lead.phone ? [h('dt', null, 'Phone'), h('dd', null, lead.phone)] : null,
       lead.externalId ? [h('dt', null, 'External ID'), h('dd', null, lead.externalId)] : null,
-      h('dt', null, 'Identified'), h('dd', null, date(lead.identifiedAt ?? lead.createdAt)),
+      h('dt', null, 'Identified'), h('dd', null, date(identified)),
       h('dt', null, 'Visitors'), h('dd', null, view.visitorIds.join(', ')),
       traits.flatMap(([k, v]) => [h('dt', null, `Trait: ${k}`), h('dd', { 'data-trait': k }, typeof v === 'string' ? v : JSON.stringify(v))])),
     dataTable<StoredTouch>({
       caption: 'Touches, oldest first', name: `lead-${lead.id}-touches`, rows: view.touches,
       columns: [
         { label: 'Time', value: (t) => new Date(t.ts).toISOString(), format: (t) => date(t.ts) },
+        { label: 'Phase', value: (t) => (t.ts > identified ? 'lead' : 'visitor') },
         { label: 'Channel', value: (t) => t.channel },
         { label: 'Source', value: (t) => t.source },
         { label: 'Medium', value: (t) => t.medium },
