@@ -271,6 +271,13 @@ describe('consent from Google Consent Mode (consent: gtag) and Do Not Track', ()
   })
 })
 
+/** Every later read or write of `win`'s localStorage, by key, in order. */
+function countLocalStorage(win: { localStorage: Storage }): PropertyKey[] {
+  const used: PropertyKey[] = []
+  vi.stubGlobal('localStorage', new Proxy(win.localStorage, { get: (t, k) => (used.push(k), Reflect.get(t, k)), set: (t, k, v) => (used.push(k), Reflect.set(t, k, v)) }))
+  return used
+}
+
 describe('transport', () => {
   it('retries failed sends with backoff, keeping the same event ids, then empties the persisted queue', async () => {
     const b = browser('https://www.example.com/')
@@ -341,8 +348,7 @@ describe('transport', () => {
     expect(next.window.localStorage.getItem('_cl_q')).toBeNull()
     expect(next.cookies()._cl_q).toBe('0')
     const last = browser('https://www.example.com/about', { from: next, referrer: 'https://www.example.com/pricing' })
-    const used: PropertyKey[] = []
-    vi.stubGlobal('localStorage', new Proxy(last.window.localStorage, { get: (t, k) => (used.push(k), Reflect.get(t, k)), set: (t, k, v) => (used.push(k), Reflect.set(t, k, v)) }))
+    const used = countLocalStorage(last.window)
     start()
     await settle()
     expect(last.events().filter((e) => e.type == 'page')).toHaveLength(3)
@@ -356,8 +362,7 @@ describe('transport', () => {
     expect(JSON.parse(first.window.localStorage.getItem('_cl')!).vid).toBe(a.visitorId)
     // The next page of the visit: same cookies and localStorage, every use of localStorage counted.
     const next = browser('https://www.example.com/pricing', { from: first, referrer: 'https://www.example.com/' })
-    const used: PropertyKey[] = []
-    vi.stubGlobal('localStorage', new Proxy(next.window.localStorage, { get: (t, k) => (used.push(k), Reflect.get(t, k)), set: (t, k, v) => (used.push(k), Reflect.set(t, k, v)) }))
+    const used = countLocalStorage(next.window)
     const b = start().attribution()
     await settle()
     expect(next.events().filter((e) => e.type == 'page')).toHaveLength(2)
