@@ -146,6 +146,10 @@ function simulateVisitor(rng: Rng, o: ResolvedSimOptions, i: number): SimVisitor
   const sessions = rng.geometric(BUSINESS.meanSessions)
   let n = 0
   let lastTs = ts
+  // The page view that brings a touch (a session's first).
+  const arrive = (touch: SimTouch, sid: string): void => {
+    events.push({ id: `${visitorId}-${n++}`, type: 'page', ts: touch.ts, vid: visitorId, sid, url: touch.landing, ref: touch.referrer, title: 'Closeloop demo', touch })
+  }
   for (let s = 0; s < sessions; s++) {
     if (s > 0) {
       ts += Math.floor((0.2 + rng.next() * rng.next() * 12) * DAY)
@@ -155,7 +159,7 @@ function simulateVisitor(rng: Rng, o: ResolvedSimOptions, i: number): SimVisitor
     }
     const sid = rng.id(16)
     const touch = makeTouch(rng, o, arrival, ts)
-    events.push({ id: `${visitorId}-${n++}`, type: 'page', ts, vid: visitorId, sid, url: touch.landing, ref: touch.referrer, title: 'Closeloop demo', touch })
+    arrive(touch, sid)
     lastTs = ts
     const extra = o.extraPages > 0 ? rng.int(0, o.extraPages) : 0
     for (let p = 0; p < extra; p++) {
@@ -204,8 +208,7 @@ function simulateVisitor(rng: Rng, o: ResolvedSimOptions, i: number): SimVisitor
     const last = deals[deals.length - 1].ts
     const times = Array.from({ length: rng.int(1, 3) }, () => identifyTs + 1 + Math.floor(rng.next() * (last - identifyTs - 1))).sort((a, b) => a - b)
     for (const at of times) {
-      const touch = makeTouch(rng, o, ARRIVALS[rng.chance(0.6) ? NEWSLETTER : LINKEDIN], at)
-      events.push({ id: `${visitorId}-${n++}`, type: 'page', ts: at, vid: visitorId, sid: rng.id(16), url: touch.landing, ref: touch.referrer, title: 'Closeloop demo', touch })
+      arrive(makeTouch(rng, o, ARRIVALS[rng.chance(0.6) ? NEWSLETTER : LINKEDIN], at), rng.id(16))
     }
   }
   return { visitorId, events, identify, deals }
