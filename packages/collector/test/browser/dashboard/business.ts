@@ -99,7 +99,8 @@ export async function seedBusiness(base: TestServer): Promise<Business> {
   // A company of three whose journeys interleave; its deal is open (not won), so won revenue stays as above.
   const globex = [
     await person([[SEARCH, 3], [ADS_IMG, 16]], { email: 'gil@globex.example', identifyDay: 16.5, company: COMPANY }),
-    await person([[REFERRAL, 12]], { email: 'ivy@globex.example', identifyDay: 12.5, company: COMPANY }),
+    // Ivy came back after identify: a lead-phase touch in the account's interleaved journeys.
+    await person([[REFERRAL, 12], [NEWSLETTER, 14]], { email: 'ivy@globex.example', identifyDay: 12.5, company: COMPANY }),
     await person([[SOCIAL, 7], [NEWSLETTER, 17]], { email: 'hal@globex.example', identifyDay: 17.5, company: COMPANY }),
   ]
   await ok('/v1/deals', { dealId: `GX-${XSS[5]}`, emails: ['hal@globex.example', 'gil@globex.example'], company: COMPANY, stage: 'opportunity', amount: 40_000, ts: at(21) })

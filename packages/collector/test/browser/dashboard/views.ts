@@ -166,6 +166,8 @@ export async function expectAccountMatchesApi(page: Page, biz: Business, account
 
   const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString())
   const email = new Map(a.leads.map((l) => [l.id, l.email ?? '']))
+  const identified = new Map(a.leads.map((l) => [l.id, l.identifiedAt]))
+  const phase = (leadId: string, ts: number) => (identified.has(leadId) ? (ts > identified.get(leadId)! ? 'lead' : 'visitor') : '')
   const contacts = await page.locator('table[data-table="account-contacts"] tbody tr').evaluateAll((trs) => trs.map((tr) => ({
     cells: [...tr.children].map((c) => c.getAttribute('data-value') ?? ''),
     href: tr.querySelector('a')?.getAttribute('href') ?? '',
@@ -179,7 +181,7 @@ export async function expectAccountMatchesApi(page: Page, biz: Business, account
     text: tr.children[1]?.textContent ?? '',
     href: tr.querySelector('a')?.getAttribute('href') ?? '',
   })))
-  expect(touches.map((t) => t.cells)).toEqual(a.touches.map((t) => [iso(t.ts), email.get(t.leadId) ?? t.leadId, t.channel, `${t.source} / ${t.medium}`, t.campaign ?? '', t.landing ?? '']))
+  expect(touches.map((t) => t.cells)).toEqual(a.touches.map((t) => [iso(t.ts), email.get(t.leadId) ?? t.leadId, phase(t.leadId, t.ts), t.channel, `${t.source} / ${t.medium}`, t.campaign ?? '', t.landing ?? '']))
   expect(touches.map((t) => t.text)).toEqual(a.touches.map((t) => email.get(t.leadId) ?? t.leadId))
   expect(touches.map((t) => t.href.replace(/\?.*/, ''))).toEqual(a.touches.map((t) => `#journey/${encodeURIComponent(t.leadId)}`))
 

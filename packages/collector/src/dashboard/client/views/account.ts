@@ -8,7 +8,7 @@ import { h, replace } from '../dom.js'
 import { hashTo } from '../hash.js'
 import { date, money, num } from '../format.js'
 import { dataTable } from '../table.js'
-import { LEAD_COLUMNS } from './lead-columns.js'
+import { LEAD_COLUMNS, phase } from './lead-columns.js'
 import type { AccountBody } from '../types.js'
 
 type Contact = AccountBody['leads'][number]
@@ -36,9 +36,9 @@ export async function accountView(el: HTMLElement, currency: string, id: string)
     return
   }
   const { account, leads, touches, deals } = body
-  const emails = new Map(leads.map((l) => [l.id, l.email]))
+  const byId = new Map(leads.map((l) => [l.id, l]))
   // A deal's people may include leads of other accounts (or beyond the first 500): shown by ID.
-  const person = (leadId: string) => emails.get(leadId) ?? leadId
+  const person = (leadId: string) => byId.get(leadId)?.email ?? leadId
   replace(el,
     h('h2', null, 'Account'),
     back,
@@ -58,6 +58,7 @@ export async function accountView(el: HTMLElement, currency: string, id: string)
       columns: [
         { label: 'Time', value: (t) => new Date(t.ts).toISOString(), format: (t) => date(t.ts) },
         { label: 'Contact', value: (t) => person(t.leadId), link: (t) => hashTo('journey', t.leadId) },
+        { label: 'Phase', value: (t) => phase(t.ts, byId.get(t.leadId)?.identifiedAt) },
         { label: 'Channel', value: (t) => t.channel },
         { label: 'Source / medium', value: (t) => `${t.source} / ${t.medium}` },
         { label: 'Campaign', value: (t) => t.campaign },

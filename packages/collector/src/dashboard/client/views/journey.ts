@@ -8,7 +8,7 @@ import { h, replace } from '../dom.js'
 import { hashTo } from '../hash.js'
 import { date, money, num } from '../format.js'
 import { dataTable } from '../table.js'
-import { LEAD_COLUMNS, type LeadSummary } from './lead-columns.js'
+import { LEAD_COLUMNS, phase, type LeadSummary } from './lead-columns.js'
 import type { LeadList, LeadView, StoredTouch } from '../types.js'
 import { accountLabel } from './account.js'
 
@@ -91,7 +91,6 @@ async function show(out: HTMLElement, id: string, currency: string): Promise<voi
   const { lead } = view
   const account = lead.accountId ? await accountLink(lead.accountId) : null
   const traits = Object.entries(lead.traits ?? {})
-  // Touches up to identify made the visitor a lead; later ones (nurture, retargeting) came to a lead.
   const identified = lead.identifiedAt ?? lead.createdAt
   replace(out,
     back,
@@ -108,7 +107,7 @@ async function show(out: HTMLElement, id: string, currency: string): Promise<voi
       caption: 'Touches, oldest first', name: `lead-${lead.id}-touches`, rows: view.touches,
       columns: [
         { label: 'Time', value: (t) => new Date(t.ts).toISOString(), format: (t) => date(t.ts) },
-        { label: 'Phase', value: (t) => (t.ts > identified ? 'lead' : 'visitor') },
+        { label: 'Phase', value: (t) => phase(t.ts, lead.identifiedAt) },
         { label: 'Channel', value: (t) => t.channel },
         { label: 'Source', value: (t) => t.source },
         { label: 'Medium', value: (t) => t.medium },

@@ -7,6 +7,12 @@ import type { LeadList } from '../types.js'
 
 export type LeadSummary = LeadList['leads'][number]
 
+/** A touch up to identify made the visitor a lead; a later one (nurture, retargeting) came to a lead. */
+export function phase(ts: number, identifiedAt: number | undefined): 'visitor' | 'lead' | null {
+  if (identifiedAt === undefined) return null
+  return ts > identifiedAt ? 'lead' : 'visitor'
+}
+
 export const LEAD_COLUMNS: Column<LeadSummary>[] = [
   { label: 'E-mail', value: (l) => l.email, format: (l) => l.email ?? '(no e-mail)', link: (l) => hashTo('journey', l.id) },
   { label: 'Identified', value: (l) => (l.identifiedAt === null ? null : new Date(l.identifiedAt).toISOString()), format: (l) => date(l.identifiedAt) },
