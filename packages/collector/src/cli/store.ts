@@ -10,6 +10,7 @@ import { loadInstallKeys, type InstallKeys } from '../identity/crypto.js'
 import { keyMatchHashes } from '../identity/match-keys.js'
 import { openStore, SQLITE_FILE } from '../store/index.js'
 import type { Site, Store } from '../store/types.js'
+import { didYouMean } from './suggest.js'
 
 /** The flags every one-shot command takes to find its store. */
 export const STORE_OPTIONS = { data: { type: 'string' }, 'database-url': { type: 'string' } } as const
@@ -49,7 +50,12 @@ export async function withStore<T>(flags: ConfigFlags, fn: (store: Store, config
 export async function siteNamed(store: Store, name: string | undefined): Promise<Site> {
   if (!name) throw clError('USAGE', '--site NAME is required')
   const site = await store.getSiteByName(name)
-  if (!site) throw clError('SITE_NOT_FOUND', `No site named "${name}"`)
+  if (!site) {
+    // Names are exact (case too): point at the near one, or say which there are.
+    const names = (await store.listSites()).map((s) => s.name)
+    const hint = didYouMean(name, names) || (names.length ? `sites here: ${names.slice(0, 10).map((n) => `"${n}"`).join(', ')}` : 'no site here yet: closeloop sites add')
+    throw withHint(clError('SITE_NOT_FOUND', `No site named "${name}"`), hint)
+  }
   return site
 }
 

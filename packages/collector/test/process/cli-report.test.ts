@@ -66,6 +66,11 @@ describe('closeloop report', () => {
     const site = await runCli(['report', '--site', 'Nope', '--data', server.dir])
     expect(site.code).toBe(1)
     expect(site.stderr).toMatch(/CL_ERR_SITE_NOT_FOUND/)
+    expect(site.stderr).toContain('hint: sites here: "Test shop"')
+    // Names are exact: a different case is not the site, but is pointed at.
+    const cased = await runCli(['report', '--site', 'test shop', '--data', server.dir])
+    expect(cased.code).toBe(1)
+    expect(cased.stderr).toContain('No site named "test shop" (CL_ERR_SITE_NOT_FOUND)\nhint: did you mean "Test shop"?')
   })
 })
 
