@@ -6,8 +6,27 @@ import { clError, type ErrorName } from '../errors.js'
 export function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0]
   if (!issue) return 'invalid'
-  const path = issue.path.map(String).join('.').slice(0, 100)
-  return path ? `${path}: ${issue.message}` : issue.message
+  const { path, message } = innermost(issue)
+  const at = path.map(String).join('.').slice(0, 100)
+  return at ? `${at}: ${message}` : message
+}
+
+type Issue = z.core.$ZodIssue
+
+/**
+ * A union's own message is only "Invalid input". When one alternative took the value's type (a
+ * numeric string that is not a number, say), its complaint is the useful one; otherwise the value
+ * had none of the types, and those are named.
+ */
+function innermost(issue: Issue): { path: PropertyKey[]; message: string } {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue
+  const typed = issue.errors.filter((b) => b.length > 0 && b.every((i) => i.code !== 'invalid_type'))
+  if (typed.length === 1) {
+    const inner = innermost(typed[0][0])
+    return { path: [...issue.path, ...inner.path], message: inner.message }
+  }
+  const expected = [...new Set(issue.errors.flatMap((b) => b.flatMap((i) => (i.code === 'invalid_type' && i.path.length === 0 ? [i.expected] : []))))]
+  return { path: issue.path, message: expected.length > 0 ? `expected ${expected.join(' or ')}` : issue.message }
 }
 
 export function parseOr<S extends z.ZodType>(schema: S, value: unknown, name: ErrorName = 'VALIDATION'): z.output<S> {

@@ -1,0 +1,29 @@
+import { z } from 'zod'
+import { describe, expect, it } from 'vitest'
+import { money } from '../../../src/outcomes/schemas.js'
+import { describeIssue } from '../../../src/http/validate.js'
+
+const first = (schema: z.ZodType, value: unknown): string => {
+  const r = schema.safeParse(value)
+  if (r.success) throw new Error('parsed')
+  return describeIssue(r.error)
+}
+
+describe('describeIssue', () => {
+  const deal = z.object({ deal: z.object({ amount: money }) })
+
+  it("names the complaint of the union's alternative that took the value's type", () => {
+    expect(first(deal, { deal: { amount: 'abc' } })).toBe('deal.amount: not a number')
+  })
+
+  it('names the types a value of none of them was expected to have', () => {
+    expect(first(deal, { deal: { amount: true } })).toBe('deal.amount: expected number or string')
+    expect(first(deal, { deal: {} })).toBe('deal.amount: expected number or string')
+  })
+
+  it('keeps the path inside an alternative, and plain issues as they are', () => {
+    const either = z.object({ at: z.union([z.number(), z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'not a day') })]) })
+    expect(first(either, { at: { day: 'monday' } })).toBe('at.day: not a day')
+    expect(first(deal, { deal: { amount: -5 } })).toBe('deal.amount: must be a number from 0 to 1e13')
+  })
+})
