@@ -65,7 +65,7 @@ export const ERRORS = {
   UNKNOWN_STAGE: def('CL_ERR_UNKNOWN_STAGE', 400, 'Stage is neither a Closeloop stage, a built-in alias nor in the site stageMapping'),
   DEAL_NO_PERSON: def('CL_ERR_DEAL_NO_PERSON', 400, 'One of leadId, email or externalId is required'),
   BAD_CURRENCY: def('CL_ERR_BAD_CURRENCY', 400, 'Currency must be an ISO 4217 code such as EUR'),
-  NO_FX_RATE: def('CL_ERR_NO_FX_RATE', 422, 'No exchange rate to the site currency; import one with POST /v1/rates'),
+  NO_FX_RATE: def('CL_ERR_NO_FX_RATE', 422, 'No exchange rate to the site currency; import one with POST /v1/rates or closeloop rates import'),
   BAD_DATE: def('CL_ERR_BAD_DATE', 400, 'Date must be a real UTC day YYYY-MM-DD'),
   BAD_CSV: def('CL_ERR_BAD_CSV', 400, 'CSV is malformed or lacks a required column'),
   REPORT_TOO_COMPLEX: def('CL_ERR_REPORT_TOO_COMPLEX', 422, 'The report is too complex to compute in its time budget; use a coarser "by" or a narrower window'),

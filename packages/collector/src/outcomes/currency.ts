@@ -70,7 +70,7 @@ export class RateBook {
     if (!code) throw clError('BAD_CURRENCY', `"${currency.slice(0, 20)}" is not an ISO 4217 currency code`)
     const rate = this.rate(code, day)
     if (rate === null) {
-      throw clError('NO_FX_RATE', `No ${code}→${this.siteCurrency} rate on or before ${day}; import one with POST /v1/rates`)
+      throw clError('NO_FX_RATE', `No ${code}→${this.siteCurrency} rate on or before ${day}; import one with POST /v1/rates or closeloop rates import`)
     }
     return Math.round(amount * rate * 1e6) / 1e6
   }
