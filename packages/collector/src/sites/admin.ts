@@ -1,7 +1,7 @@
 // Creating sites (CLI `sites add`, `demo`): validate, generate keys, store only the secret's hash.
 
 import { MAX_RETENTION_DAYS } from './retention.js'
-import { clError } from '../errors.js'
+import { clError, withHint } from '../errors.js'
 import { generatePublicKey, generateSecretKey } from './keys.js'
 import { normalizeOrigin } from '../http/origin.js'
 import { isStage, stageKey } from '../outcomes/stages.js'
@@ -26,7 +26,12 @@ export function validateSiteInput(input: SiteInput): Required<SiteInput> {
   const origins: string[] = []
   for (const raw of input.origins) {
     const origin = normalizeOrigin(raw)
-    if (origin === null) throw clError('BAD_ORIGIN', `not an http(s) origin: ${raw.slice(0, 100)}`)
+    if (origin === null) {
+      const err = clError('BAD_ORIGIN', `not an http(s) origin: ${raw.slice(0, 100)}`)
+      // "shop.example" is the common slip: an origin names its scheme.
+      const withScheme = raw.includes('://') ? null : normalizeOrigin(`https://${raw.trim()}`)
+      throw withScheme === null ? err : withHint(err, `did you mean "${withScheme}"?`)
+    }
     if (!origins.includes(origin)) origins.push(origin)
   }
   if (origins.length === 0) throw clError('BAD_ORIGIN', 'at least one --origin is required')
