@@ -6,7 +6,7 @@
 
 import { clError, withHint } from './errors.js'
 import { formatFailure } from './cli/failure.js'
-import { didYouMean } from './cli/suggest.js'
+import { didYouMean } from './suggest.js'
 
 export interface Command {
   run(argv: string[]): Promise<number>

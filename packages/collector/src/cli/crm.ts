@@ -10,7 +10,7 @@ import { crmAdapter } from '../integrations/crm/registry.js'
 import { syncConnection } from '../integrations/crm/inbox.js'
 import type { FetchLike } from '../integrations/types.js'
 import type { CrmConnectionRecord } from '../store/types.js'
-import { didYouMean } from './suggest.js'
+import { didYouMean } from '../suggest.js'
 import { installKeys, siteNamed, STORE_OPTIONS, withStore } from './store.js'
 
 

@@ -9,7 +9,7 @@ import { addDestination, feedPath } from '../integrations/destinations/destinati
 import { destinationRegistry } from '../integrations/destinations/registry.js'
 import { stageStatus } from '../reports/destinations.js'
 import type { DestinationRecord } from '../store/types.js'
-import { didYouMean } from './suggest.js'
+import { didYouMean } from '../suggest.js'
 import { siteNamed, withStore } from './store.js'
 
 interface Parsed {

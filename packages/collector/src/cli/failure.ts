@@ -4,7 +4,7 @@
 // anything else is CL_ERR_INTERNAL, whose stack trace is shown only with --debug.
 
 import { asClError, clError, withHint, type ClError } from '../errors.js'
-import { didYouMean } from './suggest.js'
+import { didYouMean } from '../suggest.js'
 
 export interface CliFailure {
   code: string

@@ -6,11 +6,12 @@
 import { parseArgs } from 'node:util'
 import type { Dimension } from '../attribution/types.js'
 import { reportBudgetMs } from '../config.js'
-import { clError } from '../errors.js'
+import { clError, withHint } from '../errors.js'
 import { attributionQuerySchema, modelsQuerySchema } from '../outcomes/schemas.js'
 import { formatModels, formatReport, type ReportFormat } from '../reports/format.js'
 import { attributionReport, modelsReport } from '../reports/query.js'
 import { parseOr } from '../http/validate.js'
+import { didYouMean } from '../suggest.js'
 import { siteNamed, STORE_OPTIONS, withStore } from './store.js'
 
 const FORMATS: readonly ReportFormat[] = ['table', 'csv', 'json']
@@ -36,7 +37,11 @@ export async function run(argv: string[]): Promise<number> {
   })
   if (!values.site) throw clError('USAGE', '--site NAME is required')
   const format = values.format as ReportFormat
-  if (!FORMATS.includes(format)) throw clError('VALIDATION', '--format must be table, csv or json')
+  if (!FORMATS.includes(format)) {
+    const err = clError('VALIDATION', '--format must be table, csv or json')
+    const near = didYouMean(format, FORMATS)
+    throw near ? withHint(err, near) : err
+  }
   const query: Record<string, string> = {}
   for (const [flag, key] of [['by', 'by'], ['from', 'from'], ['to', 'to'], ['conversion', 'conversion'], ['lookback-days', 'lookbackDays'], ['half-life-days', 'halfLifeDays'], ['journey', 'journey'], ['ltv-months', 'ltvMonths']] as const) {
     const v = values[flag]

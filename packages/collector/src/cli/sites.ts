@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util'
 import { clError, withHint } from '../errors.js'
-import { didYouMean } from './suggest.js'
+import { didYouMean } from '../suggest.js'
 import { createSite, updateSite } from '../sites/admin.js'
 import { STORE_OPTIONS, withStore } from './store.js'
 

@@ -10,7 +10,7 @@ import { loadInstallKeys, type InstallKeys } from '../identity/crypto.js'
 import { keyMatchHashes } from '../identity/match-keys.js'
 import { openStore, SQLITE_FILE } from '../store/index.js'
 import type { Site, Store } from '../store/types.js'
-import { didYouMean } from './suggest.js'
+import { didYouMean } from '../suggest.js'
 
 /** The flags every one-shot command takes to find its store. */
 export const STORE_OPTIONS = { data: { type: 'string' }, 'database-url': { type: 'string' } } as const

@@ -1,5 +1,5 @@
-// "Did you mean …?" for mistyped commands, subcommands and flags: the nearest candidate by edit
-// distance (a swap of two neighbouring letters counts as one edit), when it is near enough.
+// "Did you mean …?" for mistyped commands, flags and option values (the CLI's, and the API's enum
+// fields): the nearest candidate by edit distance (a swap of two neighbouring letters counts as one edit).
 
 /** Optimal string alignment distance between a and b. */
 export function editDistance(a: string, b: string): number {
