@@ -2,6 +2,7 @@
 
 import type { z } from 'zod'
 import { clError, type ErrorName } from '../errors.js'
+import { didYouMean } from '../suggest.js'
 
 export function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0]
@@ -19,6 +20,11 @@ type Issue = z.core.$ZodIssue
  * had none of the types, and those are named.
  */
 function innermost(issue: Issue): { path: PropertyKey[]; message: string } {
+  if (issue.code === 'invalid_value') {
+    // A mistyped enum value ("linaer"): name the near one. Only an allowed value is echoed, never the input.
+    const near = typeof issue.input === 'string' ? didYouMean(issue.input.slice(0, 100), issue.values.filter((v): v is string => typeof v === 'string')) : ''
+    return near ? { path: issue.path, message: `${issue.message}; ${near}` } : issue
+  }
   if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue
   const typed = issue.errors.filter((b) => b.length > 0 && b.every((i) => i.code !== 'invalid_type'))
   if (typed.length === 1) {
@@ -30,7 +36,8 @@ function innermost(issue: Issue): { path: PropertyKey[]; message: string } {
 }
 
 export function parseOr<S extends z.ZodType>(schema: S, value: unknown, name: ErrorName = 'VALIDATION'): z.output<S> {
-  const result = schema.safeParse(value)
+  // The input in the issues lets a mistyped enum value get a suggestion (describeIssue).
+  const result = schema.safeParse(value, { reportInput: true })
   if (!result.success) throw clError(name, describeIssue(result.error))
   return result.data
 }

@@ -4,7 +4,7 @@ import { money } from '../../../src/outcomes/schemas.js'
 import { describeIssue } from '../../../src/http/validate.js'
 
 const first = (schema: z.ZodType, value: unknown): string => {
-  const r = schema.safeParse(value)
+  const r = schema.safeParse(value, { reportInput: true })
   if (r.success) throw new Error('parsed')
   return describeIssue(r.error)
 }
@@ -25,5 +25,12 @@ describe('describeIssue', () => {
     const either = z.object({ at: z.union([z.number(), z.object({ day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'not a day') })]) })
     expect(first(either, { at: { day: 'monday' } })).toBe('at.day: not a day')
     expect(first(deal, { deal: { amount: -5 } })).toBe('deal.amount: must be a number from 0 to 1e13')
+  })
+
+  it('suggests the near value of a mistyped enum, echoing only allowed values', () => {
+    const q = z.object({ model: z.enum(['first_touch', 'linear', 'markov']) })
+    expect(first(q, { model: 'linaer' })).toBe('model: Invalid option: expected one of "first_touch"|"linear"|"markov"; did you mean "linear"?')
+    expect(first(q, { model: '<script>' })).toBe('model: Invalid option: expected one of "first_touch"|"linear"|"markov"')
+    expect(first(q, { model: 3 })).toBe('model: Invalid option: expected one of "first_touch"|"linear"|"markov"')
   })
 })
