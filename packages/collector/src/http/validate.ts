@@ -1,15 +1,21 @@
-// zod failures become ordinary coded 400s naming the first offending field (never internals).
+// zod failures become ordinary coded 400s naming the first offending fields (never internals).
 
 import type { z } from 'zod'
 import { clError, type ErrorName } from '../errors.js'
 import { didYouMean } from '../suggest.js'
 
+const MAX_ISSUES = 3
+
+/** The first few offending fields, one "path: message" each (a CSV row or a body is fixed in one go). */
 export function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0]
-  if (!issue) return 'invalid'
-  const { path, message } = innermost(issue)
-  const at = path.map(String).join('.').slice(0, 100)
-  return at ? `${at}: ${message}` : message
+  const parts = new Map<string, string>()
+  for (const issue of error.issues) {
+    const { path, message } = innermost(issue)
+    const at = path.map(String).join('.').slice(0, 100)
+    if (!parts.has(at)) parts.set(at, at ? `${at}: ${message}` : message)
+    if (parts.size === MAX_ISSUES) break
+  }
+  return parts.size > 0 ? [...parts.values()].join('; ') : 'invalid'
 }
 
 type Issue = z.core.$ZodIssue

@@ -33,4 +33,11 @@ describe('describeIssue', () => {
     expect(first(q, { model: '<script>' })).toBe('model: Invalid option: expected one of "first_touch"|"linear"|"markov"')
     expect(first(q, { model: 3 })).toBe('model: Invalid option: expected one of "first_touch"|"linear"|"markov"')
   })
+
+  it('names up to three offending fields, each once, in the order of the schema', () => {
+    const row = z.object({ a: z.number(), b: z.number(), c: z.number().min(1).max(0), d: z.number() })
+    // c fails twice (min and max): named once, with its first complaint.
+    expect(first(row, { a: 'x', b: 1, c: 0.5, d: 'y' })).toBe('a: Invalid input: expected number, received string; c: Too small: expected number to be >=1; d: Invalid input: expected number, received string')
+    expect(first(row, { a: 'x', b: 'x', c: 'x', d: 'x' }).split('; ').map((p) => p.split(':')[0])).toEqual(['a', 'b', 'c'])
+  })
 })
