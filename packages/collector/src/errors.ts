@@ -111,7 +111,7 @@ export function clError(name: ErrorName, message?: string, details?: unknown): C
   return new ClError(ERRORS[name], message, details)
 }
 
-/** The error with a hint for the CLI's second line. */
+/** The error with a hint for the CLI's second line (an empty hint prints none). */
 export function withHint<T extends ClError>(err: T, hint: string): T {
   err.hint = hint
   return err

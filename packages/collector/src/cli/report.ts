@@ -37,11 +37,7 @@ export async function run(argv: string[]): Promise<number> {
   })
   if (!values.site) throw clError('USAGE', '--site NAME is required')
   const format = values.format as ReportFormat
-  if (!FORMATS.includes(format)) {
-    const err = clError('VALIDATION', '--format must be table, csv or json')
-    const near = didYouMean(format, FORMATS)
-    throw near ? withHint(err, near) : err
-  }
+  if (!FORMATS.includes(format)) throw withHint(clError('VALIDATION', '--format must be table, csv or json'), didYouMean(format, FORMATS))
   const query: Record<string, string> = {}
   for (const [flag, key] of [['by', 'by'], ['from', 'from'], ['to', 'to'], ['conversion', 'conversion'], ['lookback-days', 'lookbackDays'], ['half-life-days', 'halfLifeDays'], ['journey', 'journey'], ['ltv-months', 'ltvMonths']] as const) {
     const v = values[flag]

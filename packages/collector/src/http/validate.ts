@@ -21,9 +21,9 @@ export function describeIssue(error: z.ZodError): string {
 type Issue = z.core.$ZodIssue
 
 /**
- * A union's own message is only "Invalid input". When one alternative took the value's type (a
- * numeric string that is not a number, say), its complaint is the useful one; otherwise the value
- * had none of the types, and those are named.
+ * The issue as a user should read it. An enum's gets the near allowed value. A union's own message
+ * is only "Invalid input": when one alternative took the value's type (a numeric string that is
+ * not a number, say), its complaint is the useful one; otherwise the types expected are named.
  */
 function innermost(issue: Issue): { path: PropertyKey[]; message: string } {
   if (issue.code === 'invalid_value') {

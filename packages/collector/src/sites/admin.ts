@@ -27,10 +27,9 @@ export function validateSiteInput(input: SiteInput): Required<SiteInput> {
   for (const raw of input.origins) {
     const origin = normalizeOrigin(raw)
     if (origin === null) {
-      const err = clError('BAD_ORIGIN', `not an http(s) origin: ${raw.slice(0, 100)}`)
       // "shop.example" is the common slip: an origin names its scheme.
       const withScheme = raw.includes('://') ? null : normalizeOrigin(`https://${raw.trim()}`)
-      throw withScheme === null ? err : withHint(err, `did you mean "${withScheme}"?`)
+      throw withHint(clError('BAD_ORIGIN', `not an http(s) origin: ${raw.slice(0, 100)}`), withScheme ? `did you mean "${withScheme}"?` : '')
     }
     if (!origins.includes(origin)) origins.push(origin)
   }
